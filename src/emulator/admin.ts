@@ -1,0 +1,104 @@
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { Emulator } from './server.ts';
+import { faultsSchema } from './faults.ts';
+
+const callbackSchema = z
+  .object({
+    url: z.string().url().startsWith('http').nullable(),
+    token: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'token: 1–32 letters or digits').optional(),
+    encodingAESKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'encodingAESKey: 43 letters or digits').optional(),
+  })
+  .strict();
+
+const clockSchema = z.object({ advanceSeconds: z.number().int().min(0) }).strict();
+
+type AdminResult = { status: number; body: unknown };
+
+/**
+ * The admin API under /__emulator/ (not part of WeCom). Its shapes are a contract with tools
+ * outside the test suite (shared/design.md §3); bad input answers 400 naming the field.
+ */
+export async function handleAdmin(
+  emulator: Emulator,
+  method: string,
+  path: string,
+  raw: Buffer,
+  res: ServerResponse,
+): Promise<void> {
+  const result = await route(emulator, `${method} ${path}`, raw);
+  if (!result) {
+    res.writeHead(404, { 'content-length': 0 });
+    res.end();
+    return;
+  }
+  const body = JSON.stringify(result.body);
+  res.writeHead(result.status, { 'content-type': 'application/json; charset=UTF-8' });
+  res.end(body);
+}
+
+async function route(emulator: Emulator, key: string, raw: Buffer): Promise<AdminResult | undefined> {
+  switch (key) {
+    case 'GET credentials':
+      return ok(emulator.credentials());
+    case 'GET stats':
+      return ok(emulator.stats.snapshot());
+    case 'POST stats/reset':
+      emulator.stats.reset();
+      return ok({ ok: true });
+    case 'POST reset':
+      emulator.reseed();
+      return ok({ ok: true });
+    case 'GET faults':
+      return ok(emulator.faults.settings);
+    case 'POST faults': {
+      const parsed = parse(faultsSchema, raw);
+      if ('error' in parsed) return parsed.error;
+      const settings = parsed.value;
+      if (settings.expireTokens) emulator.tokens.expireAll();
+      if (settings.restrictContactReads !== undefined) emulator.options.restrictContactReads = settings.restrictContactReads;
+      if (settings.withholdSensitiveFields !== undefined) emulator.options.withholdSensitiveFields = settings.withholdSensitiveFields;
+      const { expireTokens: _once, ...lasting } = settings;
+      emulator.faults.apply(lasting);
+      return ok(emulator.faults.settings);
+    }
+    case 'DELETE faults':
+      emulator.faults.clear();
+      emulator.restoreFaultOptions();
+      return ok({});
+    case 'POST callback': {
+      const parsed = parse(callbackSchema, raw);
+      if ('error' in parsed) return parsed.error;
+      const { url, token, encodingAESKey } = parsed.value;
+      emulator.callbackUrl = url;
+      if (token) emulator.callbackSettings.token = token;
+      if (encodingAESKey) emulator.callbackSettings.encodingAESKey = encodingAESKey;
+      return ok({ url, token: emulator.callbackSettings.token, encodingAESKey: emulator.callbackSettings.encodingAESKey });
+    }
+    case 'POST clock': {
+      const parsed = parse(clockSchema, raw);
+      if ('error' in parsed) return parsed.error;
+      emulator.clock.advance(parsed.value.advanceSeconds);
+      return ok({ now: emulator.clock.nowSeconds() });
+    }
+    case 'GET clock':
+      return ok({ now: emulator.clock.nowSeconds() });
+    default:
+      return undefined;
+  }
+}
+
+const ok = (body: unknown): AdminResult => ({ status: 200, body });
+
+function parse<T>(schema: z.ZodType<T>, raw: Buffer): { value: T } | { error: AdminResult } {
+  let json: unknown;
+  try {
+    json = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+  } catch {
+    return { error: { status: 400, body: { error: 'request body is not valid JSON' } } };
+  }
+  const result = schema.safeParse(json);
+  if (result.success) return { value: result.data };
+  const issues = result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  return { error: { status: 400, body: { error: issues.join('; ') } } };
+}
