@@ -2,12 +2,15 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Emulator } from './server.ts';
 import { faultsSchema } from './faults.ts';
+import { invitationsOf } from './routes/corp.ts';
 
 const callbackSchema = z
   .object({
     url: z.string().url().startsWith('http').nullable(),
     token: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'token: 1–32 letters or digits').optional(),
     encodingAESKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'encodingAESKey: 43 letters or digits').optional(),
+    /** 'reduced': the post-2022-08-15 minimal change_contact fields (wecom-api.md §9.6). */
+    fieldSet: z.enum(['full', 'reduced']).optional(),
   })
   .strict();
 
@@ -69,18 +72,22 @@ async function route(emulator: Emulator, key: string, raw: Buffer): Promise<Admi
     case 'POST callback': {
       const parsed = parse(callbackSchema, raw);
       if ('error' in parsed) return parsed.error;
-      const { url, token, encodingAESKey } = parsed.value;
-      emulator.callbackUrl = url;
-      if (token) emulator.callbackSettings.token = token;
-      if (encodingAESKey) emulator.callbackSettings.encodingAESKey = encodingAESKey;
-      return ok({ url, token: emulator.callbackSettings.token, encodingAESKey: emulator.callbackSettings.encodingAESKey });
+      // A new URL must pass WeCom's URL verification first (callbacks.ts); on failure nothing changes.
+      const configured = await emulator.callbacks.configure(parsed.value);
+      if (!configured.ok) return { status: 400, body: { error: configured.error } };
+      const { url } = parsed.value;
+      return ok({ url, token: emulator.callbackSettings.token, encodingAESKey: emulator.callbackSettings.encodingAESKey, fieldSet: emulator.options.callbackFieldSet });
     }
+    case 'GET callback':
+      return ok(emulator.callbacks.snapshot());
     case 'POST clock': {
       const parsed = parse(clockSchema, raw);
       if ('error' in parsed) return parsed.error;
       emulator.clock.advance(parsed.value.advanceSeconds);
       return ok({ now: emulator.clock.nowSeconds() });
     }
+    case 'GET invitations':
+      return ok({ invitations: invitationsOf(emulator.store) });
     case 'GET clock':
       return ok({ now: emulator.clock.nowSeconds() });
     default:

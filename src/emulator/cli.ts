@@ -11,6 +11,9 @@ const { values } = parseArgs({
     size: { type: 'string', default: 'demo' },
     'restrict-contact-reads': { type: 'boolean', default: false },
     'withhold-sensitive-fields': { type: 'boolean', default: false },
+    // The contacts-sync callback URL from the start (not verified: the receiver may start later).
+    'callback-url': { type: 'string', default: process.env.WECOM_EMULATOR_CALLBACK_URL ?? '' },
+    'callback-field-set': { type: 'string', default: 'full' },
   },
 });
 
@@ -24,6 +27,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`--port must be a
 const seed = Number(values.seed);
 if (!Number.isInteger(seed)) fatal(`--seed must be an integer, got "${values.seed}"`);
 if (values.size !== 'demo' && values.size !== 'large') fatal(`--size must be "demo" or "large", got "${values.size}"`);
+const callbackUrl = values['callback-url'] || null;
+if (callbackUrl && !/^https?:\/\/[^\s]+$/.test(callbackUrl)) fatal(`--callback-url / WECOM_EMULATOR_CALLBACK_URL must be an http(s) URL, got "${callbackUrl}"`);
+const fieldSet = values['callback-field-set'];
+if (fieldSet !== 'full' && fieldSet !== 'reduced') fatal(`--callback-field-set must be "full" or "reduced", got "${fieldSet}"`);
 
 const started = Date.now();
 const emulator = new Emulator({
@@ -31,6 +38,8 @@ const emulator = new Emulator({
   size: values.size as SeedSize,
   restrictContactReads: values['restrict-contact-reads'],
   withholdSensitiveFields: values['withhold-sensitive-fields'],
+  callbackUrl,
+  callbackFieldSet: fieldSet,
 });
 const url = await emulator.listen(port, values.host);
 const creds = emulator.credentials();
@@ -40,7 +49,7 @@ console.log(`WeCom emulator listening on ${url} (seed ${seed}, ${values.size}: $
   WECOM_CONTACT_SECRET=${creds.contactSecret}
   WECOM_AGENT_ID=${creds.app.agentId}
   WECOM_APP_SECRET=${creds.app.secret}
-  callback token=${creds.callback.token} encodingAESKey=${creds.callback.encodingAESKey}
+  callback token=${creds.callback.token} encodingAESKey=${creds.callback.encodingAESKey}${callbackUrl ? ` url=${callbackUrl} (${fieldSet} fields)` : ''}
   admin API: ${url}/__emulator/ (credentials, stats, faults, reset, console/…)`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -20,6 +20,12 @@ export const faultsSchema = z
     expireTokens: z.boolean(),
     restrictContactReads: z.boolean(),
     withholdSensitiveFields: z.boolean(),
+    /**
+     * Per path, the fraction of successful API calls whose response is dropped AFTER the handler
+     * applied them (the request never gets an answer): a write whose outcome the client cannot
+     * see, for testing reconciliation. 1 = every call.
+     */
+    dropResponseAfterApply: z.record(z.string().startsWith('/cgi-bin/'), z.number().min(0).max(1)),
   })
   .partial()
   .strict();
@@ -93,6 +99,12 @@ export class Faults {
     if (limit !== undefined && current >= limit) return false;
     this.inFlight.set(path, current + 1);
     return true;
+  }
+
+  /** Whether this applied call's response is dropped (the `dropResponseAfterApply` fault). */
+  dropsResponseAfterApply(path: string): boolean {
+    const fraction = this.settings.dropResponseAfterApply?.[path] ?? 0;
+    return fraction >= 1 || (fraction > 0 && this.random() < fraction);
   }
 
   leave(path: string): void {

@@ -58,6 +58,11 @@ export interface User {
   created_seq: number;
   /** Internal: the corp creator may not be deleted (301005). */
   is_creator: boolean;
+  /**
+   * Internal: the member had activated WeCom (status 1) before being disabled, so `enable: 1`
+   * brings them back to 1 rather than 4. Absent means no.
+   */
+  was_activated?: boolean;
 }
 
 export interface Department {

@@ -1,4 +1,8 @@
+import { CALLBACK_RETRY_DELAY_MS, CALLBACK_TIMEOUT_MS, URL_VERIFY_TIMEOUT_MS } from './callback-delivery.ts';
+
 export type SeedSize = 'demo' | 'large';
+/** `change_contact` field sets: all fields, or the post-2022-08-15 minimal ones (wecom-api.md §9.6). */
+export type CallbackFieldSet = 'full' | 'reduced';
 
 export interface EmulatorOptions {
   /** Seed of the deterministic generator: the same seed gives the same organisation. */
@@ -15,6 +19,22 @@ export interface EmulatorOptions {
   defaultRateLimitPerMinute: number;
   /** Text appended to error `errmsg` like WeCom's `hint: […]` suffix. */
   decorateErrors: boolean;
+  /**
+   * A contacts-sync callback URL set from the start (`WECOM_EMULATOR_CALLBACK_URL`; the service's
+   * embedded mode points it at itself). Not verified, since the receiver may not listen yet.
+   */
+  callbackUrl: string | null;
+  /**
+   * Which `change_contact` fields are sent. 'full' by default (callback URLs configured before
+   * 2022-08-15); 'reduced' reproduces URLs set later. The admin API may switch it.
+   */
+  callbackFieldSet: CallbackFieldSet;
+  /** How long a callback POST may take before it counts as failed (WeCom: 5 s, §9.3). */
+  callbackTimeoutMs: number;
+  /** Pause between callback attempts (unconfirmed in WeCom; see callback-delivery.ts). */
+  callbackRetryDelayMs: number;
+  /** How long URL verification waits for the echo (WeCom: 1 s, §9.2). */
+  callbackVerifyTimeoutMs: number;
 }
 
 export const DEFAULT_OPTIONS: EmulatorOptions = {
@@ -24,6 +44,11 @@ export const DEFAULT_OPTIONS: EmulatorOptions = {
   withholdSensitiveFields: false,
   defaultRateLimitPerMinute: 10_000,
   decorateErrors: true,
+  callbackUrl: null,
+  callbackFieldSet: 'full',
+  callbackTimeoutMs: CALLBACK_TIMEOUT_MS,
+  callbackRetryDelayMs: CALLBACK_RETRY_DELAY_MS,
+  callbackVerifyTimeoutMs: URL_VERIFY_TIMEOUT_MS,
 };
 
 /**

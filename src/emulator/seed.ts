@@ -4,6 +4,7 @@ import { CorpStore, userKey } from './store.ts';
 import { type Rng, rng } from './random.ts';
 import type { SeedSize } from './options.ts';
 import { ORDER_MAX, ROOT_DEPARTMENT_ID } from '../wecom/limits.ts';
+import { attachLinkedCorps, seedLinkedCorp } from './linked-corp.ts';
 
 /** Agent ids of the seeded self-built apps. */
 export const DIRECTORY_APP_AGENT_ID = 1000002;
@@ -170,6 +171,8 @@ export function seedCorp(seed: number, size: SeedSize): Seeded {
   const outsider = store.membersOf(leaves[0]!)[0];
   if (outsider) sales_.visibility.users.push(outsider.userid);
   sales_.visibility.tags.push(TAG_NAMES.length);
+  // One partner corp in a link group (互联企业, §8), from its own sequence of the same seed.
+  attachLinkedCorps(store, [seedLinkedCorp(seed, { wholeCorp: DIRECTORY_APP_AGENT_ID, oneDepartment: SALES_APP_AGENT_ID })]);
 
   return {
     store,

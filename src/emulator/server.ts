@@ -14,6 +14,10 @@ import { DEFAULT_OPTIONS, type EmulatorOptions, RESTRICTED_READ_ERRCODE } from '
 import type { Caller } from './model.ts';
 import type { CorpStore } from './store.ts';
 import { handleAdmin } from './admin.ts';
+import { ContactCallbacks } from './callbacks.ts';
+import { releaseCorpState } from './corp-state.ts';
+import { EXPORT_FILES_PATH } from './exports.ts';
+import { serveExportFile } from './export-files.ts';
 
 /** JSON bodies are small; uploads (media/upload, 20 MB files) get their own larger cap. */
 const JSON_BODY_LIMIT = 2 * 1024 * 1024;
@@ -48,6 +52,8 @@ export class Emulator {
   /** The contacts-sync callback URL (null: none configured). */
   callbackUrl: string | null = null;
   changeSinks: ChangeSink[] = [];
+  /** The contacts-sync `change_contact` callbacks (settings, delivery queue, log). */
+  readonly callbacks = new ContactCallbacks(this);
 
   private readonly byPath = new Map<string, Route>();
   private server?: Server;
@@ -59,14 +65,20 @@ export class Emulator {
     this.options = { ...this.initialOptions };
     for (const route of routes) this.byPath.set(route.path, route);
     this.reseed();
+    this.changeSinks.push(this.callbacks.onChanges);
   }
 
   /** Reseeds the directory and clears tokens, faults, options set by faults, stats and the clock. */
   reseed(): void {
     Object.assign(this.options, this.initialOptions);
+    // Media, jobs and export files of the old corp go with it (their timers stop).
+    if (this.store) releaseCorpState(this.store);
     const seeded = seedCorp(this.options.seed, this.options.size);
     this.store = seeded.store;
     this.callbackSettings = seeded.callback;
+    // The callback URL goes back to the preset one; deliveries of the old corp stop.
+    this.callbackUrl = this.options.callbackUrl;
+    this.callbacks.reset();
     this.tokens = new TokenIssuer(this.store, this.clock);
     this.faults = new Faults(this.options.seed);
     this.clock.reset();
@@ -115,6 +127,7 @@ export class Emulator {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.callbacks.reset();
     // Hanging requests (the `hang` fault) never answer: end their sockets so close() returns.
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -125,6 +138,8 @@ export class Emulator {
     try {
       if (url.pathname.startsWith(CONSOLE_PREFIX)) {
         await this.onConsole(req, res, `/cgi-bin/${url.pathname.slice(CONSOLE_PREFIX.length)}`);
+      } else if (url.pathname.startsWith(EXPORT_FILES_PATH)) {
+        serveExportFile(this.store, this.clock, req, res, url.pathname.slice(EXPORT_FILES_PATH.length));
       } else if (url.pathname.startsWith(ADMIN_PREFIX)) {
         const body = await readBody(req, JSON_BODY_LIMIT);
         await handleAdmin(this, req.method ?? 'GET', url.pathname.slice(ADMIN_PREFIX.length), body, res);
@@ -152,13 +167,15 @@ export class Emulator {
       return notFound(res);
     }
 
-    if (!this.faults.enter(path)) {
+    // The slot is given back to the Faults it came from, even if a reset replaces them meanwhile.
+    const faults = this.faults;
+    if (!faults.enter(path)) {
       return this.sendFault(res, fail(45033));
     }
     try {
-      const delay = this.faults.latency();
+      const delay = faults.latency();
       if (delay) await sleep(delay);
-      const mishap = this.faults.mishap();
+      const mishap = faults.mishap();
       if (mishap === 'hang') {
         this.stats.hang();
         return; // never answered; the socket ends when the client gives up or the emulator closes
@@ -170,7 +187,7 @@ export class Emulator {
         return;
       }
       if (mishap === 'busy') return this.sendFault(res, fail(-1));
-      if (!this.faults.admitRate(path, this.clock.nowMs(), this.options.defaultRateLimitPerMinute)) {
+      if (!faults.admitRate(path, this.clock.nowMs(), this.options.defaultRateLimitPerMinute)) {
         return this.sendFault(res, fail(45009));
       }
 
@@ -185,7 +202,7 @@ export class Emulator {
       if (err instanceof WeComFault) return this.sendFault(res, err, route);
       throw err;
     } finally {
-      this.faults.leave(path);
+      faults.leave(path);
     }
   }
 
@@ -245,6 +262,10 @@ export class Emulator {
       emit: (event) => events.push(event),
     };
     const result = await route.handle(ctx);
+    if (caller.kind !== 'console' && this.faults.dropsResponseAfterApply(route.path)) {
+      this.stats.hang();
+      return; // applied, never answered: the client sees a timeout (the `dropResponseAfterApply` fault)
+    }
     this.send(res, { errcode: 0, errmsg: route.okMsg ?? 'ok', ...result });
     if (caller.kind === 'console' && events.length) {
       for (const sink of this.changeSinks) sink(events);

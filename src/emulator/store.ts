@@ -152,9 +152,18 @@ export class CorpStore {
    */
   putUser(user: User, previousUserid: string = user.userid): void {
     this.version++;
-    const old = this.users.get(userKey(previousUserid));
+    const oldKey = userKey(previousUserid);
+    const newKey = userKey(user.userid);
+    const old = this.users.get(oldKey);
     if (old) this.unindexUser(old);
-    this.users.set(userKey(user.userid), user);
+    if (oldKey !== newKey) {
+      // new_userid: the record moves to its new key, and so do its tag memberships.
+      this.users.delete(oldKey);
+      for (const tag of this.tags.values()) {
+        if (tag.users.delete(oldKey)) tag.users.add(newKey);
+      }
+    }
+    this.users.set(newKey, user);
     this.indexUser(user);
   }
 

@@ -29,6 +29,12 @@ export const USER_DEPARTMENTS_MAX = 100;
 export const DIRECT_LEADERS_MAX = 5;
 export const EXTATTR_TEXT_MAX_CHARS = 64;
 export const EXTATTR_WEB_TITLE_MAX_CHARS = 12;
+/** `external_profile.external_attr`: text values and titles at most 12 UTF-8 characters (90101/90102/90104). */
+export const EXTERNAL_ATTR_TEXT_MAX_CHARS = 12;
+export const EXTERNAL_ATTR_TITLE_MAX_CHARS = 12;
+/** Legacy `english_name`: 1–64 bytes of letters, digits, `.`, `-`, space, `_` (301014). */
+export const ENGLISH_NAME_PATTERN = /^[A-Za-z0-9.\- _]+$/;
+export const ENGLISH_NAME_MAX_BYTES = 64;
 
 /** WeCom `order` values are uint32: [0, 2^32). Larger sorts first. */
 export const ORDER_MAX = 2 ** 32 - 1;
@@ -54,6 +60,12 @@ export const INVITE_USERS_MAX = 1_000;
 export const INVITE_PARTIES_MAX = 100;
 export const INVITE_TAGS_MAX = 100;
 
+/** `corp/get_join_qrcode` `size_type`: 1 = 171×171, 2 = 399×399, 3 = 741×741, 4 = 2052×2052 (§3.2). */
+export const JOIN_QRCODE_SIZE_TYPE_MIN = 1;
+export const JOIN_QRCODE_SIZE_TYPE_MAX = 4;
+/** A join QR code link stays valid for 7 days. */
+export const JOIN_QRCODE_VALID_SECONDS = 7 * 24 * 3600;
+
 export const LIST_ID_LIMIT_MIN = 1;
 export const LIST_ID_LIMIT_MAX = 10_000;
 
@@ -62,6 +74,40 @@ export const GETUSERID_MOBILE_MAX_BYTES = 32;
 export const ACTIVE_STAT_MAX_DAYS_BACK = 30;
 
 export const TOKEN_EXPIRES_IN_SECONDS = 7_200;
+
+// ── media/upload (§6.1) ──────────────────────────────────────────────────────
+export type MediaType = 'image' | 'voice' | 'video' | 'file';
+export const MEDIA_TYPES: readonly MediaType[] = ['image', 'voice', 'video', 'file'];
+/** Every uploaded file must be larger than 5 bytes. */
+export const MEDIA_MIN_EXCLUSIVE_BYTES = 5;
+/** Per-type size caps: image 10 MB (JPG/PNG), voice 2 MB (AMR), video 10 MB (MP4), file 20 MB. */
+export const MEDIA_MAX_BYTES: Readonly<Record<MediaType, number>> = {
+  image: 10 * 1024 * 1024,
+  voice: 2 * 1024 * 1024,
+  video: 10 * 1024 * 1024,
+  file: 20 * 1024 * 1024,
+};
+/** A media_id stays valid for 3 days (then 40007). */
+export const MEDIA_VALID_SECONDS = 3 * 24 * 3600;
+
+// ── async import (§6) ────────────────────────────────────────────────────────
+/** Only the results of the 5 most recent import jobs are kept (40089 for older ones). */
+export const IMPORT_JOBS_KEPT = 5;
+/**
+ * replaceuser's deletion protection (45026): more than 50 deletions that are also more than 20% of
+ * the current members, or fewer than 50 deletions that are more than 80% of them.
+ */
+export const REPLACE_USER_PROTECTION = { people: 50, largeShare: 0.2, smallShare: 0.8 } as const;
+/** Since 2024-05, a member file's unknown department id is created under this department. */
+export const UNASSIGNED_DEPARTMENT_NAME = '其他（待设置部门）';
+
+// ── async export (§7) ────────────────────────────────────────────────────────
+/** `block_size`: records per export file, in [10^4, 10^6], default 10^6. */
+export const EXPORT_BLOCK_SIZE_MIN = 10_000;
+export const EXPORT_BLOCK_SIZE_MAX = 1_000_000;
+export const EXPORT_BLOCK_SIZE_DEFAULT = 1_000_000;
+/** Export download links stay valid for 2 hours. */
+export const EXPORT_LINK_VALID_SECONDS = 2 * 3600;
 
 /** Per corp, per API: 10,000 calls a minute (§11). */
 export const CORP_API_CALLS_PER_MINUTE = 10_000;

@@ -1,0 +1,41 @@
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import RelayPlugin from '@pothos/plugin-relay';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
+import type { GraphQLContext } from './context.ts';
+import type { Scopes } from './context.ts';
+
+/**
+ * The Pothos builder: plugins and scalars only. Types live one per file beside it and are
+ * pulled together by schema/index.ts (Pothos' app layout).
+ */
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  AuthScopes: Scopes;
+  DefaultFieldNullability: false;
+  Scalars: {
+    ID: { Input: string; Output: string };
+    /** WeCom `order`: an unsigned 32-bit integer, which GraphQL's Int (signed) cannot hold. */
+    WeComOrder: { Input: number; Output: number };
+  };
+}>({
+  // Relay before scope-auth so that auth checks see decoded global ids (Pothos docs).
+  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, DataloaderPlugin, SimpleObjectsPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ctx.scopes,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesOnConnection: true,
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: true },
+  },
+  errors: {
+    defaultTypes: [],
+  },
+});

@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { schema } from './schema/index.ts';
+import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  /** The node:http listener: health, then everything else to Yoga. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+export interface AppOptions extends ServiceDeps {
+  logger: Logger;
+  graphiql: boolean;
+}
+
+/**
+ * The GraphQL service, apart from any listener (Yoga convention): tests call `app.yoga.fetch`
+ * in-process; main.ts mounts `app.handle` on a node:http server.
+ */
+export function createApp(options: AppOptions): App {
+  const { logger, graphiql, ...deps } = options;
+  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: graphiql ? { title: 'WeCom directory' } : false,
+    landingPage: false,
+    // Masking stays on: resolvers throw GraphQLError with extensions for what callers may see.
+    maskedErrors: true,
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error(args.map(String).join(' ')),
+    },
+    context: () => createContext(deps),
+  });
+
+  return {
+    yoga,
+    handle(req, res) {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"status":"ok"}');
+        return;
+      }
+      void yoga.handle(req, res);
+    },
+  };
+}

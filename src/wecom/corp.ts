@@ -1,0 +1,36 @@
+/** Corp-wide facts (wecom-api.md §3.2): the join QR code and the active member count. */
+import { endpoint, type CallOptions, type Invoke } from './endpoint.ts';
+import { numberField, stringField } from './wire.ts';
+
+/** 1 = 171×171, 2 = 399×399, 3 = 741×741, 4 = 2052×2052. */
+export type QrCodeSize = 1 | 2 | 3 | 4;
+
+export const getJoinQrCode = endpoint<QrCodeSize | undefined, string>({
+  method: 'GET',
+  path: '/cgi-bin/corp/get_join_qrcode',
+  token: 'contact',
+  effect: 'read',
+  // Omitted when not given: WeCom's default size is unconfirmed (§13).
+  query: (sizeType) => ({ size_type: sizeType }),
+  parse: (wire) => stringField(wire, 'join_qrcode'),
+});
+
+export const getActiveStat = endpoint<string, number>({
+  method: 'POST',
+  path: '/cgi-bin/user/get_active_stat',
+  token: 'contact',
+  effect: 'read',
+  body: (date) => ({ date }),
+  parse: (wire) => numberField(wire, 'active_cnt'),
+});
+
+export function corpApi(invoke: Invoke) {
+  return {
+    /** `GET /cgi-bin/corp/get_join_qrcode`: a join-the-corp QR code link, valid 7 days (contacts-sync secret). */
+    getJoinQrCode: (sizeType?: QrCodeSize, options?: CallOptions) => invoke(getJoinQrCode, sizeType, options),
+    /** `POST /cgi-bin/user/get_active_stat`: active members on a date (YYYY-MM-DD, ≤ 30 days back; contacts-sync secret). */
+    getActiveStat: (date: string, options?: CallOptions) => invoke(getActiveStat, date, options),
+  };
+}
+
+export type CorpApi = ReturnType<typeof corpApi>;

@@ -1,0 +1,281 @@
+/**
+ * Per-endpoint admission: a rate budget (by default 80% of WeCom's per-corp per-API limit) and a
+ * concurrency cap, with a FIFO queue whose waits are bounded by each caller's deadline.
+ * It also carries the reactions to WeCom's own limits: after 45009 the endpoint is closed until
+ * the window is over, then reopened by a single probe; after 45033 its concurrency is lowered,
+ * and raised again one step at a time while calls succeed.
+ */
+import { CORP_API_CALLS_PER_MINUTE } from './limits.ts';
+
+export const DEFAULT_RATE_BUDGET_FRACTION = 0.8;
+export const DEFAULT_RATE_WINDOW_MS = 60_000;
+/**
+ * Concurrent calls per endpoint. WeCom does not publish its 45033 cap (wecom-api.md §11,
+ * unconfirmed); 16 keeps a GraphQL request's fan-out fast while staying modest.
+ */
+export const DEFAULT_ENDPOINT_CONCURRENCY = 16;
+/** Successes in a row at a lowered cap before the cap is raised by one (additive increase). */
+export const CONCURRENCY_RECOVERY_SUCCESSES = 20;
+/** A 45009 block lasts the window plus up to this fraction of it, so instances don't return in lockstep. */
+export const RATE_BLOCK_JITTER_FRACTION = 0.1;
+
+export interface SchedulerOptions {
+  /** Calls per window per endpoint; per-path overrides win over the fraction of WeCom's limit. */
+  rateBudget?: Record<string, number>;
+  /** Fraction of WeCom's per-corp per-API limit (10,000 a minute) used by default. */
+  rateBudgetFraction?: number;
+  /** WeCom's rate window; shorten it only in tests. */
+  rateWindowMs?: number;
+  /** Concurrent calls per endpoint (default 16); per-path overrides. */
+  concurrency?: number;
+  concurrencyPerEndpoint?: Record<string, number>;
+  now?: () => number;
+  random?: () => number;
+  onQueue?(event: { endpoint: string; depth: number }): void;
+}
+
+/** Why a call left the queue without a slot. */
+export class QueueDeadlineError extends Error {
+  constructor(
+    readonly endpoint: string,
+    /** `blocked`: waiting out a 45009 window; `rate`: the rate budget; `slot`: the concurrency cap. */
+    readonly waitingFor: 'blocked' | 'rate' | 'slot',
+  ) {
+    super(`deadline reached while waiting for ${waitingFor}`);
+  }
+}
+
+interface Waiter {
+  resolve(permit: Permit): void;
+  reject(err: unknown): void;
+  deadlineAt: number;
+  cleanup(): void;
+}
+
+export interface Permit {
+  /** Frees the slot. `ok`: the call succeeded (drives concurrency recovery and probing). */
+  release(ok: boolean): void;
+}
+
+export interface LaneSnapshot {
+  queued: number;
+  inFlight: number;
+  concurrencyCap: number;
+  configuredConcurrency: number;
+  rateBudget: number;
+  blockedForMs: number;
+}
+
+class Lane {
+  queue: Waiter[] = [];
+  inFlight = 0;
+  cap: number;
+  successesSinceLowered = 0;
+  blockedUntil = 0;
+  /** After a 45009 block: admit one call at a time until one succeeds. */
+  probing = false;
+  /** Start times of the last `budget` calls (a ring): a sliding window never exceeds the budget. */
+  private readonly starts: Float64Array;
+  private next = 0;
+  private filled = 0;
+  timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly path: string,
+    readonly configuredCap: number,
+    readonly budget: number,
+  ) {
+    this.cap = configuredCap;
+    this.starts = new Float64Array(Math.max(1, budget));
+  }
+
+  /** When the next call may start under the rate budget (≤ now: at once). */
+  rateOpensAt(windowMs: number): number {
+    if (this.filled < this.starts.length) return 0;
+    return this.starts[this.next]! + windowMs;
+  }
+
+  recordStart(now: number): void {
+    this.starts[this.next] = now;
+    this.next = (this.next + 1) % this.starts.length;
+    if (this.filled < this.starts.length) this.filled++;
+  }
+}
+
+export class Scheduler {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+  readonly windowMs: number;
+
+  constructor(private readonly options: SchedulerOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.windowMs = options.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS;
+  }
+
+  /**
+   * Waits for a slot on `path`: not blocked by a 45009, under the rate budget, under the
+   * concurrency cap, first come first served. Rejects with the signal's reason when it aborts,
+   * and with QueueDeadlineError as soon as the wait is known to outlast `deadlineAt`.
+   */
+  acquire(path: string, signal: AbortSignal, deadlineAt: number): Promise<Permit> {
+    const lane = this.lane(path);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<Permit>((resolve, reject) => {
+      const onAbort = () => {
+        const i = lane.queue.indexOf(waiter);
+        if (i >= 0) lane.queue.splice(i, 1);
+        this.options.onQueue?.({ endpoint: path, depth: lane.queue.length });
+        reject(signal.reason);
+      };
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        deadlineAt,
+        cleanup: () => signal.removeEventListener('abort', onAbort),
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      lane.queue.push(waiter);
+      this.options.onQueue?.({ endpoint: path, depth: lane.queue.length });
+      this.pump(lane);
+    });
+  }
+
+  /** 45009: close the endpoint until WeCom's window is over (plus jitter), then probe. */
+  blockForRateLimit(path: string): number {
+    const lane = this.lane(path);
+    const until = this.now() + this.windowMs * (1 + this.random() * RATE_BLOCK_JITTER_FRACTION);
+    if (until > lane.blockedUntil) lane.blockedUntil = until;
+    lane.probing = true;
+    this.pump(lane);
+    return lane.blockedUntil - this.now();
+  }
+
+  /**
+   * 45033: WeCom refused at the concurrency this call saw, so the cap drops below it
+   * (at least 1). `inFlight` counts the refused call itself.
+   */
+  lowerConcurrency(path: string, inFlight: number): void {
+    const lane = this.lane(path);
+    lane.cap = Math.max(1, Math.min(lane.cap, inFlight - 1));
+    lane.successesSinceLowered = 0;
+  }
+
+  /** Calls running on `path` now (the current call included while it holds its permit). */
+  inFlight(path: string): number {
+    return this.lane(path).inFlight;
+  }
+
+  /** The wait left on a 45009 block of `path` (0 when open). */
+  blockedForMs(path: string): number {
+    return Math.max(0, this.lane(path).blockedUntil - this.now());
+  }
+
+  snapshot(): Record<string, LaneSnapshot> {
+    const out: Record<string, LaneSnapshot> = {};
+    for (const [path, lane] of this.lanes) {
+      out[path] = {
+        queued: lane.queue.length,
+        inFlight: lane.inFlight,
+        concurrencyCap: lane.cap,
+        configuredConcurrency: lane.configuredCap,
+        rateBudget: lane.budget,
+        blockedForMs: Math.max(0, lane.blockedUntil - this.now()),
+      };
+    }
+    return out;
+  }
+
+  /** Stops pending timers and fails queued callers (client shutdown). */
+  close(reason: unknown): void {
+    for (const lane of this.lanes.values()) {
+      clearTimeout(lane.timer);
+      lane.timer = undefined;
+      for (const waiter of lane.queue.splice(0)) {
+        waiter.cleanup();
+        waiter.reject(reason);
+      }
+    }
+  }
+
+  private lane(path: string): Lane {
+    let lane = this.lanes.get(path);
+    if (!lane) {
+      const o = this.options;
+      const cap = o.concurrencyPerEndpoint?.[path] ?? o.concurrency ?? DEFAULT_ENDPOINT_CONCURRENCY;
+      const budget =
+        o.rateBudget?.[path] ??
+        Math.max(1, Math.floor(CORP_API_CALLS_PER_MINUTE * (o.rateBudgetFraction ?? DEFAULT_RATE_BUDGET_FRACTION)));
+      lane = new Lane(path, Math.max(1, cap), budget);
+      this.lanes.set(path, lane);
+    }
+    return lane;
+  }
+
+  private pump(lane: Lane): void {
+    clearTimeout(lane.timer);
+    lane.timer = undefined;
+    const now = this.now();
+    while (lane.queue.length) {
+      const cap = lane.probing ? 1 : lane.cap;
+      if (lane.inFlight >= cap) {
+        // Slots free up on release(), which pumps again.
+        this.expire(lane, Infinity, 'slot');
+        return;
+      }
+      const opensAt = Math.max(lane.blockedUntil, lane.rateOpensAt(this.windowMs));
+      if (opensAt > now) {
+        this.expire(lane, opensAt, lane.blockedUntil > now ? 'blocked' : 'rate');
+        if (lane.queue.length) {
+          lane.timer = setTimeout(() => this.pump(lane), opensAt - now);
+          lane.timer.unref?.();
+        }
+        return;
+      }
+      const waiter = lane.queue.shift()!;
+      waiter.cleanup();
+      lane.inFlight++;
+      lane.recordStart(now);
+      this.options.onQueue?.({ endpoint: lane.path, depth: lane.queue.length });
+      waiter.resolve(this.permit(lane));
+    }
+  }
+
+  /** Fails, at once, the waiters whose deadline comes before the lane can open for them. */
+  private expire(lane: Lane, opensAt: number, waitingFor: QueueDeadlineError['waitingFor']): void {
+    if (opensAt === Infinity) return; // a slot may free at any moment; the caller's signal ends the wait
+    const kept: Waiter[] = [];
+    for (const waiter of lane.queue) {
+      if (waiter.deadlineAt < opensAt) {
+        waiter.cleanup();
+        waiter.reject(new QueueDeadlineError(lane.path, waitingFor));
+      } else {
+        kept.push(waiter);
+      }
+    }
+    if (kept.length !== lane.queue.length) {
+      lane.queue = kept;
+      this.options.onQueue?.({ endpoint: lane.path, depth: kept.length });
+    }
+  }
+
+  private permit(lane: Lane): Permit {
+    let released = false;
+    return {
+      release: (ok: boolean) => {
+        if (released) return;
+        released = true;
+        lane.inFlight--;
+        if (ok) {
+          lane.probing = false;
+          if (lane.cap < lane.configuredCap && ++lane.successesSinceLowered >= CONCURRENCY_RECOVERY_SUCCESSES) {
+            lane.cap++;
+            lane.successesSinceLowered = 0;
+          }
+        }
+        this.pump(lane);
+      },
+    };
+  }
+}
