@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type WeComTarget } from './config.ts';
+import { ChangeBus } from './directory/changes.ts';
 import { createApp } from './server.ts';
 import { createWeComClient } from './wecom/client.ts';
 import { Emulator } from './emulator/server.ts';
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     secrets: { contact: target.contactSecret, app: target.app },
     logger,
   });
-  const app = createApp({ client, logger, graphiql: !config.production });
+  const app = createApp({ client, changes: new ChangeBus(), logger, graphiql: !config.production });
   const server = createServer(app.handle);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
 

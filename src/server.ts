@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { upstreamGraphQLError } from './schema/errors.ts';
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
@@ -26,8 +28,16 @@ export function createApp(options: AppOptions): App {
     graphqlEndpoint: '/graphql',
     graphiql: graphiql ? { title: 'WeCom directory' } : false,
     landingPage: false,
-    // Masking stays on: resolvers throw GraphQLError with extensions for what callers may see.
-    maskedErrors: true,
+    // Masking stays on: WeCom failures become errors with extensions.code / wecomErrcode and a
+    // message free of tokens and of WeCom's raw errmsg; anything unexpected is masked.
+    maskedErrors: {
+      maskError(error, message, isDev) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        const upstream = upstreamGraphQLError(original, error instanceof GraphQLError ? error.path : undefined);
+        if (upstream) return upstream;
+        return maskError(error, message, isDev);
+      },
+    },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),

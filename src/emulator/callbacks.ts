@@ -201,6 +201,10 @@ export class ContactCallbacks {
       record.httpStatus = outcome.httpStatus;
       record.status = outcome.delivered ? 'delivered' : signal.aborted ? 'dropped' : 'failed';
       if (outcome.error) record.error = outcome.error;
+    }).catch((err: unknown) => {
+      // Keep the queue alive for later events; the message names no secret (crypto errors never do).
+      record.status = 'failed';
+      record.error = err instanceof Error ? err.message : 'delivery failed';
     });
   }
 

@@ -37,8 +37,7 @@ export const EXPORT_FILE_ENCODING: 'raw' | 'base64' = 'raw';
 /**
  * `JobType` of the batch_job_result event for a tag export: `export_tag` in the internal-app doc,
  * `export_taguser` in the third-party doc — unconfirmed (§7). The emulator is a corp-internal
- * WeCom, so it follows the internal-app doc. (The emulator models no per-app callback, so export
- * completion events are not delivered; the names are recorded for the client.)
+ * WeCom, so it follows the internal-app doc.
  */
 export const EXPORT_TAG_JOB_TYPE = 'export_tag';
 
@@ -93,11 +92,14 @@ export interface ExportSpec {
   corpId: string;
   /** The emulator clock: links expire 2 hours after their file is written. */
   clock: Clock;
+  /** Runs once the files are ready (the batch_job_result event). */
+  onFinished?(job: ExportJob): void;
 }
 
 /** The corp's export jobs and the files they produced. */
 export class ExportJobs {
   private readonly runner = new SliceRunner();
+  private readonly stopped = new AbortController();
   private readonly jobs = new Map<string, ExportJob>();
   private readonly files = new Map<string, ExportFile>();
 
@@ -112,6 +114,7 @@ export class ExportJobs {
       onProgress: () => undefined,
       onDone: () => {
         job.status = 2;
+        spec.onFinished?.(job);
       },
       onError: (err) => {
         console.error('[emulator] export job failed', err);
@@ -135,8 +138,14 @@ export class ExportJobs {
     return this.files.get(id);
   }
 
+  /** Aborted when the corp is reset: completion callbacks still in flight stop. */
+  get signal(): AbortSignal {
+    return this.stopped.signal;
+  }
+
   stop(): void {
     this.runner.stop();
+    this.stopped.abort();
     this.jobs.clear();
     this.files.clear();
   }

@@ -142,11 +142,18 @@ function checkNewParent(store: CorpStore, parentId: number, subtreeHeight: numbe
 /** Applies one record with the rules of department/create and department/update. */
 function applyRow(store: CorpStore, row: PartyRow): PartyImportResult {
   const existing = store.getDepartment(row.id);
+  const moving = existing !== undefined && row.id !== ROOT_DEPARTMENT_ID && row.parentid !== existing.parentid;
+  // The action is what the record asks for; a refused record reports it with its errcode.
   let action = 0;
+  if (!existing) action = PARTY_ACTION.created;
+  else {
+    if (row.name !== existing.name) action |= PARTY_ACTION.renamed;
+    if (moving) action |= PARTY_ACTION.moved;
+    if (row.order !== undefined && row.order !== existing.order) action |= PARTY_ACTION.reordered;
+  }
   try {
     checkName(row.name);
     if (!existing) {
-      action = PARTY_ACTION.created;
       checkNewParent(store, row.parentid, 1);
       if (store.departments.size >= DEPARTMENTS_PER_CORP_MAX) throw fail(81001, 'at most 30000 departments per corp');
       if (siblingNamed(store, row.parentid, row.name, row.id)) throw fail(60008, `a sibling is already named ${row.name}`);
@@ -161,10 +168,6 @@ function applyRow(store: CorpStore, row: PartyRow): PartyImportResult {
       });
       return { action, partyid: row.id, errcode: 0, errmsg: 'ok' };
     }
-    const moving = row.id !== ROOT_DEPARTMENT_ID && row.parentid !== existing.parentid;
-    if (row.name !== existing.name) action |= PARTY_ACTION.renamed;
-    if (moving) action |= PARTY_ACTION.moved;
-    if (row.order !== undefined && row.order !== existing.order) action |= PARTY_ACTION.reordered;
     if (moving) {
       if (store.isSelfOrAncestor(row.id, row.parentid)) throw fail(60010);
       checkNewParent(store, row.parentid, store.height(row.id));

@@ -54,8 +54,24 @@ export function batchJobResultFields(corpId: string, createTime: number, jobId: 
   };
 }
 
+/** Where a batch_job_result goes: a URL and the token and key to sign and encrypt with. */
+export interface NoticeTarget {
+  url: string;
+  token: string;
+  encodingAESKey: string;
+}
+
+/**
+ * The job's own callback when it has one (§6.3), otherwise the contacts-sync callback configured
+ * when the job finishes (`lookup`), otherwise nowhere.
+ */
+export function noticeTarget(own: JobCallback | undefined, contactCallback: (() => NoticeTarget | null) | undefined): NoticeTarget | null {
+  if (own) return { url: own.url, token: own.token, encodingAESKey: own.encodingaeskey };
+  return contactCallback?.() ?? null;
+}
+
 export interface JobNotice {
-  callback: JobCallback;
+  target: NoticeTarget;
   corpId: string;
   clock: Clock;
   options: EmulatorOptions;
@@ -66,13 +82,13 @@ export interface JobNotice {
   jobType: string;
 }
 
-/** Delivers batch_job_result to the job's callback (WeCom's 5 s timeout and 3 attempts); fire and forget. */
+/** Delivers batch_job_result (WeCom's 5 s timeout and 3 attempts); fire and forget. */
 export function notifyJobFinished(notice: JobNotice): void {
-  const { callback, corpId, clock, options } = notice;
+  const { target, corpId, clock, options } = notice;
   void deliverEvent({
-    url: callback.url,
-    token: callback.token,
-    encodingAESKey: callback.encodingaeskey,
+    url: target.url,
+    token: target.token,
+    encodingAESKey: target.encodingAESKey,
     receiveId: corpId,
     xmlFields: batchJobResultFields(corpId, clock.nowSeconds(), notice.jobId, notice.jobType),
     timing: { timeoutMs: options.callbackTimeoutMs, retryDelayMs: options.callbackRetryDelayMs },

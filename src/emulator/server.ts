@@ -259,6 +259,7 @@ export class Emulator {
       rawBody: raw,
       options: this.options,
       clock: this.clock,
+      contactCallback: () => (this.callbackUrl ? { url: this.callbackUrl, ...this.callbackSettings } : null),
       emit: (event) => events.push(event),
     };
     const result = await route.handle(ctx);

@@ -477,7 +477,11 @@ function generatedBizMail(store: CorpStore, userid: string): string {
   }
 }
 
-/** Validates a user/create payload: the member as it would be stored, or `fail(...)`. */
+/**
+ * Validates a user/create payload: the member as it would be stored, or `fail(...)`. `clock` is
+ * the emulator's clock (an avatar's media_id expires after 3 days); real time when omitted.
+ * Rows of an import are validated against the store as it stands, so apply each before the next.
+ */
 export function validateUserCreate(store: CorpStore, payload: UserPayload, caller: Caller, clock = new Clock()): User {
   return resolveUser(store, payload, caller, undefined, clock);
 }
@@ -614,7 +618,7 @@ export function applyUserDelete(store: CorpStore, userids: readonly string[], ca
   }
   for (const user of users) {
     store.removeUser(user.userid);
-
+    syncDepartmentLeaders(store, user, undefined);
   }
   rewriteMemberReferences(store, new Map(users.map((u) => [userKey(u.userid), null])));
   return { users, events: users.map((u) => ({ ChangeType: 'delete_user', UserID: u.userid })) };

@@ -15,6 +15,8 @@ export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   AuthScopes: Scopes;
   DefaultFieldNullability: false;
+  /** Every connection carries the total across its pages, computed only when asked for. */
+  Connection: { totalCount: number | (() => Promise<number>) };
   Scalars: {
     ID: { Input: string; Output: string };
     /** WeCom `order`: an unsigned 32-bit integer, which GraphQL's Int (signed) cannot hold. */
@@ -32,8 +34,6 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesOnConnection: true,
-    edgesFieldOptions: { nullable: false },
-    nodeFieldOptions: { nullable: true },
   },
   errors: {
     defaultTypes: [],

@@ -240,10 +240,11 @@ export class WeComCore {
     if (this.closed) throw new WeComTransportError(ep.path, 'UND_ERR_CLOSED', 'the client is closed');
     const deadline = new Deadline(options, this.options.deadlineMs ?? DEFAULT_DEADLINE_MS, this.now());
     try {
-      return await this.run(ep, params, deadline);
+      return await this.run(ep, params, deadline, options?.via);
     } catch (err) {
       const error = this.asWeComError(err, ep.path, deadline);
-      this.log('warn', { endpoint: ep.path, error: error.message, kind: error.kind }, 'wecom call failed');
+      // A lookup of something absent is routine (loaders turn it into null): debug, not warn.
+      this.log(error.category === 'not-found' ? 'debug' : 'warn', { endpoint: ep.path, error: error.message, kind: error.kind }, 'wecom call failed');
       throw error;
     } finally {
       deadline.dispose();
@@ -306,7 +307,14 @@ export class WeComCore {
   }
 
   /** Which secret serves `ep` (wecom-api.md §2); a missing one is a configuration error, not a call. */
-  private credentialFor(ep: Endpoint<unknown, unknown>): Credential | undefined {
+  private credentialFor(ep: Endpoint<unknown, unknown>, via: SecretKind | undefined): Credential | undefined {
+    if (via && ep.token !== 'none') {
+      const allowed = ep.token === 'read' || ep.token === 'owner' || ep.token === via;
+      const chosen = via === 'contact' ? this.contact : this.app;
+      if (!allowed) throw new WeComConfigError(ep.path, `${ep.path} cannot be called with the ${via === 'app' ? 'app' : 'contacts-sync'} secret`);
+      if (!chosen) throw new WeComConfigError(ep.path, `no ${via === 'app' ? 'app' : 'contacts-sync'} secret is configured`);
+      return chosen;
+    }
     switch (ep.token) {
       case 'none':
         return undefined;
@@ -323,8 +331,8 @@ export class WeComCore {
     }
   }
 
-  private async run<P, R>(ep: Endpoint<P, R>, params: P, deadline: Deadline): Promise<R> {
-    const credential = this.credentialFor(ep as Endpoint<unknown, unknown>);
+  private async run<P, R>(ep: Endpoint<P, R>, params: P, deadline: Deadline, via?: SecretKind): Promise<R> {
+    const credential = this.credentialFor(ep as Endpoint<unknown, unknown>, via);
     let attempt = 0;
     let transientRetries = 0;
     let rateRetries = 0;
@@ -333,13 +341,19 @@ export class WeComCore {
 
     for (;;) {
       attempt++;
-      const token = credential ? await this.tokenFor(credential, ep.path, deadline) : undefined;
       const permit = await this.admit(ep.path, deadline);
-      const started = this.now();
+      // The token is taken once admitted, so calls queued behind a refresh use the fresh one.
+      let token: string | undefined;
+      let started = this.now();
       let result: AttemptResult;
       let inFlight: number;
       try {
+        token = credential ? await this.tokenFor(credential, ep.path, deadline) : undefined;
+        started = this.now();
         result = await this.transport.attempt(this.buildRequest(ep, params, token), deadline.signal);
+      } catch (err) {
+        permit.release(false);
+        throw err;
       } finally {
         inFlight = this.scheduler.inFlight(ep.path);
       }
@@ -352,8 +366,15 @@ export class WeComCore {
           permit.release(true);
           return this.parse(ep, result.wire);
         }
-        permit.release(false);
+        // React to WeCom's limits before the slot is freed, so no queued call starts at the old pace.
         const errmsg = this.redactor.redact(typeof result.wire.errmsg === 'string' ? result.wire.errmsg : '');
+        let rateWaitMs = 0;
+        if (errcode === 45009) {
+          rateWaitMs = this.scheduler.blockForRateLimit(ep.path);
+          this.lastRateLimit.set(ep.path, errmsg);
+        }
+        if (errcode === 45033) this.scheduler.lowerConcurrency(ep.path, inFlight);
+        permit.release(false);
         if (ep.token === 'none' && CONFIG_ERRCODES.has(errcode)) {
           const known = meaningOf(errcode);
           // A wrong corpid/secret stays wrong: no retry (repeated bad gettokens get the IP blocked).
@@ -371,16 +392,13 @@ export class WeComCore {
         if (errcode === 45009 && rateRetries < MAX_RATE_LIMIT_RETRIES) {
           // Frequency limit: refused before processing, so even a write may go again once the window is over.
           rateRetries++;
-          this.lastRateLimit.set(ep.path, errmsg);
-          const waitMs = this.scheduler.blockForRateLimit(ep.path);
-          if (this.now() + waitMs > deadline.at) throw apiError;
-          this.retried(ep.path, attempt, 'rate-limited', waitMs, errcode);
+          if (this.now() + rateWaitMs > deadline.at) throw apiError;
+          this.retried(ep.path, attempt, 'rate-limited', rateWaitMs, errcode);
           continue;
         }
         if (errcode === 45033 && concurrencyRetries < MAX_CONCURRENCY_RETRIES) {
           // Concurrency limit: refused before processing; retry with fewer calls in parallel.
           concurrencyRetries++;
-          this.scheduler.lowerConcurrency(ep.path, inFlight);
           await this.backoff(ep.path, attempt, 'concurrency-limited', concurrencyRetries, deadline, apiError, errcode);
           continue;
         }
@@ -392,7 +410,7 @@ export class WeComCore {
             continue;
           }
           // A write answered "busy" may or may not have been applied: read back instead of resending.
-          if (ep.effect === 'write') return this.reconcile(ep, params, deadline, 'WeCom answered -1 (system busy)');
+          if (ep.effect === 'write') return this.reconcile(ep, params, deadline, 'WeCom answered -1 (system busy)', via);
         }
         throw apiError;
       }
@@ -415,7 +433,7 @@ export class WeComCore {
           await this.backoff(ep.path, attempt, 'http-5xx', transientRetries, deadline, error);
           continue;
         }
-        if (ep.effect === 'write') return this.reconcile(ep, params, deadline, `HTTP ${result.status}`);
+        if (ep.effect === 'write') return this.reconcile(ep, params, deadline, `HTTP ${result.status}`, via);
         throw error;
       }
 
@@ -440,14 +458,14 @@ export class WeComCore {
       }
       if (ep.effect === 'write' && result.sent) {
         const reason = result.kind === 'timeout' ? `timed out (${result.phase})` : `transport failure (${result.code ?? 'unknown'})`;
-        return this.reconcile(ep, params, deadline, reason);
+        return this.reconcile(ep, params, deadline, reason, via);
       }
       throw error;
     }
   }
 
   /** The write's answer was lost: read back where WeCom allows it, otherwise report "unknown". */
-  private async reconcile<P, R>(ep: Endpoint<P, R>, params: P, deadline: Deadline, reason: string): Promise<R> {
+  private async reconcile<P, R>(ep: Endpoint<P, R>, params: P, deadline: Deadline, reason: string, via?: SecretKind): Promise<R> {
     const remainingMs = deadline.at - this.now();
     if (!ep.readBack || remainingMs <= 0) {
       this.metrics.reconcile({ endpoint: ep.path, outcome: 'unverifiable' });
@@ -455,7 +473,7 @@ export class WeComCore {
     }
     let readBack;
     try {
-      readBack = await ep.readBack(params, this.invoke, { signal: deadline.signal, deadlineMs: remainingMs });
+      readBack = await ep.readBack(params, this.invoke, { signal: deadline.signal, deadlineMs: remainingMs, ...(via ? { via } : {}) });
     } catch (err) {
       this.metrics.reconcile({ endpoint: ep.path, outcome: 'unverifiable' });
       this.log('warn', { endpoint: ep.path, error: this.asWeComError(err, ep.path, deadline).message }, 'wecom read-back failed');

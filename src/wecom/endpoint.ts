@@ -39,6 +39,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Overall deadline for this call in ms, queueing and retries included (default: the client's). */
   deadlineMs?: number;
+  /**
+   * Use this secret instead of the endpoint's routing, where WeCom allows either: e.g. `app` to
+   * manage a tag the app created (tags belong to their creator), or `contact` to read the whole
+   * corp. Refused locally (WeComConfigError) on endpoints that take only the other secret.
+   */
+  via?: SecretKind;
 }
 
 /** Runs another endpoint (reconcilers read back through it). */

@@ -72,6 +72,8 @@ class Lane {
   cap: number;
   successesSinceLowered = 0;
   blockedUntil = 0;
+  /** When the last 45009 block began: only calls admitted after it can end probing. */
+  blockedAt = -Infinity;
   /** After a 45009 block: admit one call at a time until one succeeds. */
   probing = false;
   /** Start times of the last `budget` calls (a ring): a sliding window never exceeds the budget. */
@@ -147,6 +149,7 @@ export class Scheduler {
     const lane = this.lane(path);
     const until = this.now() + this.windowMs * (1 + this.random() * RATE_BLOCK_JITTER_FRACTION);
     if (until > lane.blockedUntil) lane.blockedUntil = until;
+    lane.blockedAt = this.now();
     lane.probing = true;
     this.pump(lane);
     return lane.blockedUntil - this.now();
@@ -238,7 +241,7 @@ export class Scheduler {
       lane.inFlight++;
       lane.recordStart(now);
       this.options.onQueue?.({ endpoint: lane.path, depth: lane.queue.length });
-      waiter.resolve(this.permit(lane));
+      waiter.resolve(this.permit(lane, now));
     }
   }
 
@@ -260,7 +263,7 @@ export class Scheduler {
     }
   }
 
-  private permit(lane: Lane): Permit {
+  private permit(lane: Lane, startedAt: number): Permit {
     let released = false;
     return {
       release: (ok: boolean) => {
@@ -268,7 +271,8 @@ export class Scheduler {
         released = true;
         lane.inFlight--;
         if (ok) {
-          lane.probing = false;
+          // A call that started before the block says nothing about whether the window is over.
+          if (startedAt >= lane.blockedAt) lane.probing = false;
           if (lane.cap < lane.configuredCap && ++lane.successesSinceLowered >= CONCURRENCY_RECOVERY_SUCCESSES) {
             lane.cap++;
             lane.successesSinceLowered = 0;

@@ -28,8 +28,8 @@ const csv = (text = '姓名,帐号,手机号,所在部门\n张三,zhangsan,13800
 
 async function upload(type: string | undefined, bytes: Buffer, options: { part?: string; filename?: string; token?: 'contact' | 'app' } = {}) {
   const form = new FormData();
-  form.append(options.part ?? 'media', new Blob([bytes]), options.filename ?? 'upload.bin');
-  const query = type === undefined ? {} : { type };
+  form.append(options.part ?? 'media', new Blob([new Uint8Array(bytes)]), options.filename ?? 'upload.bin');
+  const query: Record<string, string> = type === undefined ? {} : { type };
   return options.token === 'app'
     ? wecom.asApp('media/upload', { query, body: form })
     : wecom.asContact('media/upload', { query, body: form });

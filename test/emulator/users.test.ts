@@ -722,6 +722,18 @@ describe('user/list_id', () => {
     expect(second.json.next_cursor).toBe('');
   });
 
+  it('resumes inside a member whose departments span pages', async () => {
+    expect((await wecom.asContact('user/create', { body: newcomer({ department: [3, 2, 4] }) })).json.errcode).toBe(0);
+    const total = (await page({})).json.dept_user.length as number;
+    // The newcomer's three rows come last: stop after the first of them, then take one at a time.
+    const first = await page({ limit: total - 2 });
+    expect(first.json.dept_user.at(-1)).toEqual({ userid: 'newbie', department: 3 });
+    const second = await page({ limit: 1, cursor: first.json.next_cursor });
+    expect(second.json.dept_user).toEqual([{ userid: 'newbie', department: 2 }]);
+    const third = await page({ limit: 1, cursor: second.json.next_cursor });
+    expect(third.json).toEqual({ errcode: 0, errmsg: 'ok', next_cursor: '', dept_user: [{ userid: 'newbie', department: 4 }] });
+  });
+
   it('returns everything with the default limit, and an empty next_cursor at the end', async () => {
     const res = await page({});
     const total = (await allUsers()).reduce((n, u) => n + u.department.length, 0);

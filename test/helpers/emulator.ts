@@ -119,7 +119,7 @@ export class EmulatorHarness {
 async function send(url: URL, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined && method !== 'GET') {
-    init.body = typeof body === 'string' || body instanceof Uint8Array || body instanceof FormData ? (body as string | Uint8Array | FormData) : JSON.stringify(body);
+    init.body = typeof body === 'string' || body instanceof Uint8Array || body instanceof FormData ? (body as RequestInit['body']) : JSON.stringify(body);
     if (!(body instanceof FormData) && !headers['content-type']) (init.headers as Record<string, string>)['content-type'] = 'application/json';
   }
   const res = await fetch(url, init);

@@ -11,7 +11,7 @@ import {
   membersMissingFrom,
   readMemberFile,
 } from '../import-users.ts';
-import { notifyJobFinished, readJobCallback } from '../job-events.ts';
+import { noticeTarget, notifyJobFinished, readJobCallback } from '../job-events.ts';
 import type { PartyImportResult, UserImportResult } from '../jobs.ts';
 
 /**
@@ -20,7 +20,8 @@ import type { PartyImportResult, UserImportResult } from '../jobs.ts';
  * (40058) → another import still running (302008) → the file as a whole (40092, 302003, 302004,
  * 302006, 302007) → replaceuser's deletion protection (45026). Any of these refuses the job and
  * changes nothing; after that the job runs in the background and per-record refusals land in
- * its `result`.
+ * its `result`. When it finishes, batch_job_result goes to the job's own callback, or else to the
+ * contacts-sync callback if one is configured.
  */
 
 /** The common body: media_id, to_invite (default true), callback (§6.3). */
@@ -38,9 +39,10 @@ function start(ctx: ApiContext, spec: Omit<ImportSpec, 'owner' | 'onFinished'>):
     ...spec,
     owner: jobOwner(ctx.caller),
     onFinished: (finished: ImportJob) => {
-      if (!finished.callback) return;
+      const target = noticeTarget(finished.callback, ctx.contactCallback);
+      if (!target) return;
       notifyJobFinished({
-        callback: finished.callback,
+        target,
         corpId: store.corpId,
         clock,
         options,

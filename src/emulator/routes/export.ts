@@ -2,7 +2,10 @@ import type { ApiContext, ApiResult, Route } from './types.ts';
 import { bodyInt, bodyString, queryString } from './params.ts';
 import { fail } from '../errors.ts';
 import { jobOwner } from '../jobs.ts';
+import { noticeTarget, notifyJobFinished } from '../job-events.ts';
 import {
+  EXPORT_JOB_TYPES,
+  type ExportJob,
   type ExportKind,
   type ExportSource,
   departmentSource,
@@ -38,6 +41,29 @@ function readBlockSize(ctx: ApiContext): number {
   return size;
 }
 
+/**
+ * Export completion events go to the callback of the identity that submitted the job (§9.7): the
+ * contacts-sync callback for the contacts-sync secret. The emulator models no per-app callback,
+ * so exports submitted by apps send no event.
+ */
+function notifyOnFinish(ctx: ApiContext, kind: ExportKind): ((job: ExportJob) => void) | undefined {
+  if (ctx.caller.kind !== 'contact') return undefined;
+  const jobs = exportJobs(ctx.store);
+  return (job) => {
+    const target = noticeTarget(undefined, ctx.contactCallback);
+    if (!target) return;
+    notifyJobFinished({
+      target,
+      corpId: ctx.store.corpId,
+      clock: ctx.clock,
+      options: ctx.options,
+      signal: jobs.signal,
+      jobId: job.jobid,
+      jobType: EXPORT_JOB_TYPES[kind],
+    });
+  };
+}
+
 function submit(ctx: ApiContext, kind: ExportKind, source: (ctx: ApiContext) => ExportSource): ApiResult {
   const key = readKey(ctx);
   const blockSize = readBlockSize(ctx);
@@ -49,6 +75,7 @@ function submit(ctx: ApiContext, kind: ExportKind, source: (ctx: ApiContext) => 
     source: source(ctx),
     corpId: ctx.store.corpId,
     clock: ctx.clock,
+    onFinished: notifyOnFinish(ctx, kind),
   });
   return { jobid: job.jobid };
 }

@@ -32,6 +32,11 @@ export interface ApiContext {
   readonly options: EmulatorOptions;
   readonly clock: Clock;
   /**
+   * The contacts-sync callback as configured at this moment, or null: where an import or export
+   * job without a callback of its own sends its batch_job_result event (§9.7).
+   */
+  readonly contactCallback?: () => { url: string; token: string; encodingAESKey: string } | null;
+  /**
    * Records a contact change. It reaches the contacts-sync callback only when the caller is the
    * admin console: WeCom does not echo the contacts-sync token's own API changes (§9.6).
    */

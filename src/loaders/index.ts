@@ -1,0 +1,132 @@
+import DataLoader from 'dataloader';
+import type { DirectorySource } from '../directory/source.ts';
+import { DepartmentTree } from '../directory/tree.ts';
+import { UserSearchIndex } from '../directory/search.ts';
+import type { WeComUser } from '../wecom/users.ts';
+import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
+
+const userKey = (userid: string) => userid.toLowerCase();
+
+/** DataLoader wants one result or Error per key; one failed upstream read must not sink the rest. */
+async function settleEach<K, V>(keys: readonly K[], load: (key: K) => Promise<V>): Promise<(V | Error)[]> {
+  const settled = await Promise.allSettled(keys.map(load));
+  return settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason instanceof Error ? s.reason : new Error(String(s.reason))));
+}
+
+/**
+ * Per-request loaders: fresh for every request, so nothing here outlives it (cross-request
+ * caching belongs to the DirectorySource below). They plan around WeCom's lack of "get many":
+ * the tree comes from one department/list, members from one user/list per department, and
+ * every list primes the single-user loader with the members it returned.
+ */
+export class RequestLoaders {
+  private treePromise?: Promise<DepartmentTree>;
+  private tagsPromise?: Promise<WeComTagSummary[]>;
+  private allUsersPromise?: Promise<WeComUser[]>;
+  private reportsPromise?: Promise<Map<string, WeComUser[]>>;
+  private tagIndexPromise?: Promise<TagIndex>;
+  private searchPromise?: Promise<UserSearchIndex>;
+
+  constructor(private readonly source: DirectorySource) {}
+
+  /** Members directly in each department: one user/list per department. */
+  readonly members = new DataLoader<number, WeComUser[]>((ids) =>
+    settleEach(ids, async (id) => {
+      const users = await this.source.members(id);
+      for (const u of users) this.user.prime(u.userid, u);
+      return users;
+    }),
+  );
+
+  /** One member by userid (case-insensitive): user/get unless a list already brought it. */
+  readonly user = new DataLoader<string, WeComUser | null>((ids) => settleEach(ids, (id) => this.source.user(id)), {
+    cacheKeyFn: userKey,
+  });
+
+  readonly tag = new DataLoader<number, WeComTag | null>((ids) => settleEach(ids, (id) => this.source.tag(id)));
+
+  tree(): Promise<DepartmentTree> {
+    return (this.treePromise ??= this.source.departments().then((list) => new DepartmentTree(list)));
+  }
+
+  tags(): Promise<WeComTagSummary[]> {
+    return (this.tagsPromise ??= this.source.tags());
+  }
+
+  /** Members of a department and all its descendants, each once, computed from the tree. */
+  async subtreeMembers(departmentId: number): Promise<WeComUser[]> {
+    const tree = await this.tree();
+    return distinct(await this.loadMembers(tree.subtreeIds(departmentId)));
+  }
+
+  /** Everyone the service can see: the members of every department of the tree. */
+  allUsers(): Promise<WeComUser[]> {
+    return (this.allUsersPromise ??= this.tree().then(async (tree) => distinct(await this.loadMembers([...tree.all()].map((d) => d.id)))));
+  }
+
+  /** Who reports to whom, derived from everyone's direct_leader. */
+  async directReports(userid: string): Promise<WeComUser[]> {
+    this.reportsPromise ??= this.allUsers().then((users) => {
+      const map = new Map<string, WeComUser[]>();
+      for (const u of users) {
+        for (const leader of u.directLeader) {
+          let list = map.get(userKey(leader));
+          if (!list) map.set(userKey(leader), (list = []));
+          list.push(u);
+        }
+      }
+      return map;
+    });
+    return (await this.reportsPromise).get(userKey(userid)) ?? [];
+  }
+
+  /** Tag ids by member and by department, from tag/list and one tag/get per tag. */
+  tagIndex(): Promise<TagIndex> {
+    return (this.tagIndexPromise ??= this.tags().then(async (summaries) => {
+      const tags = await this.tag.loadMany(summaries.map((t) => t.tagid));
+      const index: TagIndex = { byUser: new Map(), byDepartment: new Map() };
+      summaries.forEach((summary, i) => {
+        const tag = tags[i];
+        if (!tag || tag instanceof Error) return;
+        for (const u of tag.userlist) push(index.byUser, userKey(u.userid), summary.tagid);
+        for (const d of tag.partylist) push(index.byDepartment, d, summary.tagid);
+      });
+      return index;
+    }));
+  }
+
+  searchIndex(): Promise<UserSearchIndex> {
+    return (this.searchPromise ??= this.allUsers().then((users) => new UserSearchIndex(users)));
+  }
+
+  private async loadMembers(ids: number[]): Promise<WeComUser[]> {
+    const lists = await this.members.loadMany(ids);
+    const out: WeComUser[] = [];
+    for (const list of lists) {
+      if (list instanceof Error) throw list;
+      out.push(...list);
+    }
+    return out;
+  }
+}
+
+export interface TagIndex {
+  byUser: Map<string, number[]>;
+  byDepartment: Map<number, number[]>;
+}
+
+function push<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function distinct(users: WeComUser[]): WeComUser[] {
+  const seen = new Set<string>();
+  return users.filter((u) => {
+    const key = userKey(u.userid);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

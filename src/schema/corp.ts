@@ -1,0 +1,30 @@
+import { builder } from './builder.ts';
+import { badInput } from './input.ts';
+
+const QrCodeSize = builder.enumType('QrCodeSize', {
+  description: 'Size of the join-the-corp QR code image.',
+  values: {
+    SMALL: { value: 1, description: '171 × 171' },
+    MEDIUM: { value: 2, description: '399 × 399' },
+    LARGE: { value: 3, description: '741 × 741' },
+    XLARGE: { value: 4, description: '2052 × 2052' },
+  } as const,
+});
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+builder.queryFields((t) => ({
+  joinQrCode: t.string({
+    description: 'Link to the QR code that invites people to join the corp (valid 7 days).',
+    args: { size: t.arg({ type: QrCodeSize, required: false }) },
+    resolve: (_root, { size }, ctx) => ctx.client.corp.getJoinQrCode(size ?? undefined),
+  }),
+  activeUserCount: t.int({
+    description: 'Members active on a day (YYYY-MM-DD, at most 30 days back).',
+    args: { date: t.arg.string({ required: true }) },
+    resolve: (_root, { date }, ctx) => {
+      if (!DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) throw badInput('date must be YYYY-MM-DD', 'date');
+      return ctx.client.corp.getActiveStat(date);
+    },
+  }),
+}));

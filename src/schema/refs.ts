@@ -1,0 +1,34 @@
+import { builder } from './builder.ts';
+import type { WeComDepartment } from '../wecom/departments.ts';
+import type { WeComUser } from '../wecom/users.ts';
+import type { WeComTagSummary } from '../wecom/tags.ts';
+
+/**
+ * Object refs, declared apart from their implementations because the types refer to each
+ * other (Pothos app layout). Each is implemented in the file named after it.
+ */
+export const UserRef = builder.objectRef<WeComUser>('User');
+export const DepartmentRef = builder.objectRef<WeComDepartment>('Department');
+export const TagRef = builder.objectRef<WeComTagSummary>('Tag');
+
+/** Options of the `totalCount` field every connection has. */
+export function totalCountOptions(description: string) {
+  return {
+    description,
+    resolve: (connection: { totalCount: number | (() => Promise<number>) }) =>
+      typeof connection.totalCount === 'function' ? connection.totalCount() : connection.totalCount,
+  };
+}
+
+/** A page of users with the total across all pages (members, search). */
+export const UserConnectionRef = builder.connectionObject(
+  {
+    type: UserRef,
+    name: 'UserConnection',
+    description: 'A page of users.',
+    fields: (t) => ({
+      totalCount: t.int(totalCountOptions('How many users there are across all pages.')),
+    }),
+  },
+  { name: 'UserEdge' },
+);
