@@ -138,7 +138,9 @@ const TEXT_FIELDS = [
 /**
  * A record as a user/create or user/update payload. syncuser updates only what the file gives:
  * an empty cell leaves the field as it is. replaceuser lets the file win for every column it
- * has: an empty cell clears the field (is_leader_in_dept and 排序 become zeros, 禁用 enabled).
+ * has: an empty cell clears the field (is_leader_in_dept and 排序 become zeros, 禁用 enabled) —
+ * except 性别, which WeCom's member object cannot unset, so an empty 性别 leaves it as it is.
+ * Columns the file lacks are never touched.
  */
 function memberPayload(row: MemberRow, departments: number[], mode: ImportMode, creating: boolean, toInvite: boolean): UserPayload {
   const { cells } = row;

@@ -1,6 +1,7 @@
 import type { WeComClient } from '../wecom/client.ts';
 import { clientSource, type DirectorySource } from '../directory/source.ts';
 import { RequestLoaders } from '../loaders/index.ts';
+import { LinkedLoaders } from '../loaders/linked.ts';
 import type { ChangeBus } from '../directory/changes.ts';
 
 /** The caller's permissions (issue "Security" fills them from API keys and JWTs). */
@@ -26,6 +27,7 @@ export interface GraphQLContext {
   client: WeComClient;
   changes: ChangeBus;
   loaders: RequestLoaders;
+  linked: LinkedLoaders;
   scopes: Scopes;
 }
 
@@ -37,6 +39,7 @@ export function createContext(deps: ServiceDeps): GraphQLContext {
     client: deps.client,
     changes: deps.changes,
     loaders: new RequestLoaders(deps.source ?? clientSource(deps.client)),
+    linked: new LinkedLoaders(deps.client),
     scopes: FULL_ACCESS,
   };
 }

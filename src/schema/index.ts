@@ -7,6 +7,7 @@ import './tag.ts';
 import './search.ts';
 import './user-ids.ts';
 import './corp.ts';
+import './linked-corp.ts';
 
 builder.queryType({ description: 'Reads of the WeCom directory.' });
 

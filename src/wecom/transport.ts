@@ -93,63 +93,72 @@ export class Transport {
   ) {}
 
   async attempt(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResult> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(req.url, {
-        dispatcher: this.dispatcher,
-        method: req.method,
-        headers: req.contentType ? { 'content-type': req.contentType } : {},
-        body: req.body ?? null,
-        signal,
-        headersTimeout: this.timeouts.headersTimeoutMs,
-        bodyTimeout: this.timeouts.bodyTimeoutMs,
-      });
-    } catch (err) {
-      return this.failure(err, signal, false);
-    }
-    const { statusCode, body } = response;
-    if (statusCode !== 200) {
-      // Consume (up to a small limit) so the socket goes back to the pool.
-      await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      return { kind: 'http', status: statusCode };
-    }
-    let bytes: Buffer;
-    try {
-      bytes = await readCapped(body, this.maxResponseSize);
-    } catch (err) {
-      return this.failure(err, signal, true);
-    }
-    try {
-      const wire: unknown = JSON.parse(bytes.toString('utf8'));
-      if (!wire || typeof wire !== 'object' || Array.isArray(wire)) return { kind: 'http', status: 200, detail: 'response is not a JSON object' };
-      return { kind: 'json', wire: wire as WireObject };
-    } catch {
-      return { kind: 'http', status: 200, detail: 'response is not JSON' };
-    }
+    const got = await this.fetchBytes(
+      req.url,
+      this.dispatcher,
+      { method: req.method, headers: req.contentType ? { 'content-type': req.contentType } : {}, body: req.body ?? null },
+      signal,
+    );
+    if ('failure' in got) return got.failure;
+    if (got.status !== 200) return { kind: 'http', status: got.status };
+    return parseJson(got.bytes);
   }
 
   /** Downloads bytes (export result files) with the same limits. */
   async download(url: string, dispatcher: Dispatcher, signal: AbortSignal): Promise<{ status: number; bytes?: Buffer; failure?: AttemptResult }> {
-    let response: Dispatcher.ResponseData;
+    const got = await this.fetchBytes(url, dispatcher, { method: 'GET', headers: {}, body: null }, signal);
+    if ('failure' in got) return { status: 0, failure: got.failure };
+    return got.status === 200 ? { status: 200, bytes: got.bytes } : { status: got.status };
+  }
+
+  /**
+   * One request, its body read in full (200) or drained (other statuses) so the socket goes
+   * back to the pool. The header timeout is our own timer: undici's ticks once a second,
+   * which would stretch short timeouts.
+   */
+  private async fetchBytes(
+    url: string,
+    dispatcher: Dispatcher,
+    init: { method: 'GET' | 'POST'; headers: Record<string, string>; body: string | FormData | null },
+    signal: AbortSignal,
+  ): Promise<{ status: number; bytes: Buffer } | { failure: AttemptResult }> {
+    const attempt = new AbortController();
+    const onAbort = () => attempt.abort(signal.reason);
+    if (signal.aborted) attempt.abort(signal.reason);
+    else signal.addEventListener('abort', onAbort, { once: true });
+    let headersTimedOut = false;
+    const headersTimer = setTimeout(() => {
+      headersTimedOut = true;
+      attempt.abort(new Error('headers timeout'));
+    }, this.timeouts.headersTimeoutMs);
     try {
-      response = await request(url, {
-        dispatcher,
-        method: 'GET',
-        signal,
-        headersTimeout: this.timeouts.headersTimeoutMs,
-        bodyTimeout: this.timeouts.bodyTimeoutMs,
-      });
-    } catch (err) {
-      return { status: 0, failure: this.failure(err, signal, false) };
-    }
-    if (response.statusCode !== 200) {
-      await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      return { status: response.statusCode };
-    }
-    try {
-      return { status: 200, bytes: await readCapped(response.body, this.maxResponseSize) };
-    } catch (err) {
-      return { status: 200, failure: this.failure(err, signal, true) };
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(url, {
+          dispatcher,
+          ...init,
+          signal: attempt.signal,
+          headersTimeout: this.timeouts.headersTimeoutMs,
+          bodyTimeout: this.timeouts.bodyTimeoutMs,
+        });
+      } catch (err) {
+        // Our timer cannot tell whether the connection had opened: count the request as sent.
+        if (headersTimedOut && !signal.aborted) return { failure: { kind: 'timeout', phase: 'headers', sent: true } };
+        return { failure: this.failure(err, signal, false) };
+      } finally {
+        clearTimeout(headersTimer);
+      }
+      if (response.statusCode !== 200) {
+        await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+        return { status: response.statusCode, bytes: Buffer.alloc(0) };
+      }
+      try {
+        return { status: 200, bytes: await readCapped(response.body, this.maxResponseSize) };
+      } catch (err) {
+        return { failure: this.failure(err, signal, true) };
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -163,6 +172,17 @@ export class Transport {
     const sent = bodyPhase || !NOT_SENT_CODES.has(code ?? '');
     const message = err instanceof Error ? err.message : String(err);
     return { kind: 'transport', code, detail: this.redactor.redact(message), sent };
+  }
+}
+
+/** A 200 answer must be a JSON object (WeCom's envelope); anything else is an HTTP-level failure. */
+function parseJson(bytes: Buffer): AttemptResult {
+  try {
+    const wire: unknown = JSON.parse(bytes.toString('utf8'));
+    if (!wire || typeof wire !== 'object' || Array.isArray(wire)) return { kind: 'http', status: 200, detail: 'response is not a JSON object' };
+    return { kind: 'json', wire: wire as WireObject };
+  } catch {
+    return { kind: 'http', status: 200, detail: 'response is not JSON' };
   }
 }
 

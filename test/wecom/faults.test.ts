@@ -67,8 +67,9 @@ describe('45009 frequency limit', () => {
       expect(depts.map((d) => d.id)).toEqual(ids);
       const stats = await h.stats();
       // Naive retrying would hammer for the whole window; here each refused call waits, then one probe reopens.
+      // Refusals come only from calls already in flight when a window closed (< concurrency each time).
       expect(stats.errors['45009']).toBeGreaterThan(0);
-      expect(stats.errors['45009']).toBeLessThanOrEqual(8);
+      expect(stats.errors['45009']).toBeLessThan(20);
       expect(stats.calls['/cgi-bin/department/get']).toBe(20 + stats.errors['45009']!);
       expect(retries.filter((r) => r.reason === 'rate-limited').every((r) => r.delayMs >= 300)).toBe(true);
       expect(Date.now() - started).toBeLessThan(10_000);
@@ -115,7 +116,9 @@ describe('45033 concurrency limit', () => {
       expect(stats.errors['45033']).toBeGreaterThan(0);
       expect(stats.errors['45033']).toBeLessThanOrEqual(12);
       expect(stats.calls['/cgi-bin/user/get']).toBe(40 + stats.errors['45033']!);
-      expect(client.stats().scheduler['/cgi-bin/user/get']!.concurrencyCap).toBeLessThanOrEqual(2);
+      // Lowered to WeCom's 2, then probed upwards one step per 20 successes (additive increase).
+      expect(client.stats().scheduler['/cgi-bin/user/get']!.concurrencyCap).toBeLessThanOrEqual(3);
+      expect(client.stats().scheduler['/cgi-bin/user/get']!.configuredConcurrency).toBe(8);
       expect(client.stats().endpoints['/cgi-bin/user/get']!.retries['concurrency-limited']).toBe(stats.errors['45033']);
     } finally {
       await client.close();
@@ -176,6 +179,7 @@ describe('-1 and HTTP 5xx', () => {
     const client = makeClient(h, watch, { options: quick });
     try {
       await client.users.get('yujing');
+      await client.users.listIds({ limit: 1 }); // both tokens cached: the fault hits the write itself
       await h.faults({ errorRate: { '-1': 1 } });
       await h.resetStats();
       const err = await failure(watch, client.users.create({ userid: 'busy.write', name: '忙', department: [1], mobile: '13800002222' }));
@@ -250,6 +254,7 @@ describe('hangs and deadlines', () => {
     const client = makeClient(h, watch, { options: quick });
     try {
       await client.users.get('yujing');
+      await client.users.listIds({ limit: 1 });
       await h.faults({ errorRate: { hang: 1 } });
       await h.resetStats();
       const err = await failure(watch, client.users.create({ userid: 'hang.write', name: '挂', department: [1], mobile: '13800003333' }, { deadlineMs: 300 }));
