@@ -8,6 +8,8 @@ const config: CodegenConfig = {
   schema: 'schema.graphql',
   documents: ['examples/**/*.graphql'],
   ignoreNoDocuments: false,
+  // ESM imports with extensions, as the project's NodeNext module resolution requires.
+  emitLegacyCommonJSImports: false,
   generates: {
     'examples/generated/': {
       preset: 'client',

@@ -111,6 +111,8 @@ export const EXPORT_LINK_VALID_SECONDS = 2 * 3600;
 
 /** Per corp, per API: 10,000 calls a minute (§11). */
 export const CORP_API_CALLS_PER_MINUTE = 10_000;
+/** A minute-level frequency block (45009) lasts 60 s (§11): the window the client waits out. */
+export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 export const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
 /** Length in user-perceived characters (code points), as WeCom counts "characters". */

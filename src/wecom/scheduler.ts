@@ -5,10 +5,10 @@
  * the window is over, then reopened by a single probe; after 45033 its concurrency is lowered,
  * and raised again one step at a time while calls succeed.
  */
-import { CORP_API_CALLS_PER_MINUTE } from './limits.ts';
+import { CORP_API_CALLS_PER_MINUTE, RATE_LIMIT_WINDOW_MS } from './limits.ts';
 
 export const DEFAULT_RATE_BUDGET_FRACTION = 0.8;
-export const DEFAULT_RATE_WINDOW_MS = 60_000;
+export const DEFAULT_RATE_WINDOW_MS = RATE_LIMIT_WINDOW_MS;
 /**
  * Concurrent calls per endpoint. WeCom does not publish its 45033 cap (wecom-api.md §11,
  * unconfirmed); 16 keeps a GraphQL request's fan-out fast while staying modest.

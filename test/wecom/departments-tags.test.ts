@@ -66,6 +66,7 @@ describe('departments', () => {
   });
 
   it('list, simpleList and get match the emulator', async () => {
+    // any: WeCom wire objects, compared field by field
     const raw = (await h.console('department/list', { id: 2 })).json.department as Record<string, any>[];
     const list = await client.departments.list(2);
     expect(list.map((d) => d.id)).toEqual(raw.map((d) => d.id));

@@ -15,6 +15,7 @@ import {
 } from '../../src/wecom/errors.ts';
 import { MAX_TRANSIENT_RETRIES } from '../../src/wecom/client.ts';
 import type { RetryEvent } from '../../src/wecom/metrics.ts';
+import { Redactor } from '../../src/wecom/redact.ts';
 
 /**
  * The client's reactions to WeCom's limits and failures, produced by the emulator's faults:
@@ -94,6 +95,38 @@ describe('45009 frequency limit', () => {
       expect((again as WeComApiError).errcode).toBe(45009);
       expect((await h.stats()).calls['/cgi-bin/department/get']).toBe(before);
       expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('rate budget', () => {
+  it('spaces calls to the per-endpoint budget, and fails at once a call the budget cannot fit in its deadline', async () => {
+    const depths: number[] = [];
+    const client = makeClient(h, watch, {
+      app: false,
+      options: {
+        rateBudget: { '/cgi-bin/department/get': 3 },
+        rateLimitWindowMs: 400,
+        hooks: { onQueue: (e) => e.endpoint === '/cgi-bin/department/get' && depths.push(e.depth) },
+      },
+    });
+    try {
+      await client.users.listIds({ limit: 1 }); // token first
+      const started = Date.now();
+      const times: number[] = [];
+      await Promise.all([2, 3, 4, 5, 6].map((id) => client.departments.get(id).then(() => times.push(Date.now() - started))));
+      times.sort((a, b) => a - b);
+      expect(times.slice(0, 2).every((t) => t < 300)).toBe(true);
+      expect(times.slice(3).every((t) => t >= 380)).toBe(true);
+      expect(Math.max(...depths)).toBeGreaterThanOrEqual(2);
+      // The budget is spent for the next ~400 ms: a 100 ms deadline cannot be met, so no call is made.
+      const before = (await h.stats()).calls['/cgi-bin/department/get'];
+      const err = await failure(watch, Promise.all([7, 8, 9, 10].map((id) => client.departments.get(id, { deadlineMs: 100 }))));
+      expect(isWeComTimeoutError(err) && err.phase).toBe('queue');
+      expect((await h.stats()).errors['45009']).toBeUndefined();
+      expect(before).toBe(5);
     } finally {
       await client.close();
     }
@@ -392,6 +425,15 @@ describe('transport limits', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('redaction', () => {
+  it('scrubs credential parameters and known values from any text', () => {
+    const r = new Redactor(['the-secret-value-123']);
+    r.addToken('tok_abcdefghijklmnop');
+    const text = r.redact('GET /cgi-bin/gettoken?corpid=ww1&corpsecret=xyz987654321 failed; token tok_abcdefghijklmnop; key the-secret-value-123; /x?access_token=q1w2e3r4t5&a=1');
+    expect(text).toBe('GET /cgi-bin/gettoken?corpid=ww1&corpsecret=[REDACTED] failed; token [REDACTED]; key [REDACTED]; /x?access_token=[REDACTED]&a=1');
   });
 });
 

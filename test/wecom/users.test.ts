@@ -29,6 +29,7 @@ async function consoleUser(userid: string): Promise<Record<string, any>> {
   return (await h.console('user/get', { userid })).json;
 }
 
+// any: as above
 async function allMembers(): Promise<Record<string, any>[]> {
   return (await h.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
 }
