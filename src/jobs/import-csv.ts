@@ -137,7 +137,8 @@ export function checkImportFile(bytes: Uint8Array, kind: ImportFileKind): void {
     throw new ImportFileError('the file is not UTF-8 encoded (save it as "CSV UTF-8")');
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const { cells, rest } = firstRecord(text);
+  // Blank lines are skipped by the import, so the header is the first line with content.
+  const { cells, rest } = firstRecord(text.replace(/^(?:[ \t,]*\r?\n)+/, ''));
   const header = new Set(cells.map((c) => c.trim()));
   for (const spellings of REQUIRED_COLUMNS[kind]) {
     if (!spellings.some((s) => header.has(s))) {

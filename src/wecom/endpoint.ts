@@ -24,7 +24,8 @@ export type TokenPolicy = 'contact' | 'read' | 'owner' | 'app' | 'none';
 export type SecretKind = 'contact' | 'app';
 
 /**
- * - `read`: no side effect: safe to repeat after -1, HTTP 5xx or a network error;
+ * - `read`: safe to repeat after -1, HTTP 5xx or a network error: it changes nothing in the
+ *   directory (reads; also uploads and export jobs, whose duplicates only cost quota);
  * - `write`: repeated only when WeCom provably did not process it (token errors, 45009, 45033,
  *   a connection that never opened); otherwise reconciled by reading back.
  */

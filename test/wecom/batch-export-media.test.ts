@@ -21,6 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await client.close();
+  await watch.close();
   await h.close();
 });
 beforeEach(async () => {

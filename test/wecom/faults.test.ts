@@ -29,6 +29,7 @@ beforeAll(async () => {
   h = await EmulatorHarness.start();
 });
 afterAll(async () => {
+  await watch.close();
   await h.close();
 });
 beforeEach(async () => {

@@ -11,6 +11,7 @@ import type { EmulatorHarness } from '../helpers/emulator.ts';
 export class LeakWatch {
   readonly lines: string[] = [];
   readonly tokens = new Set<string>();
+  private readonly pools: Pool[] = [];
 
   readonly logger: WeComLogger = {
     debug: (obj, msg) => this.lines.push(`debug ${msg} ${JSON.stringify(obj)}`),
@@ -31,11 +32,18 @@ export class LeakWatch {
 
   /** A Pool for the emulator whose interceptor notes every access token sent. */
   dispatcher(origin: string): Dispatcher {
-    return new Pool(origin, { connections: 16, pipelining: 1 }).compose((dispatch) => (opts, handler) => {
+    const pool = new Pool(origin, { connections: 16, pipelining: 1 });
+    this.pools.push(pool);
+    return pool.compose((dispatch) => (opts, handler) => {
       const token = new URLSearchParams(opts.path.split('?')[1] ?? '').get('access_token');
       if (token) this.tokens.add(token);
       return dispatch(opts, handler);
     });
+  }
+
+  /** Closes the pools handed out (clients leave injected dispatchers to their owner). */
+  async close(): Promise<void> {
+    await Promise.all(this.pools.splice(0).map((p) => p.close()));
   }
 
   /** No line contains a secret or any token that was used. */

@@ -15,6 +15,7 @@ beforeAll(async () => {
   h = await EmulatorHarness.start();
 });
 afterAll(async () => {
+  await watch.close();
   await h.close();
 });
 beforeEach(async () => {
