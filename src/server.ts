@@ -4,6 +4,7 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { upstreamGraphQLError } from './schema/errors.ts';
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
+import { adaptiveSource } from './directory/restricted.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 
 export interface App {
@@ -22,7 +23,9 @@ export interface AppOptions extends ServiceDeps {
  * in-process; main.ts mounts `app.handle` on a node:http server.
  */
 export function createApp(options: AppOptions): App {
-  const { logger, graphiql, ...deps } = options;
+  const { logger, graphiql, ...given } = options;
+  // One source for the process: it remembers whether WeCom restricts the contacts-sync reads.
+  const deps: ServiceDeps = { ...given, source: given.source ?? adaptiveSource(given.client) };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',

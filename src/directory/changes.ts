@@ -13,14 +13,26 @@ export type DirectoryChange =
       userid: string;
       /** Set when the userid itself changed (new_userid). */
       newUserid?: string;
-      /** Departments the member was or is in, when known (their member lists are affected). */
+      /**
+       * Departments the member was or is in, when known (their member lists are affected). On
+       * USER_UPDATED, absent means the member's departments did not change (WeCom's update_user
+       * carries `Department` only when it changed); the cache finds the lists that hold the member.
+       */
       departmentIds?: number[];
+      /**
+       * The member's fields that changed, named as on `WeComUser` (`name`, `department`,
+       * `isLeaderInDept`, `directLeader`, `userid`, …); absent when not known (WeCom's reduced
+       * post-2022 callbacks, or a publisher that does not say).
+       */
+      changedFields?: string[];
       source: ChangeSource;
     }
   | {
       kind: 'DEPARTMENT_CREATED' | 'DEPARTMENT_UPDATED' | 'DEPARTMENT_DELETED';
       departmentId: number;
       parentId?: number;
+      /** The department's fields that changed, named as on `WeComDepartment` (`name`, `parentid`, `order`); absent when not known. */
+      changedFields?: string[];
       source: ChangeSource;
     }
   | {

@@ -20,7 +20,16 @@ export interface DirectorySource {
   tags(): Promise<WeComTagSummary[]>;
   /** One tag's members (`tag/get`); null when the tag does not exist. */
   tag(tagid: number): Promise<WeComTag | null>;
+  /**
+   * Optional: remembers a view computed from the reads above (everyone, direct reports, the tag
+   * index, the search index) across requests, until a read it `dependsOn` changes. A source
+   * without it (straight upstream) leaves the loaders to compute the view per request.
+   */
+  derived?<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>): Promise<T>;
 }
+
+/** What a derived view is computed from: the tree, member lists, or tags and their members. */
+export type DerivedDependency = 'departments' | 'members' | 'tags';
 
 /** Reads straight from the client: every call goes upstream. */
 export function clientSource(client: WeComClient): DirectorySource {

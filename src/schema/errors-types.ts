@@ -1,0 +1,259 @@
+import { builder } from './builder.ts';
+import { WeComApiError, WeComOutcomeUnknownError, meaningOf } from '../wecom/errors.ts';
+
+/**
+ * Typed mutation failures (Pothos errors plugin): every mutation's result is a union of its
+ * Success type and these, all implementing `interface Error { message }`. WeCom's refusals are
+ * mapped by category (src/wecom/errors.ts); the service's own input checks are ValidationErrors
+ * too. Anything else (WeCom unreachable, a bug) still becomes a GraphQL error, masked as usual.
+ * Messages never carry WeCom's raw errmsg (it names the server's IP) nor any token.
+ */
+
+/** Base of the typed failures: the mutation did not do what was asked (nothing changed, or see OutcomeUnknownError). */
+export abstract class MutationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The input breaks a rule: checked by the service before any upstream call, or refused by WeCom. */
+export class ValidationError extends MutationError {
+  constructor(
+    /** The argument at fault, as a path: `input.userid`, `rows[3].mobile`, `userids`. */
+    readonly field: string,
+    message: string,
+    /** WeCom's errcode when WeCom refused it; null for the service's own checks (no quota spent). */
+    readonly errcode: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends MutationError {
+  constructor(
+    message: string,
+    readonly errcode: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** The userid, mobile, email, department or tag name is taken. */
+export class AlreadyExistsError extends MutationError {
+  constructor(
+    readonly field: string | null,
+    message: string,
+    readonly errcode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The directory's state forbids it: a department still has members, a limit is reached, an import is running. */
+export class ConflictError extends MutationError {
+  constructor(
+    message: string,
+    readonly errcode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** This service's secret may not do this (48002), or the target is outside its reach (60011, 81011 …). */
+export class PermissionDeniedError extends MutationError {
+  constructor(
+    message: string,
+    readonly errcode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** WeCom's frequency or concurrency limit (45009 / 45033), after the client's own waiting. */
+export class RateLimitedError extends MutationError {
+  constructor(
+    message: string,
+    readonly errcode: number,
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The write was sent, its answer was lost, and reading back could not show it applied. It was
+ * not resent. `readBack`: NOT_APPLIED (no trace of it yet) or UNVERIFIABLE.
+ */
+export class OutcomeUnknownError extends MutationError {
+  constructor(
+    message: string,
+    readonly readBack: 'NOT_APPLIED' | 'UNVERIFIABLE',
+  ) {
+    super(message);
+  }
+}
+
+/** Any other refusal by WeCom, with its errcode (GraphQL name `WeComError`). */
+export class UpstreamRefusedError extends MutationError {
+  constructor(
+    message: string,
+    readonly errcode: number,
+  ) {
+    super(message);
+  }
+}
+
+// ── GraphQL types ───────────────────────────────────────────────────────────
+
+export const ErrorInterface = builder.interfaceRef<MutationError>('Error').implement({
+  description: 'A mutation that failed in an expected way; the specific type says how.',
+  fields: (t) => ({ message: t.exposeString('message') }),
+});
+
+const errcodeField = { nullable: true, description: "WeCom's errcode, when WeCom refused the call." } as const;
+
+builder.objectType(ValidationError, {
+  name: 'ValidationError',
+  description: 'The input breaks a rule. Checked before any WeCom call where the rule is documented (no quota spent; errcode null).',
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof ValidationError,
+  fields: (t) => ({
+    field: t.exposeString('field', { description: 'The argument at fault, e.g. `input.userid` or `rows[3].mobile`.' }),
+    errcode: t.exposeInt('errcode', errcodeField),
+  }),
+});
+
+builder.objectType(NotFoundError, {
+  name: 'NotFoundError',
+  description: 'The user, department, tag or job does not exist (or is not visible to this service).',
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof NotFoundError,
+  fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
+});
+
+builder.objectType(AlreadyExistsError, {
+  name: 'AlreadyExistsError',
+  description: 'The userid, mobile, email, department or tag name is already taken.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof AlreadyExistsError,
+  fields: (t) => ({
+    field: t.exposeString('field', { nullable: true, description: 'The argument holding the taken value, when known.' }),
+    errcode: t.exposeInt('errcode'),
+  }),
+});
+
+builder.objectType(ConflictError, {
+  name: 'ConflictError',
+  description: 'The directory is in a state that forbids this (a department still has members, a limit is reached, an import is running).',
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof ConflictError,
+  fields: (t) => ({ errcode: t.exposeInt('errcode') }),
+});
+
+builder.objectType(PermissionDeniedError, {
+  name: 'PermissionDeniedError',
+  description: "This service's WeCom secret may not do this, or the target is outside its reach (e.g. a tag another app created).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof PermissionDeniedError,
+  fields: (t) => ({ errcode: t.exposeInt('errcode') }),
+});
+
+builder.objectType(RateLimitedError, {
+  name: 'RateLimitedError',
+  description: "WeCom's frequency (45009) or concurrency (45033) limit; nothing was changed.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof RateLimitedError,
+  fields: (t) => ({
+    errcode: t.exposeInt('errcode'),
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds', { nullable: true, description: 'How long the limit lasts, when WeCom documents it.' }),
+  }),
+});
+
+const ReadBackOutcome = builder.enumType('ReadBackOutcome', {
+  values: {
+    NOT_APPLIED: { description: 'Reading back showed no trace of the write (it may still land).' },
+    UNVERIFIABLE: { description: 'The write cannot be read back, or reading back failed.' },
+  } as const,
+});
+
+builder.objectType(OutcomeUnknownError, {
+  name: 'OutcomeUnknownError',
+  description: 'The write was sent but its answer was lost; it was not resent. Read the entity before retrying.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof OutcomeUnknownError,
+  fields: (t) => ({ readBack: t.field({ type: ReadBackOutcome, resolve: (e) => e.readBack }) }),
+});
+
+builder.objectType(UpstreamRefusedError, {
+  name: 'WeComError',
+  description: 'Another refusal by WeCom.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof UpstreamRefusedError,
+  fields: (t) => ({ errcode: t.exposeInt('errcode') }),
+});
+
+/** The error types every mutation result may hold. */
+export const MUTATION_ERRORS = [
+  ValidationError,
+  NotFoundError,
+  AlreadyExistsError,
+  ConflictError,
+  PermissionDeniedError,
+  RateLimitedError,
+  OutcomeUnknownError,
+  UpstreamRefusedError,
+];
+
+// ── mapping WeCom's failures ────────────────────────────────────────────────
+
+/** Conflicts that mean "taken": the rest of the conflict category becomes ConflictError. */
+const ALREADY_EXISTS_ERRCODES: ReadonlySet<number> = new Set([60102, 60104, 60106, 60008, 40071]);
+
+/** Which argument an errcode is about, per mutation group (`input.` paths of that group's inputs). */
+export type ErrcodeFields = Readonly<Record<number, string>>;
+
+/** What WeCom said, in our words: its meaning from the errcode table, else its errmsg without the IP-bearing suffix. */
+function describe(error: WeComApiError): string {
+  const meaning = meaningOf(error.errcode)?.meaning ?? (error.errmsg.split(/, hint:|, from ip:/)[0] || 'request refused');
+  return `WeCom refused ${error.endpoint}: ${meaning} (errcode ${error.errcode})`;
+}
+
+/** A WeCom failure as a typed mutation error; anything else is returned as it is (and thrown by the caller). */
+export function asMutationError(err: unknown, fields: ErrcodeFields = {}): unknown {
+  if (err instanceof MutationError) return err;
+  if (err instanceof WeComOutcomeUnknownError) {
+    return new OutcomeUnknownError(
+      `WeCom ${err.endpoint}: the write was sent but its answer was lost (${err.reason}); ${err.readBack === 'not-applied' ? 'reading back shows no trace of it yet' : 'it could not be read back'}. It was not resent.`,
+      err.readBack === 'not-applied' ? 'NOT_APPLIED' : 'UNVERIFIABLE',
+    );
+  }
+  if (!(err instanceof WeComApiError)) return err;
+  const message = describe(err);
+  switch (err.category) {
+    case 'invalid-input':
+      return new ValidationError(fields[err.errcode] ?? 'input', message, err.errcode);
+    case 'not-found':
+      return new NotFoundError(message, err.errcode);
+    case 'conflict':
+      return ALREADY_EXISTS_ERRCODES.has(err.errcode)
+        ? new AlreadyExistsError(fields[err.errcode] ?? null, message, err.errcode)
+        : new ConflictError(message, err.errcode);
+    case 'permission':
+      return new PermissionDeniedError(message, err.errcode);
+    case 'rate-limit':
+      // A minute-level 45009 block lasts 60 s (§11); 45033 clears as calls finish.
+      return new RateLimitedError(message, err.errcode, err.errcode === 45009 ? 60 : null);
+    default:
+      return new UpstreamRefusedError(message, err.errcode);
+  }
+}
+
+/** Runs a mutation's work, turning WeCom's refusals into typed errors (`fields` names the argument per errcode). */
+export async function mutating<T>(fields: ErrcodeFields, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw asMutationError(err, fields);
+  }
+}
