@@ -5,12 +5,15 @@ import { upstreamGraphQLError } from './schema/errors.ts';
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
 import { adaptiveSource } from './directory/restricted.ts';
+import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   /** The node:http listener: health, then everything else to Yoga. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Import and export jobs being tracked (the batch_job_result callback calls `jobs.notify`). */
+  jobs: JobTracker;
 }
 
 export interface AppOptions extends ServiceDeps {
@@ -25,7 +28,12 @@ export interface AppOptions extends ServiceDeps {
 export function createApp(options: AppOptions): App {
   const { logger, graphiql, ...given } = options;
   // One source for the process: it remembers whether WeCom restricts the contacts-sync reads.
-  const deps: ServiceDeps = { ...given, source: given.source ?? adaptiveSource(given.client) };
+  const deps: ServiceDeps = {
+    ...given,
+    source: given.source ?? adaptiveSource(given.client),
+    // Import and export jobs outlive requests: one tracker per app (batch_job_result callbacks call jobs.notify).
+    jobs: given.jobs ?? new JobTracker({ client: given.client, changes: given.changes, logger }),
+  };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -52,6 +60,7 @@ export function createApp(options: AppOptions): App {
 
   return {
     yoga,
+    jobs: deps.jobs!,
     handle(req, res) {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {

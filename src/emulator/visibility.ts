@@ -49,7 +49,8 @@ function appView(store: CorpStore, agentId: number): AppView {
     for (const u of tag.users) users.add(u);
     for (const p of tag.parties) addSubtree(p);
   }
-  for (const d of departments) for (const u of store.membersOf(d)) users.add(userKey(u.userid));
+  // Members of visible departments are checked through their departments (canSeeUser), not
+  // listed here: listing them would cost a walk over every member after each write.
   const view = { version: store.version, departments, users };
   perApp.set(agentId, view);
   return view;
@@ -61,7 +62,7 @@ export function scopeOf(store: CorpStore, caller: Caller): Scope {
   return {
     all: false,
     canSeeDepartment: (id) => view.departments.has(id),
-    canSeeUser: (user) => view.users.has(userKey(user.userid)),
+    canSeeUser: (user) => view.users.has(userKey(user.userid)) || user.department.some((d) => view.departments.has(d)),
     rootDepartments: () =>
       [...view.departments]
         .map((id) => store.getDepartment(id)!)

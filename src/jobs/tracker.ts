@@ -101,12 +101,13 @@ export class JobTracker {
 
   constructor(options: JobTrackerOptions) {
     this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...options };
-    const dispose = (job: Tracked<unknown>) => {
+    // A job pushed out of memory stops being polled.
+    const dispose = (job: { stopped: boolean; wake?: () => void }) => {
       job.stopped = true;
       job.wake?.();
     };
-    this.imports = new LRUCache({ max: this.opts.retainImports, dispose });
-    this.exports = new LRUCache({ max: this.opts.retainExports, dispose });
+    this.imports = new LRUCache<string, Tracked<ImportJobState>>({ max: this.opts.retainImports, dispose });
+    this.exports = new LRUCache<string, TrackedExport>({ max: this.opts.retainExports, dispose });
   }
 
   // ── imports ───────────────────────────────────────────────────────────────

@@ -6,6 +6,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import type { GraphQLContext } from './context.ts';
 import type { Scopes } from './context.ts';
+import type { UploadedFile } from './upload.ts';
 
 /**
  * The Pothos builder: plugins and scalars only. Types live one per file beside it and are
@@ -21,6 +22,8 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
     /** WeCom `order`: an unsigned 32-bit integer, which GraphQL's Int (signed) cannot hold. */
     WeComOrder: { Input: number; Output: number };
+    /** An uploaded file (GraphQL multipart request spec, handled by Yoga); input only. */
+    File: { Input: UploadedFile; Output: never };
   };
 }>({
   // Relay before scope-auth so that auth checks see decoded global ids (Pothos docs).

@@ -3,6 +3,7 @@ import { clientSource, type DirectorySource } from '../directory/source.ts';
 import { RequestLoaders } from '../loaders/index.ts';
 import { LinkedLoaders } from '../loaders/linked.ts';
 import type { ChangeBus } from '../directory/changes.ts';
+import { JobTracker } from '../jobs/tracker.ts';
 
 /** The caller's permissions (issue "Security" fills them from API keys and JWTs). */
 export interface Scopes {
@@ -21,6 +22,8 @@ export interface ServiceDeps {
   source?: DirectorySource;
   /** Directory changes: mutations publish, the cache and subscriptions listen. */
   changes: ChangeBus;
+  /** Import and export jobs in progress (created with the app when not given). */
+  jobs?: JobTracker;
 }
 
 export interface GraphQLContext {
@@ -29,17 +32,36 @@ export interface GraphQLContext {
   loaders: RequestLoaders;
   linked: LinkedLoaders;
   scopes: Scopes;
+  jobs: JobTracker;
+  /** Forgets what this request's loaders have read (a mutation has just changed it). */
+  refreshLoaders(): void;
 }
 
 const FULL_ACCESS: Scopes = { read: true, write: true, pii: true, admin: true };
 
+/** One job tracker per set of deps that came without one (createApp always passes one). */
+const fallbackTrackers = new WeakMap<ServiceDeps, JobTracker>();
+
+function trackerOf(deps: ServiceDeps): JobTracker {
+  if (deps.jobs) return deps.jobs;
+  let tracker = fallbackTrackers.get(deps);
+  if (!tracker) fallbackTrackers.set(deps, (tracker = new JobTracker({ client: deps.client, changes: deps.changes })));
+  return tracker;
+}
+
 /** A fresh context, and fresh loaders, for every request. */
 export function createContext(deps: ServiceDeps): GraphQLContext {
-  return {
+  const source = deps.source ?? clientSource(deps.client);
+  const context: GraphQLContext = {
     client: deps.client,
     changes: deps.changes,
-    loaders: new RequestLoaders(deps.source ?? clientSource(deps.client)),
+    loaders: new RequestLoaders(source),
     linked: new LinkedLoaders(deps.client),
     scopes: FULL_ACCESS,
+    jobs: trackerOf(deps),
+    refreshLoaders() {
+      context.loaders = new RequestLoaders(source);
+    },
   };
+  return context;
 }

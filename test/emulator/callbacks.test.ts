@@ -5,7 +5,8 @@ import { routes } from '../../src/emulator/routes/index.ts';
 import { deliverEvent } from '../../src/emulator/callbacks.ts';
 
 /** Short timings so the retry and timeout cases run in well under a second each. */
-const TIMING = { callbackTimeoutMs: 300, callbackRetryDelayMs: 50, callbackVerifyTimeoutMs: 300 };
+// The timeout leaves a wide margin over the 250 ms "slow receiver" below: the machines are shared.
+const TIMING = { callbackTimeoutMs: 700, callbackRetryDelayMs: 50, callbackVerifyTimeoutMs: 500 };
 const TOKEN = 'CallbackToken42';
 const KEY = 'K7mQ2xV9pL4rT8wZ1bN6cF3hJ5dS0gA2eY7uI9oP4qW';
 
@@ -82,7 +83,7 @@ describe('URL verification (POST /__emulator/callback)', () => {
     ['answers the plaintext in quotes', (req: Parameters<CallbackReceiver['echo']>[0]) => ({ status: 200, body: `"${receiver.echo(req).body}"` }), /decrypted echostr/],
     ['answers with a trailing newline', (req: Parameters<CallbackReceiver['echo']>[0]) => ({ status: 200, body: `${receiver.echo(req).body}\n` }), /decrypted echostr/],
     ['answers 500', () => ({ status: 500, body: 'oops' }), /HTTP 500/],
-    ['takes longer than the verification timeout', (req: Parameters<CallbackReceiver['echo']>[0]) => ({ ...receiver.echo(req), delayMs: 800 }), /no complete answer within 300 ms/],
+    ['takes longer than the verification timeout', (req: Parameters<CallbackReceiver['echo']>[0]) => ({ ...receiver.echo(req), delayMs: 1_200 }), /no complete answer within 500 ms/],
   ])('refuses a URL that %s (400) and keeps the previous callback', async (_name, behaviour, message) => {
     await subscribe();
     const before = await callbackState();
@@ -237,7 +238,7 @@ describe('change_contact delivery', () => {
 
   it('counts a stalled answer (beyond the timeout) as a failed attempt', async () => {
     await subscribe();
-    receiver.onPost = (_req, n) => (n < 2 ? { status: 200, delayMs: 1_000 } : { status: 200 });
+    receiver.onPost = (_req, n) => (n < 2 ? { status: 200, delayMs: 1_500 } : { status: 200 });
     await wecom.console('department/create', { name: '超时', parentid: 1 });
     const [record] = await settled(1);
     expect(record).toMatchObject({ attempts: 3, status: 'delivered', httpStatus: 200 });

