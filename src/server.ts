@@ -27,13 +27,10 @@ export interface AppOptions extends ServiceDeps {
  */
 export function createApp(options: AppOptions): App {
   const { logger, graphiql, ...given } = options;
+  // Import and export jobs outlive requests: one tracker per app (batch_job_result callbacks call jobs.notify).
+  const jobs = given.jobs ?? new JobTracker({ client: given.client, changes: given.changes, logger });
   // One source for the process: it remembers whether WeCom restricts the contacts-sync reads.
-  const deps: ServiceDeps = {
-    ...given,
-    source: given.source ?? adaptiveSource(given.client),
-    // Import and export jobs outlive requests: one tracker per app (batch_job_result callbacks call jobs.notify).
-    jobs: given.jobs ?? new JobTracker({ client: given.client, changes: given.changes, logger }),
-  };
+  const deps: ServiceDeps = { ...given, source: given.source ?? adaptiveSource(given.client), jobs };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -60,7 +57,7 @@ export function createApp(options: AppOptions): App {
 
   return {
     yoga,
-    jobs: deps.jobs!,
+    jobs,
     handle(req, res) {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {

@@ -116,37 +116,37 @@ export class DirectoryCache implements DirectorySource {
     return bus.subscribe((change) => this.apply(change));
   }
 
-  departments(): Promise<WeComDepartment[]> {
-    return this.read('departments', this.key('departments'), async () => ({ kind: 'departments', value: await this.inner.departments(), fetchedAt: this.now() }));
+  async departments(): Promise<WeComDepartment[]> {
+    const load = async (): Promise<CacheEntry> => ({ kind: 'departments', value: await this.inner.departments(), fetchedAt: this.now() });
+    return ofKind(await this.read('departments', this.key('departments'), load), 'departments').value;
   }
 
-  members(departmentId: number): Promise<WeComUser[]> {
-    return this.read('members', this.key('members', departmentId), async () => ({
-      kind: 'members',
-      departmentId,
-      value: await this.inner.members(departmentId),
-      fetchedAt: this.now(),
-    }));
+  async members(departmentId: number): Promise<WeComUser[]> {
+    const load = async (): Promise<CacheEntry> => ({ kind: 'members', departmentId, value: await this.inner.members(departmentId), fetchedAt: this.now() });
+    return ofKind(await this.read('members', this.key('members', departmentId), load), 'members').value;
   }
 
-  user(userid: string): Promise<WeComUser | null> {
+  async user(userid: string): Promise<WeComUser | null> {
     const id = userKey(userid);
-    return this.read('user', this.key('user', id), async () => ({ kind: 'user', userKey: id, value: await this.inner.user(userid), fetchedAt: this.now() }));
+    const load = async (): Promise<CacheEntry> => ({ kind: 'user', userKey: id, value: await this.inner.user(userid), fetchedAt: this.now() });
+    return ofKind(await this.read('user', this.key('user', id), load), 'user').value;
   }
 
-  tags(): Promise<WeComTagSummary[]> {
-    return this.read('tags', this.key('tags'), async () => ({ kind: 'tags', value: await this.inner.tags(), fetchedAt: this.now() }));
+  async tags(): Promise<WeComTagSummary[]> {
+    const load = async (): Promise<CacheEntry> => ({ kind: 'tags', value: await this.inner.tags(), fetchedAt: this.now() });
+    return ofKind(await this.read('tags', this.key('tags'), load), 'tags').value;
   }
 
-  tag(tagid: number): Promise<WeComTag | null> {
-    return this.read('tag', this.key('tag', tagid), async () => ({ kind: 'tag', tagId: tagid, value: await this.inner.tag(tagid), fetchedAt: this.now() }));
+  async tag(tagid: number): Promise<WeComTag | null> {
+    const load = async (): Promise<CacheEntry> => ({ kind: 'tag', tagId: tagid, value: await this.inner.tag(tagid), fetchedAt: this.now() });
+    return ofKind(await this.read('tag', this.key('tag', tagid), load), 'tag').value;
   }
 
   /**
    * A view computed from cached reads, shared by every request until a read it depends on changes
    * or the TTL passes. Concurrent callers share one build; a failed build is forgotten.
    */
-  derived<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>): Promise<T> {
+  derived<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>, keep?: (value: T) => boolean): Promise<T> {
     const current = this.views.get(name);
     if (current && this.now() - current.builtAt <= this.options.ttlMs && dependsOn.every((d) => current.epochs[d] === this.epochs[d])) {
       // The view was stored by this same call site with this name, so it holds a T.
@@ -154,9 +154,13 @@ export class DirectoryCache implements DirectorySource {
     }
     const view = { promise: build() as Promise<unknown>, epochs: { ...this.epochs }, builtAt: this.now() };
     this.views.set(name, view);
-    view.promise.catch(() => {
+    const forget = () => {
       if (this.views.get(name) === view) this.views.delete(name);
-    });
+    };
+    view.promise.then((value) => {
+      // The same call site built it, so it holds a T.
+      if (keep && !keep(value as T)) forget();
+    }, forget);
     return view.promise as Promise<T>;
   }
 
@@ -179,13 +183,10 @@ export class DirectoryCache implements DirectorySource {
     return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
   }
 
-  private async read<K extends EntryKind>(kind: K, key: string, loader: () => Promise<EntryOf<K>>): Promise<EntryOf<K>['value']> {
-    return ofKind(await this.readEntry(kind, key, loader), kind).value;
-  }
-
-  private async readEntry(kind: EntryKind, key: string, loader: () => Promise<CacheEntry>): Promise<CacheEntry> {
+  /** One read through the LRU: a hit, a join of the read in flight, a stale value, or a fetch. */
+  private async read(kind: EntryKind, key: string, loader: () => Promise<CacheEntry>): Promise<CacheEntry> {
     for (let attempt = 1; attempt <= MAX_READS; attempt++) {
-      const status: LRUCache.Status<string, CacheEntry> = {};
+      const status: LRUCache.Status<string, CacheEntry, Loader> = {};
       const pending = this.lru.fetch(key, { allowStale: this.mayServeStale(key), context: { kind, load: loader }, status });
       // fetchMethod runs synchronously inside fetch(), so the flight (new or joined) is known now.
       const flight = this.flights.get(key);
@@ -204,7 +205,7 @@ export class DirectoryCache implements DirectorySource {
     return loader();
   }
 
-  private count(status: LRUCache.Status<string, CacheEntry>): void {
+  private count(status: LRUCache.Status<string, CacheEntry, Loader>): void {
     if (status.fetch === 'hit') this.counters.hits++;
     else if (status.fetch === 'miss') this.counters.misses++;
     else if (status.fetch === 'inflight') this.counters.joined++;

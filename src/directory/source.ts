@@ -23,9 +23,10 @@ export interface DirectorySource {
   /**
    * Optional: remembers a view computed from the reads above (everyone, direct reports, the tag
    * index, the search index) across requests, until a read it `dependsOn` changes. A source
-   * without it (straight upstream) leaves the loaders to compute the view per request.
+   * without it (straight upstream) leaves the loaders to compute the view per request. `keep`
+   * says whether a built value may be shared (false for a view missing a part that failed).
    */
-  derived?<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>): Promise<T>;
+  derived?<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>, keep?: (value: T) => boolean): Promise<T>;
 }
 
 /** What a derived view is computed from: the tree, member lists, or tags and their members. */

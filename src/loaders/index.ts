@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { DirectorySource } from '../directory/source.ts';
+import type { DerivedDependency, DirectorySource } from '../directory/source.ts';
 import { DepartmentTree } from '../directory/tree.ts';
 import { UserSearchIndex } from '../directory/search.ts';
 import type { WeComUser } from '../wecom/users.ts';
@@ -61,12 +61,14 @@ export class RequestLoaders {
 
   /** Everyone the service can see: the members of every department of the tree. */
   allUsers(): Promise<WeComUser[]> {
-    return (this.allUsersPromise ??= this.tree().then(async (tree) => distinct(await this.loadMembers([...tree.all()].map((d) => d.id)))));
+    return (this.allUsersPromise ??= this.shared('allUsers', ['departments', 'members'], () =>
+      this.tree().then(async (tree) => distinct(await this.loadMembers([...tree.all()].map((d) => d.id)))),
+    ));
   }
 
   /** Who reports to whom, derived from everyone's direct_leader. */
   async directReports(userid: string): Promise<WeComUser[]> {
-    this.reportsPromise ??= this.allUsers().then((users) => {
+    this.reportsPromise ??= this.shared('directReports', ['departments', 'members'], () => this.allUsers().then((users) => {
       const map = new Map<string, WeComUser[]>();
       for (const u of users) {
         for (const leader of u.directLeader) {
@@ -76,27 +78,36 @@ export class RequestLoaders {
         }
       }
       return map;
-    });
+    }));
     return (await this.reportsPromise).get(userKey(userid)) ?? [];
   }
 
   /** Tag ids by member and by department, from tag/list and one tag/get per tag. */
   tagIndex(): Promise<TagIndex> {
-    return (this.tagIndexPromise ??= this.tags().then(async (summaries) => {
+    const build = () => this.tags().then(async (summaries) => {
       const tags = await this.tag.loadMany(summaries.map((t) => t.tagid));
       const index: TagIndex = { byUser: new Map(), byDepartment: new Map() };
+      let complete = true;
       summaries.forEach((summary, i) => {
         const tag = tags[i];
+        if (tag instanceof Error) complete = false;
         if (!tag || tag instanceof Error) return;
         for (const u of tag.userlist) push(index.byUser, userKey(u.userid), summary.tagid);
         for (const d of tag.partylist) push(index.byDepartment, d, summary.tagid);
       });
-      return index;
-    }));
+      return { index, complete };
+    });
+    // An index missing a tag that failed to load serves this request but is not shared.
+    return (this.tagIndexPromise ??= this.shared('tagIndex', ['tags'], build, (r) => r.complete).then((r) => r.index));
   }
 
   searchIndex(): Promise<UserSearchIndex> {
-    return (this.searchPromise ??= this.allUsers().then((users) => new UserSearchIndex(users)));
+    return (this.searchPromise ??= this.shared('searchIndex', ['departments', 'members'], () => this.allUsers().then((users) => new UserSearchIndex(users))));
+  }
+
+  /** A view shared across requests when the source can memoise it (the directory cache), else built for this request. */
+  private shared<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>, keep?: (value: T) => boolean): Promise<T> {
+    return this.source.derived ? this.source.derived(name, dependsOn, build, keep) : build();
   }
 
   private async loadMembers(ids: number[]): Promise<WeComUser[]> {

@@ -9,7 +9,7 @@ import { WeComApiError } from '../wecom/errors.ts';
 /** Lists of ids a caller may pass at once (users(userids:)). */
 export const MAX_USERIDS_PER_QUERY = 200;
 
-const Gender = builder.enumType('Gender', {
+export const Gender = builder.enumType('Gender', {
   description: 'Gender as WeCom records it.',
   values: {
     MALE: { value: '1' },
@@ -18,7 +18,7 @@ const Gender = builder.enumType('Gender', {
   } as const,
 });
 
-const UserStatus = builder.enumType('UserStatus', {
+export const UserStatus = builder.enumType('UserStatus', {
   values: {
     ACTIVE: { value: 1, description: 'Activated (已激活).' },
     DISABLED: { value: 2, description: 'Disabled (已禁用).' },
