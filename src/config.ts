@@ -51,6 +51,21 @@ const envSchema = z.object({
   WECOM_EMULATOR_PORT: port('WECOM_EMULATOR_PORT', 4010),
   WECOM_EMULATOR_SEED: int('WECOM_EMULATOR_SEED', 1, 0, 2 ** 31 - 1),
   WECOM_EMULATOR_SIZE: z.enum(['demo', 'large'], { message: 'WECOM_EMULATOR_SIZE must be "demo" or "large"' }).default('demo'),
+  // 'naive' is the benchmark's baseline only (src/loaders/naive.ts): no cache, no batching.
+  DIRECTORY_PLANNING: z.enum(['planned', 'naive'], { message: 'DIRECTORY_PLANNING must be "planned" or "naive" (naive: the benchmark baseline)' }).default('planned'),
+  // The cross-request directory cache (src/cache): off only for measurements and debugging.
+  CACHE_ENABLED: z
+    .enum(['true', 'false', '1', '0', ''], { message: 'CACHE_ENABLED must be "true" or "false"' })
+    .optional()
+    .transform((v) => v !== 'false' && v !== '0'),
+  CACHE_TTL_SECONDS: int('CACHE_TTL_SECONDS', 300, 1, 86_400),
+  CACHE_STALE_SECONDS: int('CACHE_STALE_SECONDS', 60, 0, 86_400),
+  CACHE_MAX_ENTRIES: int('CACHE_MAX_ENTRIES', 100_000, 100, 10_000_000),
+  // The contacts-sync callback (wecom-api.md §9.1); /wecom/callback answers 404 without them.
+  WECOM_CALLBACK_TOKEN: optionalText,
+  WECOM_CALLBACK_AES_KEY: optionalText,
+  CHANGE_FEED_MAX_ENTRIES: int('CHANGE_FEED_MAX_ENTRIES', 10_000, 1, 1_000_000),
+  CHANGE_FEED_RETENTION_SECONDS: int('CHANGE_FEED_RETENTION_SECONDS', 86_400, 60, 30 * 86_400),
 });
 
 export interface WeComTarget {
@@ -65,6 +80,17 @@ export interface Config {
   host: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   production: boolean;
+  /** How reads are planned: 'planned' (loaders and cache), or 'naive', the benchmark's N+1 baseline. */
+  planning: 'planned' | 'naive';
+  /** The cross-request directory cache. */
+  cache: { enabled: boolean; ttlSeconds: number; staleSeconds: number; maxEntries: number };
+  /**
+   * The contacts-sync callback's Token and EncodingAESKey (remote mode; the embedded emulator's own
+   * are used in embedded mode). Without them /wecom/callback answers 404.
+   */
+  callback?: { token: string; encodingAESKey: string };
+  /** How many changes, and for how long, directoryChanges keeps. */
+  changeFeed: { maxEntries: number; retentionSeconds: number };
   /** Real WeCom (or any WeCom-compatible server) when credentials are set; otherwise the embedded emulator. */
   wecom:
     | { mode: 'remote'; target: WeComTarget }
@@ -82,11 +108,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const callback = callbackConfig(e.WECOM_CALLBACK_TOKEN, e.WECOM_CALLBACK_AES_KEY);
   const base = {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
+    planning: e.DIRECTORY_PLANNING,
+    cache: { enabled: e.CACHE_ENABLED, ttlSeconds: e.CACHE_TTL_SECONDS, staleSeconds: e.CACHE_STALE_SECONDS, maxEntries: e.CACHE_MAX_ENTRIES },
+    ...(callback ? { callback } : {}),
+    changeFeed: { maxEntries: e.CHANGE_FEED_MAX_ENTRIES, retentionSeconds: e.CHANGE_FEED_RETENTION_SECONDS },
   };
 
   const anyCredential = e.WECOM_CORP_ID ?? e.WECOM_CONTACT_SECRET ?? e.WECOM_APP_SECRET ?? e.WECOM_AGENT_ID;
@@ -119,4 +150,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
   };
+}
+
+/** Token: 1–32 letters or digits; EncodingAESKey: 43 letters or digits (§9.1). Both or neither. */
+function callbackConfig(token: string | undefined, encodingAESKey: string | undefined): Config['callback'] {
+  if (token === undefined && encodingAESKey === undefined) return undefined;
+  const problems: string[] = [];
+  if (token === undefined) problems.push('- WECOM_CALLBACK_TOKEN: required with WECOM_CALLBACK_AES_KEY (the callback Token)');
+  else if (!/^[A-Za-z0-9]{1,32}$/.test(token)) problems.push('- WECOM_CALLBACK_TOKEN: must be 1 to 32 letters or digits');
+  if (encodingAESKey === undefined) problems.push('- WECOM_CALLBACK_AES_KEY: required with WECOM_CALLBACK_TOKEN (the callback EncodingAESKey)');
+  else if (!/^[A-Za-z0-9]{43}$/.test(encodingAESKey)) problems.push(`- WECOM_CALLBACK_AES_KEY: must be exactly 43 letters or digits (got ${encodingAESKey.length} characters)`);
+  if (problems.length || token === undefined || encodingAESKey === undefined) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return { token, encodingAESKey };
 }

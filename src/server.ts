@@ -5,8 +5,12 @@ import { upstreamGraphQLError } from './schema/errors.ts';
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
 import { adaptiveSource } from './directory/restricted.ts';
+import { naiveSource } from './loaders/naive.ts';
 import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
+import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
+import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
+import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -14,11 +18,26 @@ export interface App {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Import and export jobs being tracked (the batch_job_result callback calls `jobs.notify`). */
   jobs: JobTracker;
+  /** The cross-request directory cache (absent when turned off or when a source was given). */
+  cache?: DirectoryCache;
+  /** The /wecom/callback endpoint (absent when no callback Token and EncodingAESKey are set: 404). */
+  callback?: CallbackHandler;
+  /** The ordered changes behind `directoryChanges` and `contactChanged`. */
+  feed: ChangeFeed;
 }
 
 export interface AppOptions extends ServiceDeps {
   logger: Logger;
   graphiql: boolean;
+  /**
+   * The directory cache over the default source: on unless false (CACHE_ENABLED=false); the
+   * settings default to DEFAULT_CACHE_SETTINGS. Not used with a given `source` or the naive baseline.
+   */
+  cache?: Partial<Omit<DirectoryCacheOptions, 'corpId'>> | false;
+  /** The contacts-sync callback's Token and EncodingAESKey (§9.1): without them /wecom/callback answers 404. */
+  callback?: Pick<CallbackHandlerOptions, 'token' | 'encodingAESKey' | 'nowSeconds' | 'timestampToleranceSeconds' | 'maxBodyBytes'>;
+  /** Retention of the change feed (directoryChanges). */
+  changeFeed?: ChangeFeedOptions;
 }
 
 /**
@@ -26,11 +45,32 @@ export interface AppOptions extends ServiceDeps {
  * in-process; main.ts mounts `app.handle` on a node:http server.
  */
 export function createApp(options: AppOptions): App {
-  const { logger, graphiql, ...given } = options;
+  const { logger, graphiql, cache: cacheSettings, callback: callbackSettings, changeFeed, ...given } = options;
   // Import and export jobs outlive requests: one tracker per app (batch_job_result callbacks call jobs.notify).
   const jobs = given.jobs ?? new JobTracker({ client: given.client, changes: given.changes, logger });
   // One source for the process: it remembers whether WeCom restricts the contacts-sync reads.
-  const deps: ServiceDeps = { ...given, source: given.source ?? adaptiveSource(given.client), jobs };
+  // The benchmark's naive baseline (planning 'naive') reads unplanned and uncached instead (loaders/naive.ts).
+  const defaultSource = () => (given.planning === 'naive' ? naiveSource(given.client) : adaptiveSource(given.client));
+  // The cross-request cache sits under the loaders over that source, and drops what each change on
+  // the bus makes wrong. It subscribes before the change feed, so a subscriber that hears of a
+  // change and reads at once finds the cache already invalidated.
+  const cache =
+    !given.source && given.planning !== 'naive' && cacheSettings !== false
+      ? new DirectoryCache(defaultSource(), { ...DEFAULT_CACHE_SETTINGS, ...cacheSettings, corpId: given.client.core.corpId })
+      : undefined;
+  cache?.attach(given.changes);
+  const feed = changeFeedOf(given.changes, changeFeed);
+  const deps: ServiceDeps = { ...given, source: given.source ?? cache ?? defaultSource(), jobs };
+  // WeCom's change_contact and batch_job_result events (§9.6, §9.7); a tracked job is polled at once.
+  const callback = callbackSettings
+    ? createCallbackHandler({
+        ...callbackSettings,
+        corpId: given.client.core.corpId,
+        changes: given.changes,
+        logger,
+        onBatchJobResult: (result) => jobs.notify(result.jobId),
+      })
+    : undefined;
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -58,11 +98,20 @@ export function createApp(options: AppOptions): App {
   return {
     yoga,
     jobs,
+    ...(cache ? { cache } : {}),
+    ...(callback ? { callback } : {}),
+    feed,
     handle(req, res) {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"status":"ok"}');
+        return;
+      }
+      if (path === '/wecom/callback') {
+        if (callback) return callback.handle(req, res);
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('no WeCom callback is configured (WECOM_CALLBACK_TOKEN, WECOM_CALLBACK_AES_KEY)');
         return;
       }
       void yoga.handle(req, res);

@@ -35,6 +35,8 @@ export interface DirectoryCacheStats {
   loads: number;
   /** Changes applied. */
   invalidations: number;
+  /** Derived views built (a view shared across requests is built once until it changes). */
+  viewBuilds: number;
   /** Entries held now. */
   entries: number;
 }
@@ -86,7 +88,7 @@ export class DirectoryCache implements DirectorySource {
   private readonly flights = new Map<string, Flight>();
   private readonly epochs: Record<DerivedDependency, number> = { departments: 0, members: 0, tags: 0 };
   private readonly views = new Map<string, { promise: Promise<unknown>; epochs: Record<DerivedDependency, number>; builtAt: number }>();
-  private readonly counters = { hits: 0, misses: 0, stale: 0, joined: 0, loads: 0, invalidations: 0 };
+  private readonly counters = { hits: 0, misses: 0, stale: 0, joined: 0, loads: 0, invalidations: 0, viewBuilds: 0 };
   private readonly now: () => number;
   private readonly prefix: string;
 
@@ -152,6 +154,7 @@ export class DirectoryCache implements DirectorySource {
       // The view was stored by this same call site with this name, so it holds a T.
       return current.promise as Promise<T>;
     }
+    this.counters.viewBuilds++;
     const view = { promise: build() as Promise<unknown>, epochs: { ...this.epochs }, builtAt: this.now() };
     this.views.set(name, view);
     const forget = () => {
@@ -229,7 +232,10 @@ export class DirectoryCache implements DirectorySource {
   ): Promise<CacheEntry> {
     const flight: Flight = { kind: loader.kind, dirty: false, noStale: false, aborted: false };
     this.flights.set(key, flight);
-    signal.addEventListener('abort', () => (flight.aborted = true), { once: true });
+    // Only an abort while the read runs matters: lru-cache also aborts a read that already failed
+    // when it drops the key, which must not make readers read again.
+    const onAbort = () => (flight.aborted = true);
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (let attempt = 1; ; attempt++) {
         flight.dirty = false;
@@ -252,6 +258,7 @@ export class DirectoryCache implements DirectorySource {
         return fresh;
       }
     } finally {
+      signal.removeEventListener('abort', onAbort);
       if (this.flights.get(key) === flight) this.flights.delete(key);
     }
   }
@@ -333,3 +340,10 @@ function dependencyOf(kind: EntryKind): DerivedDependency | undefined {
   if (kind === 'tags' || kind === 'tag') return 'tags';
   return undefined;
 }
+
+/** Defaults of the service (CACHE_TTL_SECONDS, CACHE_STALE_SECONDS, CACHE_MAX_ENTRIES in config.ts). */
+export const DEFAULT_CACHE_SETTINGS: Omit<DirectoryCacheOptions, 'corpId' | 'now'> = {
+  ttlMs: 300_000,
+  staleMs: 60_000,
+  maxEntries: 100_000,
+};

@@ -50,7 +50,8 @@ const TAG_FIELDS = ['name', 'userid'];
  * Which entries a change touches, precisely:
  * - a member: that member; the member lists that hold it (found in the cache) and the lists of the
  *   departments it joins; all member lists when a new member's departments are unknown; the tree
- *   when it leads a department or its leadership may have changed; tags that list it when its name
+ *   when its departments or leadership may have changed, or it led a department and was deleted or
+ *   got a new userid (department_leader names it); tags that list it when its name
  *   or userid changed; after a delete or a userid change, the lists and members that name it as a
  *   direct leader (WeCom rewrites direct_leader without an event).
  * - a department: the tree; its own member list when created or deleted (it had none, or has none
@@ -86,7 +87,10 @@ export function planInvalidation(change: DirectoryChange, cache: CacheView): Inv
         for (const report of cache.registry.reportsOf(ids)) plan.users.add(report);
       }
 
-      plan.tree = cache.registry.leadsDepartment(ids) || (!deleted && (fields === undefined || fields.some((f) => TREE_FIELDS.includes(f))));
+      // department_leader holds userids: a leader's rename leaves the tree as it was; a delete or
+      // a userid change rewrites it, and a change of departments or leadership may.
+      const leads = cache.registry.leadsDepartment(ids);
+      plan.tree = deleted || change.newUserid ? leads : fields === undefined || fields.some((f) => TREE_FIELDS.includes(f));
       if (deleted || fields === undefined || fields.some((f) => TAG_FIELDS.includes(f))) {
         for (const t of cache.registry.tagsHoldingUsers(ids)) plan.tags.add(t);
       }

@@ -101,10 +101,11 @@ export class JobTracker {
 
   constructor(options: JobTrackerOptions) {
     this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...options };
-    // A job pushed out of memory stops being polled.
-    const dispose = (job: { stopped: boolean; wake?: () => void }) => {
+    // A job pushed out of memory stops being polled; anyone still watching it is told.
+    const dispose = (job: { id: string; stopped: boolean; wake?: () => void; watch: { done: boolean; fail(error: Error): void } }) => {
       job.stopped = true;
       job.wake?.();
+      if (!job.watch.done) job.watch.fail(new JobTrackingError(`job ${job.id} is no longer tracked (too many jobs at once)`));
     };
     this.imports = new LRUCache<string, Tracked<ImportJobState>>({ max: this.opts.retainImports, dispose });
     this.exports = new LRUCache<string, TrackedExport>({ max: this.opts.retainExports, dispose });

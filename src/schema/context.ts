@@ -2,8 +2,10 @@ import type { WeComClient } from '../wecom/client.ts';
 import { clientSource, type DirectorySource } from '../directory/source.ts';
 import { RequestLoaders } from '../loaders/index.ts';
 import { LinkedLoaders } from '../loaders/linked.ts';
+import { NaiveLinkedLoaders, NaiveRequestLoaders, type DirectoryPlanning } from '../loaders/naive.ts';
 import type { ChangeBus } from '../directory/changes.ts';
 import { JobTracker } from '../jobs/tracker.ts';
+import { changeFeedOf, type ChangeFeed } from '../directory/change-feed.ts';
 
 /** The caller's permissions (issue "Security" fills them from API keys and JWTs). */
 export interface Scopes {
@@ -24,6 +26,11 @@ export interface ServiceDeps {
   changes: ChangeBus;
   /** Import and export jobs in progress (created with the app when not given). */
   jobs?: JobTracker;
+  /**
+   * 'naive' is the benchmark's baseline (`DIRECTORY_PLANNING=naive`, src/loaders/naive.ts): no
+   * cache, no batching or de-duplication. Default 'planned'.
+   */
+  planning?: DirectoryPlanning;
 }
 
 export interface GraphQLContext {
@@ -33,6 +40,8 @@ export interface GraphQLContext {
   linked: LinkedLoaders;
   scopes: Scopes;
   jobs: JobTracker;
+  /** The ordered directory changes (directoryChanges, contactChanged); one per ChangeBus. */
+  feed: ChangeFeed;
   /** Forgets what this request's loaders have read (a mutation has just changed it). */
   refreshLoaders(): void;
 }
@@ -52,15 +61,18 @@ function trackerOf(deps: ServiceDeps): JobTracker {
 /** A fresh context, and fresh loaders, for every request. */
 export function createContext(deps: ServiceDeps): GraphQLContext {
   const source = deps.source ?? clientSource(deps.client);
+  const naive = deps.planning === 'naive';
+  const loadersOf = () => (naive ? new NaiveRequestLoaders(source) : new RequestLoaders(source));
   const context: GraphQLContext = {
     client: deps.client,
     changes: deps.changes,
-    loaders: new RequestLoaders(source),
-    linked: new LinkedLoaders(deps.client),
+    loaders: loadersOf(),
+    linked: naive ? new NaiveLinkedLoaders(deps.client) : new LinkedLoaders(deps.client),
     scopes: FULL_ACCESS,
     jobs: trackerOf(deps),
+    feed: changeFeedOf(deps.changes),
     refreshLoaders() {
-      context.loaders = new RequestLoaders(source);
+      context.loaders = loadersOf();
     },
   };
   return context;

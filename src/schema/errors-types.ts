@@ -42,7 +42,8 @@ export class NotFoundError extends MutationError {
 /** The userid, mobile, email, department or tag name is taken. */
 export class AlreadyExistsError extends MutationError {
   constructor(
-    readonly field: string | null,
+    /** The argument holding the taken value (`input` when WeCom's errcode does not say which). */
+    readonly field: string,
     message: string,
     readonly errcode: number,
   ) {
@@ -111,6 +112,10 @@ export const ErrorInterface = builder.interfaceRef<MutationError>('Error').imple
   fields: (t) => ({ message: t.exposeString('message') }),
 });
 
+/**
+ * `errcode` is nullable on every error type, and `field` non-null where it exists, so that one
+ * client fragment can select them across the types (GraphQL requires the same response shape).
+ */
 const errcodeField = { nullable: true, description: "WeCom's errcode, when WeCom refused the call." } as const;
 
 builder.objectType(ValidationError, {
@@ -138,8 +143,8 @@ builder.objectType(AlreadyExistsError, {
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof AlreadyExistsError,
   fields: (t) => ({
-    field: t.exposeString('field', { nullable: true, description: 'The argument holding the taken value, when known.' }),
-    errcode: t.exposeInt('errcode'),
+    field: t.exposeString('field', { description: 'The argument holding the taken value (`input` when WeCom does not say which).' }),
+    errcode: t.exposeInt('errcode', errcodeField),
   }),
 });
 
@@ -148,7 +153,7 @@ builder.objectType(ConflictError, {
   description: 'The directory is in a state that forbids this (a department still has members, a limit is reached, an import is running).',
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof ConflictError,
-  fields: (t) => ({ errcode: t.exposeInt('errcode') }),
+  fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
 });
 
 builder.objectType(PermissionDeniedError, {
@@ -156,7 +161,7 @@ builder.objectType(PermissionDeniedError, {
   description: "This service's WeCom secret may not do this, or the target is outside its reach (e.g. a tag another app created).",
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof PermissionDeniedError,
-  fields: (t) => ({ errcode: t.exposeInt('errcode') }),
+  fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
 });
 
 builder.objectType(RateLimitedError, {
@@ -165,7 +170,7 @@ builder.objectType(RateLimitedError, {
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof RateLimitedError,
   fields: (t) => ({
-    errcode: t.exposeInt('errcode'),
+    errcode: t.exposeInt('errcode', errcodeField),
     retryAfterSeconds: t.exposeInt('retryAfterSeconds', { nullable: true, description: 'How long the limit lasts, when WeCom documents it.' }),
   }),
 });
@@ -190,7 +195,7 @@ builder.objectType(UpstreamRefusedError, {
   description: 'Another refusal by WeCom.',
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof UpstreamRefusedError,
-  fields: (t) => ({ errcode: t.exposeInt('errcode') }),
+  fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
 });
 
 /** The error types every mutation result may hold. */
@@ -237,7 +242,7 @@ export function asMutationError(err: unknown, fields: ErrcodeFields = {}): unkno
       return new NotFoundError(message, err.errcode);
     case 'conflict':
       return ALREADY_EXISTS_ERRCODES.has(err.errcode)
-        ? new AlreadyExistsError(fields[err.errcode] ?? null, message, err.errcode)
+        ? new AlreadyExistsError(fields[err.errcode] ?? 'input', message, err.errcode)
         : new ConflictError(message, err.errcode);
     case 'permission':
       return new PermissionDeniedError(message, err.errcode);

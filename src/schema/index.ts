@@ -8,8 +8,19 @@ import './search.ts';
 import './user-ids.ts';
 import './corp.ts';
 import './linked-corp.ts';
+import './upload.ts';
+import './errors-types.ts';
+import './user-mutations.ts';
+import './invite-mutations.ts';
+import './department-mutations.ts';
+import './tag-mutations.ts';
+import './import.ts';
+import './export.ts';
+import './contact-changed.ts';
 
 builder.queryType({ description: 'Reads of the WeCom directory.' });
+builder.mutationType({ description: 'Writes to the WeCom directory; each result is the payload or a typed error.' });
+builder.subscriptionType({ description: 'Live updates: job progress and directory changes.' });
 
 /** The executable schema: every type file above registers itself on the builder. */
 export const schema = builder.toSchema({ sortSchema: true });

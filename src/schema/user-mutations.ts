@@ -2,7 +2,7 @@ import { builder } from './builder.ts';
 import { UserRef } from './refs.ts';
 import { Gender } from './user.ts';
 import { MUTATION_ERRORS, mutating, type ErrcodeFields } from './errors-types.ts';
-import { checkUserCreate, checkUserUpdate, checkUserid, checkUseridsToDelete, type UserFields } from './validate.ts';
+import { checkUserCreate, checkUserUpdate, checkUserid, checkUseridsToDelete } from './validate.ts';
 import { publishWrite, readBack } from './write.ts';
 import type { GraphQLContext } from './context.ts';
 import type { UserUpdateInput, WeComUser } from '../wecom/users.ts';

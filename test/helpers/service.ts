@@ -1,9 +1,13 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { EmulatorHarness } from './emulator.ts';
 import { ChangeBus } from '../../src/directory/changes.ts';
 import { createApp, type App } from '../../src/server.ts';
-import { createWeComClient, type WeComClient } from '../../src/wecom/client.ts';
+import { createWeComClient, type WeComClient, type WeComClientOptions } from '../../src/wecom/client.ts';
+import { JobTracker, type JobTrackerOptions } from '../../src/jobs/tracker.ts';
 import type { EmulatorOptions } from '../../src/emulator/options.ts';
+import type { AppOptions } from '../../src/server.ts';
 
 export interface GraphQLResult {
   // any: each test asserts the shape of the query it sent
@@ -16,22 +20,68 @@ export interface GraphQLResult {
  * same code path as production, with the emulator's stats to count upstream calls.
  */
 export class ServiceHarness {
+  /** The real listener, when started with `listen` (callbacks and subscriptions over a socket). */
+  private server?: Server;
+
   private constructor(
     readonly wecom: EmulatorHarness,
     readonly client: WeComClient,
     readonly app: App,
+    /** The app's change bus: what mutations and imports published. */
+    readonly changes: ChangeBus = new ChangeBus(),
   ) {}
 
-  static async start(options: { emulator?: Partial<EmulatorOptions>; appSecret?: boolean } = {}): Promise<ServiceHarness> {
+  static async start(
+    options: {
+      emulator?: Partial<EmulatorOptions>;
+      appSecret?: boolean;
+      /** Client settings (e.g. short timeouts for lost answers). */
+      client?: Partial<WeComClientOptions>;
+      /** Job tracker settings (e.g. fast polling). */
+      jobs?: Partial<Omit<JobTrackerOptions, 'client' | 'changes'>>;
+      /** The directory cache's settings; off unless given (other tests count every upstream call). */
+      cache?: AppOptions['cache'];
+      /** Serve /wecom/callback with the emulator's callback Token and EncodingAESKey (and these settings). */
+      callback?: true | Omit<NonNullable<AppOptions['callback']>, 'token' | 'encodingAESKey'>;
+      changeFeed?: AppOptions['changeFeed'];
+      /** Listen on an ephemeral loopback port (`service.url`). */
+      listen?: boolean;
+    } = {},
+  ): Promise<ServiceHarness> {
     const wecom = await EmulatorHarness.start(options.emulator);
     const creds = wecom.creds;
     const client = createWeComClient({
       baseUrl: wecom.url,
       corpId: creds.corpId,
       secrets: { contact: creds.contactSecret, ...(options.appSecret === false ? {} : { app: creds.app }) },
+      ...options.client,
     });
-    const app = createApp({ client, changes: new ChangeBus(), logger: pino({ level: 'silent' }), graphiql: false });
-    return new ServiceHarness(wecom, client, app);
+    const changes = new ChangeBus();
+    const jobs = options.jobs ? new JobTracker({ client, changes, ...options.jobs }) : undefined;
+    const callback = options.callback ? { ...creds.callback, ...(options.callback === true ? {} : options.callback) } : undefined;
+    const app = createApp({
+      client,
+      changes,
+      ...(jobs ? { jobs } : {}),
+      logger: pino({ level: 'silent' }),
+      graphiql: false,
+      cache: options.cache ?? false,
+      ...(callback ? { callback } : {}),
+      ...(options.changeFeed ? { changeFeed: options.changeFeed } : {}),
+    });
+    const harness = new ServiceHarness(wecom, client, app, changes);
+    if (options.listen) {
+      const server = createServer(app.handle);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      harness.server = server;
+    }
+    return harness;
+  }
+
+  /** The service's base URL (`listen: true` only), e.g. for `${url}/wecom/callback`. */
+  get url(): string {
+    if (!this.server) throw new Error('the service was started without listen: true');
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async query(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult> {
@@ -49,6 +99,12 @@ export class ServiceHarness {
   }
 
   async close(): Promise<void> {
+    if (this.server) {
+      // Subscriptions keep their streams open: end them so close() returns.
+      this.server.closeAllConnections();
+      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    }
+    this.app.jobs.close();
     await this.client.close();
     await this.wecom.close();
   }

@@ -1,0 +1,601 @@
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChildService, REPO_ROOT, answers, freePort } from './processes.ts';
+import { EmulatorClient, type Credentials, type DirectorySnapshot } from './emulator-state.ts';
+import { buildScenarios, type ReadScenario, type WriteScenario } from './scenarios.ts';
+import { countUpstream, load, percentile, post, settle, type GraphQLAnswer, type GraphQLRequest, type LoadResult } from './measure.ts';
+import {
+  evaluateTargets,
+  queriesPerMinute,
+  textTable,
+  writeResults,
+  type BenchResults,
+  type Configuration,
+  type LargeSeedReport,
+  type RunSettings,
+  type ScenarioResult,
+} from './report.ts';
+
+/**
+ * `npm run bench [-- --size large] [-- --quick]`: the emulator with injected upstream latency,
+ * the service in three configurations and a bare Yoga server, as child processes of this one, on
+ * loopback; every scenario measured in the same run. See README "Benchmark".
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    size: { type: 'string', default: 'demo' },
+    seed: { type: 'string', default: '1' },
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    'latency-ms': { type: 'string', default: '20' },
+    'jitter-ms': { type: 'string', default: '5' },
+    'cold-samples': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}
+
+const int = (name: string, value: string, min: number) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number ≥ ${min}, got "${value}"`);
+  return n;
+};
+
+if (args.size !== 'demo' && args.size !== 'large') fail(`--size must be "demo" or "large", got "${args.size}"`);
+const size = args.size;
+const quick = args.quick;
+const options = {
+  size,
+  quick,
+  seed: int('seed', args.seed, 0),
+  connections: int('connections', args.connections ?? (quick ? '4' : '10'), 1),
+  durationSeconds: int('duration', args.duration ?? (quick ? '0.5' : '5'), 0.1),
+  latencyMs: int('latency-ms', args['latency-ms'], 0),
+  jitterMs: int('jitter-ms', args['jitter-ms'], 0),
+  coldSamples: int('cold-samples', args['cold-samples'] ?? (quick ? '1' : '5'), 1),
+  /** Sequential queries whose upstream calls are counted per scenario. */
+  countQueries: quick ? 1 : 3,
+  /** A short load before the measured one, so the JIT has compiled the hot paths (none for quick). */
+  warmupSeconds: quick ? 0 : 1,
+  /** Quick runs (CI smoke) never overwrite the committed results. */
+  out: args.out ?? (quick ? join(tmpdir(), 'wecom-directory-bench') : join(REPO_ROOT, 'bench')),
+};
+
+/** Each request waits at most this long (the naive baseline's whole-tree queries take seconds). */
+const REQUEST_TIMEOUT_SECONDS = 120;
+/**
+ * The emulator's per-API limit (10,000 calls/min, WeCom's) is lifted for the run so that
+ * back-to-back scenarios don't throttle each other; the service's own rate budget (80% of WeCom's
+ * limit per process) stays, and the uncached and naive services are restarted before each scenario
+ * to start with a full budget. "WeCom-limited q/min" shows how each query fares against the limit.
+ */
+const LIFTED_RATE_LIMIT = 1_000_000_000;
+const UPSTREAM_PATHS = [
+  'gettoken',
+  'department/list',
+  'user/get',
+  'user/list',
+  'user/simplelist',
+  'user/create',
+  'user/update',
+  'user/delete',
+  'tag/list',
+  'tag/get',
+  'linkedcorp/agent/get_perm_list',
+  'linkedcorp/department/list',
+  'linkedcorp/user/list',
+  'linkedcorp/user/get',
+].map((p) => `/cgi-bin/${p}`);
+/** A query that warms the app token without touching the directory cache (linked corps are not cached). */
+const TOKEN_WARMUP: GraphQLRequest = { query: '{ linkedCorps { linkedId } }' };
+/** Direct emulator round trips timed to state the cold-latency target in measured terms. */
+const RTT_SAMPLES = 20;
+/** Cold: unmeasured rounds first, warm requests between cold ones, and the wait for every entry to expire (TTL 1 s). */
+const COLD_WARMUP_ROUNDS = quick ? 0 : 2;
+const COLD_WARM_REQUESTS = quick ? 2 : 20;
+const COLD_EXPIRY_WAIT_MS = 1_100;
+/** Quick runs (CI smoke) skip the naive whole-tree queries, which take seconds each. */
+const QUICK_NAIVE_SKIP = new Set(['people-picker-search', 'department-dashboard']);
+
+const t0 = Date.now();
+const log = (message: string) => console.error(`[bench ${((Date.now() - t0) / 1000).toFixed(1)}s] ${message}`);
+
+interface Runtime {
+  emulator: ChildService;
+  wecom: EmulatorClient;
+  creds: Credentials;
+  bareRps: number | null;
+}
+
+async function main(): Promise<void> {
+  let emulator: ChildService | undefined;
+  let launcher: Launcher | undefined;
+  const stopAll = async () => {
+    await launcher?.stopAll();
+    await emulator?.stop();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
+
+  try {
+    log(`starting the emulator (${size}, seed ${options.seed}), latency ${options.latencyMs} ± ${options.jitterMs} ms`);
+    const emulatorPort = await freePort();
+    emulator = await ChildService.start({
+      name: 'emulator',
+      script: 'src/emulator/cli.ts',
+      args: ['--port', String(emulatorPort), '--seed', String(options.seed), '--size', size],
+      port: emulatorPort,
+      ready: answers('/__emulator/credentials'),
+    });
+    const wecom = new EmulatorClient(emulator.url);
+    const creds = await wecom.credentials();
+    const rt: Runtime = { emulator, wecom, creds, bareRps: null };
+    launcher = new Launcher(rt);
+    if (quick) launcher.startNow(['bare', 'cold', 'cached', 'uncached', 'naive']);
+    const snapshot = await wecom.snapshot(creds);
+    await wecom.setFaults({
+      latencyMs: options.latencyMs,
+      jitterMs: options.jitterMs,
+      rateLimitPerMinute: Object.fromEntries(UPSTREAM_PATHS.map((p) => [p, LIFTED_RATE_LIMIT])),
+    });
+    const roundTrip = await upstreamRoundTrip(wecom, creds);
+    const scenarios = buildScenarios(snapshot, size);
+    const reads = scenarios.filter((s): s is ReadScenario => s.kind === 'read');
+    const write = scenarios.find((s): s is WriteScenario => s.kind === 'write')!;
+    const rows: ScenarioResult[] = [];
+    const record = (row: ScenarioResult) => {
+      rows.push(row);
+      log(`${row.name}: ${row.status}${row.status === 'ok' ? `, ${row.upstreamCallsPerQuery} calls/query (min ${row.minimumCallsPerQuery}), p50 ${row.p50Ms?.toFixed(1)} ms, ${row.rps?.toFixed(0) ?? '–'} rps` : ` (${row.note})`}`);
+    };
+
+    // The ceiling: bare Yoga { hello }.
+    record(await benchBareYoga(rt, await launcher.get('bare')));
+
+    // The service with its directory cache: cold (every entry expired), then warm.
+    record(await benchCold(rt, await launcher.get('cold'), reads[0]!));
+    const cached = await launcher.get('cached');
+    for (const scenario of reads) {
+      record(await benchRead(rt, cached, scenario, 'cached', scenario.base === 'org-tree' ? 'org-tree-warm' : scenario.base));
+    }
+    const cacheActive = rows.find((r) => r.name === 'org-tree-warm')?.upstreamCallsPerQuery === 0;
+
+    // Large seed: the cold full-tree walk and the memory of a fully cached directory.
+    const large = size === 'large' ? await benchLargeSeed(rt, await launcher.get('cached'), reads, snapshot) : undefined;
+
+    // The same service with the cache switched off (CACHE_ENABLED=false): the per-request plan alone.
+    for (const scenario of reads.filter((s) => s.cacheable)) {
+      const name = `${scenario.base}-uncached`;
+      if (!cacheActive) record(unavailable(name, 'uncached', scenario.description, 'the service answered a repeated org tree with upstream calls: no directory cache to switch off'));
+      else record(await benchRead(rt, await launcher.freshOf('uncached'), scenario, 'uncached', name));
+    }
+
+    // The naive baseline (DIRECTORY_PLANNING=naive): no cache, no batching, one user/get per member.
+    for (const scenario of reads) {
+      const name = `${scenario.base}-naive`;
+      const skip = scenario.naiveSkip ?? (quick && QUICK_NAIVE_SKIP.has(scenario.base) ? 'quick run: the whole-tree naive queries take seconds each' : undefined);
+      if (skip) record({ ...emptyRow(name, 'naive', scenario.description), status: 'skipped', minimumCallsPerQuery: scenario.minimumUncached, note: skip });
+      else record(await benchRead(rt, await launcher.freshOf('naive'), scenario, 'naive', name));
+    }
+
+    // Writes last (they change the directory; the members they leave are removed after each run).
+    const mutations = await mutationsAvailable(cached);
+    for (const [configuration, name] of [['cached', 'write-mix'], ['naive', 'write-mix-naive']] as const) {
+      if (!mutations.ok) record(unavailable(name, configuration, write.description, mutations.missing));
+      else record(await benchWrites(rt, configuration === 'cached' ? cached : await launcher.freshOf('naive'), write, configuration, name));
+    }
+
+    const settings: RunSettings = {
+      size,
+      seed: options.seed,
+      quick,
+      users: snapshot.users.length,
+      departments: snapshot.departments.length,
+      connections: options.connections,
+      durationSeconds: options.durationSeconds,
+      upstreamLatencyMs: options.latencyMs,
+      upstreamJitterMs: options.jitterMs,
+      upstreamRoundTripMs: roundTrip,
+      coldSamples: options.coldSamples,
+      cacheActive,
+    };
+    const partial = { machine: machineInfo(), settings, scenarios: rows, ...(large ? { large } : {}) };
+    const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
+    const files = writeResults(options.out, results);
+    console.log(textTable(results));
+    console.log('');
+    for (const t of results.targets) console.log(`${t.met === null ? '·' : t.met ? '✓' : '✗'} ${t.target}: ${t.measured}`);
+    console.log(`\nwritten: ${files.json}, ${files.markdown} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  } finally {
+    await stopAll();
+  }
+}
+
+type ServiceKind = 'bare' | 'cold' | Exclude<Configuration, 'bare-yoga'>;
+
+/**
+ * Starts the servers under test. A full run starts each when it is needed, so no start-up competes
+ * with a measurement; a quick run starts them all at once up front, since their start-up (about
+ * 2 s each) would otherwise be most of a smoke run.
+ */
+class Launcher {
+  private readonly early = new Map<ServiceKind, Promise<ChildService>>();
+  private readonly running = new Set<ChildService>();
+  private fresh?: { kind: ServiceKind; service: ChildService };
+
+  constructor(private readonly rt: Runtime) {}
+
+  startNow(kinds: ServiceKind[]): void {
+    for (const kind of kinds) {
+      const pending = this.launch(kind);
+      pending.catch(() => undefined); // reported when it is asked for
+      this.early.set(kind, pending);
+    }
+  }
+
+  /** A server of this kind: the one started early, if any, else a new one. */
+  async get(kind: ServiceKind): Promise<ChildService> {
+    const early = this.early.get(kind);
+    this.early.delete(kind);
+    return early ?? this.launch(kind);
+  }
+
+  /**
+   * The uncached and naive services: a new process each time (the previous one stopped), so each
+   * scenario starts with the client's full rate budget and no work left in flight. Quick runs keep
+   * one process per kind and let the upstream settle instead.
+   */
+  async freshOf(kind: 'uncached' | 'naive'): Promise<ChildService> {
+    if (this.fresh && (!quick || this.fresh.kind !== kind)) {
+      await this.fresh.service.stop();
+      this.fresh = undefined;
+    }
+    this.fresh ??= { kind, service: await this.get(kind) };
+    return this.fresh.service;
+  }
+
+  async stopAll(): Promise<void> {
+    const early = await Promise.allSettled(this.early.values());
+    for (const e of early) if (e.status === 'fulfilled') this.running.add(e.value);
+    await Promise.all([...this.running].map((c) => c.stop()));
+  }
+
+  private async launch(kind: ServiceKind): Promise<ChildService> {
+    const port = await freePort();
+    const service = kind === 'bare' ? await this.bareYoga(port) : await this.service(kind, port);
+    this.running.add(service);
+    return service;
+  }
+
+  private bareYoga(port: number): Promise<ChildService> {
+    return ChildService.start({
+      name: 'bare yoga',
+      script: 'bench/bare-yoga.ts',
+      port,
+      env: { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' },
+      ready: async (p) => (await post(`http://127.0.0.1:${p}`, { query: '{ hello }' })).status === 200,
+    });
+  }
+
+  private service(kind: Exclude<ServiceKind, 'bare'>, port: number): Promise<ChildService> {
+    return ChildService.start({
+      name: `service (${kind})`,
+      script: 'src/main.ts',
+      port,
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
+        WECOM_BASE_URL: this.rt.emulator.url,
+        WECOM_CORP_ID: this.rt.creds.corpId,
+        WECOM_CONTACT_SECRET: this.rt.creds.contactSecret,
+        WECOM_AGENT_ID: String(this.rt.creds.app.agentId),
+        WECOM_APP_SECRET: this.rt.creds.app.secret,
+        // The cache switch (src/config.ts); the naive baseline has no cache whatever it says.
+        CACHE_ENABLED: kind === 'cached' || kind === 'cold' ? 'true' : 'false',
+        DIRECTORY_PLANNING: kind === 'naive' ? 'naive' : 'planned',
+        // Cold: entries live 1 s and are never served stale (see benchCold).
+        ...(kind === 'cold' ? { CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '0' } : {}),
+      },
+      ready: answers('/healthz'),
+    });
+  }
+}
+
+async function benchBareYoga(rt: Runtime, bare: ChildService): Promise<ScenarioResult> {
+  try {
+    const body = JSON.stringify({ query: '{ hello }' });
+    const check = await post(bare.url, { query: '{ hello }' });
+    await warmup(bare.url, [() => body]);
+    bare.resetPeak();
+    const result = await runLoad(bare.url, [() => body], readFailed);
+    rt.bareRps = result.rps;
+    return {
+      ...emptyRow('bare-yoga-hello', 'bare-yoga', 'graphql-yoga answering { hello } on node:http: the ceiling for HTTP + GraphQL overhead'),
+      ...loadFields(result, rt),
+      upstreamCallsPerQuery: 0,
+      minimumCallsPerQuery: 0,
+      peakRssMb: bare.memory().peakRssMb,
+      verified: (check.data as { hello?: string } | undefined)?.hello === 'world',
+    };
+  } finally {
+    await bare.stop();
+  }
+}
+
+/**
+ * Cold: the org tree when nothing is cached. The service runs with CACHE_TTL_SECONDS=1 and
+ * CACHE_STALE_SECONDS=0, so after a pause of just over a second every entry has expired and may not
+ * be served stale: the next request reads everything upstream, through the cache's miss path, in a
+ * process whose code is already compiled and whose token is held. The very first request after the
+ * process started (JIT cold as well) is reported beside it.
+ */
+async function benchCold(rt: Runtime, service: ChildService, orgTree: ReadScenario): Promise<ScenarioResult> {
+  try {
+    service.resetPeak();
+    expectOk(await post(service.url, TOKEN_WARMUP), 'token warm-up');
+    let firstAnswer: GraphQLAnswer | undefined;
+    const first = await countUpstream(rt.wecom, async () => {
+      firstAnswer = await post(service.url, orgTree.request);
+    });
+    expectOk(firstAnswer!, 'first org tree');
+    const firstMs = firstAnswer!.ms;
+    const problems = new Set<string>();
+    const latencies: number[] = [];
+    const calls: Record<string, number>[] = [];
+    for (let i = 0; i < COLD_WARMUP_ROUNDS + options.coldSamples; i++) {
+      // Warm requests between the cold ones keep the hot paths compiled, as in a running service.
+      for (let j = 0; j < COLD_WARM_REQUESTS; j++) expectOk(await post(service.url, orgTree.request), 'warm org tree');
+      await sleep(COLD_EXPIRY_WAIT_MS);
+      let answer: GraphQLAnswer | undefined;
+      const count = await countUpstream(rt.wecom, async () => {
+        answer = await post(service.url, orgTree.request);
+      });
+      expectOk(answer!, 'cold org tree');
+      if (i < COLD_WARMUP_ROUNDS) continue;
+      for (const p of orgTree.verify(answer!.data)) problems.add(p);
+      latencies.push(answer!.ms);
+      calls.push(count.byPath);
+    }
+    const byPath = averageByPath(calls);
+    return {
+      ...emptyRow('org-tree-cold', 'cached', `${orgTree.description}; every cache entry expired (token held)`),
+      upstreamCallsPerQuery: sum(byPath),
+      upstreamCallsByPath: byPath,
+      queriesPerMinuteUnderWeComLimit: queriesPerMinute(byPath),
+      minimumCallsPerQuery: orgTree.minimumUncached,
+      p50Ms: percentile(latencies, 0.5),
+      p99Ms: percentile(latencies, 0.99),
+      latencyFrom: 'single-requests',
+      peakRssMb: service.memory().peakRssMb,
+      firstRequestAfterStartMs: firstMs,
+      firstRequestAfterStartCalls: first.total,
+      verified: problems.size === 0,
+      ...(problems.size ? { problems: [...problems] } : {}),
+      note: `${options.coldSamples} cold request(s), single; first request after start ${firstMs.toFixed(0)} ms; rps does not apply`,
+    };
+  } finally {
+    await service.stop();
+  }
+}
+
+async function benchRead(rt: Runtime, service: ChildService, scenario: ReadScenario, configuration: Configuration, name: string): Promise<ScenarioResult> {
+  const row = emptyRow(name, configuration, scenario.description);
+  const minimum = configuration === 'cached' && scenario.cacheable ? 0 : scenario.minimumUncached;
+  try {
+    await settle(rt.wecom);
+    service.resetPeak();
+    expectOk(await post(service.url, TOKEN_WARMUP), 'token warm-up');
+    // The first answer fills the cache (cached) and is checked against the emulator's state.
+    const first = await post(service.url, scenario.request, REQUEST_TIMEOUT_SECONDS * 1000);
+    expectOk(first, name);
+    const problems = scenario.verify(first.data);
+    const count = await countUpstream(rt.wecom, async () => {
+      for (let i = 0; i < options.countQueries; i++) expectOk(await post(service.url, scenario.request, REQUEST_TIMEOUT_SECONDS * 1000), name);
+    });
+    const byPath = perQuery(count.byPath, options.countQueries);
+    const body = JSON.stringify(scenario.request);
+    // Warm-up load only where a query is cheap upstream: the naive baseline's would spend its rate budget.
+    if (configuration !== 'naive') await warmup(service.url, [() => body]);
+    const result = await runLoad(service.url, [() => body], readFailed);
+    return {
+      ...row,
+      ...loadFields(result, rt),
+      upstreamCallsPerQuery: sum(byPath),
+      upstreamCallsByPath: byPath,
+      queriesPerMinuteUnderWeComLimit: queriesPerMinute(byPath),
+      minimumCallsPerQuery: minimum,
+      peakRssMb: service.memory().peakRssMb,
+      verified: problems.length === 0,
+      ...(problems.length ? { problems } : {}),
+    };
+  } catch (err) {
+    return { ...row, status: 'failed', minimumCallsPerQuery: minimum, note: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function benchWrites(rt: Runtime, service: ChildService, scenario: WriteScenario, configuration: Configuration, name: string): Promise<ScenarioResult> {
+  const row = emptyRow(name, configuration, scenario.description);
+  const runTag = `${configuration.slice(0, 1)}${Date.now().toString(36)}`;
+  let next = 0;
+  const problems: string[] = [];
+  const cycle = async () => {
+    for (const op of scenario.cycle(runTag, next++)) {
+      const answer = await post(service.url, op);
+      if (!JSON.stringify(answer.data ?? {}).includes('Success"')) problems.push(`${op.query.slice(11, 21)}: ${JSON.stringify(answer.errors ?? answer.data).slice(0, 200)}`);
+    }
+  };
+  try {
+    await settle(rt.wecom);
+    service.resetPeak();
+    // One cycle first: the contacts-sync token (writes use it) is fetched outside the count.
+    await cycle();
+    const count = await countUpstream(rt.wecom, async () => {
+      for (let i = 0; i < options.countQueries; i++) await cycle();
+    });
+    const operations = 3 * options.countQueries;
+    const byPath = perQuery(count.byPath, operations);
+    const ops = [0, 1, 2].map((i) => (connection: { sequence?: number }) => {
+      if (i === 0) connection.sequence = next++;
+      return JSON.stringify(scenario.cycle(runTag, connection.sequence!)[i]);
+    });
+    const result = await runLoad(service.url, ops, (status, body) => status !== 200 || !body.includes('Success"'));
+    // The load stops mid-cycle on some connections: remove the members it left behind.
+    await settle(rt.wecom);
+    const left = await removeBenchMembers(rt.wecom, scenario.departmentId, runTag);
+    return {
+      ...row,
+      ...loadFields(result, rt),
+      upstreamCallsPerQuery: sum(byPath),
+      upstreamCallsByPath: byPath,
+      queriesPerMinuteUnderWeComLimit: queriesPerMinute(byPath),
+      minimumCallsPerQuery: scenario.minimumPerOperation,
+      peakRssMb: service.memory().peakRssMb,
+      verified: problems.length === 0,
+      ...(problems.length ? { problems } : {}),
+      note: `per operation (create, update, delete in turn); ${left} member(s) left by the cut-off load removed`,
+    };
+  } catch (err) {
+    return { ...row, status: 'failed', minimumCallsPerQuery: scenario.minimumPerOperation, note: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Large seed: one cold full-tree walk in a fresh process (every department's members: the dashboard
+ * query), then every scenario once so the whole directory is cached, then the process's RSS.
+ */
+async function benchLargeSeed(rt: Runtime, service: ChildService, reads: ReadScenario[], snapshot: DirectorySnapshot): Promise<LargeSeedReport> {
+  const walk = reads.find((s) => s.base === 'department-dashboard')!;
+  try {
+    await settle(rt.wecom);
+    expectOk(await post(service.url, TOKEN_WARMUP), 'token warm-up');
+    let answer: GraphQLAnswer | undefined;
+    const count = await countUpstream(rt.wecom, async () => {
+      answer = await post(service.url, walk.request, REQUEST_TIMEOUT_SECONDS * 1000);
+    });
+    expectOk(answer!, 'cold full-tree walk');
+    for (const scenario of reads) expectOk(await post(service.url, scenario.request, REQUEST_TIMEOUT_SECONDS * 1000), scenario.base);
+    const memory = service.memory();
+    return {
+      users: snapshot.users.length,
+      departments: snapshot.departments.length,
+      coldFullTreeWalkMs: answer!.ms,
+      coldFullTreeWalkCalls: count.total,
+      coldFullTreeWalkMinimumCalls: walk.minimumUncached,
+      rssFullyCachedMb: memory.rssMb,
+      peakRssMb: memory.peakRssMb,
+    };
+  } finally {
+    await service.stop();
+  }
+}
+
+/** Deletes (through the console) the members a write run created and did not delete; returns how many. */
+async function removeBenchMembers(wecom: EmulatorClient, departmentId: number, runTag: string): Promise<number> {
+  const { userlist } = await wecom.console<{ userlist: { userid: string }[] }>('user/list', { department_id: departmentId });
+  const left = userlist.filter((u) => u.userid.startsWith(`bench${runTag}x`));
+  for (const u of left) await wecom.console('user/delete', { userid: u.userid });
+  return left.length;
+}
+
+async function mutationsAvailable(service: ChildService): Promise<{ ok: true } | { ok: false; missing: string }> {
+  const answer = await post(service.url, { query: '{ __type(name: "Mutation") { fields { name } } }' });
+  const fields = new Set(((answer.data as { __type: { fields: { name: string }[] } | null } | undefined)?.__type?.fields ?? []).map((f) => f.name));
+  const missing = ['createUser', 'updateUser', 'deleteUser'].filter((f) => !fields.has(f));
+  return missing.length ? { ok: false, missing: `the schema has no ${missing.join(', ')}` } : { ok: true };
+}
+
+function warmup(url: string, bodies: ((c: { sequence?: number }) => string)[]): Promise<LoadResult | undefined> {
+  if (!options.warmupSeconds) return Promise.resolve(undefined);
+  return load({ url, requests: bodies.map((body) => ({ body })), failed: () => false, connections: options.connections, durationSeconds: options.warmupSeconds, timeoutSeconds: REQUEST_TIMEOUT_SECONDS });
+}
+
+function runLoad(url: string, bodies: ((c: { sequence?: number }) => string)[], failed: (status: number, body: string) => boolean): Promise<LoadResult> {
+  return load({ url, requests: bodies.map((body) => ({ body })), failed, connections: options.connections, durationSeconds: options.durationSeconds, timeoutSeconds: REQUEST_TIMEOUT_SECONDS });
+}
+
+/** A read failed when it is not a 200 or carries GraphQL errors. */
+const readFailed = (status: number, body: string) => status !== 200 || body.includes('"errors"');
+
+function loadFields(result: LoadResult, rt: Runtime): Partial<ScenarioResult> {
+  return {
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    rps: result.rps,
+    ratioToBareYoga: rt.bareRps ? result.rps / rt.bareRps : null,
+    latencyFrom: 'load',
+    requests: result.completed,
+    failedResponses: result.failed + result.errors,
+  };
+}
+
+function emptyRow(name: string, configuration: Configuration, description: string): ScenarioResult {
+  return {
+    name,
+    configuration,
+    description,
+    status: 'ok',
+    upstreamCallsPerQuery: null,
+    minimumCallsPerQuery: null,
+    p50Ms: null,
+    p99Ms: null,
+    rps: null,
+    ratioToBareYoga: null,
+    peakRssMb: null,
+  };
+}
+
+function unavailable(name: string, configuration: Configuration, description: string, why: string): ScenarioResult {
+  return { ...emptyRow(name, configuration, description), status: 'not-available', note: why };
+}
+
+function expectOk(answer: GraphQLAnswer, what: string): void {
+  if (answer.status !== 200 || answer.errors?.length) {
+    throw new Error(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.errors ?? answer.data).slice(0, 300)}`);
+  }
+}
+
+/** Median of direct emulator round trips (department/list as the app), with the injected latency. */
+async function upstreamRoundTrip(wecom: EmulatorClient, creds: Credentials): Promise<number> {
+  const token = await wecom.token(creds.corpId, creds.app.secret);
+  const times: number[] = [];
+  for (let i = 0; i < RTT_SAMPLES; i++) {
+    const t = performance.now();
+    await wecom.api('department/list', token);
+    times.push(performance.now() - t);
+  }
+  return percentile(times, 0.5)!;
+}
+
+function perQuery(byPath: Record<string, number>, queries: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(byPath).map(([p, n]) => [p, n / queries]));
+}
+
+function averageByPath(samples: Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const s of samples) for (const [p, n] of Object.entries(s)) total[p] = (total[p] ?? 0) + n;
+  return perQuery(total, samples.length);
+}
+
+const sum = (byPath: Record<string, number>) => Object.values(byPath).reduce((a, b) => a + b, 0);
+
+function machineInfo(): BenchResults['machine'] {
+  const list = cpus();
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    memoryGb: totalmem() / 1024 ** 3,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString(),
+  };
+}
+
+await main();

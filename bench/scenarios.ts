@@ -1,0 +1,386 @@
+import type { DirectorySnapshot, StateDepartment, StateUser } from './emulator-state.ts';
+import type { GraphQLRequest } from './measure.ts';
+
+/**
+ * The benchmark's scenarios: what a frontend asks of the service, the fewest upstream calls one
+ * request needs (computed from the emulator's state, never hard-coded), and a check of each
+ * answer against that state, so a fast wrong answer cannot pass for a result.
+ *
+ * "Fewest upstream calls" follows the design's call budget (shared/design.md §3): the tree is one
+ * `department/list`, a department's members one `user/list` (WeCom has no "get many users", and
+ * `fetch_child` is not relied on), a single member one `user/get`, tags one `tag/list` plus one
+ * `tag/get` per tag. Tokens are held already (the runner warms them), so `gettoken` is not counted.
+ */
+
+export interface ReadScenario {
+  kind: 'read';
+  /** Base name; rows are `<base>`, `<base>-uncached`, `<base>-naive` (org tree: `-cold`/`-warm`). */
+  base: string;
+  description: string;
+  request: GraphQLRequest;
+  /** Fewest upstream calls for one request when nothing is cached. */
+  minimumUncached: number;
+  /** Whether the directory cache holds everything it reads (linked corps are not part of it). */
+  cacheable: boolean;
+  /** What differs between the answer and the emulator's state (empty: correct). */
+  verify(data: unknown): string[];
+  /** Set when the naive baseline is not run on this seed, with the reason. */
+  naiveSkip?: string;
+}
+
+export interface WriteScenario {
+  kind: 'write';
+  base: 'write-mix';
+  description: string;
+  /** The department new members are created in. */
+  departmentId: number;
+  /**
+   * Per operation: create (user/create + user/get to read back the payload), update (user/update +
+   * user/get), delete (user/delete): 5 calls per 3 operations. The read-backs are the design's: a
+   * mutation's payload is the member as WeCom has it after the write.
+   */
+  minimumPerOperation: number;
+  /** The three operations of one cycle for member number `n` (userids are unique to the run). */
+  cycle(runTag: string, n: number): GraphQLRequest[];
+}
+
+export type Scenario = ReadScenario | WriteScenario;
+
+/** The tree of the snapshot: parents, children, depth, subtrees. */
+export class SnapshotTree {
+  readonly byId = new Map<number, StateDepartment>();
+  readonly children = new Map<number, StateDepartment[]>();
+  readonly roots: StateDepartment[] = [];
+
+  constructor(readonly snapshot: DirectorySnapshot) {
+    for (const d of snapshot.departments) this.byId.set(d.id, d);
+    for (const d of snapshot.departments) {
+      if (this.byId.has(d.parentid) && d.parentid !== d.id) {
+        const list = this.children.get(d.parentid) ?? [];
+        list.push(d);
+        this.children.set(d.parentid, list);
+      } else {
+        this.roots.push(d);
+      }
+    }
+  }
+
+  childrenOf(id: number): StateDepartment[] {
+    return this.children.get(id) ?? [];
+  }
+
+  subtreeIds(id: number): number[] {
+    const out: number[] = [];
+    const stack = [id];
+    while (stack.length) {
+      const next = stack.pop()!;
+      out.push(next);
+      for (const c of this.childrenOf(next)) stack.push(c.id);
+    }
+    return out;
+  }
+
+  /** Distinct members of a department and everything below it. */
+  subtreeMemberCount(id: number): number {
+    const seen = new Set<string>();
+    for (const d of this.subtreeIds(id)) for (const u of this.snapshot.membersByDepartment.get(d) ?? []) seen.add(u.userid.toLowerCase());
+    return seen.size;
+  }
+}
+
+const ORG_TREE = /* GraphQL */ `
+  query OrgTree($root: Int!) {
+    department(id: $root) {
+      departmentId
+      name
+      children {
+        departmentId
+        name
+        children {
+          departmentId
+          name
+          members(first: 100) {
+            totalCount
+            nodes {
+              userid
+              name
+              position
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
+const USER_CARD = /* GraphQL */ `
+  query UserCard($userid: String!) {
+    user(userid: $userid) {
+      userid
+      name
+      alias
+      position
+      mobile
+      email
+      avatar
+      mainDepartment {
+        departmentId
+        name
+      }
+      departments {
+        departmentId
+        name
+      }
+      directLeaders {
+        userid
+        name
+        position
+      }
+      tags {
+        tagId
+        name
+      }
+    }
+  }
+`;
+
+const PEOPLE_PICKER = /* GraphQL */ `
+  query PeoplePicker($query: String!) {
+    searchUsers(query: $query, first: 20) {
+      totalCount
+      nodes {
+        userid
+        name
+        position
+        mainDepartment {
+          name
+        }
+      }
+    }
+  }
+`;
+
+const DASHBOARD = /* GraphQL */ `
+  query DepartmentDashboard {
+    departments {
+      departmentId
+      name
+      parentId
+      memberCount(recursive: true)
+    }
+  }
+`;
+
+const LINKED_BROWSE = /* GraphQL */ `
+  query LinkedCorpBrowse {
+    linkedCorps {
+      linkedId
+      departments {
+        departmentId
+        name
+        children {
+          departmentId
+          name
+        }
+      }
+      members {
+        userid
+        name
+        position
+      }
+    }
+  }
+`;
+
+interface OrgTreeData {
+  department: {
+    departmentId: number;
+    children: { departmentId: number; children: { departmentId: number; members: { totalCount: number; nodes: { userid: string }[] } }[] }[];
+  } | null;
+}
+
+interface UserCardData {
+  user: {
+    userid: string;
+    departments: { departmentId: number }[];
+    directLeaders: { userid: string }[];
+    tags: { tagId: number }[];
+  } | null;
+}
+
+interface SearchData {
+  searchUsers: { totalCount: number; nodes: { userid: string; name: string }[] };
+}
+
+interface DashboardData {
+  departments: { departmentId: number; memberCount: number }[];
+}
+
+interface LinkedData {
+  linkedCorps: { linkedId: string; departments: { departmentId: string }[]; members: { userid: string }[] }[];
+}
+
+const sameSet = <T>(a: readonly T[], b: readonly T[]) => a.length === b.length && new Set(a).size === new Set([...a, ...b]).size;
+const lower = (ids: readonly string[]) => ids.map((id) => id.toLowerCase());
+
+/** Builds the scenarios for the emulator's current state. */
+export function buildScenarios(snapshot: DirectorySnapshot, size: 'demo' | 'large'): Scenario[] {
+  const tree = new SnapshotTree(snapshot);
+  const root = tree.roots[0];
+  if (!root) throw new Error('the emulator has no departments');
+  const level2 = tree.childrenOf(root.id);
+  const level3 = level2.flatMap((d) => tree.childrenOf(d.id));
+  const departmentCount = snapshot.departments.length;
+  const memberships = [...snapshot.membersByDepartment.values()].reduce((n, list) => n + list.length, 0);
+  const wholeTreeNaive =
+    size === 'large'
+      ? `not run on the large seed: one user/get per membership (${memberships}) per request would take minutes under WeCom's 10,000 calls/min per API`
+      : undefined;
+
+  const orgTree: ReadScenario = {
+    kind: 'read',
+    base: 'org-tree',
+    description: `3-level org tree from department ${root.id}, members (first 100) of its ${level3.length} level-3 departments`,
+    request: { query: ORG_TREE, variables: { root: root.id } },
+    minimumUncached: 1 + level3.length,
+    cacheable: true,
+    verify(data) {
+      const d = (data as OrgTreeData).department;
+      if (!d) return [`department ${root.id} is null`];
+      const problems: string[] = [];
+      const got3 = d.children.flatMap((c) => c.children);
+      if (!sameSet(d.children.map((c) => c.departmentId), level2.map((x) => x.id))) problems.push('level-2 departments differ');
+      if (!sameSet(got3.map((c) => c.departmentId), level3.map((x) => x.id))) problems.push('level-3 departments differ');
+      for (const c of got3) {
+        const expected = snapshot.membersByDepartment.get(c.departmentId)?.length ?? -1;
+        if (c.members.totalCount !== expected) problems.push(`department ${c.departmentId}: ${c.members.totalCount} members, emulator has ${expected}`);
+      }
+      return problems;
+    },
+  };
+
+  const cardUser = pickCardUser(snapshot.users);
+  const cardTags = snapshot.tags.filter(
+    (t) => lower(t.userids).includes(cardUser.userid.toLowerCase()) || t.departmentIds.some((d) => cardUser.department.includes(d)),
+  );
+  const cardLeaders = [...new Set(lower(cardUser.direct_leader ?? []))];
+  const userCard: ReadScenario = {
+    kind: 'read',
+    base: 'user-card',
+    description: `user card of ${cardUser.userid}: departments, ${cardLeaders.length} direct leader(s), tags (of ${snapshot.tags.length})`,
+    request: { query: USER_CARD, variables: { userid: cardUser.userid } },
+    // user/get + department/list + user/get per leader + tag/list + tag/get per tag (to find the member's tags)
+    minimumUncached: 1 + 1 + cardLeaders.length + 1 + snapshot.tags.length,
+    cacheable: true,
+    verify(data) {
+      const u = (data as UserCardData).user;
+      if (!u) return [`user ${cardUser.userid} is null`];
+      const problems: string[] = [];
+      if (!sameSet(u.departments.map((d) => d.departmentId), cardUser.department)) problems.push('departments differ');
+      if (!sameSet(lower(u.directLeaders.map((l) => l.userid)), cardLeaders)) problems.push('direct leaders differ');
+      if (!sameSet(u.tags.map((t) => t.tagId), cardTags.map((t) => t.tagid))) problems.push('tags differ');
+      return problems;
+    },
+  };
+
+  const searchText = commonestFirstCharacter(snapshot.users);
+  const nameMatches = snapshot.users.filter((u) => u.name.includes(searchText)).length;
+  const search: ReadScenario = {
+    kind: 'read',
+    base: 'people-picker-search',
+    description: `people picker: searchUsers("${searchText}", first 20) over ${snapshot.users.length} members`,
+    request: { query: PEOPLE_PICKER, variables: { query: searchText } },
+    minimumUncached: 1 + departmentCount,
+    cacheable: true,
+    verify(data) {
+      const s = (data as SearchData).searchUsers;
+      const problems: string[] = [];
+      // Names containing the text are found at least (pinyin and other fields may add more).
+      if (s.totalCount < nameMatches) problems.push(`totalCount ${s.totalCount} < ${nameMatches} names containing "${searchText}"`);
+      if (s.nodes.length !== Math.min(20, s.totalCount)) problems.push(`page of ${s.nodes.length}, expected ${Math.min(20, s.totalCount)}`);
+      return problems;
+    },
+    ...(wholeTreeNaive ? { naiveSkip: wholeTreeNaive } : {}),
+  };
+
+  const dashboard: ReadScenario = {
+    kind: 'read',
+    base: 'department-dashboard',
+    description: `department dashboard: recursive member counts of all ${departmentCount} departments`,
+    request: { query: DASHBOARD },
+    minimumUncached: 1 + departmentCount,
+    cacheable: true,
+    verify(data) {
+      const list = (data as DashboardData).departments;
+      const problems: string[] = [];
+      if (list.length !== departmentCount) problems.push(`${list.length} departments, emulator has ${departmentCount}`);
+      for (const d of list) {
+        const expected = tree.subtreeMemberCount(d.departmentId);
+        if (d.memberCount !== expected) problems.push(`department ${d.departmentId}: memberCount ${d.memberCount}, emulator has ${expected}`);
+        if (problems.length > 5) break;
+      }
+      return problems;
+    },
+    ...(wholeTreeNaive ? { naiveSkip: wholeTreeNaive } : {}),
+  };
+
+  const granted = snapshot.linkedDepartmentIds.length;
+  const linked: ReadScenario = {
+    kind: 'read',
+    base: 'linked-corp-browse',
+    description: `linked corps: ${granted} granted department(s) with children and members (not held by the directory cache)`,
+    request: { query: LINKED_BROWSE },
+    // get_perm_list + per granted department: linkedcorp/department/list and linkedcorp/user/list (fetch_child)
+    minimumUncached: 1 + 2 * granted,
+    cacheable: false,
+    verify(data) {
+      const corps = (data as LinkedData).linkedCorps;
+      const got = corps.flatMap((c) => c.departments.map((d) => d.departmentId));
+      return sameSet(got, snapshot.linkedDepartmentIds) ? [] : [`granted departments ${got.join(',')} differ from ${snapshot.linkedDepartmentIds.join(',')}`];
+    },
+  };
+
+  const home = level3[0] ?? level2[0] ?? root;
+  const writeMix: WriteScenario = {
+    kind: 'write',
+    base: 'write-mix',
+    description: `write mix: createUser, updateUser, deleteUser in turn (members of department ${home.id})`,
+    departmentId: home.id,
+    minimumPerOperation: 5 / 3,
+    cycle(runTag, n) {
+      const userid = `bench${runTag}x${n}`;
+      return [
+        {
+          query: `mutation { createUser(input: { userid: "${userid}", name: "Bench ${n}", departmentIds: [${home.id}], email: "${userid}@bench.example.com", toInvite: false }) { __typename ... on MutationCreateUserSuccess { data { userid name } } ... on Error { message } } }`,
+        },
+        {
+          query: `mutation { updateUser(input: { userid: "${userid}", position: "Benchmark ${n}" }) { __typename ... on MutationUpdateUserSuccess { data { userid position } } ... on Error { message } } }`,
+        },
+        { query: `mutation { deleteUser(userid: "${userid}") { __typename ... on Error { message } } }` },
+      ];
+    },
+  };
+
+  return [orgTree, userCard, search, dashboard, linked, writeMix];
+}
+
+/** A member with direct leaders (the card shows them), the most leaders first, then by userid. */
+function pickCardUser(users: readonly StateUser[]): StateUser {
+  const withLeaders = users.filter((u) => (u.direct_leader?.length ?? 0) > 0 && u.department.length > 0);
+  const pool = withLeaders.length ? withLeaders : users;
+  const best = [...pool].sort((a, b) => (b.direct_leader?.length ?? 0) - (a.direct_leader?.length ?? 0) || a.userid.localeCompare(b.userid))[0];
+  if (!best) throw new Error('the emulator has no members');
+  return best;
+}
+
+/** The character most names start with (a common surname in the seeded data): a realistic picker query. */
+function commonestFirstCharacter(users: readonly StateUser[]): string {
+  const counts = new Map<string, number>();
+  for (const u of users) {
+    const first = [...u.name][0];
+    if (first) counts.set(first, (counts.get(first) ?? 0) + 1);
+  }
+  const best = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+  if (!best) throw new Error('the emulator has no named members');
+  return best[0];
+}

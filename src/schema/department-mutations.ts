@@ -1,0 +1,108 @@
+import { builder } from './builder.ts';
+import { DepartmentRef } from './refs.ts';
+import { MUTATION_ERRORS, mutating, type ErrcodeFields } from './errors-types.ts';
+import { checkDepartmentCreate, checkDepartmentToDelete, checkDepartmentUpdate } from './validate.ts';
+import { publishWrite, readBack } from './write.ts';
+import type { GraphQLContext } from './context.ts';
+import type { DepartmentUpdateInput, WeComDepartment } from '../wecom/departments.ts';
+
+/**
+ * Department writes (wecom-api.md §4): create, update (rename, move, reorder) and delete. Input is
+ * checked first (name rules, ids); each payload is the department as WeCom has it afterwards.
+ */
+
+const DEPARTMENT_FIELDS: ErrcodeFields = {
+  60001: 'input.name',
+  60009: 'input.name',
+  60125: 'input.name',
+  60008: 'input.name',
+  60004: 'input.parentId',
+  60124: 'input.parentId',
+  60010: 'input.parentId',
+  81002: 'input.parentId',
+  81001: 'input.parentId',
+  60123: 'input.departmentId',
+};
+
+const CreateDepartmentInput = builder.inputType('CreateDepartmentInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, description: '1–32 characters, none of \\ : * ? " < > |; unique among its siblings.' }),
+    nameEn: t.string({ description: 'English name (effective when multi-language is enabled).' }),
+    parentId: t.int({ required: true }),
+    order: t.field({ type: 'WeComOrder', description: 'Larger sorts first.' }),
+    departmentId: t.int({ description: 'An id of your choice (> 1); WeCom picks one when omitted.' }),
+  }),
+});
+
+const UpdateDepartmentInput = builder.inputType('UpdateDepartmentInput', {
+  description: 'The department and what to change: rename (name, nameEn), move (parentId), reorder (order).',
+  fields: (t) => ({
+    departmentId: t.int({ required: true }),
+    name: t.string(),
+    nameEn: t.string(),
+    parentId: t.int(),
+    order: t.field({ type: 'WeComOrder' }),
+  }),
+});
+
+const DepartmentDeletion = builder.simpleObject('DepartmentDeletion', {
+  fields: (t) => ({ departmentId: t.int() }),
+});
+
+/** The department after a write, read from WeCom (write.ts). */
+function departmentNow(ctx: GraphQLContext, id: number): Promise<WeComDepartment> {
+  return readBack(
+    `department ${id}`,
+    () => ctx.client.departments.get(id),
+    async () => (await ctx.loaders.tree()).get(id) ?? null,
+  );
+}
+
+function changedFields(input: DepartmentUpdateInput): string[] {
+  return Object.entries(input).flatMap(([key, value]) => (value === undefined || key === 'id' ? [] : [key]));
+}
+
+builder.mutationFields((t) => ({
+  createDepartment: t.field({
+    type: DepartmentRef,
+    description: 'Creates a department (department/create).',
+    args: { input: t.arg({ type: CreateDepartmentInput, required: true }) },
+    errors: { types: MUTATION_ERRORS },
+    resolve: async (_root, { input }, ctx) => {
+      const create = checkDepartmentCreate('input', input);
+      const { id } = await mutating({ ...DEPARTMENT_FIELDS, 60123: 'input.departmentId' }, () => ctx.client.departments.create(create));
+      publishWrite(ctx, { kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: create.parentid, source: 'mutation' });
+      return departmentNow(ctx, id);
+    },
+  }),
+  updateDepartment: t.field({
+    type: DepartmentRef,
+    description: 'Renames, moves or reorders a department (department/update).',
+    args: { input: t.arg({ type: UpdateDepartmentInput, required: true }) },
+    errors: { types: MUTATION_ERRORS },
+    resolve: async (_root, { input }, ctx) => {
+      const update = checkDepartmentUpdate('input', input);
+      await mutating(DEPARTMENT_FIELDS, () => ctx.client.departments.update(update));
+      publishWrite(ctx, {
+        kind: 'DEPARTMENT_UPDATED',
+        departmentId: update.id,
+        ...(update.parentid !== undefined ? { parentId: update.parentid } : {}),
+        changedFields: changedFields(update),
+        source: 'mutation',
+      });
+      return departmentNow(ctx, update.id);
+    },
+  }),
+  deleteDepartment: t.field({
+    type: DepartmentDeletion,
+    description: 'Deletes an empty department (department/delete): no members (60005) and no sub-departments (60006).',
+    args: { departmentId: t.arg.int({ required: true }) },
+    errors: { types: MUTATION_ERRORS },
+    resolve: async (_root, { departmentId }, ctx) => {
+      const id = checkDepartmentToDelete('departmentId', departmentId);
+      await mutating({ 60123: 'departmentId', 60007: 'departmentId' }, () => ctx.client.departments.delete(id));
+      publishWrite(ctx, { kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'mutation' });
+      return { departmentId: id };
+    },
+  }),
+}));

@@ -1,0 +1,243 @@
+import { createHash } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { builder } from './builder.ts';
+import { Gender } from './user.ts';
+import { MUTATION_ERRORS, ValidationError, mutating } from './errors-types.ts';
+import { checkImportDepartmentRows, checkImportUserRows } from './validate.ts';
+import type { UploadedFile } from './upload.ts';
+import type { GraphQLContext } from './context.ts';
+import { ImportFileError, checkImportFile, checkImportFileSize, departmentCsv, memberCsv, type ImportFileKind } from '../jobs/import-csv.ts';
+import type { ImportJobState } from '../jobs/tracker.ts';
+import type { ImportJobType, ImportRecordResult } from '../wecom/batch.ts';
+import { meaningOf } from '../wecom/errors.ts';
+import './upload.ts';
+
+/**
+ * Asynchronous imports (wecom-api.md §6): importUsers (batch/syncuser or batch/replaceuser) and
+ * importDepartments (batch/replaceparty), from an uploaded CSV (GraphQL multipart request) or
+ * from typed rows the service writes in WeCom's CSV layout (src/jobs/import-csv.ts). The file
+ * is checked first (size, UTF-8, required columns), uploaded with media/upload and submitted;
+ * the ImportJob then follows WeCom's progress (Query.importJob, Subscription.importJob).
+ */
+
+const ImportJobTypeEnum = builder.enumType('ImportJobType', {
+  values: {
+    SYNC_USERS: { value: 'sync_user', description: 'batch/syncuser: members in the file are created or updated; others are untouched.' },
+    REPLACE_USERS: { value: 'replace_user', description: 'batch/replaceuser: the file replaces the members; members not in it are deleted.' },
+    REPLACE_DEPARTMENTS: { value: 'replace_party', description: 'batch/replaceparty: the file replaces the department tree.' },
+  } as const,
+});
+
+const ImportJobStatus = builder.enumType('ImportJobStatus', {
+  values: {
+    PENDING: { value: 1, description: 'Submitted, not started.' },
+    RUNNING: { value: 2 },
+    FINISHED: { value: 3, description: 'Done; per-record results are available.' },
+  } as const,
+});
+
+const DepartmentImportAction = builder.enumType('DepartmentImportAction', {
+  description: 'What a department import did to a department (bits of WeCom’s `action`).',
+  values: { CREATED: { value: 1 }, RENAMED: { value: 2 }, MOVED: { value: 4 }, REORDERED: { value: 8 } } as const,
+});
+
+const ACTION_BITS = [1, 2, 4, 8] as const;
+
+const ImportRecordResultRef = builder.objectRef<ImportRecordResult>('ImportRecordResult').implement({
+  description: 'The outcome of one record of the file.',
+  fields: (t) => ({
+    userid: t.string({ nullable: true, description: 'The member of a member import.', resolve: (r) => r.userid ?? null }),
+    departmentId: t.int({ nullable: true, description: 'The department of a department import.', resolve: (r) => r.partyid ?? null }),
+    actions: t.field({
+      type: [DepartmentImportAction],
+      description: 'What a department import did (empty for members).',
+      resolve: (r) => ACTION_BITS.filter((bit) => ((r.action ?? 0) & bit) !== 0),
+    }),
+    ok: t.boolean({ resolve: (r) => r.errcode === 0 }),
+    errcode: t.exposeInt('errcode', { description: '0 when the record was applied; otherwise the errcode the single-record API would give.' }),
+    message: t.string({
+      description: 'What the errcode means.',
+      // WeCom's own errmsg may carry a diagnostic suffix with its server's IP: only its first part is shown.
+      resolve: (r) => (r.errcode === 0 ? 'ok' : (meaningOf(r.errcode)?.meaning ?? (r.errmsg.split(/, hint:|, from ip:/)[0] || `errcode ${r.errcode}`))),
+    }),
+  }),
+});
+
+export const ImportJobRef = builder.objectRef<ImportJobState>('ImportJob').implement({
+  description: 'An asynchronous import job of WeCom and its progress.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: "WeCom's jobid." }),
+    type: t.field({ type: ImportJobTypeEnum, resolve: (j) => j.type }),
+    status: t.field({ type: ImportJobStatus, resolve: (j) => j.status }),
+    percentage: t.exposeInt('percentage', { description: '0–100; 100 once finished.' }),
+    total: t.exposeInt('total', { description: 'Records in the file (0 until WeCom has read an uploaded file).' }),
+    results: t.field({ type: [ImportRecordResultRef], description: 'Per-record outcomes, once FINISHED.', resolve: (j) => j.results }),
+    succeeded: t.int({ description: 'Records applied (once FINISHED).', resolve: (j) => j.results.filter((r) => r.errcode === 0).length }),
+    failed: t.int({ description: 'Records refused (once FINISHED).', resolve: (j) => j.results.filter((r) => r.errcode !== 0).length }),
+  }),
+});
+
+const ImportMode = builder.enumType('ImportMode', {
+  values: {
+    SYNC: { description: 'Create or update the members in the file; leave the others (batch/syncuser).' },
+    REPLACE: { description: 'The file becomes the member list: members not in it are deleted (batch/replaceuser; WeCom refuses mass deletions, 45026).' },
+  } as const,
+});
+
+const ImportUserRow = builder.inputType('ImportUserRow', {
+  description: 'A member record: the fields of CreateUserInput that the member file carries.',
+  fields: (t) => ({
+    userid: t.string({ required: true }),
+    name: t.string({ required: true }),
+    departmentIds: t.intList({ required: true }),
+    mobile: t.string(),
+    email: t.string(),
+    position: t.string(),
+    gender: t.field({ type: Gender }),
+    isLeaderInDept: t.booleanList(),
+    order: t.field({ type: ['WeComOrder'] }),
+    alias: t.string(),
+    address: t.string(),
+    telephone: t.string(),
+    enable: t.boolean(),
+  }),
+});
+
+const ImportDepartmentRow = builder.inputType('ImportDepartmentRow', {
+  description: 'A department record. The rows describe the whole tree: departments not in them are deleted when empty.',
+  fields: (t) => ({
+    departmentId: t.int({ required: true }),
+    name: t.string({ required: true }),
+    parentId: t.int({ description: 'Required except for the root department (1).' }),
+    order: t.field({ type: 'WeComOrder', description: 'Omitted or 0: the order is left as it is.' }),
+  }),
+});
+
+const IMPORT_FIELDS_FILE = { 40092: 'file', 45026: 'file', 302003: 'file', 302004: 'file', 302006: 'file', 302007: 'file', 44001: 'file', 45001: 'file', 40007: 'file' };
+const IMPORT_FIELDS_ROWS = Object.fromEntries(Object.keys(IMPORT_FIELDS_FILE).map((code) => [Number(code), 'rows']));
+
+/** The CSV of an import: written from rows, or an upload checked as a whole. `total` is known for rows. */
+async function importBytes(
+  kind: ImportFileKind,
+  rows: (() => Buffer) | null,
+  file: UploadedFile | null | undefined,
+): Promise<{ bytes: Buffer; field: 'rows' | 'file'; filename: string }> {
+  if (rows && file) throw new ValidationError('file', 'file: give either rows or file, not both');
+  if (!rows && !file) throw new ValidationError('rows', 'rows: give either rows or file');
+  const field = rows ? 'rows' : 'file';
+  try {
+    if (rows) {
+      const bytes = rows();
+      checkImportFileSize(bytes.length);
+      return { bytes, field, filename: `${kind}.csv` };
+    }
+    // The size first, before reading the file into memory.
+    checkImportFileSize(file!.size);
+    const bytes = Buffer.from(await file!.arrayBuffer());
+    checkImportFile(bytes, kind);
+    return { bytes, field, filename: /\.csv$/i.test(file!.name) ? file!.name : `${kind}.csv` };
+  } catch (err) {
+    if (err instanceof ImportFileError) throw new ValidationError(field, `${field}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Uploads and submits once per content: the same bytes, type and invitation flag (or the same
+ * `idempotencyKey`) within the window give the job already submitted (src/jobs/idempotency.ts).
+ */
+async function submitImport(
+  ctx: GraphQLContext,
+  params: { type: ImportJobType; bytes: Buffer; filename: string; field: 'rows' | 'file'; total: number; toInvite?: boolean; idempotencyKey?: string | null },
+): Promise<ImportJobState> {
+  const key = params.idempotencyKey
+    ? `key:${params.idempotencyKey}`
+    : `sha256:${createHash('sha256').update(`${params.toInvite ?? ''}\n`).update(params.bytes).digest('hex')}`;
+  const fields = params.field === 'rows' ? IMPORT_FIELDS_ROWS : IMPORT_FIELDS_FILE;
+  const { job } = await mutating(fields, () =>
+    ctx.jobs.submitImport({
+      key,
+      type: params.type,
+      total: params.total,
+      submit: async () => {
+        const { mediaId } = await ctx.client.media.upload({ data: params.bytes, filename: params.filename, type: 'file', contentType: 'text/csv' });
+        const input = { mediaId, ...(params.toInvite !== undefined ? { toInvite: params.toInvite } : {}) };
+        const submitted =
+          params.type === 'sync_user'
+            ? await ctx.client.batch.syncUser(input)
+            : params.type === 'replace_user'
+              ? await ctx.client.batch.replaceUser(input)
+              : await ctx.client.batch.replaceParty({ mediaId });
+        return submitted.jobid;
+      },
+    }),
+  );
+  return job;
+}
+
+builder.mutationFields((t) => ({
+  importUsers: t.field({
+    type: ImportJobRef,
+    description:
+      'Imports members asynchronously from `rows` or an uploaded CSV `file` (UTF-8, WeCom’s member template). Returns the job at once; follow it with Query.importJob or Subscription.importJob. A retry with the same content (or idempotencyKey) returns the same job instead of importing twice.',
+    args: {
+      mode: t.arg({ type: ImportMode, required: true }),
+      rows: t.arg({ type: [ImportUserRow], required: false }),
+      file: t.arg({ type: 'File', required: false }),
+      toInvite: t.arg.boolean({ required: false, description: 'Whether WeCom invites new members (default true).' }),
+      idempotencyKey: t.arg.string({ required: false, description: 'Identifies this import for retries; default: the file’s content.' }),
+    },
+    errors: { types: MUTATION_ERRORS },
+    resolve: async (_root, args, ctx) => {
+      const rows = args.rows ? checkImportUserRows('rows', args.rows) : null;
+      const csv = await importBytes('members', rows && (() => memberCsv(rows)), args.file);
+      return submitImport(ctx, {
+        ...csv,
+        type: args.mode === 'REPLACE' ? 'replace_user' : 'sync_user',
+        total: rows?.length ?? 0,
+        ...(args.toInvite != null ? { toInvite: args.toInvite } : {}),
+        idempotencyKey: args.idempotencyKey,
+      });
+    },
+  }),
+  importDepartments: t.field({
+    type: ImportJobRef,
+    description:
+      'Replaces the department tree asynchronously (batch/replaceparty) from `rows` or an uploaded CSV `file` (部门名称,部门ID,父部门ID,排序). Departments missing from it are deleted once empty.',
+    args: {
+      rows: t.arg({ type: [ImportDepartmentRow], required: false }),
+      file: t.arg({ type: 'File', required: false }),
+      idempotencyKey: t.arg.string({ required: false }),
+    },
+    errors: { types: MUTATION_ERRORS },
+    resolve: async (_root, args, ctx) => {
+      const rows = args.rows ? checkImportDepartmentRows('rows', args.rows) : null;
+      const csv = await importBytes('departments', rows && (() => departmentCsv(rows)), args.file);
+      return submitImport(ctx, { ...csv, type: 'replace_party', total: rows?.length ?? 0, idempotencyKey: args.idempotencyKey });
+    },
+  }),
+}));
+
+builder.queryFields((t) => ({
+  importJob: t.field({
+    type: ImportJobRef,
+    nullable: true,
+    description: 'An import job by WeCom jobid, fresh from WeCom while it runs; null when WeCom does not know it.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => ctx.jobs.importJob(id),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  importJob: t.field({
+    type: ImportJobRef,
+    description: 'The progress of an import job: its state now, then each change, until FINISHED.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: async (_root, { id }, ctx) => {
+      const stream = await ctx.jobs.watchImport(id);
+      if (!stream) throw new GraphQLError(`Import job ${id} is unknown to WeCom`, { extensions: { code: 'NOT_FOUND' } });
+      return stream;
+    },
+    resolve: (job) => job,
+  }),
+}));

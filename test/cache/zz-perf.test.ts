@@ -1,0 +1,30 @@
+import { it } from 'vitest';
+import { ServiceHarness } from '../helpers/service.ts';
+
+it('perf', async () => {
+  const service = await ServiceHarness.start({ emulator: { size: 'large' }, cache: {} });
+  const q = '{ searchUsers(query: "zhang", first: 5) { totalCount nodes { userid } } }';
+  let t = Date.now();
+  let r = await service.query(q);
+  console.log('cold search', Date.now() - t, 'ms', r.data?.searchUsers.totalCount, JSON.stringify(await service.calls()).slice(0, 200));
+  await service.wecom.resetStats();
+  t = Date.now(); r = await service.query(q);
+  console.log('warm search', Date.now() - t, 'ms', JSON.stringify(await service.calls()));
+  const tree = '{ department(id: 1) { children { children { name members(first: 5) { totalCount } } } } }';
+  t = Date.now(); await service.query(tree); console.log('tree', Date.now() - t);
+  t = Date.now(); await service.query(tree); console.log('tree warm', Date.now() - t);
+  const cache = service.app.cache!;
+  console.log(cache.stats());
+  const some = (await service.wecom.console('user/list', { department_id: 2 })).json.userlist[0];
+  t = performance.now();
+  for (let i = 0; i < 200; i++) service.changes.publish({ kind: 'USER_UPDATED', userid: some.userid, changedFields: ['name'], source: 'callback' });
+  console.log('200 user invalidations', (performance.now() - t).toFixed(1), 'ms');
+  t = performance.now();
+  for (let i = 0; i < 200; i++) service.changes.publish({ kind: 'USER_DELETED', userid: `nobody${i}`, source: 'callback' });
+  console.log('200 user deletes (unknown)', (performance.now() - t).toFixed(1), 'ms');
+  await service.wecom.resetStats();
+  t = Date.now(); r = await service.query(q);
+  console.log('search after change', Date.now() - t, 'ms', JSON.stringify(await service.calls()));
+  console.log(process.memoryUsage().heapUsed / 1e6, 'MB heap');
+  await service.close();
+}, 120_000);

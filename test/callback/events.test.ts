@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ServiceHarness } from '../helpers/service.ts';
+import { CallbackSender, send } from '../helpers/callback-sender.ts';
+import type { DirectoryChange } from '../../src/directory/changes.ts';
+
+/**
+ * Every ChangeType of wecom-api.md §9.6, full and reduced (post-2022-08-15) field sets, as the
+ * emulator delivers them for changes made in its console, mapped to the changes the service
+ * publishes; then the events the emulator does not produce (NewUserID, unknown types,
+ * batch_job_result) through signed requests built with the official package.
+ */
+
+let service: ServiceHarness;
+let sender: CallbackSender;
+const published: DirectoryChange[] = [];
+let waiters: { count: number; resolve: () => void }[] = [];
+
+beforeAll(async () => {
+  service = await ServiceHarness.start({ cache: {}, callback: true, listen: true });
+  const { corpId, callback } = service.wecom.creds;
+  sender = new CallbackSender({ token: callback.token, encodingAESKey: callback.encodingAESKey, corpId });
+  service.changes.subscribe((change) => {
+    published.push(change);
+    for (const w of [...waiters]) if (published.length >= w.count) w.resolve();
+  });
+});
+afterAll(() => service.close());
+
+async function pointEmulatorAtService(fieldSet: 'full' | 'reduced'): Promise<void> {
+  const { callback } = service.wecom.creds;
+  const res = await service.wecom.admin('callback', 'POST', { url: `${service.url}/wecom/callback`, token: callback.token, encodingAESKey: callback.encodingAESKey, fieldSet });
+  expect(res.status, res.text).toBe(200);
+}
+
+/** Makes a console change and returns what the service published for it. */
+async function consoleChange(path: string, body: Record<string, unknown>, expected = 1): Promise<DirectoryChange[]> {
+  published.length = 0;
+  const res = await service.wecom.console(path, body);
+  expect(res.json.errcode, res.text).toBe(0);
+  if (published.length < expected) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${published.length} of ${expected} changes published`)), 5_000);
+      waiters.push({ count: expected, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+    waiters = [];
+  }
+  return [...published];
+}
+
+/** Lets the emulator finish its deliveries, then shows what arrived (for "nothing is sent"). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const { deliveries } = (await service.wecom.admin('callback')).json as { deliveries: { status: string }[] };
+    if (deliveries.every((d) => d.status === 'delivered' || d.status === 'failed')) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await service.app.callback!.idle();
+}
+
+const firstDepartmentWithMembers = async (): Promise<number> => {
+  const tree: { id: number; parentid: number }[] = (await service.wecom.console('department/list')).json.department;
+  for (const d of tree.filter((x) => x.parentid !== 0)) {
+    if ((await service.wecom.console('user/list', { department_id: d.id })).json.userlist.length) return d.id;
+  }
+  throw new Error('no department with members');
+};
+
+describe('full field set', () => {
+  beforeEach(async () => {
+    await service.wecom.reset();
+    await pointEmulatorAtService('full');
+  });
+
+  it('create_user, update_user (fields and move), delete_user', async () => {
+    const dept = await firstDepartmentWithMembers();
+    expect(await consoleChange('user/create', { userid: 'evt_user', name: '事件', department: [dept], mobile: '13800001234' })).toEqual([
+      { kind: 'USER_CREATED', userid: 'evt_user', departmentIds: [dept], source: 'callback' },
+    ]);
+    expect(await consoleChange('user/update', { userid: 'evt_user', name: '事件二', position: '工程师' })).toEqual([
+      { kind: 'USER_UPDATED', userid: 'evt_user', changedFields: ['name', 'position'], source: 'callback' },
+    ]);
+    const [moved] = await consoleChange('user/update', { userid: 'evt_user', department: [1], main_department: 1 });
+    expect(moved).toMatchObject({ kind: 'USER_UPDATED', userid: 'evt_user', departmentIds: [1], source: 'callback' });
+    expect((moved as { changedFields: string[] }).changedFields).toEqual(expect.arrayContaining(['department', 'mainDepartment']));
+    expect(await consoleChange('user/delete', { userid: 'evt_user' })).toEqual([{ kind: 'USER_DELETED', userid: 'evt_user', source: 'callback' }]);
+  });
+
+  it('create_party, update_party (rename, move), delete_party', async () => {
+    const [created] = await consoleChange('department/create', { name: '事件部', parentid: 1 });
+    const id = (created as { departmentId: number }).departmentId;
+    expect(created).toEqual({ kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: 1, source: 'callback' });
+    expect(await consoleChange('department/update', { id, name: '事件部二' })).toEqual([
+      { kind: 'DEPARTMENT_UPDATED', departmentId: id, changedFields: ['name'], source: 'callback' },
+    ]);
+    expect(await consoleChange('department/update', { id, parentid: 2 })).toEqual([
+      { kind: 'DEPARTMENT_UPDATED', departmentId: id, parentId: 2, changedFields: ['parentid'], source: 'callback' },
+    ]);
+    expect(await consoleChange('department/delete', { id })).toEqual([{ kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'callback' }]);
+  });
+
+  it('update_tag with added and removed members and departments', async () => {
+    const tagid = (await service.wecom.console('tag/create', { tagname: '事件标签' })).json.tagid as number;
+    const users: { userid: string }[] = (await service.wecom.console('user/list', { department_id: await firstDepartmentWithMembers() })).json.userlist;
+    const [a, b] = users;
+    expect(await consoleChange('tag/addtagusers', { tagid, userlist: [a!.userid, b!.userid], partylist: [2] })).toEqual([
+      { kind: 'TAG_MEMBERS_CHANGED', tagId: tagid, addedUserids: [a!.userid, b!.userid], addedDepartmentIds: [2], source: 'callback' },
+    ]);
+    expect(await consoleChange('tag/deltagusers', { tagid, userlist: [a!.userid] })).toEqual([
+      { kind: 'TAG_MEMBERS_CHANGED', tagId: tagid, removedUserids: [a!.userid], source: 'callback' },
+    ]);
+  });
+});
+
+describe('reduced field set (callback URLs set after 2022-08-15)', () => {
+  beforeEach(async () => {
+    await service.wecom.reset();
+    await pointEmulatorAtService('reduced');
+  });
+
+  it('member events: UserID and Department only, so the changed fields are unknown', async () => {
+    const dept = await firstDepartmentWithMembers();
+    expect(await consoleChange('user/create', { userid: 'evt_reduced', name: '简', department: [dept], mobile: '13800004321' })).toEqual([
+      { kind: 'USER_CREATED', userid: 'evt_reduced', departmentIds: [dept], source: 'callback' },
+    ]);
+    // a rename: the event says only who
+    expect(await consoleChange('user/update', { userid: 'evt_reduced', name: '简二' })).toEqual([{ kind: 'USER_UPDATED', userid: 'evt_reduced', source: 'callback' }]);
+    expect(await consoleChange('user/update', { userid: 'evt_reduced', department: [1], main_department: 1 })).toEqual([
+      { kind: 'USER_UPDATED', userid: 'evt_reduced', departmentIds: [1], source: 'callback' },
+    ]);
+    expect(await consoleChange('user/delete', { userid: 'evt_reduced' })).toEqual([{ kind: 'USER_DELETED', userid: 'evt_reduced', source: 'callback' }]);
+  });
+
+  it('department events: Id and ParentId only; update_party only on a move', async () => {
+    const [created] = await consoleChange('department/create', { name: '简部', parentid: 1 });
+    const id = (created as { departmentId: number }).departmentId;
+    expect(created).toEqual({ kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: 1, source: 'callback' });
+    // a rename is not delivered at all
+    published.length = 0;
+    expect((await service.wecom.console('department/update', { id, name: '简部二' })).json.errcode).toBe(0);
+    await settle();
+    expect(published).toEqual([]);
+    expect(await consoleChange('department/update', { id, parentid: 2 })).toEqual([
+      { kind: 'DEPARTMENT_UPDATED', departmentId: id, parentId: 2, changedFields: ['parentid'], source: 'callback' },
+    ]);
+    expect(await consoleChange('department/delete', { id })).toEqual([{ kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'callback' }]);
+  });
+});
+
+describe('events the console does not produce', () => {
+  it('update_user with NewUserID carries the new userid', async () => {
+    await send(service.url, sender.post(sender.changeContact('update_user', { UserID: 'old_id', NewUserID: 'new_id', Name: '改号' })));
+    await service.app.callback!.idle();
+    expect(published.at(-1)).toEqual({ kind: 'USER_UPDATED', userid: 'old_id', newUserid: 'new_id', changedFields: ['userid', 'name'], source: 'callback' });
+  });
+
+  it('an unknown ChangeType is read as "anything may have changed"', async () => {
+    published.length = 0;
+    await send(service.url, sender.post(sender.changeContact('merge_corp', { Id: 1 })));
+    await service.app.callback!.idle();
+    expect(published).toEqual([{ kind: 'DIRECTORY_RELOADED', source: 'callback' }]);
+  });
+
+  it('acknowledges other events and messages without publishing anything', async () => {
+    published.length = 0;
+    const msg = (fields: Record<string, string | number>) => CallbackSender.xml({ ToUserName: sender.options.corpId, FromUserName: 'zhangsan', CreateTime: 1_700_000_000, ...fields });
+    expect(await send(service.url, sender.post(msg({ MsgType: 'text', Content: 'hello' })))).toEqual({ status: 200, text: 'success' });
+    expect(await send(service.url, sender.post(msg({ MsgType: 'event', Event: 'enter_agent' })))).toEqual({ status: 200, text: 'success' });
+    await service.app.callback!.idle();
+    expect(published).toEqual([]);
+  });
+
+  it('batch_job_result: an import this service does not track reloads the directory; an export changes nothing', async () => {
+    published.length = 0;
+    const job = (type: string, id: string) =>
+      `<xml><ToUserName><![CDATA[${sender.options.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1700000001</CreateTime>` +
+      `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[batch_job_result]]></Event><BatchJob><JobId><![CDATA[${id}]]></JobId>` +
+      `<JobType><![CDATA[${type}]]></JobType><ErrCode>0</ErrCode><ErrMsg><![CDATA[ok]]></ErrMsg></BatchJob></xml>`;
+    await send(service.url, sender.post(job('sync_user', 'job-elsewhere-1')));
+    await send(service.url, sender.post(job('export_user', 'job-elsewhere-2')));
+    await service.app.callback!.idle();
+    expect(published).toEqual([{ kind: 'DIRECTORY_RELOADED', source: 'import' }]);
+    // a batch_job_result without its job id is malformed
+    const res = await send(service.url, sender.post(job('sync_user', '')));
+    expect(res).toEqual({ status: 400, text: 'malformed_event' });
+  });
+});

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ServiceHarness } from '../helpers/service.ts';
+import { ERROR_FIELDS } from '../helpers/mutations.ts';
+import type { DirectoryChange } from '../../src/directory/changes.ts';
+
+let service: ServiceHarness;
+const published: DirectoryChange[] = [];
+beforeAll(async () => {
+  service = await ServiceHarness.start();
+  service.changes.subscribe((c) => published.push(c));
+});
+afterAll(() => service.close());
+beforeEach(async () => {
+  published.length = 0;
+  await service.wecom.resetStats();
+});
+
+/** The seed's last tag belongs to the sales app (1000003): the contacts-sync secret may not change it. */
+const SALES_APP_TAG = 10;
+
+interface WireTag {
+  tagname: string;
+  userlist: { userid: string; name: string }[];
+  partylist: number[];
+}
+
+async function tagList(): Promise<{ tagid: number; tagname: string }[]> {
+  return (await service.wecom.console('tag/list')).json.taglist;
+}
+
+async function wecomTag(tagid: number): Promise<WireTag & { errcode: number }> {
+  return (await service.wecom.console('tag/get', { tagid })).json as WireTag & { errcode: number };
+}
+
+async function userids(): Promise<string[]> {
+  return (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist.map((u: { userid: string }) => u.userid);
+}
+
+const CREATE = `mutation($input: CreateTagInput!) {
+  createTag(input: $input) { __typename ...ErrorFields ... on MutationCreateTagSuccess { data { tagId name } } }
+} ${ERROR_FIELDS}`;
+const UPDATE = `mutation($input: UpdateTagInput!) {
+  updateTag(input: $input) { __typename ...ErrorFields ... on MutationUpdateTagSuccess { data { tagId name } } }
+} ${ERROR_FIELDS}`;
+const DELETE = `mutation($tagId: Int!) {
+  deleteTag(tagId: $tagId) { __typename ...ErrorFields ... on MutationDeleteTagSuccess { data { tagId } } }
+} ${ERROR_FIELDS}`;
+const members = (op: 'addTagMembers' | 'removeTagMembers') => `mutation($tagId: Int!, $userids: [String!], $departmentIds: [Int!]) {
+  ${op}(tagId: $tagId, userids: $userids, departmentIds: $departmentIds) {
+    __typename ...ErrorFields
+    ... on Mutation${op[0]!.toUpperCase()}${op.slice(1)}Success { data { tag { tagId name users { userid } departments { departmentId } } invalidUserids invalidDepartmentIds } }
+  }
+} ${ERROR_FIELDS}`;
+
+describe('createTag, updateTag, deleteTag', () => {
+  it('creates, renames and deletes a tag; later reads follow', async () => {
+    const created = await service.query(CREATE, { input: { tagName: '读书会' } });
+    const tagId = created.data!.createTag.data.tagId as number;
+    expect(created.data!.createTag).toEqual({ __typename: 'MutationCreateTagSuccess', data: { tagId, name: '读书会' } });
+    expect(await tagList()).toContainEqual({ tagid: tagId, tagname: '读书会' });
+    expect(published).toEqual([{ kind: 'TAG_CREATED', tagId, source: 'mutation' }]);
+
+    const withId = await service.query(CREATE, { input: { tagName: 'Explicit', tagId: 500 } });
+    expect(withId.data!.createTag).toEqual({ __typename: 'MutationCreateTagSuccess', data: { tagId: 500, name: 'Explicit' } });
+
+    const renamed = await service.query(UPDATE, { input: { tagId, tagName: '读书会2' } });
+    expect(renamed.data!.updateTag).toEqual({ __typename: 'MutationUpdateTagSuccess', data: { tagId, name: '读书会2' } });
+    expect(await tagList()).toContainEqual({ tagid: tagId, tagname: '读书会2' });
+    expect((await service.query(`{ tag(id: ${tagId}) { name } }`)).data).toEqual({ tag: { name: '读书会2' } });
+
+    const deleted = await service.query(DELETE, { tagId });
+    expect(deleted.data!.deleteTag).toEqual({ __typename: 'MutationDeleteTagSuccess', data: { tagId } });
+    expect((await tagList()).some((t) => t.tagid === tagId)).toBe(false);
+    expect((await service.query(`{ tag(id: ${tagId}) { name } }`)).data).toEqual({ tag: null });
+    expect(published.map((c) => c.kind)).toEqual(['TAG_CREATED', 'TAG_CREATED', 'TAG_UPDATED', 'TAG_DELETED']);
+  });
+
+  it('refuses an empty name, 33 characters and a negative id before calling WeCom', async () => {
+    const before = await tagList();
+    for (const [input, field] of [
+      [{ tagName: '' }, 'input.tagName'],
+      [{ tagName: '标'.repeat(33) }, 'input.tagName'],
+      [{ tagName: 'ok', tagId: -1 }, 'input.tagId'],
+    ] as const) {
+      const res = await service.query(CREATE, { input });
+      expect(res.data!.createTag).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
+    }
+    const update = await service.query(UPDATE, { input: { tagId: 1, tagName: ' ' } });
+    expect(update.data!.updateTag).toMatchObject({ __typename: 'ValidationError', field: 'input.tagName' });
+    expect((await service.wecom.stats()).total).toBe(0);
+    expect(await tagList()).toEqual(before);
+  });
+
+  it('maps a taken name (40071), a taken id, an unknown tag (40068) and another app’s tag (81011), changing nothing', async () => {
+    const before = await tagList();
+    const [first, second] = before;
+    const dupName = await service.query(CREATE, { input: { tagName: first!.tagname } });
+    expect(dupName.data!.createTag).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.tagName', errcode: 40071 });
+    const dupId = await service.query(CREATE, { input: { tagName: 'Fresh name', tagId: first!.tagid } });
+    expect(dupId.data!.createTag).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.tagId', errcode: 40068 });
+    const renameTaken = await service.query(UPDATE, { input: { tagId: first!.tagid, tagName: second!.tagname } });
+    expect(renameTaken.data!.updateTag).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.tagName', errcode: 40071 });
+    const unknown = await service.query(UPDATE, { input: { tagId: 98765, tagName: 'x' } });
+    expect(unknown.data!.updateTag).toMatchObject({ __typename: 'NotFoundError', errcode: 40068 });
+    expect((await service.query(DELETE, { tagId: 98765 })).data!.deleteTag).toMatchObject({ __typename: 'NotFoundError', errcode: 40068 });
+    const foreignRename = await service.query(UPDATE, { input: { tagId: SALES_APP_TAG, tagName: 'Mine now' } });
+    expect(foreignRename.data!.updateTag).toMatchObject({ __typename: 'PermissionDeniedError', errcode: 81011 });
+    const foreignDelete = await service.query(DELETE, { tagId: SALES_APP_TAG });
+    expect(foreignDelete.data!.deleteTag).toMatchObject({ __typename: 'PermissionDeniedError', errcode: 81011 });
+    expect(await tagList()).toEqual(before);
+    expect(published).toEqual([]);
+  });
+});
+
+describe('addTagMembers and removeTagMembers', () => {
+  it('adds members and departments, returning the invalid ones; the rest is applied', async () => {
+    const created = await service.query(CREATE, { input: { tagName: 'Members test' } });
+    const tagId = created.data!.createTag.data.tagId as number;
+    const [a, b] = await userids();
+    published.length = 0;
+
+    const res = await service.query(members('addTagMembers'), { tagId, userids: [a, b, 'no.such.member'], departmentIds: [3, 987654] });
+    expect(res.data!.addTagMembers).toEqual({
+      __typename: 'MutationAddTagMembersSuccess',
+      data: {
+        tag: { tagId, name: 'Members test', users: [{ userid: a }, { userid: b }], departments: [{ departmentId: 3 }] },
+        invalidUserids: ['no.such.member'],
+        invalidDepartmentIds: [987654],
+      },
+    });
+    const stored = await wecomTag(tagId);
+    expect(stored.userlist.map((u) => u.userid)).toEqual([a, b]);
+    expect(stored.partylist).toEqual([3]);
+    expect(published).toEqual([{ kind: 'TAG_MEMBERS_CHANGED', tagId, addedUserids: [a, b], addedDepartmentIds: [3], source: 'mutation' }]);
+
+    published.length = 0;
+    const removed = await service.query(members('removeTagMembers'), { tagId, userids: [a, 'no.such.member'] });
+    expect(removed.data!.removeTagMembers).toEqual({
+      __typename: 'MutationRemoveTagMembersSuccess',
+      data: { tag: { tagId, name: 'Members test', users: [{ userid: b }], departments: [{ departmentId: 3 }] }, invalidUserids: ['no.such.member'], invalidDepartmentIds: [] },
+    });
+    expect((await wecomTag(tagId)).userlist.map((u) => u.userid)).toEqual([b]);
+    expect(published).toEqual([{ kind: 'TAG_MEMBERS_CHANGED', tagId, removedUserids: [a], removedDepartmentIds: [], source: 'mutation' }]);
+    const later = await service.query(`{ tag(id: ${tagId}) { users { userid } } }`);
+    expect(later.data!.tag.users).toEqual([{ userid: b }]);
+  });
+
+  it('maps all-invalid members (40070 on add, 40031 on remove) and another app’s tag (81011), changing nothing', async () => {
+    const before = await wecomTag(1);
+    const add = await service.query(members('addTagMembers'), { tagId: 1, userids: ['no.such.member'] });
+    expect(add.data!.addTagMembers).toMatchObject({ __typename: 'ValidationError', field: 'userids', errcode: 40070 });
+    const remove = await service.query(members('removeTagMembers'), { tagId: 1, userids: ['no.such.member'] });
+    expect(remove.data!.removeTagMembers).toMatchObject({ __typename: 'ValidationError', field: 'userids', errcode: 40031 });
+    expect(await wecomTag(1)).toEqual(before);
+
+    const foreignBefore = await wecomTag(SALES_APP_TAG);
+    const [someone] = await userids();
+    const foreign = await service.query(members('addTagMembers'), { tagId: SALES_APP_TAG, userids: [someone] });
+    expect(foreign.data!.addTagMembers).toMatchObject({ __typename: 'PermissionDeniedError', errcode: 81011 });
+    expect(await wecomTag(SALES_APP_TAG)).toEqual(foreignBefore);
+    const unknown = await service.query(members('addTagMembers'), { tagId: 98765, userids: [someone] });
+    expect(unknown.data!.addTagMembers).toMatchObject({ __typename: 'NotFoundError', errcode: 40068 });
+    expect(published).toEqual([]);
+  });
+
+  it('refuses empty lists, more than 1000 users, more than 100 departments and bad userids before calling WeCom', async () => {
+    const before = await wecomTag(1);
+    for (const [vars, field] of [
+      [{}, 'userids'],
+      [{ userids: Array.from({ length: 1001 }, (_, i) => `u${i}`) }, 'userids'],
+      [{ departmentIds: Array.from({ length: 101 }, (_, i) => i + 2) }, 'departmentIds'],
+      [{ userids: ['ok', 'not ok'] }, 'userids[1]'],
+    ] as const) {
+      const add = await service.query(members('addTagMembers'), { tagId: 1, ...vars });
+      expect(add.data!.addTagMembers).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
+      const remove = await service.query(members('removeTagMembers'), { tagId: 1, ...vars });
+      expect(remove.data!.removeTagMembers).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
+    }
+    expect((await service.wecom.stats()).total).toBe(0);
+    expect(await wecomTag(1)).toEqual(before);
+  });
+});
