@@ -14,7 +14,7 @@ const config: CodegenConfig = {
     'examples/generated/': {
       preset: 'client',
       config: {
-        scalars: { WeComOrder: 'number' },
+        scalars: { WeComOrder: 'number', File: 'File' },
         enumsAsTypes: true,
         useTypeImports: true,
       },
