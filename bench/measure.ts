@@ -43,7 +43,7 @@ export async function countUpstream(emulator: EmulatorClient, work: () => Promis
 }
 
 /** Polls this often, and wants this many equal readings in a row, before calling the upstream quiet. */
-const SETTLE_POLL_MS = 100;
+const SETTLE_POLL_MS = 50;
 const SETTLE_READINGS = 3;
 
 /**

@@ -120,6 +120,7 @@ export class ChildService {
     this.proc.kill('SIGTERM');
     const killed = await Promise.race([this.exited.then(() => false), sleep(STOP_TIMEOUT_MS).then(() => true)]);
     if (killed) {
+      console.error(`[bench] ${this.name} did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM: killed`);
       this.proc.kill('SIGKILL');
       await this.exited;
     }

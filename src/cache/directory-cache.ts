@@ -103,7 +103,9 @@ export class DirectoryCache implements DirectorySource {
       ttl: options.ttlMs,
       // Re-read the clock on every check: a cached "now" would hide a test clock's jumps.
       ttlResolution: 0,
-      perf: { now: this.now },
+      // lru-cache reads a start time of 0 as "no TTL": shifted by 1 ms, a clock that starts at 0
+      // (a test's) still expires entries. Only differences of this clock are ever compared.
+      perf: { now: () => this.now() + 1 },
       // A failed refresh keeps the stale value for readers that may take it; the error goes to
       // readers that waited for the answer.
       noDeleteOnFetchRejection: true,
@@ -170,7 +172,11 @@ export class DirectoryCache implements DirectorySource {
   /** Drops what a change makes wrong (see invalidation.ts). */
   apply(change: DirectoryChange): void {
     this.counters.invalidations++;
-    this.execute(planInvalidation(change, { registry: this.registry, cachedUser: (id) => this.lru.peek(this.key('user', id), { allowStale: true })?.value as WeComUser | null | undefined }));
+    const cachedUser = (id: string) => {
+      const entry = this.lru.peek(this.key('user', id), { allowStale: true });
+      return entry?.kind === 'user' ? entry.value : undefined;
+    };
+    this.execute(planInvalidation(change, { registry: this.registry, cachedUser }));
   }
 
   /** Forgets everything (also what `DIRECTORY_RELOADED` does). */
@@ -248,14 +254,17 @@ export class DirectoryCache implements DirectorySource {
           fetchOptions.ttl = 1;
           return { ...fresh, fetchedAt: Number.NEGATIVE_INFINITY };
         }
+        let result = fresh;
         if (stale && stale.kind === fresh.kind) {
           // A refresh that found the same data keeps the old objects, and the views built on them.
-          if (isDeepStrictEqual(stale.value, fresh.value)) return { ...stale, fetchedAt: fresh.fetchedAt };
-          const dependency = dependencyOf(fresh.kind);
-          if (dependency) this.bump(dependency);
+          if (isDeepStrictEqual(stale.value, fresh.value)) result = { ...stale, fetchedAt: fresh.fetchedAt };
+          else {
+            const dependency = dependencyOf(fresh.kind);
+            if (dependency) this.bump(dependency);
+          }
         }
-        if (fresh.kind === 'members') this.primeUsers(fresh.value);
-        return fresh;
+        if (result.kind === 'members') this.primeUsers(result.value);
+        return result;
       }
     } finally {
       signal.removeEventListener('abort', onAbort);

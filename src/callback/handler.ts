@@ -56,8 +56,8 @@ export interface CallbackHandler {
  * - GET: URL verification; answers the decrypted `echostr`, exactly, within WeCom's 1 s.
  * - POST: an encrypted event. Checked in this order, nothing decrypted before the signature holds:
  *   body size (413), XML safety and shape, timestamp within ±5 min, msg_signature (constant time),
- *   decryption, receiveid = corp id, the event's own XML and ids. Repeats (WeCom's retries, replays)
- *   get 200 and are not processed again. Accepted events are answered 200 "success" at once and
+ *   decryption, receiveid = corp id, the event's own XML and ids. Repeats of a signed request
+ *   (WeCom's retries, replays) get 200 and are not processed again (replay-guard.ts). Accepted events are answered 200 "success" at once and
  *   processed afterwards, in order, off the response path.
  */
 export function createCallbackHandler(options: CallbackHandlerOptions): CallbackHandler {
@@ -101,7 +101,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
     const xml = parseCallbackXml(message);
     if (text(xml, 'ToUserName') !== undefined && text(xml, 'ToUserName') !== options.corpId) throw new CallbackRejection('wrong_receiveid');
     const event = interpretEvent(xml);
-    if (replays.isRepeat(query.get('msg_signature') ?? '', message)) {
+    if (replays.isRepeat(query.get('msg_signature') ?? '')) {
       counters.duplicates++;
       options.logger.debug({ event: describe(event) }, 'WeCom callback repeated; already processed');
     } else {

@@ -1,12 +1,16 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
 /**
- * Remembers the callbacks already accepted, so WeCom's retries (up to 3 attempts, §9.3) and
- * replays of a captured request are processed once. A request is a repeat when its msg_signature
- * (the same signed request sent again) or its decrypted message (the same event, signed or
- * encrypted afresh) was seen. WeCom advises deduplicating by FromUserName + CreateTime; the whole
- * message is a finer key with the same effect on retries.
+ * Remembers the callbacks already accepted, so WeCom's retries (up to 3 attempts of the same
+ * signed request, §9.3) and replays of a captured request are processed once. The key is the
+ * msg_signature: it covers the timestamp, the nonce and the ciphertext, and only a holder of the
+ * token can make a new one.
+ *
+ * Unconfirmed choice: WeCom advises deduplicating by FromUserName + CreateTime, and whether its
+ * retries are re-encrypted is not documented. Keying on the event's content (or on sender and
+ * second) would also collapse two genuine, identical changes made within one second (a tag member
+ * added, removed and added again), leaving the cache stale; a re-signed retry processed twice only
+ * invalidates twice. So repeats are recognised by signature alone.
  *
  * Bounded both ways: entries live `windowSeconds` (twice the timestamp tolerance, after which the
  * timestamp check refuses the request anyway) and at most `maxEntries` are kept.
@@ -23,13 +27,10 @@ export class ReplayGuard {
     });
   }
 
-  /** True when this request or this message was accepted before; otherwise records both and returns false. */
-  isRepeat(msgSignature: string, message: string): boolean {
-    const signatureKey = `sig:${msgSignature}`;
-    const messageKey = `msg:${createHash('sha256').update(message).digest('hex')}`;
-    if (this.seen.has(signatureKey) || this.seen.has(messageKey)) return true;
-    this.seen.set(signatureKey, true);
-    this.seen.set(messageKey, true);
+  /** True when this signed request was accepted before; otherwise remembers it and returns false. */
+  isRepeat(msgSignature: string): boolean {
+    if (this.seen.has(msgSignature)) return true;
+    this.seen.set(msgSignature, true);
     return false;
   }
 }

@@ -4,6 +4,9 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
+import ComplexityPlugin from '@pothos/plugin-complexity';
+import { forbiddenError } from '../auth/forbidden.ts';
+import { DEFAULT_COMPLEXITY, LIST_MULTIPLIER, fieldCost } from '../security/cost.ts';
 import type { GraphQLContext } from './context.ts';
 import type { Scopes } from './context.ts';
 import type { UploadedFile } from './upload.ts';
@@ -15,6 +18,8 @@ import type { UploadedFile } from './upload.ts';
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   AuthScopes: Scopes;
+  /** A field listing several scopes needs all of them (e.g. directory:admin and the whole corp). */
+  DefaultAuthStrategy: 'all';
   DefaultFieldNullability: false;
   /** Every connection carries the total across its pages, computed only when asked for. */
   Connection: { totalCount: number | (() => Promise<number>) };
@@ -27,11 +32,21 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   // Relay before scope-auth so that auth checks see decoded global ids (Pothos docs).
-  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, DataloaderPlugin, SimpleObjectsPlugin],
+  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, DataloaderPlugin, SimpleObjectsPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ctx.scopes,
+    defaultStrategy: 'all',
+    // FORBIDDEN naming the field and the scope it needs (src/auth/forbidden.ts).
+    unauthorizedError: (_parent, _ctx, info, result) => forbiddenError(info, result.failure),
+  },
+  // Query cost, checked before execution (src/security/cost.ts): list multipliers from `first`
+  // and from the length of id lists; the limit itself is applied per request by the server.
+  complexity: {
+    defaultComplexity: DEFAULT_COMPLEXITY,
+    defaultListMultiplier: LIST_MULTIPLIER,
+    fieldComplexity: fieldCost,
   },
   relay: {
     clientMutationId: 'omit',

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import type { ChangeKind } from '../directory/changes.ts';
 import { ChangeFeedError, type ChangePage, type RecordedChange } from '../directory/change-feed.ts';
+import { scopedPage, scopedStream } from './scoped-changes.ts';
 
 /**
  * Directory changes as the graph shows them: `contactChanged(types)` live over Server-Sent Events
@@ -105,7 +106,10 @@ builder.queryFields((t) => ({
     type: DirectoryChangesRef,
     description:
       'The changes since a cursor, oldest first (like Microsoft Graph’s delta). Without `since`, from the oldest change kept. ' +
-      'A cursor older than what is kept (or from before a restart) gives CHANGE_FEED_EXPIRED: reload, then continue from latestCursor.',
+      'A cursor older than what is kept (or from before a restart) gives CHANGE_FEED_EXPIRED: reload, then continue from latestCursor. ' +
+      'Changes name members and departments anywhere in the corp: a credential limited to department subtrees may not read them.',
+    // Changes are not filtered by department subtree, so they are for corp-wide callers only.
+    authScopes: { wholeCorp: true },
     args: {
       since: t.arg.string({ required: false }),
       first: t.arg.int({ required: false, description: `At most this many (default ${DIRECTORY_CHANGES_DEFAULT_PAGE}, up to ${DIRECTORY_CHANGES_MAX_PAGE}).` }),
@@ -116,7 +120,8 @@ builder.queryFields((t) => ({
         throw new GraphQLError(`first must be 1 to ${DIRECTORY_CHANGES_MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
       }
       try {
-        return { ...ctx.feed.page(since ?? null, size), latestCursor: ctx.feed.latestCursor() };
+        // A caller limited to departments sees only their changes (scoped-changes.ts).
+        return scopedPage(ctx, { ...ctx.feed.page(since ?? null, size), latestCursor: ctx.feed.latestCursor() });
       } catch (err) {
         throw feedError(err);
       }
@@ -129,14 +134,16 @@ builder.subscriptionFields((t) => ({
     type: ContactChangeRef,
     description:
       'Directory changes as they happen (Server-Sent Events), of the given types (all when omitted). ' +
-      'With `since`, the changes after that cursor come first, so a client that reconnects misses nothing.',
+      'With `since`, the changes after that cursor come first, so a client that reconnects misses nothing. ' +
+      'For corp-wide credentials only (changes are not filtered by department subtree).',
+    authScopes: { wholeCorp: true },
     args: {
       types: t.arg({ type: [ContactChangeType], required: false }),
       since: t.arg.string({ required: false }),
     },
     subscribe: (_root, { types, since }, ctx) => {
       try {
-        return ctx.feed.stream({ kinds: types ?? [], since: since ?? null, mapError: feedError });
+        return scopedStream(ctx, ctx.feed.stream({ kinds: types ?? [], since: since ?? null, mapError: feedError }));
       } catch (err) {
         throw feedError(err);
       }

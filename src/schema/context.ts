@@ -6,16 +6,13 @@ import { NaiveLinkedLoaders, NaiveRequestLoaders, type DirectoryPlanning } from 
 import type { ChangeBus } from '../directory/changes.ts';
 import { JobTracker } from '../jobs/tracker.ts';
 import { changeFeedOf, type ChangeFeed } from '../directory/change-feed.ts';
+import type { Scopes } from '../auth/scopes.ts';
+import { ANONYMOUS_FULL_ACCESS, type Identity } from '../auth/identity.ts';
+import { DepartmentScope } from '../auth/department-scope.ts';
+import { NoLinkedLoaders } from '../auth/no-linked.ts';
 
-/** The caller's permissions (issue "Security" fills them from API keys and JWTs). */
-export interface Scopes {
-  read: boolean;
-  write: boolean;
-  /** Phone numbers, emails, addresses, avatars, QR codes. */
-  pii: boolean;
-  /** Imports, exports, invitations. */
-  admin: boolean;
-}
+/** The caller's permissions, from its API key or JWT (src/auth/). */
+export type { Scopes } from '../auth/scopes.ts';
 
 /** What the service is built from, shared by every request. */
 export interface ServiceDeps {
@@ -39,6 +36,13 @@ export interface GraphQLContext {
   loaders: RequestLoaders;
   linked: LinkedLoaders;
   scopes: Scopes;
+  /** Who is calling (src/auth/authenticate.ts). */
+  identity: Identity;
+  /**
+   * Set when the caller is limited to department subtrees: the request's loaders read through it,
+   * and mutations check their targets against it (src/schema/scope-guards.ts).
+   */
+  departmentScope?: DepartmentScope;
   jobs: JobTracker;
   /** The ordered directory changes (directoryChanges, contactChanged); one per ChangeBus. */
   feed: ChangeFeed;
@@ -46,7 +50,6 @@ export interface GraphQLContext {
   refreshLoaders(): void;
 }
 
-const FULL_ACCESS: Scopes = { read: true, write: true, pii: true, admin: true };
 
 /** One job tracker per set of deps that came without one (createApp always passes one). */
 const fallbackTrackers = new WeakMap<ServiceDeps, JobTracker>();
@@ -58,21 +61,34 @@ function trackerOf(deps: ServiceDeps): JobTracker {
   return tracker;
 }
 
-/** A fresh context, and fresh loaders, for every request. */
-export function createContext(deps: ServiceDeps): GraphQLContext {
+/**
+ * A fresh context, and fresh loaders, for every request. A caller limited to department subtrees
+ * reads through a DepartmentScope (a new one with every refresh, so nothing it remembers is stale).
+ */
+export function createContext(deps: ServiceDeps, identity: Identity = ANONYMOUS_FULL_ACCESS): GraphQLContext {
   const source = deps.source ?? clientSource(deps.client);
   const naive = deps.planning === 'naive';
-  const loadersOf = () => (naive ? new NaiveRequestLoaders(source) : new RequestLoaders(source));
+  const roots = identity.departmentRoots;
+  const scopeOf = () => (roots ? new DepartmentScope(source, roots) : undefined);
+  const loadersOf = (scope: DepartmentScope | undefined) => {
+    const read = scope ? scope.source() : source;
+    return naive ? new NaiveRequestLoaders(read) : new RequestLoaders(read);
+  };
+  const departmentScope = scopeOf();
   const context: GraphQLContext = {
     client: deps.client,
     changes: deps.changes,
-    loaders: loadersOf(),
-    linked: naive ? new NaiveLinkedLoaders(deps.client) : new LinkedLoaders(deps.client),
-    scopes: FULL_ACCESS,
+    loaders: loadersOf(departmentScope),
+    linked: roots ? new NoLinkedLoaders(deps.client) : naive ? new NaiveLinkedLoaders(deps.client) : new LinkedLoaders(deps.client),
+    scopes: identity.scopes,
+    identity,
+    ...(departmentScope ? { departmentScope } : {}),
     jobs: trackerOf(deps),
     feed: changeFeedOf(deps.changes),
     refreshLoaders() {
-      context.loaders = loadersOf();
+      const scope = scopeOf();
+      if (scope) context.departmentScope = scope;
+      context.loaders = loadersOf(scope);
     },
   };
   return context;

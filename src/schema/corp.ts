@@ -15,11 +15,15 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 builder.queryFields((t) => ({
   joinQrCode: t.string({
+    // An invitation into the corp: administrative, and corp-wide.
+    authScopes: { admin: true, wholeCorp: true },
     description: 'Link to the QR code that invites people to join the corp (valid 7 days).',
     args: { size: t.arg({ type: QrCodeSize, required: false }) },
     resolve: (_root, { size }, ctx) => ctx.client.corp.getJoinQrCode(size ?? undefined),
   }),
   activeUserCount: t.int({
+    // A statistic of the whole corp: not for a caller limited to departments.
+    authScopes: { wholeCorp: true },
     description: 'Members active on a day (YYYY-MM-DD, at most 30 days back).',
     args: { date: t.arg.string({ required: true }) },
     resolve: (_root, { date }, ctx) => {

@@ -4,6 +4,7 @@ import { MUTATION_ERRORS, mutating, type ErrcodeFields } from './errors-types.ts
 import { checkDepartmentCreate, checkDepartmentToDelete, checkDepartmentUpdate } from './validate.ts';
 import { publishWrite, readBack } from './write.ts';
 import type { GraphQLContext } from './context.ts';
+import { guardDepartments, guardNotSubtreeTop } from './scope-guards.ts';
 import type { DepartmentUpdateInput, WeComDepartment } from '../wecom/departments.ts';
 
 /**
@@ -70,6 +71,7 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, { input }, ctx) => {
       const create = checkDepartmentCreate('input', input);
+      await guardDepartments(ctx, 'input.parentId', [create.parentid]);
       const { id } = await mutating({ ...DEPARTMENT_FIELDS, 60123: 'input.departmentId' }, () => ctx.client.departments.create(create));
       publishWrite(ctx, { kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: create.parentid, source: 'mutation' });
       return departmentNow(ctx, id);
@@ -82,6 +84,11 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, { input }, ctx) => {
       const update = checkDepartmentUpdate('input', input);
+      await guardDepartments(ctx, 'input.departmentId', [update.id]);
+      if (update.parentid !== undefined) {
+        guardNotSubtreeTop(ctx, 'input.parentId', update.id, 'moved');
+        await guardDepartments(ctx, 'input.parentId', [update.parentid]);
+      }
       await mutating(DEPARTMENT_FIELDS, () => ctx.client.departments.update(update));
       publishWrite(ctx, {
         kind: 'DEPARTMENT_UPDATED',
@@ -100,6 +107,8 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, { departmentId }, ctx) => {
       const id = checkDepartmentToDelete('departmentId', departmentId);
+      await guardDepartments(ctx, 'departmentId', [id]);
+      guardNotSubtreeTop(ctx, 'departmentId', id, 'deleted');
       await mutating({ 60123: 'departmentId', 60007: 'departmentId' }, () => ctx.client.departments.delete(id));
       publishWrite(ctx, { kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'mutation' });
       return { departmentId: id };

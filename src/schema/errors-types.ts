@@ -65,7 +65,8 @@ export class ConflictError extends MutationError {
 export class PermissionDeniedError extends MutationError {
   constructor(
     message: string,
-    readonly errcode: number,
+    /** null when the service refused before asking WeCom (a credential limited to departments, src/schema/scope-guards.ts). */
+    readonly errcode: number | null,
   ) {
     super(message);
   }

@@ -10,6 +10,7 @@ import type { ExportJobState } from '../jobs/tracker.ts';
 import type { ExportKind, ExportRecord } from '../jobs/export-records.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import type { WeComDepartment } from '../wecom/departments.ts';
+import { PII } from './pii.ts';
 
 /**
  * Asynchronous exports (wecom-api.md §7): startExport submits a job with a key the service
@@ -47,6 +48,9 @@ const ExportedUser = builder.objectRef<UserRecord>('ExportedUser').implement({
   fields: (t) => {
     const field = (name: keyof WeComUser & string, description?: string) =>
       t.string({ nullable: true, ...(description ? { description } : {}), resolve: (r) => text(r.user[name] as string | undefined) });
+    // Personal data: null without directory:pii (schema/pii.ts).
+    const pii = (name: keyof WeComUser & string) =>
+      t.string({ ...PII, nullable: true, description: 'PII.', resolve: (r) => text(r.user[name] as string | undefined) });
     return {
       userid: t.string({ resolve: (r) => r.user.userid }),
       name: t.string({ resolve: (r) => r.user.name }),
@@ -61,12 +65,12 @@ const ExportedUser = builder.objectRef<UserRecord>('ExportedUser').implement({
       openUserid: field('openUserid'),
       alias: field('alias'),
       position: field('position'),
-      mobile: field('mobile', 'PII.'),
-      email: field('email', 'PII.'),
-      bizMail: field('bizMail', 'PII.'),
-      telephone: field('telephone', 'PII.'),
-      address: field('address', 'PII.'),
-      avatar: field('avatar', 'PII.'),
+      mobile: pii('mobile'),
+      email: pii('email'),
+      bizMail: pii('bizMail'),
+      telephone: pii('telephone'),
+      address: pii('address'),
+      avatar: pii('avatar'),
       externalPosition: field('externalPosition'),
     };
   },
@@ -147,6 +151,8 @@ export const ExportJobRef = builder.objectRef<ExportJobState>('ExportJob').imple
 
 builder.mutationFields((t) => ({
   startExport: t.field({
+    // Corp-wide and administrative (src/auth/scopes.ts).
+    authScopes: { admin: true, wholeCorp: true },
     type: ExportJobRef,
     description: 'Starts an export (export/simple_user, export/user, export/department or export/taguser) with a fresh key only this service knows. Follow it with Query.exportJob or Subscription.exportJob.',
     args: {
@@ -170,6 +176,8 @@ builder.mutationFields((t) => ({
 
 builder.queryFields((t) => ({
   exportJob: t.field({
+    // Corp-wide and administrative (src/auth/scopes.ts).
+    authScopes: { admin: true, wholeCorp: true },
     type: ExportJobRef,
     nullable: true,
     description: 'An export this service started (only it holds the key to the files); null otherwise.',
@@ -180,6 +188,8 @@ builder.queryFields((t) => ({
 
 builder.subscriptionFields((t) => ({
   exportJob: t.field({
+    // Corp-wide and administrative (src/auth/scopes.ts).
+    authScopes: { admin: true, wholeCorp: true },
     type: ExportJobRef,
     description: 'An export job’s state now, then each change, until FINISHED or FAILED.',
     args: { id: t.arg.id({ required: true }) },

@@ -177,6 +177,8 @@ async function submitImport(
 
 builder.mutationFields((t) => ({
   importUsers: t.field({
+    // Corp-wide and administrative (src/auth/scopes.ts).
+    authScopes: { admin: true, wholeCorp: true },
     type: ImportJobRef,
     description:
       'Imports members asynchronously from `rows` or an uploaded CSV `file` (UTF-8, WeCom’s member template). Returns the job at once; follow it with Query.importJob or Subscription.importJob. A retry with the same content (or idempotencyKey) returns the same job instead of importing twice.',
@@ -201,6 +203,8 @@ builder.mutationFields((t) => ({
     },
   }),
   importDepartments: t.field({
+    // Corp-wide and administrative (src/auth/scopes.ts).
+    authScopes: { admin: true, wholeCorp: true },
     type: ImportJobRef,
     description:
       'Replaces the department tree asynchronously (batch/replaceparty) from `rows` or an uploaded CSV `file` (部门名称,部门ID,父部门ID,排序). Departments missing from it are deleted once empty.',
@@ -220,6 +224,8 @@ builder.mutationFields((t) => ({
 
 builder.queryFields((t) => ({
   importJob: t.field({
+    // Corp-wide and administrative (src/auth/scopes.ts).
+    authScopes: { admin: true, wholeCorp: true },
     type: ImportJobRef,
     nullable: true,
     description: 'An import job by WeCom jobid, fresh from WeCom while it runs; null when WeCom does not know it.',
@@ -230,6 +236,8 @@ builder.queryFields((t) => ({
 
 builder.subscriptionFields((t) => ({
   importJob: t.field({
+    // Corp-wide and administrative (src/auth/scopes.ts).
+    authScopes: { admin: true, wholeCorp: true },
     type: ImportJobRef,
     description: 'The progress of an import job: its state now, then each change, until FINISHED.',
     args: { id: t.arg.id({ required: true }) },

@@ -18,9 +18,10 @@ import './import.ts';
 import './export.ts';
 import './contact-changed.ts';
 
-builder.queryType({ description: 'Reads of the WeCom directory.' });
-builder.mutationType({ description: 'Writes to the WeCom directory; each result is the payload or a typed error.' });
-builder.subscriptionType({ description: 'Live updates: job progress and directory changes.' });
+// Every root field needs its scope (src/auth/scopes.ts); some fields add more (admin, whole corp, PII).
+builder.queryType({ description: 'Reads of the WeCom directory.', authScopes: { read: true } });
+builder.mutationType({ description: 'Writes to the WeCom directory; each result is the payload or a typed error.', authScopes: { write: true } });
+builder.subscriptionType({ description: 'Live updates: job progress and directory changes.', authScopes: { read: true } });
 
 /** The executable schema: every type file above registers itself on the builder. */
 export const schema = builder.toSchema({ sortSchema: true });

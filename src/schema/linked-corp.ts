@@ -2,6 +2,7 @@ import { builder } from './builder.ts';
 import type { LinkGroup, LinkedDept, LinkedMember } from '../loaders/linked.ts';
 import { badInput } from './input.ts';
 import type { ExtAttr } from '../wecom/users.ts';
+import { PII } from './pii.ts';
 
 const LinkedCorpRef = builder.objectRef<LinkGroup>('LinkedCorp');
 const LinkedDepartmentRef = builder.objectRef<LinkedDept>('LinkedDepartment');
@@ -85,9 +86,9 @@ builder.node(LinkedUserRef, {
     corpId: t.exposeString('corpid'),
     name: t.exposeString('name'),
     position: t.string({ nullable: true, resolve: (u) => u.position || null }),
-    mobile: t.string({ nullable: true, description: 'PII.', resolve: (u) => u.mobile || null }),
-    telephone: t.string({ nullable: true, description: 'PII.', resolve: (u) => u.telephone || null }),
-    email: t.string({ nullable: true, description: 'PII.', resolve: (u) => u.email || null }),
+    mobile: t.string({ ...PII, nullable: true, description: 'PII.', resolve: (u) => u.mobile || null }),
+    telephone: t.string({ ...PII, nullable: true, description: 'PII.', resolve: (u) => u.telephone || null }),
+    email: t.string({ ...PII, nullable: true, description: 'PII.', resolve: (u) => u.email || null }),
     extAttrs: t.field({ type: [LinkedAttributeRef], resolve: (u) => u.extattr?.attrs ?? [] }),
     departments: t.field({
       type: [LinkedDepartmentRef],

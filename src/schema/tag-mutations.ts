@@ -4,6 +4,7 @@ import { AlreadyExistsError, MUTATION_ERRORS, NotFoundError, mutating } from './
 import { checkTagId, checkTagMembers, checkTagName } from './validate.ts';
 import { publishWrite, readBack } from './write.ts';
 import type { GraphQLContext } from './context.ts';
+import { guardDepartments, guardMembers } from './scope-guards.ts';
 import type { WeComTagSummary } from '../wecom/tags.ts';
 
 /**
@@ -64,6 +65,8 @@ const memberArgs = builder.args((t) => ({
 
 builder.mutationFields((t) => ({
   createTag: t.field({
+    // Tags are corp-wide: not for a caller limited to departments (src/auth/scopes.ts).
+    authScopes: { wholeCorp: true },
     type: TagRef,
     description: 'Creates a tag (tag/create), owned by this service’s secret.',
     args: { input: t.arg({ type: CreateTagInput, required: true }) },
@@ -85,6 +88,8 @@ builder.mutationFields((t) => ({
     },
   }),
   updateTag: t.field({
+    // Tags are corp-wide: not for a caller limited to departments (src/auth/scopes.ts).
+    authScopes: { wholeCorp: true },
     type: TagRef,
     description: 'Renames a tag (tag/update); only its creator may.',
     args: { input: t.arg({ type: UpdateTagInput, required: true }) },
@@ -98,6 +103,8 @@ builder.mutationFields((t) => ({
     },
   }),
   deleteTag: t.field({
+    // Tags are corp-wide: not for a caller limited to departments (src/auth/scopes.ts).
+    authScopes: { wholeCorp: true },
     type: TagDeletion,
     description: 'Deletes a tag (tag/delete); only its creator may.',
     args: { tagId: t.arg.int({ required: true }) },
@@ -116,6 +123,8 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, args, ctx) => {
       const members = checkTagMembers(args);
+      await guardMembers(ctx, 'userids', members.userlist);
+      await guardDepartments(ctx, 'departmentIds', members.partylist);
       const result = await mutating(MEMBER_FIELDS, () => ctx.client.tags.addMembers(members));
       const refusedUsers = new Set(result.invalidUsers.map((u) => u.toLowerCase()));
       publishWrite(ctx, {
@@ -135,6 +144,8 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, args, ctx) => {
       const members = checkTagMembers(args);
+      await guardMembers(ctx, 'userids', members.userlist);
+      await guardDepartments(ctx, 'departmentIds', members.partylist);
       const result = await mutating(MEMBER_FIELDS, () => ctx.client.tags.removeMembers(members));
       const refusedUsers = new Set(result.invalidUsers.map((u) => u.toLowerCase()));
       publishWrite(ctx, {

@@ -46,6 +46,8 @@ const UserIdConnection = builder.connectionObject(
 builder.queryFields((t) => ({
   userIds: t.connection(
     {
+      // Every userid of the corp: not for a caller limited to departments.
+      authScopes: { wholeCorp: true },
       type: UserIdRowRef,
       description:
         'Every (userid, department) pair of the corp, paged with WeCom\'s user/list_id cursor (contacts-sync secret; works under the 2022 read restrictions).',

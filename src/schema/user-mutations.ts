@@ -5,6 +5,7 @@ import { MUTATION_ERRORS, mutating, type ErrcodeFields } from './errors-types.ts
 import { checkUserCreate, checkUserUpdate, checkUserid, checkUseridsToDelete } from './validate.ts';
 import { publishWrite, readBack } from './write.ts';
 import type { GraphQLContext } from './context.ts';
+import { guardDepartments, guardMembers, guardVisibleMembers } from './scope-guards.ts';
 import type { UserUpdateInput, WeComUser } from '../wecom/users.ts';
 
 /**
@@ -128,6 +129,8 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, { input }, ctx) => {
       const create = checkUserCreate('input', input);
+      await guardDepartments(ctx, 'input.departmentIds', create.department);
+      await guardVisibleMembers(ctx, 'input.directLeaderUserids', create.directLeader ?? []);
       await mutating(USER_FIELDS, () => ctx.client.users.create(create));
       publishWrite(ctx, { kind: 'USER_CREATED', userid: create.userid, departmentIds: create.department, source: 'mutation' });
       return memberNow(ctx, create.userid);
@@ -140,6 +143,9 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, { input }, ctx) => {
       const update = checkUserUpdate('input', input);
+      await guardMembers(ctx, 'input.userid', [update.userid]);
+      await guardDepartments(ctx, 'input.departmentIds', update.department ?? []);
+      await guardVisibleMembers(ctx, 'input.directLeaderUserids', update.directLeader ?? []);
       await mutating(USER_FIELDS, () => ctx.client.users.update(update));
       const renamed = update.newUserid !== undefined && update.newUserid.toLowerCase() !== update.userid.toLowerCase();
       publishWrite(ctx, {
@@ -160,6 +166,7 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, { userid }, ctx) => {
       checkUserid('userid', userid);
+      await guardMembers(ctx, 'userid', [userid]);
       await mutating({ 40003: 'userid', 60111: 'userid', 301005: 'userid' }, () => ctx.client.users.delete(userid));
       publishWrite(ctx, { kind: 'USER_DELETED', userid, source: 'mutation' });
       return { userids: [userid] };
@@ -172,6 +179,7 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, { userids }, ctx) => {
       const list = checkUseridsToDelete('userids', userids);
+      await guardMembers(ctx, 'userids', list);
       await mutating({ 40031: 'userids', 40032: 'userids', 60111: 'userids', 301005: 'userids' }, () => ctx.client.users.batchDelete(list));
       publishWrite(ctx, ...list.map((userid) => ({ kind: 'USER_DELETED' as const, userid, source: 'mutation' as const })));
       return { userids: list };
@@ -184,6 +192,7 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS },
     resolve: async (_root, { userid }, ctx) => {
       checkUserid('userid', userid);
+      await guardMembers(ctx, 'userid', [userid]);
       await mutating({ 40003: 'userid', 60111: 'userid' }, () => ctx.client.users.authSucc(userid));
       publishWrite(ctx, { kind: 'USER_UPDATED', userid, changedFields: ['status'], source: 'mutation' });
       return memberNow(ctx, userid);

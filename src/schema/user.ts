@@ -5,6 +5,7 @@ import { badInput } from './input.ts';
 import type { ExtAttr, WeComUser } from '../wecom/users.ts';
 import { nullWhenMissing } from '../directory/source.ts';
 import { WeComApiError } from '../wecom/errors.ts';
+import { PII, PII_LOOKUP } from './pii.ts';
 
 /** Lists of ids a caller may pass at once (users(userids:)). */
 export const MAX_USERIDS_PER_QUERY = 200;
@@ -95,14 +96,14 @@ builder.node(UserRef, {
       resolve: (u) => u.gender ?? null,
     }),
     status: t.field({ type: UserStatus, nullable: true, resolve: (u) => u.status ?? null }),
-    mobile: t.string({ nullable: true, description: 'PII. Null when not set or withheld by WeCom.', resolve: (u) => optional(u.mobile) }),
-    email: t.string({ nullable: true, description: 'PII. Null when not set or withheld by WeCom.', resolve: (u) => optional(u.email) }),
-    bizMail: t.string({ nullable: true, description: 'Enterprise mailbox. PII.', resolve: (u) => optional(u.bizMail) }),
-    telephone: t.string({ nullable: true, description: 'Desk phone. PII.', resolve: (u) => optional(u.telephone) }),
-    address: t.string({ nullable: true, description: 'PII. Null when not set or withheld by WeCom.', resolve: (u) => optional(u.address) }),
-    avatar: t.string({ nullable: true, description: 'Avatar URL. PII.', resolve: (u) => optional(u.avatar) }),
-    thumbAvatar: t.string({ nullable: true, description: 'Small avatar URL. PII.', resolve: (u) => optional(u.thumbAvatar) }),
-    qrCode: t.string({ nullable: true, description: 'Personal QR code URL. PII.', resolve: (u) => optional(u.qrCode) }),
+    mobile: t.string({ ...PII, nullable: true, description: 'PII. Null when not set or withheld by WeCom.', resolve: (u) => optional(u.mobile) }),
+    email: t.string({ ...PII, nullable: true, description: 'PII. Null when not set or withheld by WeCom.', resolve: (u) => optional(u.email) }),
+    bizMail: t.string({ ...PII, nullable: true, description: 'Enterprise mailbox. PII.', resolve: (u) => optional(u.bizMail) }),
+    telephone: t.string({ ...PII, nullable: true, description: 'Desk phone. PII.', resolve: (u) => optional(u.telephone) }),
+    address: t.string({ ...PII, nullable: true, description: 'PII. Null when not set or withheld by WeCom.', resolve: (u) => optional(u.address) }),
+    avatar: t.string({ ...PII, nullable: true, description: 'Avatar URL. PII.', resolve: (u) => optional(u.avatar) }),
+    thumbAvatar: t.string({ ...PII, nullable: true, description: 'Small avatar URL. PII.', resolve: (u) => optional(u.thumbAvatar) }),
+    qrCode: t.string({ ...PII, nullable: true, description: 'Personal QR code URL. PII.', resolve: (u) => optional(u.qrCode) }),
     openUserid: t.string({ nullable: true, description: 'Service-provider-wide id (third-party apps only).', resolve: (u) => optional(u.openUserid) }),
     externalPosition: t.string({ nullable: true, resolve: (u) => optional(u.externalPosition) }),
     externalProfile: t.field({ type: ExternalProfile, nullable: true, resolve: (u) => u.externalProfile ?? null }),
@@ -146,6 +147,7 @@ builder.node(UserRef, {
       },
     }),
     openId: t.string({
+      ...PII,
       nullable: true,
       description: 'WeChat openid (user/convert_to_openid); null when the member has not bound WeChat.',
       resolve: async (u, _args, ctx) => {
@@ -191,6 +193,7 @@ builder.queryFields((t) => ({
     },
   }),
   userByMobile: t.field({
+    ...PII_LOOKUP,
     type: UserRef,
     nullable: true,
     args: { mobile: t.arg.string({ required: true }) },
@@ -200,6 +203,7 @@ builder.queryFields((t) => ({
     },
   }),
   userByEmail: t.field({
+    ...PII_LOOKUP,
     type: UserRef,
     nullable: true,
     args: { email: t.arg.string({ required: true }), type: t.arg({ type: EmailType, defaultValue: 1 }) },
@@ -209,6 +213,7 @@ builder.queryFields((t) => ({
     },
   }),
   userByOpenId: t.field({
+    ...PII_LOOKUP,
     type: UserRef,
     nullable: true,
     args: { openId: t.arg.string({ required: true }) },

@@ -112,6 +112,8 @@ describe('reads in flight', () => {
     source.hold = true;
     // The first read after expiry gets the stale value and starts the refresh.
     expect((await cache.members(2))[0]!.name).toBe('A');
+    expect(cache.stats().stale).toBe(1);
+    expect(source.waiting).toBe(1);
     source.members_.set(2, [user('a', 'A2', [2])]);
     cache.apply({ kind: 'USER_UPDATED', userid: 'a', changedFields: ['name'], source: 'callback' });
     // Now the stale value is known wrong: this read waits for the refetch.

@@ -184,3 +184,37 @@ describe('events the console does not produce', () => {
     expect(res).toEqual({ status: 400, text: 'malformed_event' });
   });
 });
+
+describe('batch_job_result for an import this service started', () => {
+  it('tells the job tracker, and the directory is reloaded once (by the tracker, not again by the callback)', async () => {
+    const tracked = await ServiceHarness.start({ cache: {}, callback: true, listen: true, jobs: { initialPollMs: 20, maxPollMs: 100 } });
+    try {
+      const { callback } = tracked.wecom.creds;
+      const configured = await tracked.wecom.admin('callback', 'POST', { url: `${tracked.url}/wecom/callback`, token: callback.token, encodingAESKey: callback.encodingAESKey });
+      expect(configured.status, configured.text).toBe(200);
+      const changes: DirectoryChange[] = [];
+      tracked.changes.subscribe((c) => changes.push(c));
+      const notified: [string, boolean][] = [];
+      const notify = tracked.app.jobs.notify.bind(tracked.app.jobs);
+      tracked.app.jobs.notify = (jobId) => {
+        const known = notify(jobId);
+        notified.push([jobId, known]);
+        return known;
+      };
+
+      const rows = [{ userid: 'job.member', name: '导入者', departmentIds: [1], email: 'job.member@example.com' }];
+      const res = await tracked.query(`mutation($rows: [ImportUserRow!]) { importUsers(mode: SYNC, rows: $rows) { ... on MutationImportUsersSuccess { data { id } } } }`, { rows });
+      const id = res.data!.importUsers.data.id as string;
+      const started = Date.now();
+      while (tracked.app.callback!.stats().accepted < 1 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 10));
+      await tracked.app.callback!.idle();
+      while ((await tracked.query(`{ importJob(id: "${id}") { status } }`)).data!.importJob.status !== 'FINISHED' && Date.now() - started < 5_000) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(notified).toEqual([[id, true]]);
+      expect(changes).toEqual([{ kind: 'DIRECTORY_RELOADED', source: 'import' }]);
+    } finally {
+      await tracked.close();
+    }
+  });
+});

@@ -44,6 +44,8 @@ export class ServiceHarness {
       /** Serve /wecom/callback with the emulator's callback Token and EncodingAESKey (and these settings). */
       callback?: true | Omit<NonNullable<AppOptions['callback']>, 'token' | 'encodingAESKey'>;
       changeFeed?: AppOptions['changeFeed'];
+      /** 'naive': the benchmark's unplanned baseline (src/loaders/naive.ts). */
+      planning?: AppOptions['planning'];
       /** Listen on an ephemeral loopback port (`service.url`). */
       listen?: boolean;
     } = {},
@@ -68,6 +70,7 @@ export class ServiceHarness {
       cache: options.cache ?? false,
       ...(callback ? { callback } : {}),
       ...(options.changeFeed ? { changeFeed: options.changeFeed } : {}),
+      ...(options.planning ? { planning: options.planning } : {}),
     });
     const harness = new ServiceHarness(wecom, client, app, changes);
     if (options.listen) {
@@ -99,10 +102,11 @@ export class ServiceHarness {
   }
 
   async close(): Promise<void> {
-    if (this.server) {
+    const server = this.server;
+    if (server) {
       // Subscriptions keep their streams open: end them so close() returns.
-      this.server.closeAllConnections();
-      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     this.app.jobs.close();
     await this.client.close();

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+/** The cache, callback and change-feed variables of src/config.ts. */
+
+const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
+
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('accepted');
+}
+
+describe('cache settings', () => {
+  it('default to on, 300 s fresh, 60 s stale, 100,000 entries', () => {
+    expect(loadConfig({}).cache).toEqual({ enabled: true, ttlSeconds: 300, staleSeconds: 60, maxEntries: 100_000 });
+  });
+
+  it('read CACHE_ENABLED, CACHE_TTL_SECONDS, CACHE_STALE_SECONDS, CACHE_MAX_ENTRIES', () => {
+    expect(loadConfig({ CACHE_ENABLED: 'false', CACHE_TTL_SECONDS: '30', CACHE_STALE_SECONDS: '0', CACHE_MAX_ENTRIES: '5000' }).cache).toEqual({
+      enabled: false,
+      ttlSeconds: 30,
+      staleSeconds: 0,
+      maxEntries: 5000,
+    });
+    expect(loadConfig({ CACHE_ENABLED: '0' }).cache.enabled).toBe(false);
+    expect(loadConfig({ CACHE_ENABLED: 'true' }).cache.enabled).toBe(true);
+  });
+
+  it.each([
+    [{ CACHE_ENABLED: 'maybe' }, 'CACHE_ENABLED'],
+    [{ CACHE_TTL_SECONDS: '0' }, 'CACHE_TTL_SECONDS must be an integer from 1'],
+    [{ CACHE_MAX_ENTRIES: '10' }, 'CACHE_MAX_ENTRIES'],
+    [{ CHANGE_FEED_RETENTION_SECONDS: '5' }, 'CHANGE_FEED_RETENTION_SECONDS'],
+  ])('refuses %j naming %s', (env, named) => {
+    expect(refusal(env)).toContain(named);
+  });
+});
+
+describe('callback settings', () => {
+  it('are absent unless both are set (the route then answers 404)', () => {
+    expect(loadConfig({}).callback).toBeUndefined();
+    expect(loadConfig({ WECOM_CALLBACK_TOKEN: 'QDG6eK', WECOM_CALLBACK_AES_KEY: KEY }).callback).toEqual({ token: 'QDG6eK', encodingAESKey: KEY });
+  });
+
+  it.each([
+    [{ WECOM_CALLBACK_TOKEN: 'QDG6eK' }, 'WECOM_CALLBACK_AES_KEY: required'],
+    [{ WECOM_CALLBACK_AES_KEY: KEY }, 'WECOM_CALLBACK_TOKEN: required'],
+    [{ WECOM_CALLBACK_TOKEN: 'QDG6eK', WECOM_CALLBACK_AES_KEY: `${KEY}X` }, 'WECOM_CALLBACK_AES_KEY: must be exactly 43 letters or digits (got 44 characters)'],
+    [{ WECOM_CALLBACK_TOKEN: 'has space', WECOM_CALLBACK_AES_KEY: KEY }, 'WECOM_CALLBACK_TOKEN: must be 1 to 32 letters or digits'],
+  ])('refuses %j naming the variable, without echoing the key', (env, named) => {
+    const message = refusal(env);
+    expect(message).toContain(named);
+    expect(message).not.toContain(KEY);
+  });
+});
+
+describe('change feed settings', () => {
+  it('default to 10,000 changes within 24 h', () => {
+    expect(loadConfig({}).changeFeed).toEqual({ maxEntries: 10_000, retentionSeconds: 86_400 });
+  });
+});
