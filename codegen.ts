@@ -18,7 +18,8 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
       },
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json (hash → operation) is the store of PERSISTED_OPERATIONS_ONLY mode (src/security/persisted.ts).
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
     },
   },
 };

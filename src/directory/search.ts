@@ -1,4 +1,5 @@
 import { pinyin } from 'pinyin-pro';
+import { LRUCache } from 'lru-cache';
 import type { WeComUser } from '../wecom/users.ts';
 
 /** How well a user matched: lower is better. */
@@ -17,7 +18,19 @@ interface Entry {
 
 const HAN = /\p{Script=Han}/u;
 
+/**
+ * Pinyin of names seen before: the index is rebuilt after every member change, and converting
+ * 50,000 names costs most of a second while looking them up costs milliseconds.
+ */
+const pinyinByName = new LRUCache<string, string[]>({ max: 200_000 });
+
 function pinyinKeys(name: string): string[] {
+  let keys = pinyinByName.get(name);
+  if (!keys) pinyinByName.set(name, (keys = computePinyinKeys(name)));
+  return keys;
+}
+
+function computePinyinKeys(name: string): string[] {
   if (!HAN.test(name)) return [];
   // surname: 'head' reads the first characters as a surname (单 shan, 曾 zeng, 欧阳 ouyang).
   const syllables = pinyin(name, { toneType: 'none', type: 'array', surname: 'head', nonZh: 'removed', v: true });

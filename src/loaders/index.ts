@@ -46,7 +46,8 @@ export class RequestLoaders {
   readonly tag = new DataLoader<number, WeComTag | null>((ids) => settleEach(ids, (id) => this.source.tag(id)));
 
   tree(): Promise<DepartmentTree> {
-    return (this.treePromise ??= this.source.departments().then((list) => new DepartmentTree(list)));
+    // Shared when the source memoises views: the tree is rebuilt only after a department change.
+    return (this.treePromise ??= this.shared('tree', ['departments'], () => this.source.departments().then((list) => new DepartmentTree(list))));
   }
 
   tags(): Promise<WeComTagSummary[]> {

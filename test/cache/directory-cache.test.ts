@@ -92,7 +92,8 @@ describe('cache hits and misses', () => {
     expect(membersByDepartment(again.data!).get(sample!.id)).toEqual(expected.map((u) => ({ userid: u.userid, name: u.name })));
     const stats = service.app.cache!.stats();
     expect(stats.misses).toBe(1 + departments.length);
-    expect(stats.hits).toBeGreaterThanOrEqual(1 + departments.length);
+    // the repeat is served by the shared tree view and one member-list hit per department
+    expect(stats.hits).toBeGreaterThanOrEqual(departments.length);
   });
 
   it('makes the calls of one for N identical concurrent cold queries', async () => {
@@ -189,7 +190,7 @@ describe('TTL expiry', () => {
     // Views expire with the TTL too; their rebuild reads lists that refresh to identical data.
     await service.query(query);
     const rebuilt = service.app.cache!.stats().viewBuilds;
-    expect(rebuilt).toBe(built + 2); // allUsers and the search index
+    expect(rebuilt).toBe(built + 3); // the tree, allUsers and the search index
     await service.query(query);
     expect(service.app.cache!.stats().viewBuilds).toBe(rebuilt);
   });

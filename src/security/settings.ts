@@ -1,0 +1,81 @@
+import { ANONYMOUS_AUTHENTICATOR, type Authenticator } from '../auth/authenticate.ts';
+import { MEDIA_MAX_BYTES } from '../wecom/limits.ts';
+import type { RateLimitSettings } from './rate-limit.ts';
+
+/**
+ * How the service defends itself: who may call (auth), what a query may ask for before it runs
+ * (limits), how much a request may send (http), how often a caller may call (rateLimit), and
+ * the browser-facing switches. main.ts builds them from the environment (src/config.ts); createApp
+ * without them serves everyone with full access, for tests and embedding.
+ */
+export interface SecuritySettings {
+  auth: Authenticator;
+  limits: QueryLimits;
+  http: HttpLimits;
+  /** Per-caller budgets (429 with Retry-After); false: none. */
+  rateLimit: RateLimitSettings | false;
+  /** Refuse "simple" requests (GET, forms, text/plain) without a custom header (Yoga's CSRF prevention). */
+  csrf: boolean;
+  /** Serve __schema / __type. */
+  introspection: boolean;
+  /** Accept only operations from this store (hash → document), or any operation when false. */
+  persistedOperations: ReadonlyMap<string, string> | false;
+  /** HTTP batching: false, or the largest batch accepted. */
+  batching: false | number;
+}
+
+/** Checked on the parsed operation before it runs (src/security/query-limits.ts). */
+export interface QueryLimits {
+  /** Nesting of selections (fragments expanded). */
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  /** Lexical tokens of the document (a parser that stops counting past it). */
+  maxTokens: number;
+  /** Characters of the query text, checked before it is parsed. */
+  maxCharacters: number;
+  /** Estimated cost (src/security/cost.ts). */
+  maxCost: number;
+  /** Items of any list argument without a bound of its own (LIST_ARGUMENT_BOUNDS). */
+  maxListItems: number;
+}
+
+export interface HttpLimits {
+  /** Bytes of a JSON (or other non-multipart) request body. */
+  maxBodyBytes: number;
+  /** Bytes of an uploaded file: WeCom's media/upload cap for files (20 MB). */
+  maxFileBytes: number;
+  /** Files in one multipart request. */
+  maxFiles: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  maxDepth: 12,
+  maxAliases: 20,
+  maxDirectives: 20,
+  maxTokens: 3_000,
+  maxCharacters: 20_000,
+  maxCost: 50_000,
+  maxListItems: 1_000,
+};
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxBodyBytes: 5 * 1024 * 1024,
+  maxFileBytes: MEDIA_MAX_BYTES.file,
+  maxFiles: 1,
+};
+
+/** What a multipart body may hold beyond its files: the operations and map fields, boundaries and part headers. */
+export const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
+
+/** Full access for everyone, default limits, no rate limit: the library default (tests, embedding). */
+export const OPEN_SECURITY: SecuritySettings = {
+  auth: ANONYMOUS_AUTHENTICATOR,
+  limits: DEFAULT_QUERY_LIMITS,
+  http: DEFAULT_HTTP_LIMITS,
+  rateLimit: false,
+  csrf: true,
+  introspection: true,
+  persistedOperations: false,
+  batching: false,
+};
