@@ -87,9 +87,10 @@ export class EmulatorClient {
   }
 
   /** A WeCom API call with a token (POST with a JSON body when one is given). */
-  async api<T>(path: string, token: string, body?: Record<string, unknown>): Promise<T> {
+  async api<T>(path: string, token: string, body?: Record<string, unknown>, query: Record<string, string | number> = {}): Promise<T> {
     const url = new URL(`/cgi-bin/${path}`, this.url);
     url.searchParams.set('access_token', token);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
     const res = await fetch(url, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const json = (await res.json()) as { errcode: number; errmsg: string } & T;
     if (json.errcode !== 0) throw new Error(`${path}: errcode ${json.errcode} ${json.errmsg}`);

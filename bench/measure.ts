@@ -15,12 +15,18 @@ export interface GraphQLAnswer {
   ms: number;
 }
 
+/** Where requests go: a server's origin and the headers it wants on every request (its API key). */
+export interface Target {
+  url: string;
+  headers: Record<string, string>;
+}
+
 /** A single request over loopback HTTP, timed from send to parsed body. */
-export async function post(url: string, request: GraphQLRequest, timeoutMs = 60_000): Promise<GraphQLAnswer> {
+export async function post(target: Target, request: GraphQLRequest, timeoutMs = 60_000): Promise<GraphQLAnswer> {
   const started = performance.now();
-  const res = await fetch(`${url}/graphql`, {
+  const res = await fetch(`${target.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...target.headers },
     body: JSON.stringify(request),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -66,7 +72,7 @@ export async function settle(emulator: EmulatorClient, maxMs = 120_000): Promise
 }
 
 export interface LoadOptions {
-  url: string;
+  target: Target;
   /** Requests sent in turn on each connection (a connection cycles through them). */
   requests: { body: (connection: ConnectionState) => string }[];
   /** Whether an answer counts as failed (the body is the response text). */
@@ -104,14 +110,14 @@ export function load(options: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
-        url: `${options.url}/graphql`,
+        url: `${options.target.url}/graphql`,
         connections: options.connections,
         duration: options.durationSeconds,
         timeout: options.timeoutSeconds,
         requests: options.requests.map((r) => ({
           method: 'POST' as const,
           path: '/graphql',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...options.target.headers },
           setupRequest: (request: autocannon.Request, context: object) => ({ ...request, body: r.body(context as ConnectionState) }),
           onResponse: (status: number, body: string) => {
             if (options.failed(status, body)) failed++;

@@ -37,6 +37,8 @@ export class ChildService {
     readonly name: string,
     readonly port: number,
     private readonly proc: ChildProcess,
+    /** Headers every request to this server carries (the service's API key). */
+    readonly headers: Record<string, string>,
   ) {
     const keep = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.output.push(line);
@@ -59,6 +61,7 @@ export class ChildService {
     args?: string[];
     env?: Record<string, string>;
     port: number;
+    headers?: Record<string, string>;
     ready: (port: number) => Promise<boolean>;
   }): Promise<ChildService> {
     const proc = spawn(process.execPath, ['--import', 'tsx', options.script, ...(options.args ?? [])], {
@@ -66,7 +69,7 @@ export class ChildService {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const child = new ChildService(options.name, options.port, proc);
+    const child = new ChildService(options.name, options.port, proc, options.headers ?? {});
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${options.name} exited with code ${child.exitCode} before it was ready:\n${child.recentOutput()}`);

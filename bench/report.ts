@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORP_API_CALLS_PER_MINUTE } from '../src/wecom/limits.ts';
 
@@ -47,6 +47,8 @@ export interface MachineInfo {
   node: string;
   platform: string;
   date: string;
+  /** 1-minute load average when the run started and when it ended: other work on the machine shows here. */
+  loadAverage: { atStart: number; atEnd: number };
 }
 
 export interface RunSettings {
@@ -61,18 +63,27 @@ export interface RunSettings {
   upstreamJitterMs: number;
   /** Median of direct emulator round trips (department/list with the injected latency), ms. */
   upstreamRoundTripMs: number;
+  /**
+   * Median time of the cold org tree's two upstream waves called directly: department/list, then
+   * the level-3 departments' user/list in parallel (the second wave waits for its slowest call), ms.
+   */
+  upstreamTwoWavesMs: number;
   coldSamples: number;
   /** Whether the service's directory cache answered a repeated org tree with no upstream call. */
   cacheActive: boolean;
 }
 
 export interface LargeSeedReport {
+  /** When the large-seed run was made (a demo run may show the latest one's figures). */
+  date?: string;
   users: number;
   departments: number;
   /** A cold full-tree walk: every department's members (the dashboard query) right after start. */
   coldFullTreeWalkMs: number;
   coldFullTreeWalkCalls: number;
   coldFullTreeWalkMinimumCalls: number;
+  /** RSS of the service just started (token held, nothing cached): the runtime's own share. */
+  rssAtStartMb: number;
   /** RSS once the tree, every member list, the search index and the tags are cached. */
   rssFullyCachedMb: number;
   peakRssMb: number;
@@ -121,11 +132,17 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): TargetR
     met: naive.length > 0,
   });
 
+  // The plan's two round trips, as the emulator answers them: department/list, then the level-3
+  // user/lists in parallel, whose wave lasts as long as its slowest call (jitter). Twice the median
+  // single call is shown beside it, as the stricter reading.
   const cold = find('org-tree-cold');
-  const limit = 2 * results.settings.upstreamRoundTripMs + 15;
+  const { upstreamTwoWavesMs: waves, upstreamRoundTripMs: single } = results.settings;
+  const limit = waves + 15;
   targets.push({
-    target: `cold org tree latency within 2 upstream round trips + 15 ms (2 × ${fmt(results.settings.upstreamRoundTripMs)} + 15 = ${fmt(limit)} ms)`,
-    measured: cold ? `p50 ${fmt(cold.p50Ms)} ms, worst ${fmt(cold.p99Ms)} ms over ${results.settings.coldSamples} cold start(s)` : 'not measured',
+    target: `cold org tree latency within 2 upstream round trips + 15 ms (the two waves called directly: ${fmt(waves)} + 15 = ${fmt(limit)} ms)`,
+    measured: cold
+      ? `p50 ${fmt(cold.p50Ms)} ms, worst ${fmt(cold.p99Ms)} ms over ${results.settings.coldSamples} cold request(s); stricter 2 × single round trip + 15 = ${fmt(2 * single + 15)} ms`
+      : 'not measured',
     met: cold && cold.p50Ms !== null ? cold.p50Ms <= limit : null,
   });
 
@@ -140,7 +157,7 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): TargetR
   targets.push({
     target: 'RSS under 300 MB with the large seed fully cached',
     measured: large
-      ? `${fmt(large.rssFullyCachedMb, 0)} MB fully cached (peak ${fmt(large.peakRssMb, 0)} MB), ${large.users} users`
+      ? `${fmt(large.rssFullyCachedMb, 0)} MB fully cached (${fmt(large.rssAtStartMb, 0)} MB at start, peak ${fmt(large.peakRssMb, 0)} MB), ${large.users} users${results.settings.size === 'large' ? '' : `, large-seed run of ${large.date ?? '?'}`}`
       : 'not measured in this run (npm run bench -- --size large)',
     met: large ? large.rssFullyCachedMb < 300 : null,
   });
@@ -196,9 +213,10 @@ export function markdown(results: BenchResults): string {
         '',
         '## Large seed',
         '',
+        ...(s.size === 'large' ? [] : [`From the latest \`npm run bench -- --size large\` (${results.large.date ?? 'date unknown'}); details in RESULTS.large.md.`, '']),
         `- ${results.large.users} users, ${results.large.departments} departments`,
         `- cold full-tree walk (every department's members, right after start): ${fmt(results.large.coldFullTreeWalkMs, 0)} ms, ${results.large.coldFullTreeWalkCalls} upstream calls (minimum ${results.large.coldFullTreeWalkMinimumCalls})`,
-        `- RSS with the directory fully cached: ${fmt(results.large.rssFullyCachedMb, 0)} MB (peak ${fmt(results.large.peakRssMb, 0)} MB)`,
+        `- RSS with the directory fully cached: ${fmt(results.large.rssFullyCachedMb, 0)} MB (peak ${fmt(results.large.peakRssMb, 0)} MB; ${fmt(results.large.rssAtStartMb, 0)} MB just after start, nothing cached)`,
       ]
     : [];
   return [
@@ -206,9 +224,9 @@ export function markdown(results: BenchResults): string {
     '',
     `Produced by \`npm run bench${s.size === 'large' ? ' -- --size large' : ''}${s.quick ? ' -- --quick' : ''}\` on ${m.date}. How to read it: README, section "Benchmark".`,
     '',
-    `- machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.memoryGb)} GB RAM, Node ${m.node}, ${m.platform}`,
-    `- seed: ${s.size} (seed ${s.seed}: ${s.users} users, ${s.departments} departments); upstream latency ${s.upstreamLatencyMs} ± ${s.upstreamJitterMs} ms (measured round trip ${fmt(s.upstreamRoundTripMs)} ms)`,
-    `- load: autocannon, ${s.connections} connections, ${s.durationSeconds} s per scenario; cold: ${s.coldSamples} fresh start(s) of the service`,
+    `- machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.memoryGb)} GB RAM, Node ${m.node}, ${m.platform}; load average ${fmt(m.loadAverage.atStart, 2)} at the start, ${fmt(m.loadAverage.atEnd, 2)} at the end`,
+    `- seed: ${s.size} (seed ${s.seed}: ${s.users} users, ${s.departments} departments); upstream latency ${s.upstreamLatencyMs} ± ${s.upstreamJitterMs} ms (measured: one call ${fmt(s.upstreamRoundTripMs)} ms, the cold org tree's two waves ${fmt(s.upstreamTwoWavesMs)} ms)`,
+    `- load: autocannon, ${s.connections} connections, ${s.durationSeconds} s per scenario; cold: ${s.coldSamples} single request(s), each with every cache entry expired`,
     `- directory cache active: ${s.cacheActive ? 'yes' : 'no'}`,
     '',
     ...table,
@@ -221,6 +239,14 @@ export function markdown(results: BenchResults): string {
     ...large,
     '',
   ].join('\n');
+}
+
+/** The large-seed section of `results.large.json` in `dir`, stamped with its run's date; undefined if there is none. */
+export function latestLargeReport(dir: string): LargeSeedReport | undefined {
+  const file = join(dir, 'results.large.json');
+  if (!existsSync(file)) return undefined;
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as Partial<BenchResults>;
+  return previous.large ? { ...previous.large, date: previous.large.date ?? previous.machine?.date } : undefined;
 }
 
 /** Writes results.json and RESULTS.md (with a `.large` infix for the large seed) into `dir`. */

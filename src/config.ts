@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { loadSecurityConfig, type SecurityConfig } from './security/config.ts';
+import { loadOpsConfig, type OpsConfig } from './ops/config.ts';
 
 /**
  * Environment → typed, validated configuration. Every error names the variable and the form it
@@ -91,6 +93,10 @@ export interface Config {
   callback?: { token: string; encodingAESKey: string };
   /** How many changes, and for how long, directoryChanges keeps. */
   changeFeed: { maxEntries: number; retentionSeconds: number };
+  /** Who may call, query limits, rate limits, GraphiQL, introspection … (src/security/config.ts). */
+  security: SecurityConfig;
+  /** Metrics, readiness, shutdown, Redis scale-out, WeCom rate budget (src/ops/config.ts). */
+  ops: OpsConfig;
   /** Real WeCom (or any WeCom-compatible server) when credentials are set; otherwise the embedded emulator. */
   wecom:
     | { mode: 'remote'; target: WeComTarget }
@@ -109,7 +115,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const callback = callbackConfig(e.WECOM_CALLBACK_TOKEN, e.WECOM_CALLBACK_AES_KEY);
+  const ops = loadOpsConfig(env);
+  if ('problems' in ops) throw new ConfigError(`invalid configuration:\n${ops.problems.join('\n')}`);
   const base = {
+    ops: ops.config,
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
@@ -121,9 +130,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 
   const anyCredential = e.WECOM_CORP_ID ?? e.WECOM_CONTACT_SECRET ?? e.WECOM_APP_SECRET ?? e.WECOM_AGENT_ID;
+  const security = loadSecurityConfig(env, anyCredential ? 'remote' : 'embedded', base.production);
+  if ('problems' in security) throw new ConfigError(`invalid configuration:\n${security.problems.join('\n')}`);
   if (!anyCredential) {
     return {
       ...base,
+      security: security.config,
       wecom: { mode: 'embedded', emulatorPort: e.WECOM_EMULATOR_PORT, seed: e.WECOM_EMULATOR_SEED, size: e.WECOM_EMULATOR_SIZE },
     };
   }
@@ -140,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   return {
     ...base,
+    security: security.config,
     wecom: {
       mode: 'remote',
       target: {

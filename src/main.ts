@@ -1,18 +1,44 @@
-import { createServer } from 'node:http';
-import { pino } from 'pino';
+import { createServer, type Server } from 'node:http';
 import { ConfigError, loadConfig, type WeComTarget } from './config.ts';
 import { ChangeBus } from './directory/changes.ts';
 import { createApp } from './server.ts';
 import { createWeComClient } from './wecom/client.ts';
 import { Emulator } from './emulator/server.ts';
+import { anonymousAccessWarning, securitySettingsFromConfig } from './security/from-config.ts';
+import { PersistedOperationsError } from './security/persisted.ts';
+import { serverOptions } from './security/http-server.ts';
+import type { SecuritySettings } from './security/settings.ts';
+import { applyEnvFile } from './ops/env-file.ts';
+import { createLogger } from './ops/logger.ts';
+import { ServiceMetrics } from './ops/metrics.ts';
+import { Readiness } from './ops/readiness.ts';
+import { InFlight, createHttpFront, createMetricsListener } from './ops/http.ts';
+import { gracefulShutdown } from './ops/shutdown.ts';
+import { createScaleOut, type ScaleOut } from './redis/index.ts';
+import { describeRedisUrl } from './redis/connection.ts';
 
 /**
  * Process entry: configuration, the embedded emulator when no WeCom credentials are set, the
  * GraphQL server, and an orderly shutdown.
  */
 async function main(): Promise<void> {
+  // An optional .env (ENV_FILE names another) fills in what the real environment does not set.
+  const envFile = applyEnvFile();
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel, redact: { paths: ['*.secret', '*.contactSecret', '*.access_token', '*.encodingAESKey'], censor: '[redacted]' } });
+  // Real WeCom with no caller credential and anonymous access not enabled: refuse to start.
+  if (config.security.refusal) throw new ConfigError(`refusing to start:\n${config.security.refusal}`);
+  let security: SecuritySettings;
+  try {
+    security = securitySettingsFromConfig(config.security);
+  } catch (err) {
+    if (err instanceof PersistedOperationsError) throw new ConfigError(`invalid configuration:\n- PERSISTED_OPERATIONS_FILE: ${err.message}`);
+    throw err;
+  }
+  // JSON lines with request ids; secrets censored by field name and scrubbed from strings (src/ops/logger.ts).
+  const logger = createLogger({ level: config.logLevel });
+  if (envFile.path) logger.info({ file: envFile.path, applied: envFile.applied, overriddenByEnvironment: envFile.overridden }, 'read settings from an env file');
+  const ops = config.ops;
+  const metrics = ops.metrics.enabled ? new ServiceMetrics() : undefined;
 
   let emulator: Emulator | undefined;
   let target: WeComTarget;
@@ -31,24 +57,69 @@ async function main(): Promise<void> {
     target = config.wecom.target;
   }
 
+  // REDIS_URL: tokens, rate budget, callback de-duplication and directory changes shared by every
+  // instance (src/redis). Each embedded emulator is its own WeCom, so its keys are its own too.
+  let scale: ScaleOut | undefined;
+  if (ops.redis) {
+    const keyPrefix = emulator ? `${ops.redis.keyPrefix}embedded:${new URL(emulator.url).port}:` : ops.redis.keyPrefix;
+    scale = createScaleOut({ url: ops.redis.url, prefix: keyPrefix, corpId: target.corpId, logger });
+    logger.info({ redis: describeRedisUrl(ops.redis.url), keyPrefix }, 'scaled out: sharing tokens, rate budget, callbacks and changes through Redis');
+  }
+
   const client = createWeComClient({
     baseUrl: target.baseUrl,
     corpId: target.corpId,
     secrets: { contact: target.contactSecret, app: target.app },
     logger,
+    rateBudgetFraction: ops.rateBudget.fraction,
+    ...(Object.keys(ops.rateBudget.perEndpoint).length ? { rateBudget: ops.rateBudget.perEndpoint } : {}),
+    ...(metrics ? { hooks: metrics.clientHooks() } : {}),
+    ...(scale ? { tokenStore: scale.tokenStore, sharedRateBudget: scale.rateBudget } : {}),
   });
+  const changes = new ChangeBus();
   const app = createApp({
     client,
-    changes: new ChangeBus(),
+    changes,
+    ...(metrics ? { plugins: [metrics.yogaPlugin()] } : {}),
     logger,
-    graphiql: !config.production,
+    graphiql: config.security.graphiql,
+    security,
     planning: config.planning,
     cache: config.cache.enabled ? { ttlMs: config.cache.ttlSeconds * 1000, staleMs: config.cache.staleSeconds * 1000, maxEntries: config.cache.maxEntries } : false,
-    ...(callback ? { callback } : {}),
+    ...(callback ? { callback: { ...callback, ...(scale ? { replayGuard: scale.replayGuard } : {}) } } : {}),
     changeFeed: { maxEntries: config.changeFeed.maxEntries, retentionMs: config.changeFeed.retentionSeconds * 1000 },
   });
-  const server = createServer(app.handle);
+  // Header and request timeouts, header size (src/security/http-server.ts).
+  await scale?.bridge.attach(changes);
+
+  const readiness = new Readiness({
+    wecom: () => client.core.probeTokens(),
+    ...(scale ? { redis: () => scale.ping() } : {}),
+    cacheMs: ops.readiness.cacheMs,
+    timeoutMs: ops.readiness.timeoutMs,
+  });
+  if (metrics) {
+    metrics.observeChanges(changes);
+    metrics.observe({
+      scheduler: () => client.core.scheduler.snapshot(),
+      ...(app.cache ? { cache: () => app.cache!.stats() } : {}),
+      ...(app.callback ? { callbacks: () => app.callback!.stats() } : {}),
+      ...(scale ? { redisFallbacks: () => scale.fallbacks.snapshot(), changeBroadcast: () => scale.bridge.stats() } : {}),
+      ready: () => readiness.lastReady,
+    });
+  }
+  const inFlight = new InFlight();
+  const front = createHttpFront({ handle: app.handle, logger, readiness, inFlight, ...(metrics ? { metrics } : {}), serveMetrics: ops.metrics.port === undefined });
+  const server = createServer(serverOptions(config.security.server), front);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const servers: Server[] = [server];
+  if (metrics && ops.metrics.port !== undefined) {
+    const metricsServer = createServer(createMetricsListener(metrics));
+    const metricsHost = ops.metrics.host ?? config.host;
+    await new Promise<void>((resolve) => metricsServer.listen(ops.metrics.port, metricsHost, resolve));
+    servers.push(metricsServer);
+    logger.info({ metrics: `http://${metricsHost}:${ops.metrics.port}/metrics` }, 'metrics served on their own port');
+  }
 
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
   const graphqlUrl = `http://${shownHost}:${config.port}/graphql`;
@@ -67,18 +138,43 @@ Try: curl -s ${graphqlUrl} -H 'content-type: application/json' -d '{"query":"{ d
     logger.info({ graphql: graphqlUrl, wecom: target.baseUrl }, 'WeCom directory service started');
   }
 
+  const warning = anonymousAccessWarning(config.security);
+  if (warning) {
+    console.warn(warning);
+    logger.warn({ anonymousScopes: config.security.anonymousScopes, reason: config.security.anonymousReason }, 'anonymous access is on');
+  }
+
+  // Graceful shutdown (src/ops/shutdown.ts); a second signal ends the process at once.
+  let stopping = false;
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    server.closeIdleConnections();
-    // Subscriptions (SSE) never go idle: give requests in progress a moment, then end them.
-    setTimeout(() => server.closeAllConnections(), 2_000).unref();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await client.close();
-    await emulator?.close();
-    process.exit(0);
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    const clean = await gracefulShutdown(
+      {
+        servers,
+        readiness,
+        inFlight,
+        logger,
+        delayMs: ops.shutdown.delayMs,
+        timeoutMs: ops.shutdown.timeoutMs,
+        endSubscriptions: () => app.feed.closeStreams(),
+        resources: [
+          { name: 'job tracker', close: () => app.jobs.close() },
+          { name: 'graphql', close: () => app.yoga.dispose() },
+          { name: 'wecom client', close: () => client.close() },
+          ...(scale ? [{ name: 'redis', close: () => scale.close() }] : []),
+          ...(emulator ? [{ name: 'emulator', close: () => emulator.close() }] : []),
+        ],
+      },
+      signal,
+    );
+    process.exit(clean ? 0 : 1);
   };
-  process.once('SIGTERM', (s) => void shutdown(s));
-  process.once('SIGINT', (s) => void shutdown(s));
+  process.on('SIGTERM', (s) => void shutdown(s));
+  process.on('SIGINT', (s) => void shutdown(s));
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
-import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { upstreamGraphQLError } from './schema/errors.ts';
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
@@ -11,6 +11,10 @@ import { createContext, type GraphQLContext, type ServiceDeps } from './schema/c
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
+import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
+import { securityPlugins } from './security/plugins.ts';
+import { identityOf } from './security/request-guard.ts';
+import { refuseUnmeasuredBody } from './security/http-server.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -35,9 +39,17 @@ export interface AppOptions extends ServiceDeps {
    */
   cache?: Partial<Omit<DirectoryCacheOptions, 'corpId'>> | false;
   /** The contacts-sync callback's Token and EncodingAESKey (§9.1): without them /wecom/callback answers 404. */
-  callback?: Pick<CallbackHandlerOptions, 'token' | 'encodingAESKey' | 'nowSeconds' | 'timestampToleranceSeconds' | 'maxBodyBytes'>;
+  callback?: Pick<CallbackHandlerOptions, 'token' | 'encodingAESKey' | 'nowSeconds' | 'timestampToleranceSeconds' | 'maxBodyBytes' | 'replayGuard'>;
   /** Retention of the change feed (directoryChanges). */
   changeFeed?: ChangeFeedOptions;
+  /**
+   * Authentication, query limits, rate limits, CSRF, introspection, persisted operations
+   * (src/security/settings.ts). Omitted: full access for every caller and the default limits
+   * (tests, embedding); main.ts always passes the configured settings.
+   */
+  security?: Partial<SecuritySettings>;
+  /** More Yoga plugins, after the security ones (the metrics plugin, src/ops/metrics.ts). */
+  plugins?: Plugin[];
 }
 
 /**
@@ -45,7 +57,8 @@ export interface AppOptions extends ServiceDeps {
  * in-process; main.ts mounts `app.handle` on a node:http server.
  */
 export function createApp(options: AppOptions): App {
-  const { logger, graphiql, cache: cacheSettings, callback: callbackSettings, changeFeed, ...given } = options;
+  const { logger, graphiql, cache: cacheSettings, callback: callbackSettings, changeFeed, security: securityGiven, plugins: extraPlugins = [], ...given } = options;
+  const security: SecuritySettings = { ...OPEN_SECURITY, ...securityGiven };
   // Import and export jobs outlive requests: one tracker per app (batch_job_result callbacks call jobs.notify).
   const jobs = given.jobs ?? new JobTracker({ client: given.client, changes: given.changes, logger });
   // One source for the process: it remembers whether WeCom restricts the contacts-sync reads.
@@ -76,6 +89,9 @@ export function createApp(options: AppOptions): App {
     graphqlEndpoint: '/graphql',
     graphiql: graphiql ? { title: 'WeCom directory' } : false,
     landingPage: false,
+    // One operation per request unless configured (an array of operations is refused).
+    batching: security.batching === false ? false : { limit: security.batching },
+    plugins: [...securityPlugins(security, { logger, graphiql }), ...extraPlugins],
     // Masking stays on: WeCom failures become errors with extensions.code / wecomErrcode and a
     // message free of tokens and of WeCom's raw errmsg; anything unexpected is masked.
     maskedErrors: {
@@ -92,7 +108,8 @@ export function createApp(options: AppOptions): App {
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       error: (...args) => logger.error(args.map(String).join(' ')),
     },
-    context: () => createContext(deps),
+    // The caller established before parsing (src/security/request-guard.ts) decides what the request may see.
+    context: ({ request }) => createContext(deps, identityOf(request)),
   });
 
   return {
@@ -114,6 +131,7 @@ export function createApp(options: AppOptions): App {
         res.end('no WeCom callback is configured (WECOM_CALLBACK_TOKEN, WECOM_CALLBACK_AES_KEY)');
         return;
       }
+      if (refuseUnmeasuredBody(req, res)) return;
       void yoga.handle(req, res);
     },
   };

@@ -4,7 +4,7 @@ import type { ChangeBus } from '../directory/changes.ts';
 import { isCallbackCryptoError, verifyAndDecrypt } from '../wecom/crypto.ts';
 import { type BatchJobResult, type CallbackEvent, interpretEvent } from './events.ts';
 import { CallbackRejection } from './rejection.ts';
-import { ReplayGuard } from './replay-guard.ts';
+import { ReplayGuard, type CallbackReplayGuard } from './replay-guard.ts';
 import { parseCallbackXml, text } from './xml.ts';
 
 /** WeCom's callback XML is a few hundred bytes; anything near this is not WeCom. */
@@ -35,6 +35,11 @@ export interface CallbackHandlerOptions {
   nowSeconds?: () => number;
   maxBodyBytes?: number;
   timestampToleranceSeconds?: number;
+  /**
+   * Remembers accepted requests; by default this process's own (replay-guard.ts). With several
+   * instances behind one callback URL, a shared one (Redis) so a retry landing elsewhere is known.
+   */
+  replayGuard?: CallbackReplayGuard;
 }
 
 export interface CallbackHandlerStats {
@@ -64,7 +69,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
   const nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const maxBodyBytes = options.maxBodyBytes ?? CALLBACK_MAX_BODY_BYTES;
   const tolerance = options.timestampToleranceSeconds ?? CALLBACK_TIMESTAMP_TOLERANCE_SECONDS;
-  const replays = new ReplayGuard({ windowSeconds: 2 * tolerance, maxEntries: CALLBACK_REPLAY_MAX_ENTRIES });
+  const replays = options.replayGuard ?? new ReplayGuard({ windowSeconds: 2 * tolerance, maxEntries: CALLBACK_REPLAY_MAX_ENTRIES });
   const counters: CallbackHandlerStats = { accepted: 0, duplicates: 0, verified: 0, rejected: {} };
   let queue: Promise<void> = Promise.resolve();
 
@@ -101,7 +106,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
     const xml = parseCallbackXml(message);
     if (text(xml, 'ToUserName') !== undefined && text(xml, 'ToUserName') !== options.corpId) throw new CallbackRejection('wrong_receiveid');
     const event = interpretEvent(xml);
-    if (replays.isRepeat(query.get('msg_signature') ?? '')) {
+    if (await replays.isRepeat(query.get('msg_signature') ?? '')) {
       counters.duplicates++;
       options.logger.debug({ event: describe(event) }, 'WeCom callback repeated; already processed');
     } else {

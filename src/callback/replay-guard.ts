@@ -15,7 +15,13 @@ import { LRUCache } from 'lru-cache';
  * Bounded both ways: entries live `windowSeconds` (twice the timestamp tolerance, after which the
  * timestamp check refuses the request anyway) and at most `maxEntries` are kept.
  */
-export class ReplayGuard {
+/** Recognises repeats of a signed callback request; shared across instances when scaled out (src/redis/replay-guard.ts). */
+export interface CallbackReplayGuard {
+  /** True when this signed request was accepted before; otherwise remembers it and returns false. */
+  isRepeat(msgSignature: string): boolean | Promise<boolean>;
+}
+
+export class ReplayGuard implements CallbackReplayGuard {
   private readonly seen: LRUCache<string, true>;
 
   constructor(options: { windowSeconds: number; maxEntries: number; now?: () => number }) {

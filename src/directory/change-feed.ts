@@ -77,6 +77,8 @@ export class ChangeFeed {
   /** The highest sequence no longer kept (0: nothing dropped yet). */
   private droppedThrough = 0;
   private readonly listeners = new Set<(change: RecordedChange) => void>();
+  /** Live streams, so a shutdown can end them cleanly (closeStreams). */
+  private readonly streams = new Set<ChangeStream>();
 
   constructor(
     bus: ChangeBus,
@@ -121,14 +123,26 @@ export class ChangeFeed {
     const stream = new ChangeStream({
       accept: (change) => !kinds || kinds.has(change.change.kind),
       maxPending: options.maxPending ?? MAX_PENDING_PER_SUBSCRIBER,
-      unsubscribe: () => this.listeners.delete(listener),
+      unsubscribe: () => {
+        this.listeners.delete(listener);
+        this.streams.delete(stream);
+      },
       mapError: options.mapError ?? ((err) => err),
     });
     const listener = (change: RecordedChange) => stream.push(change);
     // Replay and subscribe in one synchronous step: no change can fall between the two.
     for (const change of this.retained()) if (change.sequence > after) stream.push(change);
     this.listeners.add(listener);
+    this.streams.add(stream);
     return stream;
+  }
+
+  /**
+   * Ends every live stream once it has delivered what it holds (graceful shutdown): subscribers
+   * get a normal end of stream, and can resume elsewhere from their last cursor.
+   */
+  closeStreams(): void {
+    for (const stream of [...this.streams]) stream.end();
   }
 
   private record(change: DirectoryChange): void {
@@ -195,6 +209,8 @@ export class ChangeStream implements AsyncIterableIterator<RecordedChange> {
   private waiting: ((result: IteratorResult<RecordedChange>) => void) | null = null;
   private failure: ChangeFeedError | null = null;
   private done = false;
+  /** end() was called: deliver what is queued, then finish. */
+  private ending = false;
 
   constructor(
     private readonly options: {
@@ -206,7 +222,7 @@ export class ChangeStream implements AsyncIterableIterator<RecordedChange> {
   ) {}
 
   push(change: RecordedChange): void {
-    if (this.done || this.failure || !this.options.accept(change)) return;
+    if (this.done || this.ending || this.failure || !this.options.accept(change)) return;
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;
@@ -230,7 +246,19 @@ export class ChangeStream implements AsyncIterableIterator<RecordedChange> {
       return Promise.reject(this.options.mapError(failure));
     }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
+    if (this.ending) {
+      this.finish();
+      return Promise.resolve({ value: undefined, done: true });
+    }
     return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  /** Ends the stream after the changes already queued (the service is shutting down). */
+  end(): void {
+    if (this.done) return;
+    this.ending = true;
+    // A waiting reader means nothing is queued: it ends now.
+    if (this.waiting) this.finish();
   }
 
   return(): Promise<IteratorResult<RecordedChange>> {

@@ -107,9 +107,7 @@ builder.queryFields((t) => ({
     description:
       'The changes since a cursor, oldest first (like Microsoft Graph’s delta). Without `since`, from the oldest change kept. ' +
       'A cursor older than what is kept (or from before a restart) gives CHANGE_FEED_EXPIRED: reload, then continue from latestCursor. ' +
-      'Changes name members and departments anywhere in the corp: a credential limited to department subtrees may not read them.',
-    // Changes are not filtered by department subtree, so they are for corp-wide callers only.
-    authScopes: { wholeCorp: true },
+      'A credential limited to department subtrees sees only the changes about them (endCursor still moves past the others).',
     args: {
       since: t.arg.string({ required: false }),
       first: t.arg.int({ required: false, description: `At most this many (default ${DIRECTORY_CHANGES_DEFAULT_PAGE}, up to ${DIRECTORY_CHANGES_MAX_PAGE}).` }),
@@ -135,8 +133,7 @@ builder.subscriptionFields((t) => ({
     description:
       'Directory changes as they happen (Server-Sent Events), of the given types (all when omitted). ' +
       'With `since`, the changes after that cursor come first, so a client that reconnects misses nothing. ' +
-      'For corp-wide credentials only (changes are not filtered by department subtree).',
-    authScopes: { wholeCorp: true },
+      'A credential limited to department subtrees receives only the changes about them.',
     args: {
       types: t.arg({ type: [ContactChangeType], required: false }),
       since: t.arg.string({ required: false }),

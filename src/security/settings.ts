@@ -55,7 +55,8 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxDirectives: 20,
   maxTokens: 3_000,
   maxCharacters: 20_000,
-  maxCost: 50_000,
+  // About a million resolved fields: an org chart of a 50,000-member corp fits; each nested list multiplies, so bombs do not.
+  maxCost: 1_000_000,
   maxListItems: 1_000,
 };
 

@@ -28,7 +28,7 @@ import {
 import type { CallOptions, Endpoint, Invoke, SecretKind } from './endpoint.ts';
 import { Metrics, type MetricsSnapshot, type RetryReason, type WeComClientHooks } from './metrics.ts';
 import { Redactor } from './redact.ts';
-import { QueueDeadlineError, Scheduler, type LaneSnapshot, type Permit } from './scheduler.ts';
+import { QueueDeadlineError, Scheduler, type LaneSnapshot, type Permit, type SharedRateBudget } from './scheduler.ts';
 import { TokenManager, type FetchedToken, type TokenStore } from './token.ts';
 import {
   DEFAULT_MAX_RESPONSE_SIZE,
@@ -103,6 +103,8 @@ export interface WeComCoreOptions {
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   tokenStore?: TokenStore;
+  /** The rate budget shared with the other instances (Redis when scaled out); this process's own otherwise. */
+  sharedRateBudget?: SharedRateBudget;
   tokenSafetyMarginMs?: number;
   configErrorCooldownMs?: number;
   hooks?: WeComClientHooks;
@@ -218,6 +220,7 @@ export class WeComCore {
       now: this.now,
       random: this.random,
       onQueue: (e) => this.metrics.queue(e),
+      ...(options.sharedRateBudget ? { shared: options.sharedRateBudget, sleep: this.sleep } : {}),
     });
     this.tokens = new TokenManager({
       corpId: options.corpId,
@@ -254,6 +257,15 @@ export class WeComCore {
   /** Metrics counters and the scheduler's lanes (queue depth, in flight, current caps). */
   stats(): MetricsSnapshot & { scheduler: Record<string, LaneSnapshot>; gettokenCalls: number } {
     return { ...this.metrics.snapshot(), scheduler: this.scheduler.snapshot(), gettokenCalls: this.tokens.refreshes };
+  }
+
+  /**
+   * Readiness: a valid access token for every configured secret, from the token store or from a
+   * gettoken (which shows WeCom answers and the credentials hold). Rejects with the call's error.
+   */
+  async probeTokens(): Promise<void> {
+    const credentials = [this.contact, this.app].filter((c): c is Credential => c !== undefined);
+    await Promise.all(credentials.map((c) => this.tokens.get(c.secret, c.kind)));
   }
 
   /** The dispatcher for downloading from `url` (export results): ours for WeCom's origin, else a download Agent. */

@@ -5,6 +5,7 @@
  * the window is over, then reopened by a single probe; after 45033 its concurrency is lowered,
  * and raised again one step at a time while calls succeed.
  */
+import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { CORP_API_CALLS_PER_MINUTE, RATE_LIMIT_WINDOW_MS } from './limits.ts';
 
 export const DEFAULT_RATE_BUDGET_FRACTION = 0.8;
@@ -19,6 +20,18 @@ export const CONCURRENCY_RECOVERY_SUCCESSES = 20;
 /** A 45009 block lasts the window plus up to this fraction of it, so instances don't return in lockstep. */
 export const RATE_BLOCK_JITTER_FRACTION = 0.1;
 
+/**
+ * A rate budget shared by every instance of the service (Redis when scaled out): WeCom's limits
+ * are per corp and per API, whatever the number of instances calling (wecom-api.md §11).
+ */
+export interface SharedRateBudget {
+  /**
+   * Takes one call from `path`'s budget of `budget` calls per `windowMs` (a sliding window over
+   * all instances): 0 when taken, otherwise the milliseconds to wait before asking again.
+   */
+  take(path: string, budget: number, windowMs: number): Promise<number>;
+}
+
 export interface SchedulerOptions {
   /** Calls per window per endpoint; per-path overrides win over the fraction of WeCom's limit. */
   rateBudget?: Record<string, number>;
@@ -32,6 +45,15 @@ export interface SchedulerOptions {
   now?: () => number;
   random?: () => number;
   onQueue?(event: { endpoint: string; depth: number }): void;
+  /**
+   * Consulted after this process's own admission (queue, concurrency, local window): the same
+   * budget, shared with the other instances. Without it the budget is this process's alone.
+   */
+  shared?: SharedRateBudget;
+  /** Told when the shared budget makes a call wait (observability). */
+  onSharedWait?(event: { endpoint: string; waitMs: number }): void;
+  /** Waits for the shared budget (tests inject a fake clock's sleep). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** Why a call left the queue without a slot. */
@@ -121,7 +143,37 @@ export class Scheduler {
    * concurrency cap, first come first served. Rejects with the signal's reason when it aborts,
    * and with QueueDeadlineError as soon as the wait is known to outlast `deadlineAt`.
    */
-  acquire(path: string, signal: AbortSignal, deadlineAt: number): Promise<Permit> {
+  async acquire(path: string, signal: AbortSignal, deadlineAt: number): Promise<Permit> {
+    const permit = await this.acquireLocal(path, signal, deadlineAt);
+    if (!this.options.shared) return permit;
+    try {
+      await this.takeShared(this.lane(path), signal, deadlineAt);
+      return permit;
+    } catch (err) {
+      permit.release(false);
+      throw err;
+    }
+  }
+
+  /**
+   * Waits until the shared budget admits one more call on `lane`: the slot taken locally is held
+   * meanwhile, so this process's queue keeps its order. A wait that would outlast the deadline
+   * fails at once, like a local one.
+   */
+  private async takeShared(lane: Lane, signal: AbortSignal, deadlineAt: number): Promise<void> {
+    const shared = this.options.shared!;
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      const waitMs = await shared.take(lane.path, lane.budget, this.windowMs);
+      if (waitMs <= 0) return;
+      if (this.now() + waitMs > deadlineAt) throw new QueueDeadlineError(lane.path, 'rate');
+      this.options.onSharedWait?.({ endpoint: lane.path, waitMs });
+      const sleep = this.options.sleep ?? ((ms: number, s: AbortSignal) => sleepTimer(ms, undefined, { signal: s }));
+      await sleep(waitMs, signal);
+    }
+  }
+
+  private acquireLocal(path: string, signal: AbortSignal, deadlineAt: number): Promise<Permit> {
     const lane = this.lane(path);
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<Permit>((resolve, reject) => {

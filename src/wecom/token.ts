@@ -24,6 +24,13 @@ export interface TokenStore {
   set(key: string, token: StoredToken): Promise<void> | void;
   /** Deletes the entry only if it still holds `accessToken` (a fresher token is kept). */
   deleteIf(key: string, accessToken: string): Promise<void> | void;
+  /**
+   * Optional, for stores shared by several instances: runs `refresh` (one gettoken) under a lock
+   * all of them respect and stores its token, or returns the token another instance stored while
+   * this one waited, so all instances together make one gettoken per expiry. Without it, the
+   * manager calls `refresh` itself and `set`s the result (single flight within this process only).
+   */
+  refreshExclusively?(key: string, refresh: () => Promise<StoredToken>): Promise<StoredToken>;
 }
 
 /** The default store: lru-cache with a per-entry TTL. */
@@ -129,6 +136,15 @@ export class TokenManager {
     // Another instance (shared store) or an earlier flight may have refreshed it meanwhile.
     const stored = await this.store.get(key);
     if (stored && stored.expiresAtMs > this.now()) return stored.accessToken;
+    const fetchOne = () => this.fetchAndReport(key, secret, secretKind);
+    if (this.store.refreshExclusively) return (await this.store.refreshExclusively(key, fetchOne)).accessToken;
+    const token = await fetchOne();
+    await this.store.set(key, token);
+    return token.accessToken;
+  }
+
+  /** One gettoken, counted and reported; the caller stores the token. */
+  private async fetchAndReport(key: string, secret: string, secretKind: string): Promise<StoredToken> {
     const started = this.now();
     this.refreshes++;
     try {
@@ -136,10 +152,9 @@ export class TokenManager {
       const lifetimeMs = fetched.expiresIn * 1000;
       // Keep at least half the lifetime when WeCom hands out a short-lived token.
       const ttlMs = Math.max(lifetimeMs - this.safetyMarginMs, lifetimeMs / 2);
-      await this.store.set(key, { accessToken: fetched.accessToken, expiresAtMs: this.now() + ttlMs });
       this.configErrors.delete(key);
       this.options.onRefresh?.({ secretKind, ok: true, durationMs: this.now() - started });
-      return fetched.accessToken;
+      return { accessToken: fetched.accessToken, expiresAtMs: this.now() + ttlMs };
     } catch (err) {
       if (err instanceof WeComConfigError) this.configErrors.set(key, { error: err, untilMs: this.now() + this.cooldownMs });
       this.options.onRefresh?.({

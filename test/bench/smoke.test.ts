@@ -59,6 +59,7 @@ describe('npm run bench -- --quick', () => {
       node: process.version,
       platform: expect.any(String),
       date: expect.any(String),
+      loadAverage: { atStart: expect.any(Number), atEnd: expect.any(Number) },
     });
     const nullableNumber = (v: unknown) => v === null || typeof v === 'number';
     for (const s of results.scenarios) {

@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { EmulatorHarness } from './emulator.ts';
 import { ChangeBus } from '../../src/directory/changes.ts';
 import { createApp, type App } from '../../src/server.ts';
@@ -48,6 +48,15 @@ export class ServiceHarness {
       planning?: AppOptions['planning'];
       /** Listen on an ephemeral loopback port (`service.url`). */
       listen?: boolean;
+      /**
+       * Authentication, limits, rate limits … (src/security/settings.ts). By default every caller
+       * has full access and CSRF prevention is off (uploads in tests carry no preflight header).
+       */
+      security?: AppOptions['security'];
+      /** The app's logger (silent by default); the security tests scan what it writes. */
+      logger?: Logger;
+      /** node:http settings of the listener (`listen: true`), e.g. short header and request timeouts. */
+      serverOptions?: ServerOptions;
     } = {},
   ): Promise<ServiceHarness> {
     const wecom = await EmulatorHarness.start(options.emulator);
@@ -65,8 +74,9 @@ export class ServiceHarness {
       client,
       changes,
       ...(jobs ? { jobs } : {}),
-      logger: pino({ level: 'silent' }),
+      logger: options.logger ?? pino({ level: 'silent' }),
       graphiql: false,
+      security: { csrf: false, ...options.security },
       cache: options.cache ?? false,
       ...(callback ? { callback } : {}),
       ...(options.changeFeed ? { changeFeed: options.changeFeed } : {}),
@@ -74,7 +84,7 @@ export class ServiceHarness {
     });
     const harness = new ServiceHarness(wecom, client, app, changes);
     if (options.listen) {
-      const server = createServer(app.handle);
+      const server = createServer(options.serverOptions ?? {}, app.handle);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       harness.server = server;
     }
@@ -87,10 +97,10 @@ export class ServiceHarness {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  async query(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult> {
+  async query(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResult> {
     const res = await this.app.yoga.fetch('http://yoga/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ query, variables }),
     });
     return (await res.json()) as GraphQLResult;

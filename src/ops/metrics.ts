@@ -1,0 +1,341 @@
+import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WeComClientHooks } from '../wecom/metrics.ts';
+import type { LaneSnapshot } from '../wecom/scheduler.ts';
+import type { DirectoryCacheStats } from '../cache/directory-cache.ts';
+import type { CallbackHandlerStats } from '../callback/handler.ts';
+import type { ChangeBus } from '../directory/changes.ts';
+
+/**
+ * Prometheus metrics (prom-client), served at /metrics (or on METRICS_PORT). Labels are endpoint
+ * paths, errcodes, outcomes, operation names and error codes: never a userid, a URL, a secret or
+ * a token, and every label's values come from a bounded set (operation names are capped).
+ */
+
+/** Distinct GraphQL operation names counted by name; later ones are counted as "other". */
+export const MAX_OPERATION_NAMES = 200;
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** Seconds: WeCom answers in tens of ms, a slow user/list of a large department in seconds. */
+const UPSTREAM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** What /metrics reads at scrape time (the parts that keep their own counters). */
+export interface MetricSources {
+  scheduler?: () => Record<string, LaneSnapshot>;
+  cache?: () => DirectoryCacheStats;
+  callbacks?: () => CallbackHandlerStats;
+  redisFallbacks?: () => Record<string, number>;
+  changeBroadcast?: () => { published: number; received: number; malformed: number };
+  ready?: () => boolean;
+}
+
+/** The HTTP routes the service has; anything else is labelled "other". */
+export function routeOf(path: string): string {
+  switch (path) {
+    case '/graphql':
+    case '/wecom/callback':
+    case '/healthz':
+    case '/readyz':
+    case '/metrics':
+      return path;
+    default:
+      return 'other';
+  }
+}
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  private sources: MetricSources = {};
+  private readonly operationNames = new Set<string>();
+
+  private readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request (for subscriptions: until the stream ended).',
+    labelNames: ['route'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly httpInFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests being served now (open subscriptions included).',
+    registers: [this.registry],
+  });
+  private readonly operations = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations executed, by type and name ("anonymous"; "other" past the first 200 names).',
+    labelNames: ['operation_type', 'operation_name'] as const,
+    registers: [this.registry],
+  });
+  private readonly operationDuration = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'Execution time of GraphQL queries and mutations.',
+    labelNames: ['operation_type'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly graphqlErrors = new Counter({
+    name: 'graphql_errors_total',
+    help: 'Errors in GraphQL results, by extensions.code (parse and validation errors included).',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly upstreamCalls = new Counter({
+    name: 'wecom_upstream_calls_total',
+    help: 'HTTP attempts to WeCom, by endpoint and errcode ("0" ok; "http_502", "timeout", "transport_error", "aborted" when WeCom gave no errcode).',
+    labelNames: ['endpoint', 'errcode'] as const,
+    registers: [this.registry],
+  });
+  private readonly upstreamDuration = new Histogram({
+    name: 'wecom_upstream_duration_seconds',
+    help: 'Duration of one HTTP attempt to WeCom, by endpoint.',
+    labelNames: ['endpoint'] as const,
+    buckets: UPSTREAM_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly retries = new Counter({
+    name: 'wecom_retries_total',
+    help: 'Attempts followed by another, by endpoint and reason (token-expired, rate-limited, concurrency-limited, busy, http-5xx, timeout, network).',
+    labelNames: ['endpoint', 'reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly tokenRefreshes = new Counter({
+    name: 'wecom_token_refreshes_total',
+    help: 'gettoken calls made by this instance, by secret kind (contact, app) and outcome.',
+    labelNames: ['secret_kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly reconciles = new Counter({
+    name: 'wecom_write_reconciles_total',
+    help: 'Writes whose answer was lost, by endpoint and what reading back found (applied, not-applied, unverifiable).',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly changes = new Counter({
+    name: 'directory_changes_total',
+    help: 'Directory changes applied on this instance, by kind and source (mutation, callback, import).',
+    labelNames: ['kind', 'source'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    // Process CPU, memory, event-loop lag, GC: the usual Node.js dashboard.
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    const sources = () => this.sources;
+    new Gauge({
+      name: 'wecom_scheduler_queue_depth',
+      help: 'Calls waiting for admission (rate budget, concurrency cap, a 45009 block), by endpoint.',
+      labelNames: ['endpoint'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [endpoint, lane] of Object.entries(sources().scheduler?.() ?? {})) this.set({ endpoint }, lane.queued);
+      },
+    });
+    new Gauge({
+      name: 'wecom_scheduler_in_flight',
+      help: 'Calls to WeCom running now, by endpoint.',
+      labelNames: ['endpoint'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [endpoint, lane] of Object.entries(sources().scheduler?.() ?? {})) this.set({ endpoint }, lane.inFlight);
+      },
+    });
+    new Gauge({
+      name: 'wecom_scheduler_concurrency_cap',
+      help: 'Concurrent calls allowed now, by endpoint (lowered after a 45033, raised back while calls succeed).',
+      labelNames: ['endpoint'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [endpoint, lane] of Object.entries(sources().scheduler?.() ?? {})) this.set({ endpoint }, lane.concurrencyCap);
+      },
+    });
+    new Gauge({
+      name: 'wecom_rate_limit_blocked_seconds',
+      help: 'Time left on a 45009 block, by endpoint (0 when open).',
+      labelNames: ['endpoint'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [endpoint, lane] of Object.entries(sources().scheduler?.() ?? {})) this.set({ endpoint }, lane.blockedForMs / 1000);
+      },
+    });
+    new Counter({
+      name: 'directory_cache_requests_total',
+      help: 'Directory cache reads, by result: hit (fresh), miss (went upstream), stale (served while refreshing), joined (waited for a read in flight).',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        const stats = sources().cache?.();
+        this.reset();
+        if (!stats) return;
+        this.inc({ result: 'hit' }, stats.hits);
+        this.inc({ result: 'miss' }, stats.misses);
+        this.inc({ result: 'stale' }, stats.stale);
+        this.inc({ result: 'joined' }, stats.joined);
+      },
+    });
+    new Counter({
+      name: 'directory_cache_invalidations_total',
+      help: 'Changes applied to the directory cache (local and, with Redis, from other instances).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(sources().cache?.().invalidations ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'directory_cache_entries',
+      help: 'Entries held by the directory cache.',
+      registers: [this.registry],
+      collect() {
+        this.set(sources().cache?.().entries ?? 0);
+      },
+    });
+    new Counter({
+      name: 'wecom_callbacks_total',
+      help: 'Requests to /wecom/callback, by outcome (accepted, duplicate, url_verified, rejected) and, for rejections, reason.',
+      labelNames: ['outcome', 'reason'] as const,
+      registers: [this.registry],
+      collect() {
+        const stats = sources().callbacks?.();
+        this.reset();
+        if (!stats) return;
+        this.inc({ outcome: 'accepted' }, stats.accepted);
+        this.inc({ outcome: 'duplicate' }, stats.duplicates);
+        this.inc({ outcome: 'url_verified' }, stats.verified);
+        for (const [reason, n] of Object.entries(stats.rejected)) this.inc({ outcome: 'rejected', reason }, n ?? 0);
+      },
+    });
+    new Counter({
+      name: 'redis_fallbacks_total',
+      help: 'Redis commands that failed and were answered by this instance alone, by component (token-store, rate-budget, callback-dedup, change-broadcast).',
+      labelNames: ['component'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [component, n] of Object.entries(sources().redisFallbacks?.() ?? {})) this.inc({ component }, n);
+      },
+    });
+    new Counter({
+      name: 'redis_change_messages_total',
+      help: 'Directory changes sent to and received from other instances over Redis, by direction.',
+      labelNames: ['direction'] as const,
+      registers: [this.registry],
+      collect() {
+        const stats = sources().changeBroadcast?.();
+        this.reset();
+        if (!stats) return;
+        this.inc({ direction: 'published' }, stats.published);
+        this.inc({ direction: 'received' }, stats.received);
+        this.inc({ direction: 'malformed' }, stats.malformed);
+      },
+    });
+    new Gauge({
+      name: 'service_ready',
+      help: '1 when the last readiness check passed (/readyz), 0 otherwise (and during shutdown).',
+      registers: [this.registry],
+      collect() {
+        this.set(sources().ready?.() ? 1 : 0);
+      },
+    });
+  }
+
+  /** Adds what to read at scrape time (called once the app exists). */
+  observe(sources: MetricSources): void {
+    this.sources = { ...this.sources, ...sources };
+  }
+
+  /** Counts every change on the bus by kind and source (bounded sets). */
+  observeChanges(bus: ChangeBus): () => void {
+    return bus.subscribe((change) => this.changes.inc({ kind: change.kind, source: change.source }));
+  }
+
+  /** For the WeCom client's `hooks` option. */
+  clientHooks(): WeComClientHooks {
+    return {
+      onRequest: (e) => {
+        const errcode =
+          e.outcome === 'ok'
+            ? '0'
+            : e.outcome === 'api-error'
+              ? String(e.errcode ?? 'unknown')
+              : e.outcome === 'http-error'
+                ? `http_${e.httpStatus ?? 'unknown'}`
+                : e.outcome.replace('-', '_');
+        this.upstreamCalls.inc({ endpoint: e.endpoint, errcode });
+        this.upstreamDuration.observe({ endpoint: e.endpoint }, e.durationMs / 1000);
+      },
+      onRetry: (e) => this.retries.inc({ endpoint: e.endpoint, reason: e.reason }),
+      onTokenRefresh: (e) => this.tokenRefreshes.inc({ secret_kind: e.secretKind, outcome: e.ok ? 'ok' : 'failed' }),
+      onReconcile: (e) => this.reconciles.inc({ endpoint: e.endpoint, outcome: e.outcome }),
+    };
+  }
+
+  /** Counts one answered HTTP request. */
+  recordHttp(route: string, method: string, status: number, seconds: number): void {
+    const m = ['GET', 'POST', 'OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH'].includes(method) ? method : 'OTHER';
+    this.httpRequests.inc({ route, method: m, status: String(status) });
+    this.httpDuration.observe({ route }, seconds);
+  }
+
+  /** A Yoga plugin counting operations (by type and name), their duration, and result errors (by code). */
+  yogaPlugin(): Plugin {
+    const operation = (document: DocumentNode, operationName: string | null | undefined) => {
+      const ast = getOperationAST(document, operationName ?? undefined);
+      return { type: ast?.operation ?? 'unknown', name: this.operationLabel(ast?.name?.value) };
+    };
+    return {
+      onExecute: ({ args }) => {
+        const op = operation(args.document, args.operationName);
+        this.operations.inc({ operation_type: op.type, operation_name: op.name });
+        const end = this.operationDuration.startTimer({ operation_type: op.type });
+        return { onExecuteDone: () => void end() };
+      },
+      onSubscribe: ({ args }) => {
+        const op = operation(args.document, args.operationName);
+        this.operations.inc({ operation_type: op.type, operation_name: op.name });
+      },
+      onResultProcess: ({ result }) => {
+        const results = Array.isArray(result) ? result : [result];
+        for (const r of results) {
+          if (r && typeof r === 'object' && 'errors' in r) this.countErrors((r as ExecutionResult).errors);
+        }
+      },
+    };
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private countErrors(errors: readonly GraphQLError[] | undefined): void {
+    for (const error of errors ?? []) {
+      const code = error.extensions?.code;
+      this.graphqlErrors.inc({ code: typeof code === 'string' ? (ERROR_CODE.test(code) ? code : 'OTHER') : 'INTERNAL' });
+    }
+  }
+
+  private operationLabel(name: string | undefined): string {
+    if (!name) return 'anonymous';
+    if (!OPERATION_NAME.test(name)) return 'other';
+    if (this.operationNames.has(name)) return name;
+    if (this.operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    this.operationNames.add(name);
+    return name;
+  }
+}

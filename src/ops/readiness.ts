@@ -1,0 +1,105 @@
+import { WeComError } from '../wecom/errors.ts';
+
+/** A check's answer is reused this long, so frequent probes cost WeCom nothing (and a gettoken at most once per period). */
+export const DEFAULT_READINESS_CACHE_MS = 5_000;
+/** A check that takes longer than this counts as failed (the probe's own timeout is usually a few seconds). */
+export const DEFAULT_READINESS_TIMEOUT_MS = 3_000;
+
+export interface ReadinessReport {
+  ready: boolean;
+  /** "shutting down" while the process drains. */
+  status: 'ready' | 'not ready' | 'shutting down';
+  /** Each dependency: "ok" or a short, secret-free reason. */
+  checks: Record<string, string>;
+}
+
+export interface ReadinessOptions {
+  /** WeCom (or the emulator) answers: a valid access token exists or a gettoken succeeds (`client.core.probeTokens`). */
+  wecom: () => Promise<void>;
+  /** Redis answers PING (scaled out only). */
+  redis?: () => Promise<boolean>;
+  cacheMs?: number;
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+/**
+ * /readyz: ready when WeCom answers (and Redis, when scaled out), never while shutting down.
+ * /healthz stays the cheaper liveness check (the process serves HTTP). One check runs at a time;
+ * its answer is reused for `cacheMs`.
+ */
+export class Readiness {
+  private shuttingDown = false;
+  private last: { report: ReadinessReport; at: number } | undefined;
+  private running: Promise<ReadinessReport> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ReadinessOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** From now on every check answers "shutting down" (SIGTERM). */
+  markShuttingDown(): void {
+    this.shuttingDown = true;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** The last answer, without checking (for the `service_ready` gauge). */
+  get lastReady(): boolean {
+    return !this.shuttingDown && (this.last?.report.ready ?? false);
+  }
+
+  async check(): Promise<ReadinessReport> {
+    if (this.shuttingDown) return { ready: false, status: 'shutting down', checks: {} };
+    const cacheMs = this.options.cacheMs ?? DEFAULT_READINESS_CACHE_MS;
+    if (this.last && this.now() - this.last.at < cacheMs) return this.last.report;
+    this.running ??= this.run().finally(() => (this.running = undefined));
+    const report = await this.running;
+    return this.shuttingDown ? { ready: false, status: 'shutting down', checks: report.checks } : report;
+  }
+
+  private async run(): Promise<ReadinessReport> {
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
+    const [wecom, redis] = await Promise.all([
+      withTimeout(this.options.wecom().then(() => 'ok'), timeoutMs).catch(describeFailure),
+      this.options.redis ? withTimeout(this.options.redis(), timeoutMs).then((ok) => (ok ? 'ok' : 'no answer to PING'), describeFailure) : undefined,
+    ]);
+    const checks: Record<string, string> = { wecom, ...(redis !== undefined ? { redis } : {}) };
+    const ready = Object.values(checks).every((c) => c === 'ok');
+    const report: ReadinessReport = { ready, status: ready ? 'ready' : 'not ready', checks };
+    this.last = { report, at: this.now() };
+    return report;
+  }
+}
+
+class CheckTimeout extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CheckTimeout()), ms);
+    timer.unref?.();
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** A reason for the report: the error's kind and errcode, never its message (which may quote WeCom). */
+function describeFailure(err: unknown): string {
+  if (err instanceof CheckTimeout) return 'timed out';
+  if (err instanceof WeComError) {
+    const errcode = 'errcode' in err && typeof err.errcode === 'number' ? ` ${err.errcode}` : '';
+    return `${err.kind} error${errcode} (${err.category})`;
+  }
+  return 'failed';
+}
