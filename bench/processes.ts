@@ -66,7 +66,7 @@ export class ChildService {
   }): Promise<ChildService> {
     const proc = spawn(process.execPath, ['--import', 'tsx', options.script, ...(options.args ?? [])], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...options.env },
+      env: { ...baseEnvironment(), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const child = new ChildService(options.name, options.port, proc, options.headers ?? {});
@@ -128,6 +128,20 @@ export class ChildService {
       await this.exited;
     }
   }
+}
+
+/**
+ * What a child inherits from the runner's environment: only what a process needs to run. The
+ * servers' settings come from the runner alone, and ENV_FILE=/dev/null keeps a developer's .env
+ * out (the service reads .env by default), so one run is like another.
+ */
+function baseEnvironment(): Record<string, string> {
+  const kept: Record<string, string> = { ENV_FILE: '/dev/null' };
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {
+    const value = process.env[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
 }
 
 /** A free loopback port (the OS picks one; the tiny race with other programs is acceptable here). */

@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   if (ops.redis) {
     const keyPrefix = emulator ? `${ops.redis.keyPrefix}embedded:${new URL(emulator.url).port}:` : ops.redis.keyPrefix;
     scale = createScaleOut({ url: ops.redis.url, prefix: keyPrefix, corpId: target.corpId, logger });
+    if (!(await scale.connected())) logger.warn({ redis: describeRedisUrl(ops.redis.url) }, 'redis is not reachable yet: running on this instance alone until it is (/readyz says not ready)');
     logger.info({ redis: describeRedisUrl(ops.redis.url), keyPrefix }, 'scaled out: sharing tokens, rate budget, callbacks and changes through Redis');
   }
 

@@ -13,7 +13,7 @@ import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOption
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
 import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
 import { securityPlugins } from './security/plugins.ts';
-import { identityOf } from './security/request-guard.ts';
+import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
 
 export interface App {
@@ -109,7 +109,7 @@ export function createApp(options: AppOptions): App {
       error: (...args) => logger.error(args.map(String).join(' ')),
     },
     // The caller established before parsing (src/security/request-guard.ts) decides what the request may see.
-    context: ({ request }) => createContext(deps, identityOf(request)),
+    context: ({ request }) => createContext(deps, requestIdentity(request)),
   });
 
   return {

@@ -16,12 +16,21 @@ export const API_KEY_MAX_LENGTH = 256;
 const HASH = /^(?:sha256:)?([0-9a-f]{64})$/i;
 const ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+const DEPARTMENTS_MESSAGE = 'departments: a list of WeCom department ids (positive integers)';
+
 const entrySchema = z.object({
   id: z.string().regex(ID, 'id: 1–64 letters, digits, . _ : -'),
   hash: z.string().regex(HASH, 'hash: "sha256:" and 64 hex digits (npm run -s api-key -- new)'),
   scopes: z.array(z.string()).min(1, 'scopes: at least one of directory:read, directory:write, directory:pii, directory:admin'),
   departments: z
-    .array(z.number().int().min(1).max(INT32_MAX), { message: 'departments: a list of WeCom department ids' })
+    .array(
+      z
+        .number({ message: DEPARTMENTS_MESSAGE })
+        .int(DEPARTMENTS_MESSAGE)
+        .min(1, DEPARTMENTS_MESSAGE)
+        .max(INT32_MAX, DEPARTMENTS_MESSAGE),
+      { message: DEPARTMENTS_MESSAGE },
+    )
     .min(1, 'departments: at least one department (omit it for the whole corp)')
     .optional(),
 });

@@ -37,6 +37,8 @@ export interface DirectoryCacheStats {
   invalidations: number;
   /** Derived views built (a view shared across requests is built once until it changes). */
   viewBuilds: number;
+  /** Derived views served as already built (a request answered without reading the lists again). */
+  viewHits: number;
   /** Entries held now. */
   entries: number;
 }
@@ -88,7 +90,7 @@ export class DirectoryCache implements DirectorySource {
   private readonly flights = new Map<string, Flight>();
   private readonly epochs: Record<DerivedDependency, number> = { departments: 0, members: 0, tags: 0 };
   private readonly views = new Map<string, { promise: Promise<unknown>; epochs: Record<DerivedDependency, number>; builtAt: number }>();
-  private readonly counters = { hits: 0, misses: 0, stale: 0, joined: 0, loads: 0, invalidations: 0, viewBuilds: 0 };
+  private readonly counters = { hits: 0, misses: 0, stale: 0, joined: 0, loads: 0, invalidations: 0, viewBuilds: 0, viewHits: 0 };
   private readonly now: () => number;
   private readonly prefix: string;
 
@@ -153,6 +155,7 @@ export class DirectoryCache implements DirectorySource {
   derived<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>, keep?: (value: T) => boolean): Promise<T> {
     const current = this.views.get(name);
     if (current && this.now() - current.builtAt <= this.options.ttlMs && dependsOn.every((d) => current.epochs[d] === this.epochs[d])) {
+      this.counters.viewHits++;
       // The view was stored by this same call site with this name, so it holds a T.
       return current.promise as Promise<T>;
     }

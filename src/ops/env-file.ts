@@ -44,5 +44,5 @@ export function applyEnvFile(env: NodeJS.ProcessEnv = process.env, cwd: string =
     env[name] = value;
     applied.push(name);
   }
-  return { path, applied, overridden };
+  return { path, applied: applied.sort(), overridden: overridden.sort() };
 }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { hostname } from 'node:os';
 import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
 
 /**
@@ -7,9 +8,9 @@ import { pino, stdSerializers, type DestinationStream, type Level, type Logger }
  * callback handler): the request scope is an AsyncLocalStorage read by pino's mixin, so no
  * logger needs to be threaded through the code.
  *
- * Secrets stay out in two ways: fields named like credentials are censored wherever they sit
- * (up to two levels deep), and strings (messages, URLs, error messages and stacks) have
- * credential query parameters, bearer tokens and URL passwords scrubbed.
+ * Secrets stay out in two ways: fields named like credentials are censored (at the top level and
+ * two levels down), and every string (messages, fields up to three levels deep, error messages and
+ * stacks) has credential query parameters, bearer tokens and URL passwords scrubbed.
  */
 
 export interface RequestScope {
@@ -66,6 +67,21 @@ function scrubValue(value: unknown): unknown {
   return typeof value === 'string' ? scrubText(value) : value;
 }
 
+/** Depth to which logged objects are searched for strings to scrub (deeper values are logged as given). */
+const SCRUB_DEPTH = 3;
+
+/** A copy of a logged object with every string (in plain objects and arrays) scrubbed; the caller's object is untouched. */
+function scrubObject(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (depth <= 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrubObject(v, depth - 1));
+  // Errors and other class instances go to their serializers (err: scrubError).
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrubObject(v, depth - 1);
+  return out;
+}
+
 function scrubError(err: unknown): unknown {
   if (!(err instanceof Error)) return scrubValue(err);
   const serialized = stdSerializers.err(err) as unknown as Record<string, unknown>;
@@ -87,16 +103,21 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
       level: options.level,
-      base: { pid: process.pid, ...options.base },
+      // hostname tells instances apart (in a container: its id).
+      base: { pid: process.pid, hostname: hostname(), ...options.base },
       // Level names, not numbers: what a person grepping the log expects.
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Strings anywhere in the logged object: URLs, upstream error texts, connection strings.
+        log: (object) => scrubObject(object, SCRUB_DEPTH) as Record<string, unknown>,
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
       mixin: () => {
         const scope = requestScope.getStore();
         return scope ? { reqId: scope.requestId } : {};
       },
       redact: { paths: REDACT_PATHS, censor: CENSOR },
-      serializers: { err: scrubError, error: scrubValue, url: scrubValue, path: scrubValue },
+      serializers: { err: scrubError },
       hooks: {
         // The message and its interpolation arguments are strings written as given: scrub them.
         logMethod(args, method) {

@@ -186,6 +186,19 @@ export class ServiceMetrics {
       },
     });
     new Counter({
+      name: 'directory_cache_view_requests_total',
+      help: 'Views derived from the cached lists (the tree, everyone, the search index …), by result: hit (served as built) or build.',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        const stats = sources().cache?.();
+        this.reset();
+        if (!stats) return;
+        this.inc({ result: 'hit' }, stats.viewHits);
+        this.inc({ result: 'build' }, stats.viewBuilds);
+      },
+    });
+    new Counter({
       name: 'directory_cache_invalidations_total',
       help: 'Changes applied to the directory cache (local and, with Redis, from other instances).',
       registers: [this.registry],

@@ -49,7 +49,9 @@ export class ChangeBridge {
   private readonly channel: string;
   private readonly counters: ChangeBridgeStats = { published: 0, received: 0, malformed: 0 };
   private detachBus: (() => void) | undefined;
-  private subscribedOnce = false;
+  /** The subscriber connection dropped after subscribing: what was published meanwhile is lost. */
+  private lost = false;
+  private subscribed = false;
 
   constructor(
     private readonly publisher: Redis,
@@ -64,14 +66,20 @@ export class ChangeBridge {
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) this.receive(bus, message);
     });
-    // ioredis re-subscribes after a reconnect; what was published meanwhile is lost.
+    // ioredis re-subscribes after a reconnect; what was published meanwhile is lost, so this
+    // instance's cache starts over and its subscribers are told to reload.
+    this.subscriber.on('close', () => {
+      if (this.subscribed) this.lost = true;
+    });
     this.subscriber.on('ready', () => {
-      if (!this.subscribedOnce) return;
+      if (!this.lost) return;
+      this.lost = false;
       this.options.logger.warn({}, 'redis change channel reconnected; changes made meanwhile are unknown: dropping the directory cache');
       this.deliver(bus, { kind: 'DIRECTORY_RELOADED', source: 'callback' });
     });
+    if (this.subscriber.status === 'wait') await this.subscriber.connect();
     await this.subscriber.subscribe(this.channel);
-    this.subscribedOnce = true;
+    this.subscribed = true;
     this.detachBus = bus.subscribe((change) => {
       if (!this.remote.has(change)) void this.publish(change);
     });

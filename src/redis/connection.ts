@@ -38,14 +38,38 @@ function options(name: string, extra: RedisOptions): RedisOptions {
   };
 }
 
-/** The command connection (tokens, rate budget, callback de-duplication, publishing). */
+/**
+ * The command connection (tokens, rate budget, callback de-duplication, publishing). While it is
+ * disconnected, commands fail at once instead of queueing (every caller falls back to this
+ * process alone), so an outage costs no latency; `whenReady` waits for the first connection.
+ */
 export function createCommandConnection(url: string, logger: RedisLogger): Redis {
-  return watch(new Redis(url, options('wecom-directory', { commandTimeout: REDIS_COMMAND_TIMEOUT_MS })), logger, 'command');
+  return watch(new Redis(url, options('wecom-directory', { commandTimeout: REDIS_COMMAND_TIMEOUT_MS, enableOfflineQueue: false })), logger, 'command');
 }
 
-/** A connection in subscriber mode (change broadcast): Redis allows no other commands on it. */
+/** Resolves true once `redis` is connected, false after `timeoutMs` (it keeps trying meanwhile). */
+export function whenReady(redis: Redis, timeoutMs = REDIS_CONNECT_TIMEOUT_MS): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    redis.once('ready', onReady);
+  });
+}
+
+/**
+ * A connection for subscriber mode (change broadcast): Redis allows no other commands on it. It
+ * connects when asked (`connect()`), so the first SUBSCRIBE goes out only after ioredis's ready
+ * check (an INFO, which subscriber mode would refuse).
+ */
 export function createSubscriberConnection(url: string, logger: RedisLogger): Redis {
-  return watch(new Redis(url, options('wecom-directory-sub', {})), logger, 'subscriber');
+  return watch(new Redis(url, options('wecom-directory-sub', { lazyConnect: true })), logger, 'subscriber');
 }
 
 /** Logs connection trouble once per outage (ioredis emits an error on every failed reconnect). */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { CALLBACK_TIMESTAMP_TOLERANCE_SECONDS } from '../callback/handler.ts';
 import { ChangeBridge } from './change-bridge.ts';
-import { createCommandConnection, createSubscriberConnection, type RedisLogger } from './connection.ts';
+import { createCommandConnection, createSubscriberConnection, whenReady, type RedisLogger } from './connection.ts';
 import { RedisFallbacks } from './degraded.ts';
 import { RedisRateBudget } from './rate-budget.ts';
 import { RedisReplayGuard } from './replay-guard.ts';
@@ -21,6 +21,8 @@ export interface ScaleOut {
   fallbacks: RedisFallbacks;
   /** The command connection (readiness pings it). */
   redis: Redis;
+  /** Resolves true once connected, false after `timeoutMs` (start-up goes on either way; /readyz tells). */
+  connected(timeoutMs?: number): Promise<boolean>;
   /** Readiness: Redis answers PING. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -54,6 +56,7 @@ export function createScaleOut(options: ScaleOutOptions): ScaleOut {
       fallbacks,
     }),
     bridge,
+    connected: (timeoutMs) => whenReady(redis, timeoutMs),
     async ping() {
       try {
         return (await redis.ping()) === 'PONG';

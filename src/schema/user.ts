@@ -6,9 +6,19 @@ import type { ExtAttr, WeComUser } from '../wecom/users.ts';
 import { nullWhenMissing } from '../directory/source.ts';
 import { WeComApiError } from '../wecom/errors.ts';
 import { PII, PII_LOOKUP } from './pii.ts';
+import { isValidUserid } from '../wecom/limits.ts';
 
 /** Lists of ids a caller may pass at once (users(userids:)). */
 export const MAX_USERIDS_PER_QUERY = 200;
+
+/**
+ * A userid WeCom could have (§3.1), or BAD_USER_INPUT before any upstream call: no lookup of
+ * `a&access_token=…`, `../x`, NUL bytes or 65-byte ids ever reaches WeCom.
+ */
+function readableUserid(userid: string, field: string): string {
+  if (!isValidUserid(userid)) throw badInput(`${field}: not a WeCom userid (1–64 bytes of letters, digits, _ - @ . starting with a letter or digit)`, field);
+  return userid;
+}
 
 export const Gender = builder.enumType('Gender', {
   description: 'Gender as WeCom records it.',
@@ -176,7 +186,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A member by userid (case-insensitive); null when it does not exist or is not visible.',
     args: { userid: t.arg.string({ required: true }) },
-    resolve: (_root, { userid }, ctx) => ctx.loaders.user.load(userid),
+    resolve: (_root, { userid }, ctx) => ctx.loaders.user.load(readableUserid(userid, 'userid')),
   }),
   users: t.field({
     type: [UserRef],
@@ -185,6 +195,7 @@ builder.queryFields((t) => ({
     args: { userids: t.arg.stringList({ required: true }) },
     resolve: async (_root, { userids }, ctx) => {
       if (userids.length > MAX_USERIDS_PER_QUERY) throw badInput(`userids: at most ${MAX_USERIDS_PER_QUERY} per query`, 'userids');
+      userids.forEach((userid, i) => readableUserid(userid, `userids[${i}]`));
       const loaded = await ctx.loaders.user.loadMany(userids);
       return loaded.map((u) => {
         if (u instanceof Error) throw u;

@@ -145,9 +145,14 @@ export function loadSecurityConfig(
     if (json !== undefined) keySource(json, `API_KEYS_FILE (${e.API_KEYS_FILE})`);
   }
   const ids = new Set<string>();
+  const hashes = new Set<string>();
   for (const key of apiKeys) {
+    const hash = key.hash.toLowerCase().replace(/^sha256:/, '');
     if (ids.has(key.id)) problems.push(`- API_KEYS / API_KEYS_FILE: key id ${key.id} is defined twice`);
+    // One key with two entries would have two identities: which one applies would be an accident.
+    if (hashes.has(hash)) problems.push(`- API_KEYS / API_KEYS_FILE: key ${key.id} has the hash of another key`);
     ids.add(key.id);
+    hashes.add(hash);
   }
 
   let jwt: JwtSettings | undefined;

@@ -12,7 +12,8 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
-import { DEPARTMENTS_PER_CORP_MAX, INVITE_USERS_MAX, TAG_USERS_PER_CALL_MAX } from '../wecom/limits.ts';
+import { DEPARTMENTS_PER_CORP_MAX, INVITE_USERS_MAX, LIST_ID_LIMIT_MAX, TAG_USERS_PER_CALL_MAX } from '../wecom/limits.ts';
+import { MAX_PAGE_SIZE } from '../schema/department.ts';
 
 /**
  * Every list argument is bounded before the operation runs: a list longer than its bound fails
@@ -35,6 +36,22 @@ export const LIST_ARGUMENT_BOUNDS: Readonly<Record<string, number>> = {
   'Query.nodes.ids': 200,
 };
 
+/**
+ * Pages of connections (`first`/`last`): at most MAX_PAGE_SIZE items, or the field's own bound.
+ * Relay would quietly cut a larger page; asking for one is refused instead, so a client learns
+ * the bound rather than reading a short page as the end.
+ */
+export const PAGE_BOUNDS: Readonly<Record<string, number>> = {
+  // One WeCom user/list_id page.
+  'Query.userIds': LIST_ID_LIMIT_MAX,
+};
+
+function badPage(label: string, max: number, got: unknown): GraphQLError {
+  return new GraphQLError(`${label}: must be 0 to ${max} (got ${String(got)})`, {
+    extensions: { code: 'BAD_USER_INPUT', argument: label, max, http: { status: 400 } },
+  });
+}
+
 export function listTooLong(label: string, max: number, got: number): GraphQLError {
   return new GraphQLError(`${label}: at most ${max} items per list (got ${got})`, {
     extensions: { code: 'LIST_TOO_LONG', argument: label, max, http: { status: 400 } },
@@ -42,8 +59,9 @@ export function listTooLong(label: string, max: number, got: number): GraphQLErr
 }
 
 /**
- * The first list argument of the operation (its fragments included) longer than its bound, as an
- * error; undefined when all are within bounds. Values come from literals and from the variables.
+ * The first list argument of the operation (its fragments included) longer than its bound, or
+ * page size out of its range, as an error; undefined when all are within bounds. Values come from
+ * literals and from the variables.
  */
 export function checkListArguments(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, defaultMax: number): GraphQLError | undefined {
   const typeInfo = new TypeInfo(schema);
@@ -81,7 +99,13 @@ export function checkListArguments(schema: GraphQLSchema, document: DocumentNode
         const parent = typeInfo.getParentType();
         if (!arg || !field || !parent) return undefined;
         const value = valueFromAST(node.value, arg.type, variables ?? undefined);
-        walk(value, arg.type, `${parent.name}.${field.name}.${arg.name}`, `${parent.name}.${field.name}(${arg.name}:)`);
+        const label = `${parent.name}.${field.name}(${arg.name}:)`;
+        if ((arg.name === 'first' || arg.name === 'last') && getNamedType(field.type).name.endsWith('Connection') && typeof value === 'number') {
+          const max = PAGE_BOUNDS[`${parent.name}.${field.name}`] ?? MAX_PAGE_SIZE;
+          if (value < 0 || value > max) failure = badPage(label, max, value);
+          return false;
+        }
+        walk(value, arg.type, `${parent.name}.${field.name}.${arg.name}`, label);
         return false;
       },
     }),

@@ -39,13 +39,52 @@ export function armorPlugin(limits: QueryLimits): Plugin {
   }) as Plugin;
 }
 
-/** The query text's length, before it is parsed. */
+/**
+ * Brackets nested deeper than this (`{`, `[`, `(`) are refused before parsing: GraphQL's parser
+ * recurses once per level, and a few thousand levels of `[[[…` would overflow its stack before
+ * the token limit is reached. Selections are limited to maxDepth anyway; 100 leaves room for
+ * nested input values.
+ */
+export const MAX_QUERY_NESTING = 100;
+
+/** The deepest bracket nesting of a GraphQL text, outside strings and comments. */
+export function bracketNesting(query: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < query.length; i++) {
+    const c = query[i];
+    if (c === '#') {
+      while (i < query.length && query[i] !== '\n' && query[i] !== '\r') i++;
+    } else if (c === '"') {
+      if (query.startsWith('"""', i)) {
+        const end = query.indexOf('"""', i + 3);
+        i = end < 0 ? query.length : end + 2;
+      } else {
+        for (i++; i < query.length && query[i] !== '"' && query[i] !== '\n'; i++) if (query[i] === '\\') i++;
+      }
+    } else if (c === '{' || c === '[' || c === '(') {
+      if (++depth > max) max = depth;
+    } else if (c === '}' || c === ']' || c === ')') {
+      depth--;
+    }
+  }
+  return max;
+}
+
+/** The query text's length and bracket nesting, before it is parsed. */
 export function characterLimitPlugin(limits: QueryLimits): Plugin {
   return {
     onParams({ params }) {
-      if (typeof params.query === 'string' && params.query.length > limits.maxCharacters) {
+      if (typeof params.query !== 'string') return;
+      if (params.query.length > limits.maxCharacters) {
         throw new GraphQLError(`The query has ${params.query.length} characters; at most ${limits.maxCharacters} are accepted`, {
           extensions: { code: 'QUERY_TOO_LONG', limit: limits.maxCharacters, http: { status: 413 } },
+        });
+      }
+      const nesting = bracketNesting(params.query);
+      if (nesting > MAX_QUERY_NESTING) {
+        throw new GraphQLError(`The query nests brackets ${nesting} levels deep; at most ${MAX_QUERY_NESTING} are accepted`, {
+          extensions: { code: 'QUERY_TOO_NESTED', limit: MAX_QUERY_NESTING, http: { status: 400 } },
         });
       }
     },

@@ -11,7 +11,7 @@ import { MULTIPART_OVERHEAD_BYTES, type HttpLimits } from './settings.ts';
  * caller is authenticated (401 + WWW-Authenticate), and the caller's request budget is charged
  * (429 + Retry-After). After parsing, uploaded files are counted and measured, and before a
  * mutation runs its fields are charged to the caller's mutation budget. All of it happens before
- * any upstream call. The identity is kept for the request's context (identityOf).
+ * any upstream call. The identity is kept for the request's context (requestIdentity).
  */
 
 const identities = new WeakMap<Request, Identity>();
@@ -24,7 +24,7 @@ const NO_ACCESS: Identity = {
 };
 
 /** The identity established for a request (for createContext). */
-export function identityOf(request: Request): Identity {
+export function requestIdentity(request: Request): Identity {
   return identities.get(request) ?? NO_ACCESS;
 }
 
@@ -118,7 +118,7 @@ export function requestGuard(options: RequestGuardOptions): { request: Plugin; m
       const count = mutationFields(args);
       if (count === 0) return;
       const request = (args.contextValue as { request?: Request }).request;
-      const key = (request && budgets.get(request)) ?? budgetKey(request ? identityOf(request) : NO_ACCESS, undefined);
+      const key = (request && budgets.get(request)) ?? budgetKey(request ? requestIdentity(request) : NO_ACCESS, undefined);
       const wait = mutations.take(key, count);
       if (wait === 0) return;
       if (!Number.isFinite(wait)) {

@@ -132,6 +132,9 @@ describe('reads', () => {
   });
 
   it('tags list only members and departments inside, and tags with nothing inside are not shown', async () => {
+    // A tag of Sales only.
+    expect((await service.wecom.console('tag/create', { tagname: '销售专属', tagid: 50 })).json.errcode).toBe(0);
+    expect((await service.wecom.console('tag/addtagusers', { tagid: 50, userlist: [outsideUser], partylist: [SALES] })).json.errcode).toBe(0);
     const tagList: { tagid: number }[] = (await service.wecom.console('tag/list')).json.taglist;
     const rdMembers = new Set((await membersOf(RD)).map((u) => u.userid.toLowerCase()));
     const expected: Record<number, { users: string[]; departments: number[] }> = {};
@@ -149,6 +152,7 @@ describe('reads', () => {
       ]),
     );
     expect(got).toEqual(expected);
+    expect(expected[50]).toBeUndefined();
     expect(Object.keys(expected).length).toBeLessThan(tagList.length);
   });
 
@@ -246,5 +250,26 @@ describe('mutations', () => {
     const res = await as(rdWriter, `mutation { ${field}${args} { __typename } }`);
     expect(res.body.errors[0]).toMatchObject({ message: `Forbidden: Mutation.${field} needs access to the whole corp (this credential is limited to department subtrees)` });
     expect(await writeCalls(service)).toEqual({});
+  });
+});
+
+describe('with the directory cache on', () => {
+  it('views shared across requests (search index, everyone) never cross between callers who see more and less', async () => {
+    const cached = await ServiceHarness.start({ cache: { ttlMs: 600_000, staleMs: 0 }, security: keysOnly([rdReader, admin]) });
+    try {
+      const rdIds = new Set((await cached.wecom.console('user/list', { department_id: RD, fetch_child: 1 })).json.userlist.map((u: { userid: string }) => u.userid));
+      const allCount = (await cached.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist.length;
+      const SEARCH = '{ searchUsers(query: "a", first: 500) { totalCount nodes { userid } } departments { departmentId } }';
+      const byAdmin = await post(cached, { query: SEARCH }, withKey(admin));
+      const byRd = await post(cached, { query: SEARCH }, withKey(rdReader));
+      const byAdminAgain = await post(cached, { query: SEARCH }, withKey(admin));
+      expect(byRd.body.data.searchUsers.nodes.every((n: { userid: string }) => rdIds.has(n.userid))).toBe(true);
+      expect(byRd.body.data.searchUsers.totalCount).toBeLessThan(byAdmin.body.data.searchUsers.totalCount);
+      expect(byRd.body.data.departments.length).toBeLessThan(byAdmin.body.data.departments.length);
+      expect(byAdminAgain.body).toEqual(byAdmin.body);
+      expect(byAdmin.body.data.searchUsers.totalCount).toBeLessThanOrEqual(allCount);
+    } finally {
+      await cached.close();
+    }
   });
 });

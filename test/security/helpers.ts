@@ -32,12 +32,20 @@ export function keysOnly(keys: TestKey[], extra: Omit<AuthSettings, 'apiKeys'> =
 
 export const withKey = (k: TestKey) => ({ 'x-api-key': k.key });
 
+/** A response body as parsed JSON. */
+// any: each test asserts the shape of the response it expects, field by field.
+export type Body = any;
+
+export async function jsonOf(res: Response): Promise<Body> {
+  return res.json();
+}
+
 /** POSTs a GraphQL request in-process and gives the status, headers and parsed body. */
 export async function post(
   service: ServiceHarness,
   body: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; body: any }> {
+): Promise<{ status: number; headers: Headers; body: Body }> {
   const res = await service.app.yoga.fetch('http://yoga/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
