@@ -394,6 +394,8 @@ async function benchCold(rt: Runtime, service: ChildService, orgTree: ReadScenar
       ...(problems.size ? { problems: [...problems] } : {}),
       note: `${options.coldSamples} cold request(s), single; first request after start ${firstMs.toFixed(0)} ms; rps does not apply`,
     };
+  } catch (err) {
+    return { ...emptyRow('org-tree-cold', 'cached', orgTree.description), status: 'failed', minimumCallsPerQuery: orgTree.minimumUncached, note: err instanceof Error ? err.message : String(err) };
   } finally {
     await service.stop();
   }

@@ -8,6 +8,11 @@ import type { Readiness } from './readiness.ts';
 export const STREAM_CLOSE_GRACE_MS = 1_000;
 /** Each resource (pools, Redis, the emulator) gets this long to close. */
 export const RESOURCE_CLOSE_TIMEOUT_MS = 5_000;
+/**
+ * After requests were cut, what a resource still waits for (a pool's calls upstream) belongs to
+ * them: it gets only this long, and the exit ends the rest.
+ */
+export const RESOURCE_CLOSE_TIMEOUT_AFTER_CUT_MS = 500;
 
 export interface ShutdownPlan {
   /** The listeners: the service's, and the metrics port's when separate. */
@@ -49,9 +54,10 @@ export async function gracefulShutdown(plan: ShutdownPlan, signal: string): Prom
   for (const server of plan.servers) server.closeAllConnections();
   await Promise.all(closed);
 
+  const closeTimeoutMs = finished ? RESOURCE_CLOSE_TIMEOUT_MS : RESOURCE_CLOSE_TIMEOUT_AFTER_CUT_MS;
   for (const resource of plan.resources) {
     try {
-      await Promise.race([Promise.resolve(resource.close()), sleep(RESOURCE_CLOSE_TIMEOUT_MS, undefined, { ref: false }).then(() => Promise.reject(new Error('timed out')))]);
+      await Promise.race([Promise.resolve(resource.close()), sleep(closeTimeoutMs, undefined, { ref: false }).then(() => Promise.reject(new Error('timed out')))]);
     } catch (err) {
       logger.warn({ resource: resource.name, error: err instanceof Error ? err.message : String(err) }, 'closing a resource failed');
     }
