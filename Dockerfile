@@ -9,9 +9,11 @@ ENV NODE_ENV=production \
     PORT=4000
 WORKDIR /app
 
-# Dependencies first: this layer is rebuilt only when the lock file changes.
+# Dependencies first: this layer is rebuilt only when package.json or the lock file changes.
+# `npm install` (as .ci/run does) rather than `npm ci`: the lock file leaves out some optional
+# platform packages of dev tools, which `npm ci` refuses; versions still come from the lock.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY tsconfig.json ./
 COPY src ./src

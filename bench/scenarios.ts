@@ -20,8 +20,6 @@ export interface ReadScenario {
   request: GraphQLRequest;
   /** Fewest upstream calls for one request when nothing is cached. */
   minimumUncached: number;
-  /** Whether the directory cache holds everything it reads (linked corps are not part of it). */
-  cacheable: boolean;
   /** What differs between the answer and the emulator's state (empty: correct). */
   verify(data: unknown): string[];
   /** Reads every department's members (one upstream call per department when nothing is cached). */
@@ -237,7 +235,6 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     description: `3-level org tree from department ${root.id}, members (first 100) of its ${level3.length} level-3 departments`,
     request: { query: ORG_TREE, variables: { root: root.id } },
     minimumUncached: 1 + level3.length,
-    cacheable: true,
     wholeTree: false,
     verify(data) {
       const d = (data as OrgTreeData).department;
@@ -266,7 +263,6 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     request: { query: USER_CARD, variables: { userid: cardUser.userid } },
     // user/get + department/list + user/get per leader + tag/list + tag/get per tag (to find the member's tags)
     minimumUncached: 1 + 1 + cardLeaders.length + 1 + snapshot.tags.length,
-    cacheable: true,
     wholeTree: false,
     verify(data) {
       const u = (data as UserCardData).user;
@@ -287,7 +283,6 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     description: `people picker: searchUsers("${searchText}", first 20) over ${snapshot.users.length} members`,
     request: { query: PEOPLE_PICKER, variables: { query: searchText } },
     minimumUncached: 1 + departmentCount,
-    cacheable: true,
     wholeTree: true,
     verify(data) {
       const s = (data as SearchData).searchUsers;
@@ -305,7 +300,6 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     description: `department dashboard: recursive member counts of all ${departmentCount} departments`,
     request: { query: DASHBOARD },
     minimumUncached: 1 + departmentCount,
-    cacheable: true,
     wholeTree: true,
     verify(data) {
       const list = (data as DashboardData).departments;
@@ -324,11 +318,10 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
   const linked: ReadScenario = {
     kind: 'read',
     base: 'linked-corp-browse',
-    description: `linked corps: ${granted} granted department(s) with children and members (not held by the directory cache)`,
+    description: `linked corps: ${granted} granted department(s) with children and members`,
     request: { query: LINKED_BROWSE },
     // get_perm_list + per granted department: linkedcorp/department/list and linkedcorp/user/list (fetch_child)
     minimumUncached: 1 + 2 * granted,
-    cacheable: false,
     wholeTree: false,
     verify(data) {
       const corps = (data as LinkedData).linkedCorps;

@@ -9,12 +9,16 @@ import { naiveSource } from './loaders/naive.ts';
 import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
+import { responseCachePlugin } from './cache/response-cache.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
 import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
 import { securityPlugins } from './security/plugins.ts';
 import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
+
+/** Distinct query responses kept by the response cache (per view of the directory). */
+const RESPONSE_CACHE_MAX_ENTRIES = 1_000;
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -48,6 +52,8 @@ export interface AppOptions extends ServiceDeps {
    * (tests, embedding); main.ts always passes the configured settings.
    */
   security?: Partial<SecuritySettings>;
+  /** Whole-response caching over the directory cache (on with the directory cache unless false). */
+  responseCache?: boolean;
   /** More Yoga plugins, after the security ones (the metrics plugin, src/ops/metrics.ts). */
   plugins?: Plugin[];
 }
@@ -57,7 +63,7 @@ export interface AppOptions extends ServiceDeps {
  * in-process; main.ts mounts `app.handle` on a node:http server.
  */
 export function createApp(options: AppOptions): App {
-  const { logger, graphiql, cache: cacheSettings, callback: callbackSettings, changeFeed, security: securityGiven, plugins: extraPlugins = [], ...given } = options;
+  const { logger, graphiql, responseCache = true, cache: cacheSettings, callback: callbackSettings, changeFeed, security: securityGiven, plugins: extraPlugins = [], ...given } = options;
   const security: SecuritySettings = { ...OPEN_SECURITY, ...securityGiven };
   // Import and export jobs outlive requests: one tracker per app (batch_job_result callbacks call jobs.notify).
   const jobs = given.jobs ?? new JobTracker({ client: given.client, changes: given.changes, logger });
@@ -91,7 +97,12 @@ export function createApp(options: AppOptions): App {
     landingPage: false,
     // One operation per request unless configured (an array of operations is refused).
     batching: security.batching === false ? false : { limit: security.batching },
-    plugins: [...securityPlugins(security, { logger, graphiql }), ...extraPlugins],
+    // After the security plugins: a cached answer is still authenticated, rate-limited and checked.
+    plugins: [
+      ...securityPlugins(security, { logger, graphiql }),
+      ...(cache && responseCache ? [responseCachePlugin({ directory: cache, maxEntries: RESPONSE_CACHE_MAX_ENTRIES })] : []),
+      ...extraPlugins,
+    ],
     // Masking stays on: WeCom failures become errors with extensions.code / wecomErrcode and a
     // message free of tokens and of WeCom's raw errmsg; anything unexpected is masked.
     maskedErrors: {

@@ -94,6 +94,22 @@ export class DirectoryCache implements DirectorySource {
   private readonly now: () => number;
   private readonly prefix: string;
 
+  /** How long an entry is fresh (the response cache keeps answers as long). */
+  get ttlMs(): number {
+    return this.options.ttlMs;
+  }
+
+  /**
+   * Bumped by every invalidation: whatever was computed from the cache before a bump may be
+   * wrong after it (the response cache drops its answers then).
+   */
+  generation = 0;
+
+  /** The cache's clock (injectable in tests). */
+  clock(): number {
+    return this.now();
+  }
+
   constructor(
     private readonly inner: DirectorySource,
     private readonly options: DirectoryCacheOptions,
@@ -175,6 +191,7 @@ export class DirectoryCache implements DirectorySource {
   /** Drops what a change makes wrong (see invalidation.ts). */
   apply(change: DirectoryChange): void {
     this.counters.invalidations++;
+    this.generation++;
     const cachedUser = (id: string) => {
       const entry = this.lru.peek(this.key('user', id), { allowStale: true });
       return entry?.kind === 'user' ? entry.value : undefined;
@@ -184,6 +201,7 @@ export class DirectoryCache implements DirectorySource {
 
   /** Forgets everything (also what `DIRECTORY_RELOADED` does). */
   invalidateAll(): void {
+    this.generation++;
     this.execute({ everything: true, tree: true, tagList: true, members: 'all', users: new Set(), tags: new Set(), memberData: true, references: true });
   }
 

@@ -7,6 +7,7 @@ import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import { forbiddenError } from '../auth/forbidden.ts';
 import { DEFAULT_COMPLEXITY, LIST_MULTIPLIER, fieldCost } from '../security/cost.ts';
+import { ERRORS_DOCS, RELAY_DOCS } from './plugin-docs.ts';
 import type { GraphQLContext } from './context.ts';
 import type { Scopes } from './context.ts';
 import type { UploadedFile } from './upload.ts';
@@ -48,12 +49,15 @@ export const builder = new SchemaBuilder<{
     defaultListMultiplier: LIST_MULTIPLIER,
     fieldComplexity: fieldCost,
   },
+  // Descriptions of the generated Relay and errors-plugin types (plugin-docs.ts); the `nodes`
+  // field on every connection stays on through RELAY_DOCS.nodesOnConnection (an options object).
   relay: {
+    ...RELAY_DOCS,
     clientMutationId: 'omit',
     cursorType: 'String',
-    nodesOnConnection: true,
   },
   errors: {
+    ...ERRORS_DOCS,
     defaultTypes: [],
   },
 });

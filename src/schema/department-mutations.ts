@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { DepartmentRef } from './refs.ts';
-import { MUTATION_ERRORS, mutating, type ErrcodeFields } from './errors-types.ts';
+import { mutating, mutationErrors, type ErrcodeFields } from './errors-types.ts';
 import { checkDepartmentCreate, checkDepartmentToDelete, checkDepartmentUpdate } from './validate.ts';
 import { publishWrite, readBack } from './write.ts';
 import type { GraphQLContext } from './context.ts';
@@ -26,10 +26,11 @@ const DEPARTMENT_FIELDS: ErrcodeFields = {
 };
 
 const CreateDepartmentInput = builder.inputType('CreateDepartmentInput', {
+  description: 'A new department (department/create): name and parentId are required. The tree allows 15 levels and 30,000 departments.',
   fields: (t) => ({
     name: t.string({ required: true, description: '1–32 characters, none of \\ : * ? " < > |; unique among its siblings.' }),
     nameEn: t.string({ description: 'English name (effective when multi-language is enabled).' }),
-    parentId: t.int({ required: true }),
+    parentId: t.int({ required: true, description: 'WeCom id of the parent department (the root is 1); it must exist and be within reach.' }),
     order: t.field({ type: 'WeComOrder', description: 'Larger sorts first.' }),
     departmentId: t.int({ description: 'An id of your choice (> 1); WeCom picks one when omitted.' }),
   }),
@@ -38,16 +39,17 @@ const CreateDepartmentInput = builder.inputType('CreateDepartmentInput', {
 const UpdateDepartmentInput = builder.inputType('UpdateDepartmentInput', {
   description: 'The department and what to change: rename (name, nameEn), move (parentId), reorder (order).',
   fields: (t) => ({
-    departmentId: t.int({ required: true }),
-    name: t.string(),
-    nameEn: t.string(),
-    parentId: t.int(),
-    order: t.field({ type: 'WeComOrder' }),
+    departmentId: t.int({ required: true, description: 'WeCom id of the department to change.' }),
+    name: t.string({ description: 'New name: 1–32 characters, none of \\ : * ? " < > |; unique among its siblings.' }),
+    nameEn: t.string({ description: 'New English name (effective when multi-language is enabled).' }),
+    parentId: t.int({ description: 'Moves the department under this parent; not under itself or one of its sub-departments.' }),
+    order: t.field({ type: 'WeComOrder', description: 'New sort order among siblings; larger first.' }),
   }),
 });
 
 const DepartmentDeletion = builder.simpleObject('DepartmentDeletion', {
-  fields: (t) => ({ departmentId: t.int() }),
+  description: 'The department WeCom deleted.',
+  fields: (t) => ({ departmentId: t.int({ description: 'WeCom id of the deleted department.' }) }),
 });
 
 /** The department after a write, read from WeCom (write.ts). */
@@ -67,8 +69,11 @@ builder.mutationFields((t) => ({
   createDepartment: t.field({
     type: DepartmentRef,
     description: 'Creates a department (department/create).',
-    args: { input: t.arg({ type: CreateDepartmentInput, required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { input: t.arg({ type: CreateDepartmentInput, required: true, description: 'The new department.' }) },
+    errors: mutationErrors('createDepartment', {
+      succeeded: 'WeCom created the department',
+      data: 'The new department as WeCom has it after the create (read back from WeCom), with the id WeCom gave it.',
+    }),
     resolve: async (_root, { input }, ctx) => {
       const create = checkDepartmentCreate('input', input);
       await guardDepartments(ctx, 'input.parentId', [create.parentid]);
@@ -80,8 +85,11 @@ builder.mutationFields((t) => ({
   updateDepartment: t.field({
     type: DepartmentRef,
     description: 'Renames, moves or reorders a department (department/update).',
-    args: { input: t.arg({ type: UpdateDepartmentInput, required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { input: t.arg({ type: UpdateDepartmentInput, required: true, description: 'The department and what to change.' }) },
+    errors: mutationErrors('updateDepartment', {
+      succeeded: 'WeCom applied the change',
+      data: 'The department as WeCom has it after the update (read back from WeCom).',
+    }),
     resolve: async (_root, { input }, ctx) => {
       const update = checkDepartmentUpdate('input', input);
       await guardDepartments(ctx, 'input.departmentId', [update.id]);
@@ -103,8 +111,8 @@ builder.mutationFields((t) => ({
   deleteDepartment: t.field({
     type: DepartmentDeletion,
     description: 'Deletes an empty department (department/delete): no members (60005) and no sub-departments (60006).',
-    args: { departmentId: t.arg.int({ required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { departmentId: t.arg.int({ required: true, description: 'WeCom id of the department to delete (not the root, 1).' }) },
+    errors: mutationErrors('deleteDepartment', { succeeded: 'WeCom deleted the department', data: 'The id of the deleted department.' }),
     resolve: async (_root, { departmentId }, ctx) => {
       const id = checkDepartmentToDelete('departmentId', departmentId);
       await guardDepartments(ctx, 'departmentId', [id]);

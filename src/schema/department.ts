@@ -9,7 +9,11 @@ export const MAX_PAGE_SIZE = 500;
 
 builder.node(DepartmentRef, {
   description: 'A department (部门) of the corp. Its place in the tree comes from one department/list per request.',
-  id: { resolve: (d) => String(d.id), parse: (id) => Number(id) },
+  id: {
+    description: 'Global id (Relay) of the department, for `Query.node`; opaque, not the WeCom id (use `departmentId` for that).',
+    resolve: (d) => String(d.id),
+    parse: (id) => Number(id),
+  },
   loadOne: async (id, ctx) => (await ctx.loaders.tree()).get(id) ?? null,
   fields: (t) => ({
     departmentId: t.exposeInt('id', { description: 'WeCom department id (the root is 1).' }),
@@ -54,7 +58,7 @@ builder.node(DepartmentRef, {
     members: t.connection(
       {
         type: UserRef,
-        description: 'Members of the department, in WeCom order; with `recursive`, of its whole subtree, each once.',
+        description: 'Members of the department, in WeCom order; with `recursive`, of its whole subtree, each once. Pages of 50 by default; a larger `first` than 500 gives 500.',
         args: { recursive: t.arg.boolean({ defaultValue: false, description: 'Include members of all sub-departments.' }) },
         resolve: async (d, args, ctx) => {
           const users = args.recursive ? await ctx.loaders.subtreeMembers(d.id) : await ctx.loaders.members.load(d.id);
@@ -65,7 +69,7 @@ builder.node(DepartmentRef, {
     ),
     memberCount: t.int({
       description: 'Number of members; with `recursive`, of the whole subtree, each counted once.',
-      args: { recursive: t.arg.boolean({ defaultValue: false }) },
+      args: { recursive: t.arg.boolean({ defaultValue: false, description: 'Count the members of all sub-departments too.' }) },
       resolve: async (d, { recursive }, ctx) =>
         (recursive ? await ctx.loaders.subtreeMembers(d.id) : await ctx.loaders.members.load(d.id)).length,
     }),
@@ -93,13 +97,13 @@ builder.queryFields((t) => ({
     type: DepartmentRef,
     nullable: true,
     description: 'A department by its WeCom id; null when it does not exist or is not visible.',
-    args: { id: t.arg.int({ required: true }) },
+    args: { id: t.arg.int({ required: true, description: 'WeCom department id (`departmentId`; the root is 1).' }) },
     resolve: async (_root, { id }, ctx) => (await ctx.loaders.tree()).get(id) ?? null,
   }),
   departments: t.field({
     type: [DepartmentRef],
     description: 'A department and everything below it (the whole visible tree without rootId), parents before children.',
-    args: { rootId: t.arg.int({ required: false }) },
+    args: { rootId: t.arg.int({ required: false, description: 'WeCom id of the top department to list; empty list when it is unknown or not visible.' }) },
     resolve: async (_root, { rootId }, ctx) => {
       const tree = await ctx.loaders.tree();
       if (rootId == null) return tree.roots.flatMap((r) => [r, ...tree.descendants(r.id)]);

@@ -110,7 +110,11 @@ export class UpstreamRefusedError extends MutationError {
 
 export const ErrorInterface = builder.interfaceRef<MutationError>('Error').implement({
   description: 'A mutation that failed in an expected way; the specific type says how.',
-  fields: (t) => ({ message: t.exposeString('message') }),
+  fields: (t) => ({
+    message: t.exposeString('message', {
+      description: 'What went wrong, in words fit to show an administrator; names the WeCom endpoint and errcode when WeCom refused. Never contains a token.',
+    }),
+  }),
 });
 
 /**
@@ -177,6 +181,7 @@ builder.objectType(RateLimitedError, {
 });
 
 const ReadBackOutcome = builder.enumType('ReadBackOutcome', {
+  description: 'What reading the entity back showed after a write whose answer was lost (OutcomeUnknownError.readBack).',
   values: {
     NOT_APPLIED: { description: 'Reading back showed no trace of the write (it may still land).' },
     UNVERIFIABLE: { description: 'The write cannot be read back, or reading back failed.' },
@@ -188,12 +193,18 @@ builder.objectType(OutcomeUnknownError, {
   description: 'The write was sent but its answer was lost; it was not resent. Read the entity before retrying.',
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof OutcomeUnknownError,
-  fields: (t) => ({ readBack: t.field({ type: ReadBackOutcome, resolve: (e) => e.readBack }) }),
+  fields: (t) => ({
+    readBack: t.field({
+      type: ReadBackOutcome,
+      description: 'What reading the entity back showed: no trace of the write yet, or nothing that could tell.',
+      resolve: (e) => e.readBack,
+    }),
+  }),
 });
 
 builder.objectType(UpstreamRefusedError, {
   name: 'WeComError',
-  description: 'Another refusal by WeCom.',
+  description: 'Another refusal by WeCom, one the other error types do not cover; `errcode` says which (see WeCom’s global error codes).',
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof UpstreamRefusedError,
   fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
@@ -210,6 +221,27 @@ export const MUTATION_ERRORS = [
   OutcomeUnknownError,
   UpstreamRefusedError,
 ];
+
+/** The GraphQL names of MUTATION_ERRORS, as the result unions' descriptions list them. */
+const MUTATION_ERROR_NAMES =
+  'ValidationError, NotFoundError, AlreadyExistsError, ConflictError, PermissionDeniedError, RateLimitedError, OutcomeUnknownError or WeComError';
+
+/**
+ * The `errors` option of a mutation field: the typed failures above, and what the types the errors
+ * plugin generates for it say in GraphiQL: `Mutation<Name>Result` (the union), `Mutation<Name>Success`
+ * and its `data` field. `succeeded` completes "when …"; `data` describes the payload.
+ */
+export function mutationErrors(field: string, docs: { succeeded: string; data: string }) {
+  const success = `Mutation${field.charAt(0).toUpperCase()}${field.slice(1)}Success`;
+  return {
+    types: MUTATION_ERRORS,
+    union: {
+      description: `What \`${field}\` returned: \`${success}\` when ${docs.succeeded}; otherwise a type implementing \`Error\` (${MUTATION_ERROR_NAMES}) saying why not.`,
+    },
+    result: { description: `\`${field}\` succeeded: ${docs.succeeded}. The payload is under \`data\`.` },
+    dataField: { description: docs.data },
+  };
+}
 
 // ── mapping WeCom's failures ────────────────────────────────────────────────
 

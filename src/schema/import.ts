@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import { Gender } from './user.ts';
-import { MUTATION_ERRORS, ValidationError, mutating } from './errors-types.ts';
+import { ValidationError, mutating, mutationErrors } from './errors-types.ts';
 import { checkImportDepartmentRows, checkImportUserRows } from './validate.ts';
 import type { UploadedFile } from './upload.ts';
 import type { GraphQLContext } from './context.ts';
@@ -21,6 +21,7 @@ import './upload.ts';
  */
 
 const ImportJobTypeEnum = builder.enumType('ImportJobType', {
+  description: 'Which WeCom import an ImportJob runs (batch/getresult `type`).',
   values: {
     SYNC_USERS: { value: 'sync_user', description: 'batch/syncuser: members in the file are created or updated; others are untouched.' },
     REPLACE_USERS: { value: 'replace_user', description: 'batch/replaceuser: the file replaces the members; members not in it are deleted.' },
@@ -29,16 +30,22 @@ const ImportJobTypeEnum = builder.enumType('ImportJobType', {
 });
 
 const ImportJobStatus = builder.enumType('ImportJobStatus', {
+  description: 'Progress of an import job (batch/getresult `status`).',
   values: {
     PENDING: { value: 1, description: 'Submitted, not started.' },
-    RUNNING: { value: 2 },
+    RUNNING: { value: 2, description: 'WeCom is applying the records; see `percentage`.' },
     FINISHED: { value: 3, description: 'Done; per-record results are available.' },
   } as const,
 });
 
 const DepartmentImportAction = builder.enumType('DepartmentImportAction', {
   description: 'What a department import did to a department (bits of WeCom’s `action`).',
-  values: { CREATED: { value: 1 }, RENAMED: { value: 2 }, MOVED: { value: 4 }, REORDERED: { value: 8 } } as const,
+  values: {
+    CREATED: { value: 1, description: 'The department was created (bit 1).' },
+    RENAMED: { value: 2, description: 'The department was renamed (bit 2).' },
+    MOVED: { value: 4, description: 'The department was moved to another parent (bit 4).' },
+    REORDERED: { value: 8, description: 'The department’s order changed (bit 8).' },
+  } as const,
 });
 
 const ACTION_BITS = [1, 2, 4, 8] as const;
@@ -53,7 +60,7 @@ const ImportRecordResultRef = builder.objectRef<ImportRecordResult>('ImportRecor
       description: 'What a department import did (empty for members).',
       resolve: (r) => ACTION_BITS.filter((bit) => ((r.action ?? 0) & bit) !== 0),
     }),
-    ok: t.boolean({ resolve: (r) => r.errcode === 0 }),
+    ok: t.boolean({ description: 'True when the record was applied (errcode 0).', resolve: (r) => r.errcode === 0 }),
     errcode: t.exposeInt('errcode', { description: '0 when the record was applied; otherwise the errcode the single-record API would give.' }),
     message: t.string({
       description: 'What the errcode means.',
@@ -67,8 +74,8 @@ export const ImportJobRef = builder.objectRef<ImportJobState>('ImportJob').imple
   description: 'An asynchronous import job of WeCom and its progress.',
   fields: (t) => ({
     id: t.exposeID('id', { description: "WeCom's jobid." }),
-    type: t.field({ type: ImportJobTypeEnum, resolve: (j) => j.type }),
-    status: t.field({ type: ImportJobStatus, resolve: (j) => j.status }),
+    type: t.field({ type: ImportJobTypeEnum, description: 'Which import this is (sync or replace members, replace departments).', resolve: (j) => j.type }),
+    status: t.field({ type: ImportJobStatus, description: 'Where the job is: PENDING, RUNNING, then FINISHED.', resolve: (j) => j.status }),
     percentage: t.exposeInt('percentage', { description: '0–100; 100 once finished.' }),
     total: t.exposeInt('total', { description: 'Records in the file (0 until WeCom has read an uploaded file).' }),
     results: t.field({ type: [ImportRecordResultRef], description: 'Per-record outcomes, once FINISHED.', resolve: (j) => j.results }),
@@ -78,6 +85,7 @@ export const ImportJobRef = builder.objectRef<ImportJobState>('ImportJob').imple
 });
 
 const ImportMode = builder.enumType('ImportMode', {
+  description: 'How importUsers treats members that are not in the file.',
   values: {
     SYNC: { description: 'Create or update the members in the file; leave the others (batch/syncuser).' },
     REPLACE: { description: 'The file becomes the member list: members not in it are deleted (batch/replaceuser; WeCom refuses mass deletions, 45026).' },
@@ -87,28 +95,28 @@ const ImportMode = builder.enumType('ImportMode', {
 const ImportUserRow = builder.inputType('ImportUserRow', {
   description: 'A member record: the fields of CreateUserInput that the member file carries.',
   fields: (t) => ({
-    userid: t.string({ required: true }),
-    name: t.string({ required: true }),
-    departmentIds: t.intList({ required: true }),
-    mobile: t.string(),
-    email: t.string(),
-    position: t.string(),
-    gender: t.field({ type: Gender }),
-    isLeaderInDept: t.booleanList(),
-    order: t.field({ type: ['WeComOrder'] }),
-    alias: t.string(),
-    address: t.string(),
-    telephone: t.string(),
-    enable: t.boolean(),
+    userid: t.string({ required: true, description: 'The member (帐号): 1–64 bytes of letters, digits, _ - @ . starting with a letter or digit; the key of the import.' }),
+    name: t.string({ required: true, description: '1–64 characters.' }),
+    departmentIds: t.intList({ required: true, description: 'Departments of the member (1 to 100 ids), as in CreateUserInput.' }),
+    mobile: t.string({ description: 'Mobile number; each row needs a mobile or an email.' }),
+    email: t.string({ description: 'Email; each row needs a mobile or an email.' }),
+    position: t.string({ description: 'Job title, at most 128 characters.' }),
+    gender: t.field({ type: Gender, description: 'MALE or FEMALE.' }),
+    isLeaderInDept: t.booleanList({ description: 'Head of each department of departmentIds (部门负责人), aligned with it.' }),
+    order: t.field({ type: ['WeComOrder'], description: 'Sort order in each department of departmentIds, aligned with it; larger first.' }),
+    alias: t.string({ description: 'At most 64 characters.' }),
+    address: t.string({ description: 'At most 128 characters.' }),
+    telephone: t.string({ description: 'Desk phone: digits, -, + and , (at most 32).' }),
+    enable: t.boolean({ description: 'false imports the member disabled.' }),
   }),
 });
 
 const ImportDepartmentRow = builder.inputType('ImportDepartmentRow', {
   description: 'A department record. The rows describe the whole tree: departments not in them are deleted when empty.',
   fields: (t) => ({
-    departmentId: t.int({ required: true }),
-    name: t.string({ required: true }),
-    parentId: t.int({ description: 'Required except for the root department (1).' }),
+    departmentId: t.int({ required: true, description: 'WeCom department id (部门ID), the key of the import; the root is 1.' }),
+    name: t.string({ required: true, description: '1–32 characters, none of \\ : * ? " < > |; unique among its siblings.' }),
+    parentId: t.int({ description: 'Required except for the root department (1); the parent must be the root or another row.' }),
     order: t.field({ type: 'WeComOrder', description: 'Omitted or 0: the order is left as it is.' }),
   }),
 });
@@ -183,13 +191,16 @@ builder.mutationFields((t) => ({
     description:
       'Imports members asynchronously from `rows` or an uploaded CSV `file` (UTF-8, WeCom’s member template). Returns the job at once; follow it with Query.importJob or Subscription.importJob. A retry with the same content (or idempotencyKey) returns the same job instead of importing twice.',
     args: {
-      mode: t.arg({ type: ImportMode, required: true }),
-      rows: t.arg({ type: [ImportUserRow], required: false }),
-      file: t.arg({ type: 'File', required: false }),
+      mode: t.arg({ type: ImportMode, required: true, description: 'SYNC keeps members not in the import; REPLACE deletes them.' }),
+      rows: t.arg({ type: [ImportUserRow], required: false, description: 'The members as typed rows; give either rows or file.' }),
+      file: t.arg({ type: 'File', required: false, description: 'The members as an uploaded CSV (UTF-8, at most 20 MB); give either rows or file.' }),
       toInvite: t.arg.boolean({ required: false, description: 'Whether WeCom invites new members (default true).' }),
       idempotencyKey: t.arg.string({ required: false, description: 'Identifies this import for retries; default: the file’s content.' }),
     },
-    errors: { types: MUTATION_ERRORS },
+    errors: mutationErrors('importUsers', {
+      succeeded: 'the import was submitted to WeCom, or the same import already had been (WeCom applies the records asynchronously: follow the job)',
+      data: 'The import job: its WeCom jobid, status and, once FINISHED, the per-record results.',
+    }),
     resolve: async (_root, args, ctx) => {
       const rows = args.rows ? checkImportUserRows('rows', args.rows) : null;
       const csv = await importBytes('members', rows && (() => memberCsv(rows)), args.file);
@@ -209,11 +220,14 @@ builder.mutationFields((t) => ({
     description:
       'Replaces the department tree asynchronously (batch/replaceparty) from `rows` or an uploaded CSV `file` (部门名称,部门ID,父部门ID,排序). Departments missing from it are deleted once empty.',
     args: {
-      rows: t.arg({ type: [ImportDepartmentRow], required: false }),
-      file: t.arg({ type: 'File', required: false }),
-      idempotencyKey: t.arg.string({ required: false }),
+      rows: t.arg({ type: [ImportDepartmentRow], required: false, description: 'The whole tree as typed rows; give either rows or file.' }),
+      file: t.arg({ type: 'File', required: false, description: 'The whole tree as an uploaded CSV (UTF-8, at most 20 MB); give either rows or file.' }),
+      idempotencyKey: t.arg.string({ required: false, description: 'Identifies this import for retries; default: the file’s content.' }),
     },
-    errors: { types: MUTATION_ERRORS },
+    errors: mutationErrors('importDepartments', {
+      succeeded: 'the import was submitted to WeCom, or the same import already had been (WeCom applies the records asynchronously: follow the job)',
+      data: 'The import job: its WeCom jobid, status and, once FINISHED, the per-record results.',
+    }),
     resolve: async (_root, args, ctx) => {
       const rows = args.rows ? checkImportDepartmentRows('rows', args.rows) : null;
       const csv = await importBytes('departments', rows && (() => departmentCsv(rows)), args.file);
@@ -229,7 +243,7 @@ builder.queryFields((t) => ({
     type: ImportJobRef,
     nullable: true,
     description: 'An import job by WeCom jobid, fresh from WeCom while it runs; null when WeCom does not know it.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The WeCom jobid (`ImportJob.id`).' }) },
     resolve: (_root, { id }, ctx) => ctx.jobs.importJob(id),
   }),
 }));
@@ -240,7 +254,7 @@ builder.subscriptionFields((t) => ({
     authScopes: { admin: true, wholeCorp: true },
     type: ImportJobRef,
     description: 'The progress of an import job: its state now, then each change, until FINISHED.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The WeCom jobid (`ImportJob.id`); NOT_FOUND error when WeCom does not know it.' }) },
     subscribe: async (_root, { id }, ctx) => {
       const stream = await ctx.jobs.watchImport(id);
       if (!stream) throw new GraphQLError(`Import job ${id} is unknown to WeCom`, { extensions: { code: 'NOT_FOUND' } });

@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { MUTATION_ERRORS, mutating } from './errors-types.ts';
+import { mutating, mutationErrors } from './errors-types.ts';
 import { checkInvite } from './validate.ts';
 import { guardDepartments, guardMembers, guardWholeCorp } from './scope-guards.ts';
 
@@ -12,9 +12,9 @@ import { guardDepartments, guardMembers, guardWholeCorp } from './scope-guards.t
 const InvitationResult = builder.simpleObject('InvitationResult', {
   description: 'The targets WeCom refused (unknown or outside this service’s reach); all others were invited.',
   fields: (t) => ({
-    invalidUserids: t.stringList(),
-    invalidDepartmentIds: t.intList(),
-    invalidTagIds: t.intList(),
+    invalidUserids: t.stringList({ description: 'Userids WeCom did not invite (invaliduser); empty when all were.' }),
+    invalidDepartmentIds: t.intList({ description: 'Department ids WeCom did not invite (invalidparty); empty when all were.' }),
+    invalidTagIds: t.intList({ description: 'Tag ids WeCom did not invite (invalidtag); empty when all were.' }),
   }),
 });
 
@@ -25,11 +25,14 @@ builder.mutationFields((t) => ({
     type: InvitationResult,
     description: 'Invites members to join WeCom (batch/invite): at most 1000 userids, 100 departments and 100 tags. WeCom notifies each invitee once a day for up to 3 days; delivery is not guaranteed.',
     args: {
-      userids: t.arg.stringList({ required: false }),
-      departmentIds: t.arg.intList({ required: false }),
-      tagIds: t.arg.intList({ required: false }),
+      userids: t.arg.stringList({ required: false, description: 'Members to invite: at most 1000 userids.' }),
+      departmentIds: t.arg.intList({ required: false, description: 'Departments whose members are invited: at most 100 ids.' }),
+      tagIds: t.arg.intList({ required: false, description: 'Tags whose members are invited: at most 100 ids; needs a credential for the whole corp.' }),
     },
-    errors: { types: MUTATION_ERRORS },
+    errors: mutationErrors('inviteUsers', {
+      succeeded: 'WeCom accepted the invitations, or some of them (the payload lists the targets it refused)',
+      data: 'The targets WeCom refused; everyone else was invited.',
+    }),
     resolve: async (_root, args, ctx) => {
       const invite = checkInvite(args);
       guardWholeCorp(ctx, 'tagIds', 'tags', invite.tag.length > 0);

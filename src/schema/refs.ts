@@ -25,10 +25,15 @@ export const UserConnectionRef = builder.connectionObject(
   {
     type: UserRef,
     name: 'UserConnection',
-    description: 'A page of users.',
+    description: 'A page of members (Department.members, searchUsers), with the total across all pages.',
+    edgesField: { description: 'The members of this page with their cursors, in list order.' },
     fields: (t) => ({
       totalCount: t.int(totalCountOptions('How many users there are across all pages.')),
     }),
   },
-  { name: 'UserEdge' },
+  {
+    name: 'UserEdge',
+    description: 'A member in a list of members, with its cursor.',
+    nodeField: { description: 'The member.' },
+  },
 );

@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { TagRef } from './refs.ts';
-import { AlreadyExistsError, MUTATION_ERRORS, NotFoundError, mutating } from './errors-types.ts';
+import { AlreadyExistsError, NotFoundError, mutating, mutationErrors } from './errors-types.ts';
 import { checkTagId, checkTagMembers, checkTagName } from './validate.ts';
 import { publishWrite, readBack } from './write.ts';
 import type { GraphQLContext } from './context.ts';
@@ -18,6 +18,7 @@ const TAG_FIELDS = { 40071: 'input.tagName', 40072: 'input.tagName', 41018: 'inp
 const MEMBER_FIELDS = { 40070: 'userids', 40031: 'userids', 40035: 'userids', 81014: 'userids', 81003: 'tagId' };
 
 const CreateTagInput = builder.inputType('CreateTagInput', {
+  description: 'A new tag (tag/create); a corp has at most 3000 tags.',
   fields: (t) => ({
     tagName: t.string({ required: true, description: '1–32 characters, unique in the corp.' }),
     tagId: t.int({ description: 'An id of your choice; WeCom picks the next one when omitted.' }),
@@ -25,13 +26,17 @@ const CreateTagInput = builder.inputType('CreateTagInput', {
 });
 
 const UpdateTagInput = builder.inputType('UpdateTagInput', {
+  description: 'The tag to rename and its new name (tag/update).',
   fields: (t) => ({
-    tagId: t.int({ required: true }),
+    tagId: t.int({ required: true, description: 'WeCom id of the tag. Only tags created by this service’s secret (or by the super-admin group) can be changed; others give PermissionDeniedError.' }),
     tagName: t.string({ required: true, description: '1–32 characters, unique in the corp.' }),
   }),
 });
 
-const TagDeletion = builder.simpleObject('TagDeletion', { fields: (t) => ({ tagId: t.int() }) });
+const TagDeletion = builder.simpleObject('TagDeletion', {
+  description: 'The tag WeCom deleted.',
+  fields: (t) => ({ tagId: t.int({ description: 'WeCom id of the deleted tag.' }) }),
+});
 
 interface TagMembersChange {
   tag: WeComTagSummary;
@@ -42,9 +47,9 @@ interface TagMembersChange {
 const TagMembersChangeRef = builder.objectRef<TagMembersChange>('TagMembersChange').implement({
   description: 'The tag after the change, and the members WeCom refused (unknown or outside its reach); the others were applied.',
   fields: (t) => ({
-    tag: t.field({ type: TagRef, resolve: (c) => c.tag }),
-    invalidUserids: t.exposeStringList('invalidUserids'),
-    invalidDepartmentIds: t.exposeIntList('invalidDepartmentIds'),
+    tag: t.field({ type: TagRef, description: 'The tag after the change (read back from WeCom).', resolve: (c) => c.tag }),
+    invalidUserids: t.exposeStringList('invalidUserids', { description: 'Userids WeCom refused (invalidlist); empty when all were applied.' }),
+    invalidDepartmentIds: t.exposeIntList('invalidDepartmentIds', { description: 'Department ids WeCom refused (invalidparty); empty when all were applied.' }),
   }),
 });
 
@@ -58,9 +63,9 @@ function tagNow(ctx: GraphQLContext, tagid: number): Promise<WeComTagSummary> {
 }
 
 const memberArgs = builder.args((t) => ({
-  tagId: t.int({ required: true }),
-  userids: t.stringList({ required: false, description: 'At most 1000.' }),
-  departmentIds: t.intList({ required: false, description: 'At most 100.' }),
+  tagId: t.int({ required: true, description: 'WeCom id of the tag. Only tags created by this service’s secret (or by the super-admin group) can be changed; others give PermissionDeniedError.' }),
+  userids: t.stringList({ required: false, description: 'Members, at most 1000 userids. At least one of userids and departmentIds.' }),
+  departmentIds: t.intList({ required: false, description: 'Departments, at most 100 ids. At least one of userids and departmentIds.' }),
 }));
 
 builder.mutationFields((t) => ({
@@ -69,8 +74,11 @@ builder.mutationFields((t) => ({
     authScopes: { wholeCorp: true },
     type: TagRef,
     description: 'Creates a tag (tag/create), owned by this service’s secret.',
-    args: { input: t.arg({ type: CreateTagInput, required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { input: t.arg({ type: CreateTagInput, required: true, description: 'The new tag.' }) },
+    errors: mutationErrors('createTag', {
+      succeeded: 'WeCom created the tag',
+      data: 'The new tag as WeCom has it after the create, with the id WeCom gave it.',
+    }),
     resolve: async (_root, { input }, ctx) => {
       const tagname = checkTagName('input.tagName', input.tagName);
       const tagIdGiven = input.tagId ?? undefined;
@@ -92,8 +100,8 @@ builder.mutationFields((t) => ({
     authScopes: { wholeCorp: true },
     type: TagRef,
     description: 'Renames a tag (tag/update); only its creator may.',
-    args: { input: t.arg({ type: UpdateTagInput, required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { input: t.arg({ type: UpdateTagInput, required: true, description: 'The tag and its new name.' }) },
+    errors: mutationErrors('updateTag', { succeeded: 'WeCom renamed the tag', data: 'The tag as WeCom has it after the rename.' }),
     resolve: async (_root, { input }, ctx) => {
       const tagid = checkTagId('input.tagId', input.tagId);
       const tagname = checkTagName('input.tagName', input.tagName);
@@ -107,8 +115,8 @@ builder.mutationFields((t) => ({
     authScopes: { wholeCorp: true },
     type: TagDeletion,
     description: 'Deletes a tag (tag/delete); only its creator may.',
-    args: { tagId: t.arg.int({ required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { tagId: t.arg.int({ required: true, description: 'WeCom id of the tag to delete.' }) },
+    errors: mutationErrors('deleteTag', { succeeded: 'WeCom deleted the tag', data: 'The id of the deleted tag.' }),
     resolve: async (_root, { tagId }, ctx) => {
       const tagid = checkTagId('tagId', tagId);
       await mutating({ 40068: 'tagId' }, () => ctx.client.tags.delete(tagid));
@@ -120,7 +128,10 @@ builder.mutationFields((t) => ({
     type: TagMembersChangeRef,
     description: 'Adds members and departments to a tag (tag/addtagusers).',
     args: memberArgs,
-    errors: { types: MUTATION_ERRORS },
+    errors: mutationErrors('addTagMembers', {
+      succeeded: 'WeCom added the listed members and departments, or some of them (the payload lists those it refused)',
+      data: 'The tag, and the members and departments WeCom refused; the others were added.',
+    }),
     resolve: async (_root, args, ctx) => {
       const members = checkTagMembers(args);
       await guardMembers(ctx, 'userids', members.userlist);
@@ -141,7 +152,10 @@ builder.mutationFields((t) => ({
     type: TagMembersChangeRef,
     description: 'Removes members and departments from a tag (tag/deltagusers).',
     args: memberArgs,
-    errors: { types: MUTATION_ERRORS },
+    errors: mutationErrors('removeTagMembers', {
+      succeeded: 'WeCom removed the listed members and departments, or some of them (the payload lists those it refused)',
+      data: 'The tag, and the members and departments WeCom refused; the others were removed.',
+    }),
     resolve: async (_root, args, ctx) => {
       const members = checkTagMembers(args);
       await guardMembers(ctx, 'userids', members.userlist);

@@ -4,11 +4,15 @@ import { present } from './department.ts';
 
 builder.node(TagRef, {
   description: 'A tag (标签) grouping members and departments.',
-  id: { resolve: (t) => String(t.tagid), parse: (id) => Number(id) },
+  id: {
+    description: 'Global id (Relay) of the tag, for `Query.node`; opaque, not the WeCom id (use `tagId` for that).',
+    resolve: (t) => String(t.tagid),
+    parse: (id) => Number(id),
+  },
   loadOne: async (tagid, ctx) => (await ctx.loaders.tags()).find((t) => t.tagid === tagid) ?? null,
   fields: (t) => ({
     tagId: t.exposeInt('tagid', { description: 'WeCom tag id.' }),
-    name: t.exposeString('tagname'),
+    name: t.exposeString('tagname', { description: 'Tag name (tagname), 1–32 characters, unique in the corp.' }),
     users: t.field({
       type: [UserRef],
       description: 'Members listed on the tag directly (tag/get).',
@@ -32,6 +36,7 @@ builder.queryFields((t) => ({
   tag: t.field({
     type: TagRef,
     nullable: true,
+    description: 'A tag by its WeCom id; null when it does not exist or is not visible to this service.',
     args: { id: t.arg.int({ required: true, description: 'WeCom tag id.' }) },
     resolve: async (_root, { id }, ctx) => (await ctx.loaders.tags()).find((tag) => tag.tagid === id) ?? null,
   }),

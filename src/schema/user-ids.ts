@@ -11,8 +11,8 @@ interface UserIdRow {
 const UserIdRowRef = builder.objectRef<UserIdRow>('UserIdRow').implement({
   description: 'One (member, department) pair of user/list_id: a member of N departments appears N times.',
   fields: (t) => ({
-    userid: t.exposeString('userid'),
-    departmentId: t.exposeInt('departmentId'),
+    userid: t.exposeString('userid', { description: 'WeCom userid of the member.' }),
+    departmentId: t.exposeInt('departmentId', { description: 'WeCom id of one department the member belongs to.' }),
   }),
 });
 
@@ -38,9 +38,15 @@ const UserIdConnection = builder.connectionObject(
   {
     type: UserIdRowRef,
     name: 'UserIdConnection',
+    description: 'A page of (userid, department) pairs from user/list_id, with the total across all pages.',
+    edgesField: { description: 'The pairs of this page with their cursors, in WeCom order.' },
     fields: (t) => ({ totalCount: t.int(totalCountOptions('How many (userid, department) pairs there are (walks every page of user/list_id when asked).')) }),
   },
-  { name: 'UserIdEdge' },
+  {
+    name: 'UserIdEdge',
+    description: 'A (userid, department) pair with its cursor.',
+    nodeField: { description: 'The (userid, department) pair.' },
+  },
 );
 
 builder.queryFields((t) => ({
@@ -50,7 +56,8 @@ builder.queryFields((t) => ({
       authScopes: { wholeCorp: true },
       type: UserIdRowRef,
       description:
-        'Every (userid, department) pair of the corp, paged with WeCom\'s user/list_id cursor (contacts-sync secret; works under the 2022 read restrictions).',
+        'Every (userid, department) pair of the corp, paged with WeCom\'s user/list_id cursor (contacts-sync secret; works under the 2022 read restrictions). ' +
+        `Pages forward only: \`first\` 1–${LIST_ID_LIMIT_MAX} (default 1000) and \`after\`; \`last\` and \`before\` give BAD_USER_INPUT. Needs a credential for the whole corp.`,
       args: {},
       resolve: async (_root, args, ctx) => {
         if (args.last != null || args.before != null) throw badInput('userIds pages forward only (first/after)', 'last');

@@ -1,7 +1,7 @@
 import { builder } from './builder.ts';
 import { UserRef } from './refs.ts';
 import { Gender } from './user.ts';
-import { MUTATION_ERRORS, mutating, type ErrcodeFields } from './errors-types.ts';
+import { mutating, mutationErrors, type ErrcodeFields } from './errors-types.ts';
 import { checkUserCreate, checkUserUpdate, checkUserid, checkUseridsToDelete } from './validate.ts';
 import { publishWrite, readBack } from './write.ts';
 import type { GraphQLContext } from './context.ts';
@@ -45,7 +45,7 @@ const USER_FIELDS: ErrcodeFields = {
 const UserAttributeInput = builder.inputType('UserAttributeInput', {
   description: 'A custom attribute (extattr): `text`, or a web link (`url` and `title`); empty values clear it. The name must exist in the admin console, else WeCom ignores it.',
   fields: (t) => ({
-    name: t.string({ required: true }),
+    name: t.string({ required: true, description: 'Attribute name exactly as configured in the admin console (e.g. "工号").' }),
     text: t.string({ description: 'At most 64 characters.' }),
     url: t.string({ description: 'http:// or https://' }),
     title: t.string({ description: 'At most 12 characters.' }),
@@ -86,7 +86,7 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
 const UpdateUserInput = builder.inputType('UpdateUserInput', {
   description: 'The member to change and the fields to change; omitted fields stay as they are.',
   fields: (t) => ({
-    userid: t.string({ required: true }),
+    userid: t.string({ required: true, description: 'The member to change (current userid, any case).' }),
     newUserid: t.string({ description: 'A new userid: allowed once, and only when WeCom generated the current one (301036 otherwise).' }),
     name: t.string({ description: '1–64 characters.' }),
     departmentIds: t.intList({ description: 'Moves the member: the complete new list of departments.' }),
@@ -118,15 +118,18 @@ function memberNow(ctx: GraphQLContext, userid: string): Promise<WeComUser> {
 
 const UserDeletion = builder.simpleObject('UserDeletion', {
   description: 'The members WeCom deleted.',
-  fields: (t) => ({ userids: t.stringList() }),
+  fields: (t) => ({ userids: t.stringList({ description: 'The userids of the deleted members.' }) }),
 });
 
 builder.mutationFields((t) => ({
   createUser: t.field({
     type: UserRef,
     description: 'Creates a member (user/create). A create whose answer was lost is read back: reported once, as applied, when WeCom has it.',
-    args: { input: t.arg({ type: CreateUserInput, required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { input: t.arg({ type: CreateUserInput, required: true, description: 'The new member.' }) },
+    errors: mutationErrors('createUser', {
+      succeeded: 'WeCom created the member',
+      data: 'The new member as WeCom has it after the create (read back from WeCom, not from a cache).',
+    }),
     resolve: async (_root, { input }, ctx) => {
       const create = checkUserCreate('input', input);
       await guardDepartments(ctx, 'input.departmentIds', create.department);
@@ -139,8 +142,11 @@ builder.mutationFields((t) => ({
   updateUser: t.field({
     type: UserRef,
     description: 'Changes a member (user/update): rename, move between departments, set leaders and orders, change the userid once.',
-    args: { input: t.arg({ type: UpdateUserInput, required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { input: t.arg({ type: UpdateUserInput, required: true, description: 'The member and the fields to change.' }) },
+    errors: mutationErrors('updateUser', {
+      succeeded: 'WeCom applied the update',
+      data: 'The member as WeCom has it after the update (under its new userid when it changed).',
+    }),
     resolve: async (_root, { input }, ctx) => {
       const update = checkUserUpdate('input', input);
       await guardMembers(ctx, 'input.userid', [update.userid]);
@@ -162,8 +168,8 @@ builder.mutationFields((t) => ({
   deleteUser: t.field({
     type: UserDeletion,
     description: 'Deletes a member (user/delete). The corp creator cannot be deleted.',
-    args: { userid: t.arg.string({ required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { userid: t.arg.string({ required: true, description: 'The member to delete (any case).' }) },
+    errors: mutationErrors('deleteUser', { succeeded: 'WeCom deleted the member', data: 'The deleted member’s userid.' }),
     resolve: async (_root, { userid }, ctx) => {
       checkUserid('userid', userid);
       await guardMembers(ctx, 'userid', [userid]);
@@ -175,8 +181,8 @@ builder.mutationFields((t) => ({
   deleteUsers: t.field({
     type: UserDeletion,
     description: 'Deletes up to 200 members at once (user/batchdelete): all of them, or none when any is unknown.',
-    args: { userids: t.arg.stringList({ required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { userids: t.arg.stringList({ required: true, description: 'The members to delete: 1 to 200 userids.' }) },
+    errors: mutationErrors('deleteUsers', { succeeded: 'WeCom deleted every member listed', data: 'The deleted members’ userids.' }),
     resolve: async (_root, { userids }, ctx) => {
       const list = checkUseridsToDelete('userids', userids);
       await guardMembers(ctx, 'userids', list);
@@ -188,8 +194,11 @@ builder.mutationFields((t) => ({
   confirmJoin: t.field({
     type: UserRef,
     description: "Confirms a member's two-factor join (user/authsucc): a member who has not activated joins.",
-    args: { userid: t.arg.string({ required: true }) },
-    errors: { types: MUTATION_ERRORS },
+    args: { userid: t.arg.string({ required: true, description: 'The joining member (any case).' }) },
+    errors: mutationErrors('confirmJoin', {
+      succeeded: 'WeCom confirmed the join',
+      data: 'The member as WeCom has it after the confirmation (read back from WeCom).',
+    }),
     resolve: async (_root, { userid }, ctx) => {
       checkUserid('userid', userid);
       await guardMembers(ctx, 'userid', [userid]);

@@ -41,6 +41,8 @@ export class ServiceHarness {
       jobs?: Partial<Omit<JobTrackerOptions, 'client' | 'changes'>>;
       /** The directory cache's settings; off unless given (other tests count every upstream call). */
       cache?: AppOptions['cache'];
+      /** Whole-response caching (with the directory cache only); on unless false. */
+      responseCache?: boolean;
       /** Serve /wecom/callback with the emulator's callback Token and EncodingAESKey (and these settings). */
       callback?: true | Omit<NonNullable<AppOptions['callback']>, 'token' | 'encodingAESKey'>;
       changeFeed?: AppOptions['changeFeed'];
@@ -78,6 +80,7 @@ export class ServiceHarness {
       graphiql: false,
       security: { csrf: false, ...options.security },
       cache: options.cache ?? false,
+      ...(options.responseCache === false ? { responseCache: false } : {}),
       ...(callback ? { callback } : {}),
       ...(options.changeFeed ? { changeFeed: options.changeFeed } : {}),
       ...(options.planning ? { planning: options.planning } : {}),

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ServiceHarness } from '../helpers/service.ts';
+import { viewKey } from '../../src/cache/response-cache.ts';
+import { identityOf } from '../../src/auth/identity.ts';
+
+/** Whole responses over the directory cache: kept while the directory is unchanged, never longer than its TTL. */
+
+const TTL_MS = 60_000;
+let clock = 5_000_000;
+
+let service: ServiceHarness;
+beforeAll(async () => {
+  service = await ServiceHarness.start({ cache: { ttlMs: TTL_MS, staleMs: 0, maxEntries: 10_000, now: () => clock } });
+});
+afterAll(() => service.close());
+beforeEach(async () => {
+  service.app.cache!.invalidateAll();
+  await service.wecom.resetStats();
+});
+
+const TREE = '{ department(id: 1) { name children { name members(first: 10) { nodes { userid name } } } } }';
+
+describe('response cache', () => {
+  it('answers a repeated query without executing it again: no cache reads, no WeCom calls', async () => {
+    const first = await service.query(TREE);
+    const before = service.app.cache!.stats();
+    const again = await service.query(TREE);
+    expect(again).toEqual(first);
+    const after = service.app.cache!.stats();
+    expect(after.hits).toBe(before.hits);
+    expect(after.misses).toBe(before.misses);
+  });
+
+  it('drops its answers when the directory changes, so the next answer is fresh', async () => {
+    const first = await service.query('{ department(id: 2) { name } }');
+    expect((await service.wecom.console('department/update', { id: 2, name: '研发中心（新）' })).json.errcode).toBe(0);
+    // the change reaches the service as it would from a callback
+    service.changes.publish({ kind: 'DEPARTMENT_UPDATED', departmentId: 2, source: 'callback' });
+    const again = await service.query('{ department(id: 2) { name } }');
+    expect(first.data!.department.name).toBe('研发中心');
+    expect(again.data!.department.name).toBe('研发中心（新）');
+    expect((await service.wecom.console('department/update', { id: 2, name: '研发中心' })).json.errcode).toBe(0);
+  });
+
+  it('keeps an answer no longer than the directory cache’s TTL', async () => {
+    await service.query(TREE);
+    clock += TTL_MS + 1;
+    await service.wecom.resetStats();
+    await service.query(TREE);
+    expect((await service.calls())['/cgi-bin/department/list']).toBe(1);
+  });
+
+  it('does not cache answers with errors', async () => {
+    await service.query('{ department(id: 1) { name } }'); // the client holds a token before the fault
+    await service.wecom.faults({ errorRate: { '-1': 1 } });
+    try {
+      expect((await service.query('{ tags { name } }')).errors).toBeDefined();
+      await service.wecom.clearFaults();
+      expect((await service.query('{ tags { name } }')).errors).toBeUndefined();
+    } finally {
+      await service.wecom.clearFaults();
+    }
+  });
+
+  it('shares answers only between callers allowed the same view', () => {
+    const reader = identityOf('api-key:a', 'api-key', { read: true, write: false, pii: false, admin: false });
+    const sameView = identityOf('api-key:b', 'api-key', { read: true, write: false, pii: false, admin: false });
+    const withPii = identityOf('api-key:c', 'api-key', { read: true, write: false, pii: true, admin: false });
+    const subtree = identityOf('api-key:d', 'api-key', { read: true, write: false, pii: false, admin: false }, [2]);
+    expect(viewKey(reader)).toBe(viewKey(sameView));
+    expect(new Set([viewKey(reader), viewKey(withPii), viewKey(subtree)]).size).toBe(3);
+  });
+});
