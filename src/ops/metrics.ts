@@ -1,5 +1,6 @@
 import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WeComClientHooks } from '../wecom/metrics.ts';
 import type { LaneSnapshot } from '../wecom/scheduler.ts';
@@ -17,6 +18,15 @@ import type { ChangeBus } from '../directory/changes.ts';
 export const MAX_OPERATION_NAMES = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** How the response cache (src/cache/response-cache.ts, Yoga's plugin) marks an answer it served. */
+const SERVED_FROM_RESPONSE_CACHE = Symbol.for('servedFromResponseCache');
+/** Query texts whose operation labels are remembered for answers served from the response cache (characters in all). */
+const REMEMBERED_QUERY_CHARACTERS = 2_000_000;
+
+interface OperationLabels {
+  type: string;
+  name: string;
+}
 
 /** Seconds: WeCom answers in tens of ms, a slow user/list of a large department in seconds. */
 const UPSTREAM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -50,6 +60,10 @@ export class ServiceMetrics {
   readonly registry = new Registry();
   private sources: MetricSources = {};
   private readonly operationNames = new Set<string>();
+  /** The query text each request sent (Yoga's params), to label answers that never executed. */
+  private readonly queryOfRequest = new WeakMap<object, string>();
+  /** Labels of executed query texts: an answer from the response cache is counted under them. */
+  private readonly labelsOfQuery = new LRUCache<string, OperationLabels>({ maxSize: REMEMBERED_QUERY_CHARACTERS, sizeCalculation: (_v, k) => Math.max(1, k.length) });
 
   private readonly httpRequests = new Counter({
     name: 'http_requests_total',
@@ -80,6 +94,11 @@ export class ServiceMetrics {
     help: 'Execution time of GraphQL queries and mutations.',
     labelNames: ['operation_type'] as const,
     buckets: REQUEST_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly responseCacheHits = new Counter({
+    name: 'graphql_response_cache_hits_total',
+    help: 'Queries answered from the whole-response cache without executing (also counted in graphql_operations_total).',
     registers: [this.registry],
   });
   private readonly graphqlErrors = new Counter({
@@ -302,27 +321,45 @@ export class ServiceMetrics {
     this.httpDuration.observe({ route }, seconds);
   }
 
-  /** A Yoga plugin counting operations (by type and name), their duration, and result errors (by code). */
+  /**
+   * A Yoga plugin counting operations (by type and name), their duration, and result errors (by
+   * code). An answer served by the response cache never executes: it is counted when its result
+   * goes out, under the labels its query text had when it last executed.
+   */
   yogaPlugin(): Plugin {
-    const operation = (document: DocumentNode, operationName: string | null | undefined) => {
+    const operation = (document: DocumentNode, operationName: string | null | undefined, request: object | undefined): OperationLabels => {
       const ast = getOperationAST(document, operationName ?? undefined);
-      return { type: ast?.operation ?? 'unknown', name: this.operationLabel(ast?.name?.value) };
+      const labels = { type: ast?.operation ?? 'unknown', name: this.operationLabel(ast?.name?.value) };
+      const query = request ? this.queryOfRequest.get(request) : undefined;
+      if (query) this.labelsOfQuery.set(query, labels);
+      return labels;
     };
+    const requestOf = (context: unknown): object | undefined => (context as { request?: object } | undefined)?.request;
     return {
+      onParams: ({ params, request }) => {
+        if (typeof params.query === 'string') this.queryOfRequest.set(request, params.query);
+      },
       onExecute: ({ args }) => {
-        const op = operation(args.document, args.operationName);
+        const op = operation(args.document, args.operationName, requestOf(args.contextValue));
         this.operations.inc({ operation_type: op.type, operation_name: op.name });
         const end = this.operationDuration.startTimer({ operation_type: op.type });
         return { onExecuteDone: () => void end() };
       },
       onSubscribe: ({ args }) => {
-        const op = operation(args.document, args.operationName);
+        const op = operation(args.document, args.operationName, requestOf(args.contextValue));
         this.operations.inc({ operation_type: op.type, operation_name: op.name });
       },
-      onResultProcess: ({ result }) => {
+      onResultProcess: ({ request, result }) => {
         const results = Array.isArray(result) ? result : [result];
         for (const r of results) {
-          if (r && typeof r === 'object' && 'errors' in r) this.countErrors((r as ExecutionResult).errors);
+          if (!r || typeof r !== 'object') continue;
+          if (SERVED_FROM_RESPONSE_CACHE in r) {
+            const query = this.queryOfRequest.get(request);
+            const labels = (query && this.labelsOfQuery.get(query)) || { type: 'query', name: 'other' };
+            this.operations.inc({ operation_type: labels.type, operation_name: labels.name });
+            this.responseCacheHits.inc();
+          }
+          if ('errors' in r) this.countErrors((r as ExecutionResult).errors);
         }
       },
     };

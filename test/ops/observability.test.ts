@@ -71,18 +71,20 @@ describe('HTTP front and metrics', () => {
     expect(metricValue(after, 'wecom_scheduler_queue_depth', { endpoint: '/cgi-bin/user/list_id' })).toBe(0);
   });
 
-  it('counts GraphQL operations by type and name, and result errors by code (parse and validation too)', async () => {
+  it('counts GraphQL operations by type and name (answers from the response cache too), and result errors by code', async () => {
     const before = await scrape();
     await post({ query: 'query DeptName { department(id: 1) { name } }' });
+    // The same text again: answered from the response cache, without executing.
     await post({ query: 'query DeptName { department(id: 1) { name } }' });
-    await post({ query: '{ __typename }' });
+    await post({ query: '{ t: __typename }' });
     await post({ query: '{ nosuchfield }' });
     await post({ query: '{ department(' });
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string>) => metricValue(after, name, labels) - metricValue(before, name, labels);
     expect(delta('graphql_operations_total', { operation_type: 'query', operation_name: 'DeptName' })).toBe(2);
     expect(delta('graphql_operations_total', { operation_type: 'query', operation_name: 'anonymous' })).toBe(1);
-    expect(delta('graphql_operation_duration_seconds_count', { operation_type: 'query' })).toBe(3);
+    expect(delta('graphql_operation_duration_seconds_count', { operation_type: 'query' })).toBe(2);
+    expect(delta('graphql_response_cache_hits_total', {})).toBe(1);
     expect(delta('graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
     expect(delta('graphql_errors_total', { code: 'GRAPHQL_PARSE_FAILED' })).toBe(1);
     expect(delta('http_requests_total', { route: '/graphql', method: 'POST' })).toBe(5);
@@ -99,13 +101,14 @@ describe('HTTP front and metrics', () => {
   it('reports directory cache hits and misses, and callbacks by outcome', async () => {
     service.app.cache!.invalidateAll();
     const before = await scrape();
-    // The tree is built once from the department list (a miss), then served as built.
+    // Two different queries (the response cache answers only the same text): the tree is built once
+    // from the department list (a miss), then served as built.
     await post({ query: '{ department(id: 1) { name } }' });
-    await post({ query: '{ department(id: 1) { name } }' });
-    // One member: read from WeCom once (a miss), then from the cache (a hit).
+    await post({ query: '{ department(id: 1) { departmentId name } }' });
+    // One member: read from WeCom once (a miss), then from the directory cache (a hit).
     const userid = (await service.wecom.asContact('user/list_id', { body: { limit: 1 } })).json.dept_user[0].userid as string;
     await post({ query: 'query($u: String!) { user(userid: $u) { name } }', variables: { u: userid } });
-    await post({ query: 'query($u: String!) { user(userid: $u) { name } }', variables: { u: userid } });
+    await post({ query: 'query($u: String!) { user(userid: $u) { userid name } }', variables: { u: userid } });
     const sender = new CallbackSender({ ...service.wecom.creds.callback, corpId: service.wecom.creds.corpId });
     const signed = sender.post(sender.changeContact('update_party', { Id: 3, Name: '新名字' }));
     const send = (query: Record<string, string>, body: string) =>

@@ -20,15 +20,16 @@ describe('graceful shutdown on SIGTERM', () => {
     service = await ServiceProcess.start({ WECOM_EMULATOR_PORT: String(emulatorPort), SHUTDOWN_DELAY_MS: '600', SHUTDOWN_TIMEOUT_MS: '10000' });
     const s = service;
     const emulator = `http://127.0.0.1:${emulatorPort}`;
-    const query = '{ userIds(first: 2) { nodes { userid } } }';
-    expect((await s.query(query)).errors).toBeUndefined(); // token fetched: what follows is one slow call
+    // user/list_id, with a page size never asked before (the response cache would answer a repeat).
+    const query = (first: number) => `{ userIds(first: ${first}) { nodes { userid } } }`;
+    expect((await s.query(query(2))).errors).toBeUndefined(); // token fetched: what follows is one slow call
     expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
 
     const sub = await SseSubscription.open(fetch, `${s.url}/graphql`, 'subscription { contactChanged { kind } }');
     // Every WeCom call now takes 1.5 s: a request in flight when the signal comes.
     await fetch(`${emulator}/__emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 1500 }) });
     const started = Date.now();
-    const slow = s.query(query);
+    const slow = s.query(query(3));
     await new Promise((r) => setTimeout(r, 200));
 
     s.proc.kill('SIGTERM');
@@ -43,7 +44,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const result = await slow;
     events.push('slow request answered');
     expect(result.errors).toBeUndefined();
-    expect(result.data!.userIds.nodes).toHaveLength(2);
+    expect(result.data!.userIds.nodes).toHaveLength(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
 
     // The subscription ended normally (Yoga's `complete` event), not cut.
@@ -66,7 +67,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const s = service;
     expect((await s.query('{ userIds(first: 2) { nodes { userid } } }')).errors).toBeUndefined();
     await fetch(`http://127.0.0.1:${emulatorPort}/__emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 5000 }) });
-    const slow = s.query('{ userIds(first: 2) { nodes { userid } } }').catch((err: unknown) => err);
+    const slow = s.query('{ userIds(first: 3) { nodes { userid } } }').catch((err: unknown) => err);
     await new Promise((r) => setTimeout(r, 200));
     const signalled = Date.now();
     s.proc.kill('SIGTERM');

@@ -59,9 +59,10 @@ describeWithRedis('several instances on one Redis', () => {
   });
 
   it('makes one gettoken between them, and one more when WeCom expires the token', async () => {
-    const query = '{ userIds(first: 3) { nodes { userid } } }';
-    // user/list_id is not cached: every one of these reaches WeCom with a token.
-    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).query(query)));
+    // user/list_id with page sizes never asked before (a repeat would come from the response
+    // cache): every one of these reaches WeCom with a token.
+    const query = (first: number) => `{ userIds(first: ${first}) { nodes { userid } } }`;
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).query(query(i + 1))));
     for (const r of results) expect(r.errors).toBeUndefined();
     let stats = await wecom.stats();
     expect(stats.calls['/cgi-bin/user/list_id']).toBe(16);
@@ -73,7 +74,7 @@ describeWithRedis('several instances on one Redis', () => {
     // WeCom invalidates the token: both instances hear 42001, and one of them fetches the next.
     await wecom.faults({ expireTokens: true });
     await wecom.resetStats();
-    const after = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).query(query)));
+    const after = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).query(query(100 + i))));
     for (const r of after) expect(r.errors).toBeUndefined();
     stats = await wecom.stats();
     expect(stats.calls['/cgi-bin/gettoken']).toBe(1);
