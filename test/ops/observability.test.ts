@@ -4,6 +4,10 @@ import { metricValue } from '../helpers/service-process.ts';
 import { CallbackSender } from '../helpers/callback-sender.ts';
 import { Readiness } from '../../src/ops/readiness.ts';
 import { MAX_OPERATION_NAMES } from '../../src/ops/metrics.ts';
+import { InFlight, createHttpFront, createMetricsListener } from '../../src/ops/http.ts';
+import { createLogger } from '../../src/ops/logger.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /**
  * What an operator sees: request ids on responses and log lines, Prometheus metrics that agree
@@ -140,6 +144,32 @@ describe('HTTP front and metrics', () => {
     expect(text).not.toMatch(/access_token|corpsecret|nobody-here|edge-7f3a/);
     const endpoints = new Set([...text.matchAll(/endpoint="([^"]*)"/g)].map((m) => m[1]!));
     for (const endpoint of endpoints) expect(endpoint).toMatch(/^\/cgi-bin\/[a-z_/]+$/);
+  });
+
+  it('with METRICS_PORT, serves /metrics only on its own listener', async () => {
+    const listen = async (handler: Parameters<typeof createServer>[1]) => {
+      const server = createServer(handler);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    };
+    const metricsOnly = await listen(createMetricsListener(service.metrics));
+    const main = await listen(
+      createHttpFront({ handle: service.app.handle, logger: createLogger({ level: 'silent' }), readiness: service.readiness, inFlight: new InFlight(), metrics: service.metrics, serveMetrics: false }),
+    );
+    try {
+      const scraped = await fetch(`${metricsOnly.url}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('wecom_upstream_calls_total');
+      expect((await fetch(`${metricsOnly.url}/graphql`)).status).toBe(404);
+      const onMain = await fetch(`${main.url}/metrics`);
+      expect(onMain.status).toBe(404);
+      expect(await onMain.text()).not.toContain('wecom_upstream_calls_total');
+    } finally {
+      for (const { server } of [metricsOnly, main]) {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    }
   });
 
   it('/healthz answers while the process serves; /readyz when WeCom answers', async () => {
