@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { int, port, text } from './env-fields.ts';
 import { loadSecurityConfig, type SecurityConfig } from './security/config.ts';
 import { loadOpsConfig, type OpsConfig } from './ops/config.ts';
 
@@ -7,48 +8,15 @@ import { loadOpsConfig, type OpsConfig } from './ops/config.ts';
  * expects; secrets are never echoed back.
  */
 
-const port = (name: string, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a port number 0-65535` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const int = (name: string, fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
 const envSchema = z.object({
   PORT: port('PORT', 4000),
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
-  WECOM_CORP_ID: optionalText,
-  WECOM_CONTACT_SECRET: optionalText,
-  WECOM_APP_SECRET: optionalText,
-  WECOM_AGENT_ID: optionalText,
+  WECOM_CORP_ID: text,
+  WECOM_CONTACT_SECRET: text,
+  WECOM_APP_SECRET: text,
+  WECOM_AGENT_ID: text,
   WECOM_BASE_URL: z.string().url('WECOM_BASE_URL must be an http(s) URL').default('https://qyapi.weixin.qq.com'),
   WECOM_EMULATOR_PORT: port('WECOM_EMULATOR_PORT', 4010),
   WECOM_EMULATOR_SEED: int('WECOM_EMULATOR_SEED', 1, 0, 2 ** 31 - 1),
@@ -64,11 +32,14 @@ const envSchema = z.object({
   CACHE_STALE_SECONDS: int('CACHE_STALE_SECONDS', 60, 0, 86_400),
   CACHE_MAX_ENTRIES: int('CACHE_MAX_ENTRIES', 100_000, 100, 10_000_000),
   // The contacts-sync callback (wecom-api.md §9.1); /wecom/callback answers 404 without them.
-  WECOM_CALLBACK_TOKEN: optionalText,
-  WECOM_CALLBACK_AES_KEY: optionalText,
+  WECOM_CALLBACK_TOKEN: text,
+  WECOM_CALLBACK_AES_KEY: text,
   CHANGE_FEED_MAX_ENTRIES: int('CHANGE_FEED_MAX_ENTRIES', 10_000, 1, 1_000_000),
   CHANGE_FEED_RETENTION_SECONDS: int('CHANGE_FEED_RETENTION_SECONDS', 86_400, 60, 30 * 86_400),
 });
+
+/** The variables read here (the README's configuration table lists each; a test checks). */
+export const CORE_VARIABLES = Object.keys(envSchema.shape);
 
 export interface WeComTarget {
   baseUrl: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { flag, int, text } from '../env-fields.ts';
 
 /**
  * The operations part of the configuration (src/config.ts calls `loadOpsConfig`): metrics,
@@ -24,31 +25,6 @@ export interface OpsConfig {
 
 export const DEFAULT_REDIS_KEY_PREFIX = 'wecom-directory:';
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-
-const int = (name: string, fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const text = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
-const flag = (name: string, fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', ''], { message: `${name} must be "true" or "false"` })
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? fallback : v === 'true' || v === '1'));
 
 const opsEnv = z.object({
   METRICS_ENABLED: flag('METRICS_ENABLED', true),

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { int, optionalFlag, text } from '../env-fields.ts';
 import { ApiKeyConfigError, parseApiKeyEntries, type ApiKeyEntry } from '../auth/api-keys.ts';
 import type { JwtSettings } from '../auth/jwt.ts';
 import { ALL_SCOPE_NAMES, parseScopeList, type ScopeName } from '../auth/scopes.ts';
@@ -38,31 +39,6 @@ export interface SecurityConfig {
   server: ServerTimeouts;
 }
 
-const flag = (name: string) =>
-  z
-    .enum(['true', 'false', '1', '0', ''], { message: `${name} must be "true" or "false"` })
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1'));
-
-const int = (name: string, fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const text = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
 const securityEnv = z.object({
   API_KEYS: text,
   API_KEYS_FILE: text,
@@ -70,12 +46,12 @@ const securityEnv = z.object({
   JWT_JWKS_URL: text,
   JWT_ISSUER: text,
   JWT_AUDIENCE: text,
-  ALLOW_ANONYMOUS: flag('ALLOW_ANONYMOUS'),
+  ALLOW_ANONYMOUS: optionalFlag('ALLOW_ANONYMOUS'),
   ANONYMOUS_SCOPES: text,
-  GRAPHIQL: flag('GRAPHIQL'),
-  INTROSPECTION: flag('INTROSPECTION'),
-  CSRF_PREVENTION: flag('CSRF_PREVENTION'),
-  PERSISTED_OPERATIONS_ONLY: flag('PERSISTED_OPERATIONS_ONLY'),
+  GRAPHIQL: optionalFlag('GRAPHIQL'),
+  INTROSPECTION: optionalFlag('INTROSPECTION'),
+  CSRF_PREVENTION: optionalFlag('CSRF_PREVENTION'),
+  PERSISTED_OPERATIONS_ONLY: optionalFlag('PERSISTED_OPERATIONS_ONLY'),
   PERSISTED_OPERATIONS_FILE: text,
   MAX_QUERY_DEPTH: int('MAX_QUERY_DEPTH', DEFAULT_QUERY_LIMITS.maxDepth, 2, 100),
   MAX_QUERY_ALIASES: int('MAX_QUERY_ALIASES', DEFAULT_QUERY_LIMITS.maxAliases, 0, 1_000),
@@ -95,6 +71,10 @@ const securityEnv = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs, 1_000, 3_600_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_SERVER_TIMEOUTS.keepAliveTimeoutMs, 1_000, 600_000),
 });
+
+/** The variables read here (the README's configuration table lists each; a test checks). */
+export const SECURITY_VARIABLES = Object.keys(securityEnv.shape);
+
 
 /** A JWKS is fetched over https, or plain http on loopback only (a local identity provider in development). */
 function jwksUrlProblem(url: string): string | undefined {
