@@ -171,7 +171,7 @@ export function fmt(value: number | null | undefined, digits = 1): string {
   return Number.isInteger(value) && digits > 0 ? String(value) : value.toFixed(digits);
 }
 
-const pct = (ratio: number | null) => (ratio === null ? '–' : `${(ratio * 100).toFixed(0)}%`);
+const pct = (ratio: number | null) => (ratio === null ? '–' : `${(ratio * 100).toFixed(1)}%`);
 
 const COLUMNS = ['scenario', 'calls/query', 'minimum', 'p50 ms', 'p99 ms', 'rps', '× bare', 'peak RSS MB', 'WeCom-limited q/min', 'note'] as const;
 
