@@ -16,8 +16,8 @@ async function settleEach<K, V>(keys: readonly K[], load: (key: K) => Promise<V>
 /**
  * Per-request loaders: fresh for every request, so nothing here outlives it (cross-request
  * caching belongs to the DirectorySource below). They plan around WeCom's lack of "get many":
- * the tree comes from one department/list, members from one user/list per department, and
- * every list primes the single-user loader with the members it returned.
+ * the tree comes from one department/list, members from one user/list per department, and a
+ * single-member lookup is answered from the lists already loaded before WeCom is asked.
  */
 export class RequestLoaders {
   private treePromise?: Promise<DepartmentTree>;
@@ -29,19 +29,35 @@ export class RequestLoaders {
 
   constructor(private readonly source: DirectorySource) {}
 
+  /** Member lists loaded in this request, indexed by userid only once a single member is looked up. */
+  private readonly listed: WeComUser[][] = [];
+  private listedIndexed = 0;
+  private readonly listedUsers = new Map<string, WeComUser>();
+
   /** Members directly in each department: one user/list per department. */
   readonly members = new DataLoader<number, WeComUser[]>((ids) =>
     settleEach(ids, async (id) => {
       const users = await this.source.members(id);
-      for (const u of users) this.user.prime(u.userid, u);
+      this.listed.push(users);
       return users;
     }),
   );
 
   /** One member by userid (case-insensitive): user/get unless a list already brought it. */
-  readonly user = new DataLoader<string, WeComUser | null>((ids) => settleEach(ids, (id) => this.source.user(id)), {
+  readonly user = new DataLoader<string, WeComUser | null>((ids) => settleEach(ids, (id) => Promise.resolve(this.listedUser(id) ?? this.source.user(id))), {
     cacheKeyFn: userKey,
   });
+
+  /**
+   * A member some loaded list already holds. Indexed lazily: a whole-tree query loads tens of
+   * thousands of members and most requests never look one up by id.
+   */
+  private listedUser(userid: string): WeComUser | undefined {
+    for (; this.listedIndexed < this.listed.length; this.listedIndexed++) {
+      for (const u of this.listed[this.listedIndexed]!) this.listedUsers.set(userKey(u.userid), u);
+    }
+    return this.listedUsers.get(userKey(userid));
+  }
 
   readonly tag = new DataLoader<number, WeComTag | null>((ids) => settleEach(ids, (id) => this.source.tag(id)));
 
