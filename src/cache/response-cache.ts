@@ -59,6 +59,9 @@ export function responseCachePlugin(options: ResponseCacheOptions): Plugin {
     cache,
     ttl: directory.ttlMs,
     session: (request) => viewKey(requestIdentity(request)),
+    // The key stays in this process's memory: the text itself serves, without hashing every request.
+    buildResponseCacheKey: ({ sessionId, documentString, operationName, variableValues }) =>
+      `${sessionId ?? ''}\n${operationName ?? ''}\n${JSON.stringify(variableValues ?? {})}\n${documentString}`,
     ttlPerSchemaCoordinate: Object.fromEntries(UNCACHED_FIELDS.map((f) => [f, 0])),
     invalidateViaMutation: false,
     includeExtensionMetadata: false,
