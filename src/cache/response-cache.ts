@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
@@ -59,9 +60,12 @@ export function responseCachePlugin(options: ResponseCacheOptions): Plugin {
     cache,
     ttl: directory.ttlMs,
     session: (request) => viewKey(requestIdentity(request)),
-    // The key stays in this process's memory: the text itself serves, without hashing every request.
+    // The key is also the response's ETag header, so it must be header-safe: a synchronous SHA-1
+    // of the parts (the default hashes through WebCrypto, one more await on every request).
     buildResponseCacheKey: ({ sessionId, documentString, operationName, variableValues }) =>
-      `${sessionId ?? ''}\n${operationName ?? ''}\n${JSON.stringify(variableValues ?? {})}\n${documentString}`,
+      createHash('sha1')
+        .update(`${sessionId ?? ''}\n${operationName ?? ''}\n${JSON.stringify(variableValues ?? {})}\n${documentString}`)
+        .digest('hex'),
     ttlPerSchemaCoordinate: Object.fromEntries(UNCACHED_FIELDS.map((f) => [f, 0])),
     invalidateViaMutation: false,
     includeExtensionMetadata: false,

@@ -71,3 +71,30 @@ describe('response cache', () => {
     expect(new Set([viewKey(reader), viewKey(withPii), viewKey(subtree)]).size).toBe(3);
   });
 });
+
+describe('response cache over a real socket', () => {
+  let live: ServiceHarness;
+  beforeAll(async () => {
+    live = await ServiceHarness.start({ cache: {}, listen: true });
+  });
+  afterAll(() => live.close());
+
+  it('answers a repeated query from the cache with valid HTTP headers (the key is the ETag)', async () => {
+    const ask = () =>
+      fetch(`${live.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ department(id: 1) { name } }' }),
+        signal: AbortSignal.timeout(5_000),
+      });
+    const first = await ask();
+    expect(first.status).toBe(200);
+    const firstBody = await first.json();
+    await live.wecom.resetStats();
+    const second = await ask();
+    expect(second.status).toBe(200);
+    expect(second.headers.get('etag')).toMatch(/^[0-9a-f]{40}$/);
+    expect(await second.json()).toEqual(firstBody);
+    expect((await live.wecom.stats()).total).toBe(0);
+  });
+});

@@ -1,0 +1,27 @@
+import { pino } from 'pino';
+import { Emulator } from '../src/emulator/server.ts';
+import { createApp } from '../src/server.ts';
+import { createWeComClient } from '../src/wecom/client.ts';
+import { ChangeBus } from '../src/directory/changes.ts';
+
+const emulator = new Emulator({ size: 'large', defaultRateLimitPerMinute: 1_000_000 });
+const url = await emulator.listen(0);
+const creds = emulator.credentials();
+const gc = (globalThis as { gc?: () => void }).gc!;
+const mb = (n: number) => Math.round(n / 1048576);
+gc();
+console.log('after emulator', mb(process.memoryUsage().rss), mb(process.memoryUsage().heapUsed));
+const client = createWeComClient({ baseUrl: url, corpId: creds.corpId, secrets: { contact: creds.contactSecret, app: creds.app } });
+const app = createApp({ client, changes: new ChangeBus(), logger: pino({ level: 'silent' }), graphiql: false });
+const q = async (query: string) => (await (await app.yoga.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })).json()) as { errors?: unknown };
+gc();
+const base = process.memoryUsage();
+console.log('before walk', mb(base.rss), mb(base.heapUsed));
+const r = await q('{ department(id: 1) { memberCount(recursive: true) } searchUsers(query: "wang", first: 5) { totalCount } }');
+console.log('errors', JSON.stringify(r.errors ?? null).slice(0, 200));
+const after = process.memoryUsage();
+console.log('after walk', mb(after.rss), mb(after.heapUsed));
+gc(); gc();
+const settled = process.memoryUsage();
+console.log('after gc', mb(settled.rss), mb(settled.heapUsed), 'cache entries', app.cache?.stats().entries);
+await client.close(); await emulator.close();
