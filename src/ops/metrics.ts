@@ -149,73 +149,47 @@ export class ServiceMetrics {
     // Process CPU, memory, event-loop lag, GC: the usual Node.js dashboard.
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     const sources = () => this.sources;
-    new Gauge({
-      name: 'wecom_scheduler_queue_depth',
-      help: 'Calls waiting for admission (rate budget, concurrency cap, a 45009 block), by endpoint.',
-      labelNames: ['endpoint'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [endpoint, lane] of Object.entries(sources().scheduler?.() ?? {})) this.set({ endpoint }, lane.queued);
-      },
+    const registers = [this.registry];
+    /** A gauge per endpoint, read from the scheduler's lanes at scrape time. */
+    const laneGauge = (name: string, help: string, read: (lane: LaneSnapshot) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['endpoint'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const [endpoint, lane] of Object.entries(sources().scheduler?.() ?? {})) this.set({ endpoint }, read(lane));
+        },
+      });
+    /** A counter per label value, copied at scrape time from counts kept elsewhere. */
+    const countsCounter = (name: string, help: string, label: string, read: () => Record<string, number> | undefined) =>
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers,
+        collect() {
+          this.reset();
+          for (const [value, n] of Object.entries(read() ?? {})) this.inc({ [label]: value }, n);
+        },
+      });
+    laneGauge('wecom_scheduler_queue_depth', 'Calls waiting for admission (rate budget, concurrency cap, a 45009 block), by endpoint.', (lane) => lane.queued);
+    laneGauge('wecom_scheduler_in_flight', 'Calls to WeCom running now, by endpoint.', (lane) => lane.inFlight);
+    laneGauge('wecom_scheduler_concurrency_cap', 'Concurrent calls allowed now, by endpoint (lowered after a 45033, raised back while calls succeed).', (lane) => lane.concurrencyCap);
+    laneGauge('wecom_rate_limit_blocked_seconds', 'Time left on a 45009 block, by endpoint (0 when open).', (lane) => lane.blockedForMs / 1000);
+    countsCounter('directory_cache_requests_total', 'Directory cache reads, by result: hit (fresh), miss (went upstream), stale (served while refreshing), joined (waited for a read in flight).', 'result', () => {
+      const stats = sources().cache?.();
+      return stats && { hit: stats.hits, miss: stats.misses, stale: stats.stale, joined: stats.joined };
     });
-    new Gauge({
-      name: 'wecom_scheduler_in_flight',
-      help: 'Calls to WeCom running now, by endpoint.',
-      labelNames: ['endpoint'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [endpoint, lane] of Object.entries(sources().scheduler?.() ?? {})) this.set({ endpoint }, lane.inFlight);
-      },
+    countsCounter('directory_cache_view_requests_total', 'Views derived from the cached lists (the tree, everyone, the search index …), by result: hit (served as built) or build.', 'result', () => {
+      const stats = sources().cache?.();
+      return stats && { hit: stats.viewHits, build: stats.viewBuilds };
     });
-    new Gauge({
-      name: 'wecom_scheduler_concurrency_cap',
-      help: 'Concurrent calls allowed now, by endpoint (lowered after a 45033, raised back while calls succeed).',
-      labelNames: ['endpoint'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [endpoint, lane] of Object.entries(sources().scheduler?.() ?? {})) this.set({ endpoint }, lane.concurrencyCap);
-      },
-    });
-    new Gauge({
-      name: 'wecom_rate_limit_blocked_seconds',
-      help: 'Time left on a 45009 block, by endpoint (0 when open).',
-      labelNames: ['endpoint'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [endpoint, lane] of Object.entries(sources().scheduler?.() ?? {})) this.set({ endpoint }, lane.blockedForMs / 1000);
-      },
-    });
-    new Counter({
-      name: 'directory_cache_requests_total',
-      help: 'Directory cache reads, by result: hit (fresh), miss (went upstream), stale (served while refreshing), joined (waited for a read in flight).',
-      labelNames: ['result'] as const,
-      registers: [this.registry],
-      collect() {
-        const stats = sources().cache?.();
-        this.reset();
-        if (!stats) return;
-        this.inc({ result: 'hit' }, stats.hits);
-        this.inc({ result: 'miss' }, stats.misses);
-        this.inc({ result: 'stale' }, stats.stale);
-        this.inc({ result: 'joined' }, stats.joined);
-      },
-    });
-    new Counter({
-      name: 'directory_cache_view_requests_total',
-      help: 'Views derived from the cached lists (the tree, everyone, the search index …), by result: hit (served as built) or build.',
-      labelNames: ['result'] as const,
-      registers: [this.registry],
-      collect() {
-        const stats = sources().cache?.();
-        this.reset();
-        if (!stats) return;
-        this.inc({ result: 'hit' }, stats.viewHits);
-        this.inc({ result: 'build' }, stats.viewBuilds);
-      },
+    countsCounter('redis_fallbacks_total', 'Redis commands that failed and were answered by this instance alone, by component (token-store, rate-budget, callback-dedup, change-broadcast).', 'component', () => sources().redisFallbacks?.());
+    countsCounter('redis_change_messages_total', 'Directory changes sent to and received from other instances over Redis, by direction.', 'direction', () => {
+      const stats = sources().changeBroadcast?.();
+      return stats && { published: stats.published, received: stats.received, malformed: stats.malformed };
     });
     new Counter({
       name: 'directory_cache_invalidations_total',
@@ -247,30 +221,6 @@ export class ServiceMetrics {
         this.inc({ outcome: 'duplicate' }, stats.duplicates);
         this.inc({ outcome: 'url_verified' }, stats.verified);
         for (const [reason, n] of Object.entries(stats.rejected)) this.inc({ outcome: 'rejected', reason }, n ?? 0);
-      },
-    });
-    new Counter({
-      name: 'redis_fallbacks_total',
-      help: 'Redis commands that failed and were answered by this instance alone, by component (token-store, rate-budget, callback-dedup, change-broadcast).',
-      labelNames: ['component'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [component, n] of Object.entries(sources().redisFallbacks?.() ?? {})) this.inc({ component }, n);
-      },
-    });
-    new Counter({
-      name: 'redis_change_messages_total',
-      help: 'Directory changes sent to and received from other instances over Redis, by direction.',
-      labelNames: ['direction'] as const,
-      registers: [this.registry],
-      collect() {
-        const stats = sources().changeBroadcast?.();
-        this.reset();
-        if (!stats) return;
-        this.inc({ direction: 'published' }, stats.published);
-        this.inc({ direction: 'received' }, stats.received);
-        this.inc({ direction: 'malformed' }, stats.malformed);
       },
     });
     new Gauge({
