@@ -23,13 +23,14 @@ const timed = async <T>(act: () => Promise<T>): Promise<{ ms: number; result: T 
 
 describe('latency', () => {
   it('delays every answer by about latencyMs (± jitterMs)', async () => {
+    // Wide margins: these machines are shared, so only the injected delay itself is told apart.
     const fast = await timed(simplelist);
-    expect(fast.ms).toBeLessThan(190);
-    expect((await wecom.faults({ latencyMs: 200 })).status).toBe(200);
+    expect(fast.ms).toBeLessThan(1_000);
+    expect((await wecom.faults({ latencyMs: 1_200 })).status).toBe(200);
     const slow = await timed(simplelist);
     expect(slow.result.json.errcode).toBe(0);
-    expect(slow.ms).toBeGreaterThanOrEqual(190);
-    expect(slow.ms).toBeLessThan(2000);
+    expect(slow.ms).toBeGreaterThanOrEqual(1_190);
+    expect(slow.ms).toBeLessThan(5_000);
     await wecom.faults({ latencyMs: 100, jitterMs: 50 });
     for (let i = 0; i < 5; i++) {
       const { ms } = await timed(simplelist);
@@ -133,8 +134,9 @@ describe('error rates', () => {
 
 describe('DELETE /__emulator/faults', () => {
   it('clears every fault and puts the 2022 options back', async () => {
+    // A latency far above any scheduling noise, so "cleared" is told apart on a busy machine.
     await wecom.faults({
-      latencyMs: 300,
+      latencyMs: 3_000,
       rateLimitPerMinute: { [SIMPLELIST]: 0 },
       concurrencyLimit: { [SIMPLELIST]: 0 },
       errorRate: { '-1': 1 },
@@ -146,7 +148,7 @@ describe('DELETE /__emulator/faults', () => {
     expect((await wecom.admin('faults')).json).toEqual({});
     const { ms, result } = await timed(simplelist);
     expect(result.json.errcode).toBe(0);
-    expect(ms).toBeLessThan(250);
+    expect(ms).toBeLessThan(1_500);
     expect((await wecom.asContact('department/list')).json.errcode).toBe(0);
     expect(wecom.emulator.options.withholdSensitiveFields).toBe(false);
   });

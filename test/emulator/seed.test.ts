@@ -129,8 +129,9 @@ describe('the large organisation', () => {
     const ms = performance.now() - start;
     expect(store.users.size).toBeGreaterThanOrEqual(50_000);
     expect(store.departments.size).toBeGreaterThanOrEqual(2_000);
-    // A sanity bound, not a benchmark: generation takes about a second on a laptop.
-    expect(ms).toBeLessThan(5_000);
+    // A sanity bound, not a benchmark: generation takes about a second here, far more only if
+    // something went quadratic; the bound is wide because these machines are shared.
+    expect(ms).toBeLessThan(15_000);
     const userids = new Set([...store.users.values()].map((u) => u.userid.toLowerCase()));
     expect(userids.size).toBe(store.users.size);
   });

@@ -64,7 +64,7 @@ describe('POST /__emulator/reset', () => {
     const created = await wecom.asContact('department/create', { body: { name: 'Temporary', parentid: 1 } });
     expect(created.json.errcode).toBe(0);
     expect(await deptIds()).toContain(created.json.id);
-    await wecom.faults({ latencyMs: 400, errorRate: { '-1': 1 }, restrictContactReads: true });
+    await wecom.faults({ latencyMs: 3_000, errorRate: { '-1': 1 }, restrictContactReads: true });
 
     expect((await wecom.admin('reset', 'POST')).status).toBe(200);
     expect(await deptIds()).toEqual(seeded);
@@ -73,7 +73,8 @@ describe('POST /__emulator/reset', () => {
     await wecom.reset(); // drops the harness's cached tokens, which died with the old corp
     const start = performance.now();
     expect((await wecom.asContact('department/list')).json.errcode).toBe(0);
-    expect(performance.now() - start).toBeLessThan(300);
+    // The 3 s latency is gone (a wide margin: these machines are shared).
+    expect(performance.now() - start).toBeLessThan(1_500);
   });
 });
 
