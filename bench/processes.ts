@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -144,17 +143,8 @@ function baseEnvironment(): Record<string, string> {
   return kept;
 }
 
-/** A free loopback port (the OS picks one; the tiny race with other programs is acceptable here). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free loopback port: the same helper the tests use. */
+export { freePort } from '../test/helpers/service-process.ts';
 
 /** Readiness probe: the URL answers 2xx. */
 export const answers = (path: string) => async (port: number) => (await fetch(`http://127.0.0.1:${port}${path}`)).ok;

@@ -48,6 +48,21 @@ export type DirectoryChange =
   | { kind: 'DIRECTORY_RELOADED'; source: ChangeSource };
 
 export type ChangeKind = DirectoryChange['kind'];
+
+/** Every kind of change, in one list (the GraphQL enum and the Redis bridge's check use it). */
+export const CHANGE_KINDS = [
+  'USER_CREATED',
+  'USER_UPDATED',
+  'USER_DELETED',
+  'DEPARTMENT_CREATED',
+  'DEPARTMENT_UPDATED',
+  'DEPARTMENT_DELETED',
+  'TAG_CREATED',
+  'TAG_UPDATED',
+  'TAG_DELETED',
+  'TAG_MEMBERS_CHANGED',
+  'DIRECTORY_RELOADED',
+] as const satisfies readonly ChangeKind[];
 export type ChangeListener = (change: DirectoryChange) => void;
 
 /** In-process fan-out; listeners run synchronously in subscription order (cache first). */

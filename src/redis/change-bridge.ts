@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ChangeBus, DirectoryChange } from '../directory/changes.ts';
+import { CHANGE_KINDS, type ChangeBus, type DirectoryChange } from '../directory/changes.ts';
 import type { RedisLogger } from './connection.ts';
 import type { RedisFallbacks } from './degraded.ts';
 
@@ -22,19 +22,8 @@ interface Envelope {
   change: DirectoryChange;
 }
 
-const CHANGE_KINDS = new Set<string>([
-  'USER_CREATED',
-  'USER_UPDATED',
-  'USER_DELETED',
-  'DEPARTMENT_CREATED',
-  'DEPARTMENT_UPDATED',
-  'DEPARTMENT_DELETED',
-  'TAG_CREATED',
-  'TAG_UPDATED',
-  'TAG_DELETED',
-  'TAG_MEMBERS_CHANGED',
-  'DIRECTORY_RELOADED',
-] satisfies DirectoryChange['kind'][]);
+/** Kinds a message may carry: anything else from the channel is malformed. */
+const KNOWN_KINDS = new Set<string>(CHANGE_KINDS);
 
 export interface ChangeBridgeStats {
   published: number;
@@ -112,7 +101,7 @@ export class ChangeBridge {
       this.counters.malformed++;
       return;
     }
-    if (!envelope || typeof envelope.origin !== 'string' || !envelope.change || !CHANGE_KINDS.has(envelope.change.kind)) {
+    if (!envelope || typeof envelope.origin !== 'string' || !envelope.change || !KNOWN_KINDS.has(envelope.change.kind)) {
       this.counters.malformed++;
       return;
     }

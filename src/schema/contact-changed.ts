@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
-import type { ChangeKind } from '../directory/changes.ts';
+import { CHANGE_KINDS, type ChangeKind } from '../directory/changes.ts';
 import { ChangeFeedError, type ChangePage, type RecordedChange } from '../directory/change-feed.ts';
 import { scopedPage, scopedStream } from './scoped-changes.ts';
 
@@ -11,19 +11,6 @@ import { scopedPage, scopedStream } from './scoped-changes.ts';
  * and imports alike.
  */
 
-const CHANGE_KINDS = [
-  'USER_CREATED',
-  'USER_UPDATED',
-  'USER_DELETED',
-  'DEPARTMENT_CREATED',
-  'DEPARTMENT_UPDATED',
-  'DEPARTMENT_DELETED',
-  'TAG_CREATED',
-  'TAG_UPDATED',
-  'TAG_DELETED',
-  'TAG_MEMBERS_CHANGED',
-  'DIRECTORY_RELOADED',
-] as const satisfies readonly ChangeKind[];
 
 /** directoryChanges returns at most this many changes per call. */
 export const DIRECTORY_CHANGES_MAX_PAGE = 1000;

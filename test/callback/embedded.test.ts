@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseSubscription } from '../helpers/sse.ts';
+import { freePort } from '../helpers/service-process.ts';
 
 /**
  * `npm start` with no credentials (src/main.ts, embedded mode): the emulator's contacts-sync
@@ -12,16 +12,6 @@ import { SseSubscription } from '../helpers/sse.ts';
 
 const require = createRequire(import.meta.url);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let child: ChildProcess;
 let graphql: string;
