@@ -70,10 +70,19 @@ export class RequestLoaders {
     return (this.tagsPromise ??= this.source.tags());
   }
 
-  /** Members of a department and all its descendants, each once, computed from the tree. */
-  async subtreeMembers(departmentId: number): Promise<WeComUser[]> {
-    const tree = await this.tree();
-    return distinct(await this.loadMembers(tree.subtreeIds(departmentId)));
+  private readonly subtrees = new Map<number, Promise<WeComUser[]>>();
+
+  /**
+   * Members of a department and all its descendants, each once, computed from the tree; once per
+   * request (memberCount and members(recursive) on the same department share it).
+   */
+  subtreeMembers(departmentId: number): Promise<WeComUser[]> {
+    let members = this.subtrees.get(departmentId);
+    if (!members) {
+      members = this.tree().then(async (tree) => distinct(await this.loadMembers(tree.subtreeIds(departmentId))));
+      this.subtrees.set(departmentId, members);
+    }
+    return members;
   }
 
   /** Everyone the service can see: the members of every department of the tree. */
