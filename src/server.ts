@@ -9,16 +9,13 @@ import { naiveSource } from './loaders/naive.ts';
 import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
-import { responseCachePlugin } from './cache/response-cache.ts';
+import { DEFAULT_RESPONSE_CACHE_LIMITS, responseCachePlugin } from './cache/response-cache.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
 import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
 import { securityPlugins } from './security/plugins.ts';
 import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
-
-/** Distinct query responses kept by the response cache (per view of the directory). */
-const RESPONSE_CACHE_MAX_ENTRIES = 1_000;
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -100,7 +97,7 @@ export function createApp(options: AppOptions): App {
     // After the security plugins: a cached answer is still authenticated, rate-limited and checked.
     plugins: [
       ...securityPlugins(security, { logger, graphiql }),
-      ...(cache && responseCache ? [responseCachePlugin({ directory: cache, maxEntries: RESPONSE_CACHE_MAX_ENTRIES })] : []),
+      ...(cache && responseCache ? [responseCachePlugin({ directory: cache, ...DEFAULT_RESPONSE_CACHE_LIMITS })] : []),
       ...extraPlugins,
     ],
     // Masking stays on: WeCom failures become errors with extensions.code / wecomErrcode and a

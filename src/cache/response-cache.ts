@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ExecutionResult } from 'graphql';
+import { getOperationAST, Kind, OperationTypeNode, type DocumentNode, type ExecutionResult, type SelectionSetNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import { LRUCache } from 'lru-cache';
 import type { DirectoryCache } from './directory-cache.ts';
 import type { Identity } from '../auth/identity.ts';
@@ -10,17 +9,29 @@ import { requestIdentity } from '../security/request-guard.ts';
 export interface ResponseCacheOptions {
   /** The directory cache the answers were computed from: its generation and clock decide their life. */
   directory: Pick<DirectoryCache, 'generation' | 'clock' | 'ttlMs'>;
-  maxEntries: number;
+  /** Serialized answer bytes kept in all (least recently used answers go first). */
+  maxBytes: number;
+  /** Larger answers are not kept: one huge tree must not push out every other caller's answers. */
+  maxEntryBytes: number;
 }
+
+export const DEFAULT_RESPONSE_CACHE_LIMITS = { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 8 * 1024 * 1024 } as const;
+
+/** Marks an answer served from this cache (read by the metrics plugin, src/ops/metrics.ts). */
+export const SERVED_FROM_RESPONSE_CACHE = Symbol.for('servedFromResponseCache');
 
 interface Stored {
   result: ExecutionResult;
+  /** The answer as sent: serialized once, sent as is on every hit. */
+  body: string;
+  etag: string;
+  /** The directory generation when execution began: a change during execution retires the answer. */
   generation: number;
   expiresAt: number;
 }
 
-/** Fields whose answers change without a directory change: never served from this cache. */
-const UNCACHED_FIELDS = ['Query.directoryChanges', 'Query.importJob', 'Query.exportJob', 'Query.activeUserCount', 'Query.joinQrCode'];
+/** Root fields whose answers change without a directory change: a query selecting one is never kept. */
+const UNCACHED_ROOT_FIELDS = new Set(['directoryChanges', 'importJob', 'exportJob', 'activeUserCount', 'joinQrCode']);
 
 /**
  * Callers who may see exactly the same things share responses: the key is what the identity
@@ -31,43 +42,113 @@ export function viewKey(identity: Identity): string {
   return `${s.read ? 'r' : ''}${s.pii ? 'p' : ''}${s.admin ? 'a' : ''}${s.write ? 'w' : ''}:${identity.departmentRoots?.join(',') ?? '*'}`;
 }
 
+/** Whether an operation's answer may be kept: a query (never a mutation or subscription) without uncached root fields. */
+function cacheableOperation(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.operation !== OperationTypeNode.QUERY) return false;
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])));
+  const seen = new Set<string>();
+  const selectsUncached = (set: SelectionSetNode): boolean =>
+    set.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return UNCACHED_ROOT_FIELDS.has(selection.name.value);
+      if (selection.kind === Kind.INLINE_FRAGMENT) return selectsUncached(selection.selectionSet);
+      const name = selection.name.value;
+      if (seen.has(name)) return false;
+      seen.add(name);
+      const fragment = fragments.get(name);
+      return fragment ? selectsUncached(fragment) : false;
+    });
+  return !selectsUncached(operation.selectionSet);
+}
+
 /**
- * Whole query responses, kept while the directory cache they came from is unchanged: a repeated
- * org-tree or people-picker query is answered without executing the graph again. Any invalidation
- * of the directory cache (a mutation, a WeCom callback, an import, a reload) retires every answer,
- * and an answer lives at most one directory-cache TTL, so it never serves what the directory
- * cache would not. Queries only; errors are never cached.
+ * Whole query answers, kept while the directory cache they came from is unchanged: a repeated
+ * org-tree or people-picker query is answered before it is parsed, from its serialized body.
+ * Any invalidation of the directory cache (a mutation, a WeCom callback, an import, a reload)
+ * retires every answer, and an answer lives at most one directory-cache TTL, so it never serves
+ * what the directory cache would not. Queries only, answers with errors never: a mutation or a
+ * subscription always executes.
+ *
+ * Keyed by the caller's view, the query text, the operation name and the variables; its ETag is a
+ * hash of that key, so `If-None-Match` answers 304 only for an answer of the caller's own view.
+ * Unlike envelop's response-cache plugin it does no entity bookkeeping (no document rewriting to
+ * add `__typename`/`id`, no walk of the result): answers are retired by generation, not by entity.
  */
 export function responseCachePlugin(options: ResponseCacheOptions): Plugin {
   const { directory } = options;
-  const store = new LRUCache<string, Stored>({ max: options.maxEntries });
-  const cache: Cache = {
-    set: (key, result, _entities, ttl) => {
-      store.set(key, { result, generation: directory.generation, expiresAt: directory.clock() + Math.min(ttl, directory.ttlMs) });
-    },
-    get: (key) => {
-      const stored = store.get(key);
-      if (!stored) return undefined;
-      if (stored.generation !== directory.generation || directory.clock() > stored.expiresAt) {
-        store.delete(key);
-        return undefined;
-      }
-      return stored.result;
-    },
-    invalidate: () => store.clear(),
-  };
-  return useResponseCache({
-    cache,
-    ttl: directory.ttlMs,
-    session: (request) => viewKey(requestIdentity(request)),
-    // The key is also the response's ETag header, so it must be header-safe: a synchronous SHA-1
-    // of the parts (the default hashes through WebCrypto, one more await on every request).
-    buildResponseCacheKey: ({ sessionId, documentString, operationName, variableValues }) =>
-      createHash('sha1')
-        .update(`${sessionId ?? ''}\n${operationName ?? ''}\n${JSON.stringify(variableValues ?? {})}\n${documentString}`)
-        .digest('hex'),
-    ttlPerSchemaCoordinate: Object.fromEntries(UNCACHED_FIELDS.map((f) => [f, 0])),
-    invalidateViaMutation: false,
-    includeExtensionMetadata: false,
+  const store = new LRUCache<string, Stored>({
+    maxSize: options.maxBytes,
+    maxEntrySize: options.maxEntryBytes,
+    sizeCalculation: (entry) => entry.body.length + 256,
   });
+  const cacheable = new WeakMap<DocumentNode, boolean>();
+  /** A request's key while it executes (set when it missed). */
+  const keyOfRequest = new WeakMap<Request, string>();
+  /** The ETag to send with a request's answer (a hit, or a miss that was kept). */
+  const etagOfRequest = new WeakMap<Request, string>();
+  const notModified = new WeakSet<Request>();
+
+  const fresh = (key: string): Stored | undefined => {
+    const stored = store.get(key);
+    if (!stored) return undefined;
+    if (stored.generation !== directory.generation || directory.clock() > stored.expiresAt) {
+      store.delete(key);
+      return undefined;
+    }
+    return stored;
+  };
+
+  return {
+    // After the security plugins' onParams (persisted operations, query length): the caller is known and allowed.
+    onParams({ params, request, setResult }) {
+      if (typeof params.query !== 'string') return;
+      const key = `${viewKey(requestIdentity(request))}\n${params.operationName ?? ''}\n${JSON.stringify(params.variables ?? {})}\n${params.query}`;
+      const stored = fresh(key);
+      if (!stored) {
+        keyOfRequest.set(request, key);
+        return;
+      }
+      etagOfRequest.set(request, stored.etag);
+      if (request.headers.get('if-none-match') === stored.etag) notModified.add(request);
+      setResult({ ...stored.result, stringify: () => stored.body, [SERVED_FROM_RESPONSE_CACHE]: true } as ExecutionResult);
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const key = request && keyOfRequest.get(request);
+      if (!request || key === undefined) return;
+      let keep = cacheable.get(args.document);
+      if (keep === undefined) {
+        keep = cacheableOperation(args.document, args.operationName);
+        cacheable.set(args.document, keep);
+      }
+      if (!keep) return;
+      const generation = directory.generation;
+      const expiresAt = directory.clock() + directory.ttlMs;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (Symbol.asyncIterator in result || result.errors?.length) return;
+          // Kept when Yoga serializes it: the body is computed once, for this answer and every hit.
+          const etag = createHash('sha1').update(key).digest('hex');
+          etagOfRequest.set(request, etag);
+          setResult({
+            ...result,
+            stringify: (sanitized: ExecutionResult) => {
+              const body = JSON.stringify(sanitized);
+              if (generation === directory.generation) store.set(key, { result, body, etag, generation, expiresAt });
+              return body;
+            },
+          } as ExecutionResult);
+        },
+      };
+    },
+    onResultProcess({ request, setResultProcessor }) {
+      if (!notModified.has(request)) return;
+      const etag = etagOfRequest.get(request)!;
+      setResultProcessor((_result, fetchAPI) => new fetchAPI.Response(null, { status: 304, headers: { etag } }), 'application/json');
+    },
+    onResponse({ request, response }) {
+      const etag = etagOfRequest.get(request);
+      if (etag && response.status === 200) response.headers.set('etag', etag);
+    },
+  };
 }

@@ -114,12 +114,13 @@ export class JobTracker {
   // ── imports ───────────────────────────────────────────────────────────────
 
   /**
-   * Submits an import once per `key`: a retry (same file and mode, or the same idempotency key)
-   * gets the job already submitted, never a second submission. `submit` uploads and submits,
-   * returning WeCom's jobid.
+   * Submits an import; with a `key` (the caller's idempotency key), once per key: a retry gets the
+   * job already submitted, never a second submission. `submit` uploads and submits, returning
+   * WeCom's jobid.
    */
-  async submitImport(params: { key: string; type: ImportJobType; total: number; submit: () => Promise<string> }): Promise<{ job: ImportJobState; reused: boolean }> {
-    const { value: jobid, reused } = await this.submissions.run(`${params.type}:${params.key}`, params.submit);
+  async submitImport(params: { key?: string; type: ImportJobType; total: number; submit: () => Promise<string> }): Promise<{ job: ImportJobState; reused: boolean }> {
+    const { value: jobid, reused } =
+      params.key === undefined ? { value: await params.submit(), reused: false } : await this.submissions.run(`${params.type}:${params.key}`, params.submit);
     const tracked = this.imports.get(jobid) ?? this.trackImport({ id: jobid, type: params.type, status: 1, percentage: 0, total: params.total, results: [] });
     return { job: tracked.watch.current, reused };
   }

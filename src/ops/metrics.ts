@@ -7,6 +7,7 @@ import type { LaneSnapshot } from '../wecom/scheduler.ts';
 import type { DirectoryCacheStats } from '../cache/directory-cache.ts';
 import type { CallbackHandlerStats } from '../callback/handler.ts';
 import type { ChangeBus } from '../directory/changes.ts';
+import { SERVED_FROM_RESPONSE_CACHE } from '../cache/response-cache.ts';
 
 /**
  * Prometheus metrics (prom-client), served at /metrics (or on METRICS_PORT). Labels are endpoint
@@ -18,8 +19,6 @@ import type { ChangeBus } from '../directory/changes.ts';
 export const MAX_OPERATION_NAMES = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
-/** How the response cache (src/cache/response-cache.ts, Yoga's plugin) marks an answer it served. */
-const SERVED_FROM_RESPONSE_CACHE = Symbol.for('servedFromResponseCache');
 /** Query texts whose operation labels are remembered for answers served from the response cache (characters in all). */
 const REMEMBERED_QUERY_CHARACTERS = 2_000_000;
 

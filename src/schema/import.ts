@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import { Gender } from './user.ts';
@@ -151,16 +150,16 @@ async function importBytes(
 }
 
 /**
- * Uploads and submits once per content: the same bytes, type and invitation flag (or the same
- * `idempotencyKey`) within the window give the job already submitted (src/jobs/idempotency.ts).
+ * Uploads and submits. Every request submits (a write reaches WeCom each time it is asked for),
+ * unless it names an `idempotencyKey`: a retry with the caller's own key within the window gets the
+ * job already submitted (src/jobs/idempotency.ts). Keys are the caller's own: another caller's
+ * identical key is a different import.
  */
 async function submitImport(
   ctx: GraphQLContext,
   params: { type: ImportJobType; bytes: Buffer; filename: string; field: 'rows' | 'file'; total: number; toInvite?: boolean; idempotencyKey?: string | null },
 ): Promise<ImportJobState> {
-  const key = params.idempotencyKey
-    ? `key:${params.idempotencyKey}`
-    : `sha256:${createHash('sha256').update(`${params.toInvite ?? ''}\n`).update(params.bytes).digest('hex')}`;
+  const key = params.idempotencyKey ? `${ctx.identity.subject}\n${params.idempotencyKey}` : undefined;
   const fields = params.field === 'rows' ? IMPORT_FIELDS_ROWS : IMPORT_FIELDS_FILE;
   const { job } = await mutating(fields, () =>
     ctx.jobs.submitImport({
@@ -189,13 +188,13 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true, wholeCorp: true },
     type: ImportJobRef,
     description:
-      'Imports members asynchronously from `rows` or an uploaded CSV `file` (UTF-8, WeCom’s member template). Returns the job at once; follow it with Query.importJob or Subscription.importJob. A retry with the same content (or idempotencyKey) returns the same job instead of importing twice.',
+      'Imports members asynchronously from `rows` or an uploaded CSV `file` (UTF-8, WeCom’s member template). Returns the job at once; follow it with Query.importJob or Subscription.importJob. Every request imports; a retry with the same idempotencyKey (the caller’s own) returns the same job instead of importing twice.',
     args: {
       mode: t.arg({ type: ImportMode, required: true, description: 'SYNC keeps members not in the import; REPLACE deletes them.' }),
       rows: t.arg({ type: [ImportUserRow], required: false, description: 'The members as typed rows; give either rows or file.' }),
       file: t.arg({ type: 'File', required: false, description: 'The members as an uploaded CSV (UTF-8, at most 20 MB); give either rows or file.' }),
       toInvite: t.arg.boolean({ required: false, description: 'Whether WeCom invites new members (default true).' }),
-      idempotencyKey: t.arg.string({ required: false, description: 'Identifies this import for retries; default: the file’s content.' }),
+      idempotencyKey: t.arg.string({ required: false, description: 'Identifies this import for the caller’s retries: a second request with the same key within ten minutes returns the first job. Without it, every request imports.' }),
     },
     errors: mutationErrors('importUsers', {
       succeeded: 'the import was submitted to WeCom, or the same import already had been (WeCom applies the records asynchronously: follow the job)',
@@ -222,7 +221,7 @@ builder.mutationFields((t) => ({
     args: {
       rows: t.arg({ type: [ImportDepartmentRow], required: false, description: 'The whole tree as typed rows; give either rows or file.' }),
       file: t.arg({ type: 'File', required: false, description: 'The whole tree as an uploaded CSV (UTF-8, at most 20 MB); give either rows or file.' }),
-      idempotencyKey: t.arg.string({ required: false, description: 'Identifies this import for retries; default: the file’s content.' }),
+      idempotencyKey: t.arg.string({ required: false, description: 'Identifies this import for the caller’s retries: a second request with the same key within ten minutes returns the first job. Without it, every request imports.' }),
     },
     errors: mutationErrors('importDepartments', {
       succeeded: 'the import was submitted to WeCom, or the same import already had been (WeCom applies the records asynchronously: follow the job)',
