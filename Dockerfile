@@ -1,22 +1,34 @@
 # The WeCom directory GraphQL service (and, with another command, the WeCom emulator).
 #   docker build -t wecom-directory .
 #   docker run --rm -p 4000:4000 -e WECOM_CORP_ID=… -e WECOM_CONTACT_SECRET=… -e API_KEYS=… wecom-directory
-# TypeScript runs through tsx (a runtime dependency), so there is no build step.
-FROM node:20-slim
+# Two stages: TypeScript is compiled by tsc in the first; the image holds only the compiled dist/
+# folders and the production dependencies (no tsx, no esbuild, no sources).
 
+FROM node:24-slim AS build
+WORKDIR /app
+# Dependencies first: this layer is rebuilt only when a package.json or the lock file changes.
+COPY package.json package-lock.json ./
+COPY packages/wecom-protocol/package.json packages/wecom-protocol/
+COPY packages/wecom-emulator/package.json packages/wecom-emulator/
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.base.json tsconfig.build.json ./
+COPY packages ./packages
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:24-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=4000
 WORKDIR /app
-
-# Dependencies first: this layer is rebuilt only when package.json or the lock file changes.
-# `npm install` (as .ci/run does) rather than `npm ci`: the lock file leaves out some optional
-# platform packages of dev tools, which `npm ci` refuses; versions still come from the lock.
-COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
-
-COPY tsconfig.json ./
-COPY src ./src
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/packages/wecom-protocol/package.json ./packages/wecom-protocol/
+COPY --from=build /app/packages/wecom-protocol/dist ./packages/wecom-protocol/dist
+COPY --from=build /app/packages/wecom-emulator/package.json ./packages/wecom-emulator/
+COPY --from=build /app/packages/wecom-emulator/dist ./packages/wecom-emulator/dist
+COPY --from=build /app/packages/wecom-emulator/bin ./packages/wecom-emulator/bin
 
 # Never as root.
 USER node
@@ -27,4 +39,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # node is PID 1 and handles SIGTERM itself (graceful shutdown: src/ops/shutdown.ts).
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--enable-source-maps", "dist/main.js"]

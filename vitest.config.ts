@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -9,8 +10,10 @@ export default defineConfig({
     // pick the "module" (ESM) entry for our sources; two copies break `instanceof GraphQLError`.
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
+  // The workspace packages (packages/*) are used from their TypeScript sources, as by tsx and tsc.
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions], externalConditions: ['source'] } },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Two cores: run files in two workers, tests within a file in order.

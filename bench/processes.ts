@@ -63,7 +63,7 @@ export class ChildService {
     headers?: Record<string, string>;
     ready: (port: number) => Promise<boolean>;
   }): Promise<ChildService> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', options.script, ...(options.args ?? [])], {
+    const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', options.script, ...(options.args ?? [])], {
       cwd: REPO_ROOT,
       env: { ...baseEnvironment(), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

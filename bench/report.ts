@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORP_API_CALLS_PER_MINUTE } from '../src/wecom/limits.ts';
+import { CORP_API_CALLS_PER_MINUTE } from 'wecom-protocol/limits';
 
 /** Which service answered a row. */
 export type Configuration = 'bare-yoga' | 'cached' | 'uncached' | 'naive';

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     const emulatorPort = await freePort();
     emulator = await ChildService.start({
       name: 'emulator',
-      script: 'src/emulator/cli.ts',
+      script: 'packages/wecom-emulator/src/cli.ts',
       args: ['--port', String(emulatorPort), '--seed', String(options.seed), '--size', size],
       port: emulatorPort,
       ready: answers('/__emulator/credentials'),

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type WeComTarget } from './config.ts';
 import { ChangeBus } from './directory/changes.ts';
 import { createApp } from './server.ts';
 import { createWeComClient } from './wecom/client.ts';
-import { Emulator } from './emulator/server.ts';
+import type { Emulator } from 'wecom-emulator';
 import { anonymousAccessWarning, securitySettingsFromConfig } from './security/from-config.ts';
 import { PersistedOperationsError } from './security/persisted.ts';
 import { serverOptions } from './security/http-server.ts';
@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     // in its console reach /wecom/callback with no set-up (PORT=0 cannot be known in advance: none).
     const loopback = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
     const callbackUrl = config.port === 0 ? null : `http://${loopback}:${config.port}/wecom/callback`;
-    emulator = new Emulator({ seed: config.wecom.seed, size: config.wecom.size, callbackUrl });
+    // Loaded only here: a deployment with real credentials never loads the emulator.
+    const { Emulator } = await import('wecom-emulator');
+    emulator = new Emulator({ seed: config.wecom.seed, size: config.wecom.size, callbackUrl, logger: logger.child({ component: 'emulator' }) });
     const emulatorUrl = await emulator.listen(config.wecom.emulatorPort);
     const creds = emulator.credentials();
     target = { baseUrl: emulatorUrl, corpId: creds.corpId, contactSecret: creds.contactSecret, app: creds.app };

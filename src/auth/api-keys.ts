@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { identityOf, type Identity } from './identity.ts';
 import { parseScopeList, scopesOf } from './scopes.ts';
-import { INT32_MAX } from '../wecom/limits.ts';
+import { INT32_MAX } from 'wecom-protocol/limits';
 
 /**
  * API keys: the service stores only their SHA-256 hashes (API_KEYS_FILE or API_KEYS, JSON:

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { identityOf, type Identity } from './identity.ts';
 import { scopesOf } from './scopes.ts';
-import { INT32_MAX } from '../wecom/limits.ts';
+import { INT32_MAX } from 'wecom-protocol/limits';
 
 /**
  * JSON Web Tokens from an identity provider: HS256 with a shared secret (JWT_HS256_SECRET), or

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ChangeBus } from '../directory/changes.ts';
-import { isCallbackCryptoError, verifyAndDecrypt } from '../wecom/crypto.ts';
+import { isCallbackCryptoError, verifyAndDecrypt } from 'wecom-protocol/crypto';
 import { type BatchJobResult, type CallbackEvent, interpretEvent } from './events.ts';
 import { CallbackRejection } from './rejection.ts';
 import { ReplayGuard, type CallbackReplayGuard } from './replay-guard.ts';

@@ -1,4 +1,4 @@
-import { MEDIA_MAX_BYTES, MEDIA_MIN_EXCLUSIVE_BYTES } from '../wecom/limits.ts';
+import { MEDIA_MAX_BYTES, MEDIA_MIN_EXCLUSIVE_BYTES } from 'wecom-protocol/limits';
 
 /**
  * The CSV files of WeCom's asynchronous import (wecom-api.md §6.2): written from typed rows in

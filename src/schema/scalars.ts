@@ -1,6 +1,6 @@
 import { GraphQLError, Kind } from 'graphql';
 import { builder } from './builder.ts';
-import { isValidOrder } from '../wecom/limits.ts';
+import { isValidOrder } from 'wecom-protocol/limits';
 
 /** WeCom's `order` is uint32 (up to 4294967295), beyond GraphQL's signed 32-bit Int. */
 builder.scalarType('WeComOrder', {

@@ -1,7 +1,7 @@
 import { builder } from './builder.ts';
 import { badInput } from './input.ts';
 import { totalCountOptions } from './refs.ts';
-import { LIST_ID_LIMIT_MAX } from '../wecom/limits.ts';
+import { LIST_ID_LIMIT_MAX } from 'wecom-protocol/limits';
 
 interface UserIdRow {
   userid: string;

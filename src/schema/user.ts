@@ -6,7 +6,7 @@ import type { ExtAttr, WeComUser } from '../wecom/users.ts';
 import { nullWhenMissing } from '../directory/source.ts';
 import { WeComApiError } from '../wecom/errors.ts';
 import { PII, PII_LOOKUP } from './pii.ts';
-import { isValidUserid } from '../wecom/limits.ts';
+import { isValidUserid } from 'wecom-protocol/limits';
 
 /** Lists of ids a caller may pass at once (users(userids:)). */
 export const MAX_USERIDS_PER_QUERY = 200;

@@ -30,7 +30,7 @@ import {
   charLength,
   isValidEmail,
   isValidUserid,
-} from '../wecom/limits.ts';
+} from 'wecom-protocol/limits';
 
 /**
  * The fact sheet's input rules (wecom-api.md §3.1, §4, §5, §6), checked before any upstream call

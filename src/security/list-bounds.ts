@@ -12,7 +12,7 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
-import { DEPARTMENTS_PER_CORP_MAX, INVITE_USERS_MAX, LIST_ID_LIMIT_MAX, TAG_USERS_PER_CALL_MAX } from '../wecom/limits.ts';
+import { DEPARTMENTS_PER_CORP_MAX, INVITE_USERS_MAX, LIST_ID_LIMIT_MAX, TAG_USERS_PER_CALL_MAX } from 'wecom-protocol/limits';
 import { MAX_PAGE_SIZE } from '../schema/department.ts';
 
 /**

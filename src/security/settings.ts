@@ -1,5 +1,5 @@
 import { ANONYMOUS_AUTHENTICATOR, type Authenticator } from '../auth/authenticate.ts';
-import { MEDIA_MAX_BYTES } from '../wecom/limits.ts';
+import { MEDIA_MAX_BYTES } from 'wecom-protocol/limits';
 import type { RateLimitSettings } from './rate-limit.ts';
 
 /**

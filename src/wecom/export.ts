@@ -4,7 +4,7 @@
  * 32-byte PKCS#7: the AES layer of crypto.ts).
  */
 import { createHash } from 'node:crypto';
-import { aesDecrypt } from './crypto.ts';
+import { aesDecrypt } from 'wecom-protocol/crypto';
 import { endpoint, type CallOptions, type Invoke } from './endpoint.ts';
 import { WeComHttpError, WeComTimeoutError, WeComTransportError } from './errors.ts';
 import type { WeComCore } from './client.ts';

@@ -6,7 +6,7 @@
  * and raised again one step at a time while calls succeed.
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { CORP_API_CALLS_PER_MINUTE, RATE_LIMIT_WINDOW_MS } from './limits.ts';
+import { CORP_API_CALLS_PER_MINUTE, RATE_LIMIT_WINDOW_MS } from 'wecom-protocol/limits';
 
 export const DEFAULT_RATE_BUDGET_FRACTION = 0.8;
 export const DEFAULT_RATE_WINDOW_MS = RATE_LIMIT_WINDOW_MS;

@@ -1,7 +1,7 @@
 /** Members (成员管理, wecom-api.md §3). */
 import { endpoint, noResult, type CallOptions, type Invoke, type ReadBack } from './endpoint.ts';
 import { WeComApiError } from './errors.ts';
-import { LIST_ID_LIMIT_MAX } from './limits.ts';
+import { LIST_ID_LIMIT_MAX } from 'wecom-protocol/limits';
 import { arrayField, fromWire, stringField, toWire, type WireObject } from './wire.ts';
 
 /** `gender` is a string on the wire: "1" male, "2" female, "0" undefined or withheld. */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EmulatorHarness } from './emulator.ts';
+import { EmulatorHarness } from 'wecom-emulator/testing';
 import { ChangeBus } from '../../src/directory/changes.ts';
 import { createApp, type App } from '../../src/server.ts';
 import { createWeComClient, type WeComClient } from '../../src/wecom/client.ts';
@@ -8,7 +8,7 @@ import { createLogger } from '../../src/ops/logger.ts';
 import { ServiceMetrics } from '../../src/ops/metrics.ts';
 import { Readiness } from '../../src/ops/readiness.ts';
 import { InFlight, createHttpFront } from '../../src/ops/http.ts';
-import type { EmulatorOptions } from '../../src/emulator/options.ts';
+import type { EmulatorOptions } from 'wecom-emulator';
 
 /**
  * The service wired as src/main.ts wires it for operations (metrics hooks and plugin, readiness,

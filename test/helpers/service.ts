@@ -1,12 +1,12 @@
 import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { EmulatorHarness } from './emulator.ts';
+import { EmulatorHarness } from 'wecom-emulator/testing';
 import { ChangeBus } from '../../src/directory/changes.ts';
 import { createApp, type App } from '../../src/server.ts';
 import { createWeComClient, type WeComClient, type WeComClientOptions } from '../../src/wecom/client.ts';
 import { JobTracker, type JobTrackerOptions } from '../../src/jobs/tracker.ts';
-import type { EmulatorOptions } from '../../src/emulator/options.ts';
+import type { EmulatorOptions } from 'wecom-emulator';
 import type { AppOptions } from '../../src/server.ts';
 
 export interface GraphQLResult {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ImportFileError, checkImportFile, departmentCsv, memberCsv, neutraliseFormula } from '../../src/jobs/import-csv.ts';
-import { readMemberFile } from '../../src/emulator/import-users.ts';
-import { readPartyFile } from '../../src/emulator/import-parties.ts';
+import { readMemberFile } from 'wecom-emulator';
+import { readPartyFile } from 'wecom-emulator';
 import { EXPORT_KEY_LENGTH, newExportKey } from '../../src/jobs/export-records.ts';
-import { aesKeyOf } from '../../src/wecom/crypto.ts';
+import { aesKeyOf } from 'wecom-protocol/crypto';
 
 describe('memberCsv', () => {
   it('writes the template header and one CRLF line per member, UTF-8 without a BOM', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, expect, it, onTestFailed } from 'vitest';
 import type { Redis } from 'ioredis';
-import { EmulatorHarness } from '../helpers/emulator.ts';
+import { EmulatorHarness } from 'wecom-emulator/testing';
 import { ServiceProcess, metricValue } from '../helpers/service-process.ts';
 import { SseSubscription } from '../helpers/sse.ts';
 import { CallbackSender } from '../helpers/callback-sender.ts';

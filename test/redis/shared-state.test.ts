@@ -11,7 +11,7 @@ import { ChangeBus, type DirectoryChange } from '../../src/directory/changes.ts'
 import { createWeComClient } from '../../src/wecom/client.ts';
 import type { StoredToken } from '../../src/wecom/token.ts';
 import type { SharedRateBudget } from '../../src/wecom/scheduler.ts';
-import { EmulatorHarness } from '../helpers/emulator.ts';
+import { EmulatorHarness } from 'wecom-emulator/testing';
 import { freePort } from '../helpers/service-process.ts';
 import { REDIS_URL, deleteKeys, describeWithRedis, testPrefix, testRedis } from '../helpers/redis.ts';
 

@@ -155,7 +155,7 @@ describe('start-up (src/main.ts in a child process)', () => {
   });
 
   it('refuses to start against real WeCom without a caller credential, naming what to set', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
       cwd: REPO,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ENV_FILE: '/dev/null', PORT: String(await freePort()), HOST: '127.0.0.1', ...REMOTE, WECOM_BASE_URL: 'http://127.0.0.1:9' },
       stdio: ['ignore', 'pipe', 'pipe'],

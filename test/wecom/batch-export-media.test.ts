@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../helpers/emulator.ts';
+import { EmulatorHarness } from 'wecom-emulator/testing';
 import { LeakWatch, allSecrets, failure, makeClient } from './helpers.ts';
 import type { WeComClient } from '../../src/wecom/client.ts';
 import { WeComApiError, WeComHttpError } from '../../src/wecom/errors.ts';
 import type { ImportJobResult } from '../../src/wecom/batch.ts';
 import type { ExportJobResult } from '../../src/wecom/export.ts';
 import { decryptExportFile } from '../../src/wecom/export.ts';
-import { aesEncrypt } from '../../src/wecom/crypto.ts';
+import { aesEncrypt } from 'wecom-protocol/crypto';
 
 /** The client's media, batch (imports, invite) and export groups against the emulator over HTTP. */
 

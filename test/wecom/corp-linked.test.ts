@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../helpers/emulator.ts';
+import { EmulatorHarness } from 'wecom-emulator/testing';
 import { LeakWatch, allSecrets, failure, makeClient } from './helpers.ts';
 import type { WeComClient } from '../../src/wecom/client.ts';
 import { WeComApiError, WeComConfigError } from '../../src/wecom/errors.ts';

@@ -11,7 +11,7 @@ import {
   signature,
   verifyAndDecrypt,
   verifySignature,
-} from '../../src/wecom/crypto.ts';
+} from 'wecom-protocol/crypto';
 
 /** The official sample values of wecom-api.md §9.4. */
 const TOKEN = 'QDG6eK';

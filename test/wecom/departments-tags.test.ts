@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../helpers/emulator.ts';
+import { EmulatorHarness } from 'wecom-emulator/testing';
 import { LeakWatch, allSecrets, failure, makeClient } from './helpers.ts';
 import type { WeComClient } from '../../src/wecom/client.ts';
 import { WeComApiError, WeComConfigError, isNotFound } from '../../src/wecom/errors.ts';
-import { ORDER_MAX } from '../../src/wecom/limits.ts';
+import { ORDER_MAX } from 'wecom-protocol/limits';
 
 /** The client's departments and tags groups against the emulator over HTTP. */
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../helpers/emulator.ts';
+import { EmulatorHarness } from 'wecom-emulator/testing';
 import { LeakWatch, allSecrets, failure, makeClient } from './helpers.ts';
 import {
   WeComApiError,

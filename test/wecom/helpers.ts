@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { Pool, type Dispatcher } from 'undici';
 import { createWeComClient, type WeComClient, type WeComClientOptions, type WeComLogger } from '../../src/wecom/client.ts';
-import type { EmulatorHarness } from '../helpers/emulator.ts';
+import type { EmulatorHarness } from 'wecom-emulator/testing';
 
 /**
  * Watches a test file's clients for credential leaks: every log line (through an injected

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../helpers/emulator.ts';
+import { EmulatorHarness } from 'wecom-emulator/testing';
 import { LeakWatch, allSecrets, failure, makeClient } from './helpers.ts';
 import { createWeComClient } from '../../src/wecom/client.ts';
 import { WeComApiError, WeComConfigError, isWeComConfigError } from '../../src/wecom/errors.ts';
 import { DEFAULT_TOKEN_SAFETY_MARGIN_MS, LruTokenStore, type StoredToken, type TokenStore } from '../../src/wecom/token.ts';
-import { TOKEN_EXPIRES_IN_SECONDS } from '../../src/wecom/limits.ts';
+import { TOKEN_EXPIRES_IN_SECONDS } from 'wecom-protocol/limits';
 
 /** The token manager against the emulator: single flight, expiry, refresh-and-replay, config errors. */
 

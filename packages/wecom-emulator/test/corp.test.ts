@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EmulatorHarness } from '../src/testing.ts';
+import { INVITE_BAD_LISTS_ERRCODE, JOIN_QRCODE_DEFAULT_SIZE_TYPE } from '../src/routes/corp.ts';
+
+let wecom: EmulatorHarness;
+beforeAll(async () => {
+  wecom = await EmulatorHarness.start();
+});
+afterAll(() => wecom.close());
+beforeEach(() => wecom.reset());
+
+const invitations = async () => (await wecom.admin('invitations')).json.invitations as unknown[];
+const now = async () => (await wecom.admin('clock')).json.now as number;
+/** Runs `act` and answers a matcher for an emulator-clock timestamp taken while it ran. */
+async function during(act: () => Promise<unknown>) {
+  const from = await now();
+  await act();
+  const to = await now();
+  return expect.toSatisfy((t: number) => t >= from && t <= to);
+}
+/** Two seeded userids, in the store's order. */
+const someUsers = () => [...wecom.emulator.store.users.values()].slice(1, 3).map((u) => u.userid);
+
+describe('batch/invite', () => {
+  it('invites users, departments and tags and records the invitation', async () => {
+    const [a, b] = someUsers();
+    const start = await now();
+    await wecom.admin('clock', 'POST', { advanceSeconds: 3600 });
+    let res!: Awaited<ReturnType<typeof wecom.asContact>>;
+    const at = await during(async () => {
+      res = await wecom.asContact('batch/invite', { body: { user: [a, b], party: [2], tag: [1] } });
+    });
+    expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', invaliduser: [], invalidparty: [], invalidtag: [] });
+    const recorded = await invitations();
+    expect(recorded).toEqual([{ user: [a, b], party: [2], tag: [1], invitedAt: at }]);
+    // the emulator clock, which tests move forward, stamps the invitation
+    expect((recorded[0] as { invitedAt: number }).invitedAt).toBeGreaterThanOrEqual(start + 3600);
+  });
+
+  it('reports unknown targets and still invites the rest (userids matched case-insensitively)', async () => {
+    const [a] = someUsers();
+    let res!: Awaited<ReturnType<typeof wecom.asContact>>;
+    const at = await during(async () => {
+      res = await wecom.asContact('batch/invite', { body: { user: ['ghost', a!.toUpperCase()], party: [9999, 3], tag: [4040, 2] } });
+    });
+    expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', invaliduser: ['ghost'], invalidparty: [9999], invalidtag: [4040] });
+    expect(await invitations()).toEqual([{ user: [a], party: [3], tag: [2], invitedAt: at }]);
+  });
+
+  it('answers errcode 0 with every target listed when none is valid, and records nothing', async () => {
+    const res = await wecom.asContact('batch/invite', { body: { user: ['ghost'], party: [9999], tag: [4040] } });
+    expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', invaliduser: ['ghost'], invalidparty: [9999], invalidtag: [4040] });
+    expect(await invitations()).toEqual([]);
+  });
+
+  it('accepts a single kind of target', async () => {
+    const at = await during(async () => {
+      expect((await wecom.asContact('batch/invite', { body: { tag: [5] } })).json.errcode).toBe(0);
+    });
+    expect(await invitations()).toEqual([{ user: [], party: [], tag: [5], invitedAt: at }]);
+  });
+
+  it('works from the admin console', async () => {
+    expect((await wecom.console('batch/invite', { party: [2] })).json).toMatchObject({ errcode: 0, invalidparty: [] });
+    expect(await invitations()).toHaveLength(1);
+  });
+
+  it.each([
+    ['all three lists empty', { user: [], party: [], tag: [] }, INVITE_BAD_LISTS_ERRCODE],
+    ['no lists at all', {}, INVITE_BAD_LISTS_ERRCODE],
+    ['1001 users', { user: Array.from({ length: 1001 }, (_, i) => `u${i}`) }, INVITE_BAD_LISTS_ERRCODE],
+    ['101 departments', { party: Array.from({ length: 101 }, (_, i) => i + 1) }, INVITE_BAD_LISTS_ERRCODE],
+    ['101 tags', { tag: Array.from({ length: 101 }, (_, i) => i + 1) }, INVITE_BAD_LISTS_ERRCODE],
+    ['a string instead of a user array', { user: 'a|b' }, INVITE_BAD_LISTS_ERRCODE],
+    ['a department id that is not an integer', { party: ['2'] }, INVITE_BAD_LISTS_ERRCODE],
+  ])('refuses %s and records nothing', async (_label, body, errcode) => {
+    const res = await wecom.asContact('batch/invite', { body });
+    expect(res.json.errcode).toBe(errcode);
+    expect(await invitations()).toEqual([]);
+  });
+
+  it('is a write: refused to app tokens (48002)', async () => {
+    const res = await wecom.asApp('batch/invite', { body: { party: [2] } });
+    expect(res.json.errcode).toBe(48002);
+    expect(await invitations()).toEqual([]);
+  });
+
+  it('forgets invitations on reset', async () => {
+    await wecom.asContact('batch/invite', { body: { party: [2] } });
+    expect(await invitations()).toHaveLength(1);
+    await wecom.reset();
+    expect(await invitations()).toEqual([]);
+  });
+});
+
+describe('corp/get_join_qrcode', () => {
+  const LINK = /^https:\/\/work\.weixin\.qq\.com\/wework_admin\/genqrcode\?action=join&vcode=([0-9a-f]+)&r=hb_share_api_mjoin&qr_size=(\d)$/;
+
+  it(`defaults to size ${JOIN_QRCODE_DEFAULT_SIZE_TYPE} and honours size_type 1–4`, async () => {
+    const res = await wecom.asContact('corp/get_join_qrcode');
+    expect(Object.keys(res.json).sort()).toEqual(['errcode', 'errmsg', 'join_qrcode']);
+    expect(res.json.errcode).toBe(0);
+    expect(res.json.join_qrcode).toMatch(LINK);
+    expect(LINK.exec(res.json.join_qrcode)![2]).toBe(String(JOIN_QRCODE_DEFAULT_SIZE_TYPE));
+    for (const size of [1, 2, 3, 4]) {
+      const sized = await wecom.asContact('corp/get_join_qrcode', { query: { size_type: size } });
+      expect(LINK.exec(sized.json.join_qrcode)?.[2]).toBe(String(size));
+    }
+  });
+
+  it.each([0, 5, -1, 'big'])('refuses size_type=%s with 40058', async (size) => {
+    const res = await wecom.asContact('corp/get_join_qrcode', { query: { size_type: size } });
+    expect(res.json).toMatchObject({ errcode: 40058 });
+    expect(res.json.join_qrcode).toBeUndefined();
+  });
+
+  it('is reserved to the contacts-sync secret (48002 for apps)', async () => {
+    expect((await wecom.asApp('corp/get_join_qrcode')).json.errcode).toBe(48002);
+  });
+
+  it('is not one of the reads refused by the 2022 new-IP rule', async () => {
+    await wecom.faults({ restrictContactReads: true });
+    expect((await wecom.asContact('corp/get_join_qrcode')).json.errcode).toBe(0);
+  });
+});

@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EmulatorHarness } from '../src/testing.ts';
+
+// any: tests compare WeCom's JSON field by field
+type Json = Record<string, any>;
+
+let wecom: EmulatorHarness;
+beforeAll(async () => {
+  wecom = await EmulatorHarness.start();
+});
+afterAll(() => wecom.close());
+beforeEach(() => wecom.reset());
+
+const MB = 1024 * 1024;
+const DAY = 86_400;
+
+/** Files that start with the magic bytes of each accepted format, padded to `size` bytes. */
+const padded = (head: Buffer | string, size: number) => {
+  const start = typeof head === 'string' ? Buffer.from(head, 'latin1') : head;
+  return Buffer.concat([start, Buffer.alloc(Math.max(0, size - start.length), 0x20)]).subarray(0, size);
+};
+const jpg = (size = 64) => padded(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), size);
+const png = (size = 64) => padded(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), size);
+const gif = (size = 64) => padded('GIF89a', size);
+const amr = (size = 64) => padded('#!AMR\n', size);
+const mp4 = (size = 64) => padded(Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42')]), size);
+const csv = (text = '姓名,帐号,手机号,所在部门\n张三,zhangsan,13800000000,1\n') => Buffer.from(text, 'utf8');
+
+async function upload(type: string | undefined, bytes: Buffer, options: { part?: string; filename?: string; token?: 'contact' | 'app' } = {}) {
+  const form = new FormData();
+  form.append(options.part ?? 'media', new Blob([new Uint8Array(bytes)]), options.filename ?? 'upload.bin');
+  const query: Record<string, string> = type === undefined ? {} : { type };
+  return options.token === 'app'
+    ? wecom.asApp('media/upload', { query, body: form })
+    : wecom.asContact('media/upload', { query, body: form });
+}
+
+const clockNow = async (): Promise<number> => (await wecom.admin('clock')).json.now;
+
+describe('media/upload', () => {
+  it('answers type, media_id and created_at (a string) with an empty errmsg', async () => {
+    const before = await clockNow();
+    const res = await upload('file', csv(), { filename: '成员.csv' });
+    const after = await clockNow();
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.json)).toEqual(['errcode', 'errmsg', 'type', 'media_id', 'created_at']);
+    expect(res.json).toMatchObject({ errcode: 0, errmsg: '', type: 'file' });
+    expect(res.json.media_id).toMatch(/^[0-9A-Za-z_-]{20,}$/);
+    expect(typeof res.json.created_at).toBe('string');
+    expect(Number(res.json.created_at)).toBeGreaterThanOrEqual(before);
+    expect(Number(res.json.created_at)).toBeLessThanOrEqual(after);
+  });
+
+  it('gives every upload its own media_id and accepts any token', async () => {
+    const a = await upload('file', csv());
+    const b = await upload('file', csv(), { token: 'app' });
+    expect(a.json.errcode).toBe(0);
+    expect(b.json.errcode).toBe(0);
+    expect(a.json.media_id).not.toBe(b.json.media_id);
+  });
+
+  it.each([
+    ['image', jpg()],
+    ['image', png()],
+    ['voice', amr()],
+    ['voice', padded('#!AMR-WB\n', 64)],
+    ['video', mp4()],
+    ['file', gif()],
+  ])('accepts a %s in its format', async (type, bytes) => {
+    expect((await upload(type, bytes)).json).toMatchObject({ errcode: 0, type });
+  });
+
+  it.each([
+    ['image', gif()],
+    ['image', csv()],
+    ['voice', mp4()],
+    ['video', amr()],
+  ])('refuses a %s whose content is another format (40004)', async (type, bytes) => {
+    expect((await upload(type, bytes)).json.errcode).toBe(40004);
+  });
+
+  it.each([[undefined], ['doc'], ['IMAGE'], ['']])('refuses the type parameter %j (40005)', async (type) => {
+    expect((await upload(type, csv())).json.errcode).toBe(40005);
+  });
+
+  it('refuses a body without a part named "media" (44001), an empty file (44001) and files of 5 bytes or fewer (40006)', async () => {
+    expect((await upload('file', csv(), { part: 'file' })).json.errcode).toBe(44001);
+    const notMultipart = await wecom.asContact('media/upload', { query: { type: 'file' }, body: { media: 'x' } });
+    expect(notMultipart.json.errcode).toBe(44001);
+    expect((await upload('file', Buffer.alloc(0))).json.errcode).toBe(44001);
+    expect((await upload('file', Buffer.from('12345'))).json.errcode).toBe(40006);
+    expect((await upload('file', Buffer.from('123456'))).json.errcode).toBe(0);
+  });
+
+  it('checks the filelength of the Content-Disposition when the client sends one (40006)', async () => {
+    const multipart = (filelength: number, content: string) =>
+      Buffer.from(
+        `--b0undary\r\nContent-Disposition: form-data; name="media";filename="wework.txt"; filelength=${filelength}\r\n` +
+          `Content-Type: application/octet-stream\r\n\r\n${content}\r\n--b0undary--\r\n`,
+      );
+    const send = (body: Buffer) =>
+      wecom.asContact('media/upload', {
+        query: { type: 'file' },
+        body,
+        headers: { 'content-type': 'multipart/form-data; boundary=b0undary' },
+      });
+    expect((await send(multipart(6, 'wework'))).json).toMatchObject({ errcode: 0, type: 'file' });
+    expect((await send(multipart(7, 'wework'))).json.errcode).toBe(40006);
+  });
+
+  it.each([
+    ['image', jpg, 10 * MB],
+    ['voice', amr, 2 * MB],
+    ['video', mp4, 10 * MB],
+    ['file', (size: number) => padded('a', size), 20 * MB],
+  ])('takes a %s of exactly its limit and refuses one byte more (45001)', async (type, make, limit) => {
+    expect((await upload(type, make(limit))).json.errcode).toBe(0);
+    expect((await upload(type, make(limit + 1))).json.errcode).toBe(45001);
+  });
+});
+
+describe('media_id lifetime', () => {
+  const smallImport = () => csv('姓名,帐号,手机号,所在部门\n王伟,wangwei,13912345678,1\n');
+
+  it('is valid for 3 days by the emulator clock, then answers 40007 (imports) and 301015 (avatars)', async () => {
+    const file = (await upload('file', smallImport())).json.media_id;
+    const image = (await upload('image', png())).json.media_id;
+    const userid = (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[5].userid as string;
+
+    // A minute short of 3 days: real seconds also pass while the test runs on a busy machine.
+    await wecom.admin('clock', 'POST', { advanceSeconds: 3 * DAY - 60 });
+    // Tokens live 2 hours, so after the jump the calls go through the console (no token).
+    expect((await wecom.console('user/update', { userid, avatar_mediaid: image })).json.errcode).toBe(0);
+    const job = await wecom.console('batch/syncuser', { media_id: file });
+    expect(job.json.errcode).toBe(0);
+    await waitForImport(job.json.jobid);
+
+    await wecom.admin('clock', 'POST', { advanceSeconds: 60 });
+    const before = (await wecom.console('user/get', { userid })).json;
+    expect((await wecom.console('batch/syncuser', { media_id: file })).json.errcode).toBe(40007);
+    expect((await wecom.console('user/update', { userid, avatar_mediaid: image, name: '改名' })).json.errcode).toBe(301015);
+    expect((await wecom.console('user/get', { userid })).json).toEqual(before);
+  });
+
+  it('does not survive POST /__emulator/reset', async () => {
+    const file = (await upload('file', smallImport())).json.media_id;
+    await wecom.reset();
+    expect((await wecom.asContact('batch/syncuser', { body: { media_id: file } })).json.errcode).toBe(40007);
+  });
+
+  it('gives an avatar only from an image upload (301015 for a file)', async () => {
+    const file = (await upload('file', smallImport())).json.media_id;
+    const userid = (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[3].userid as string;
+    const before = (await wecom.console('user/get', { userid })).json;
+    expect((await wecom.asContact('user/update', { body: { userid, avatar_mediaid: file } })).json.errcode).toBe(301015);
+    expect((await wecom.console('user/get', { userid })).json).toEqual(before);
+  });
+});
+
+async function waitForImport(jobid: string): Promise<Json> {
+  for (let i = 0; i < 1000; i++) {
+    const res = await wecom.console('batch/getresult', { jobid });
+    if (res.json.status === 3) return res.json;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`job ${jobid} did not finish`);
+}

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EmulatorHarness } from '../src/testing.ts';
+
+let wecom: EmulatorHarness;
+beforeAll(async () => {
+  wecom = await EmulatorHarness.start();
+});
+afterAll(() => wecom.close());
+beforeEach(() => wecom.reset());
+
+const deptIds = async () => ((await wecom.console('department/simplelist')).json.department_id as { id: number }[]).map((d) => d.id);
+const raw = (path: string, init: RequestInit = {}) => fetch(new URL(path, wecom.url), init);
+
+describe('GET /__emulator/stats', () => {
+  it('starts empty after a reset', async () => {
+    expect(await wecom.stats()).toMatchObject({ total: 0, calls: {}, errors: {} });
+  });
+
+  it('counts every /cgi-bin/ call by path, gettoken and unknown paths included', async () => {
+    await wecom.asContact('department/list');
+    await wecom.asContact('department/list');
+    await wecom.asContact('no/such/api');
+    const stats = await wecom.stats();
+    expect(stats).toMatchObject({
+      total: 4,
+      calls: { '/cgi-bin/gettoken': 1, '/cgi-bin/department/list': 2, '/cgi-bin/no/such/api': 1 },
+      errors: {},
+    });
+    expect(Object.keys(stats.calls)).toHaveLength(3);
+  });
+
+  it('counts non-zero errcodes by errcode, gettoken failures included', async () => {
+    await wecom.asContact('department/get', { query: { id: 424242 } });
+    await wecom.asContact('department/get', { query: { id: 434343 } });
+    await wecom.call('department/get', { token: 'bogus', query: { id: 1 } });
+    await wecom.call('gettoken', { query: { corpid: wecom.creds.corpId, corpsecret: 'wrong' } });
+    await wecom.asContact('department/get', { query: { id: 1 } });
+    const stats = await wecom.stats();
+    expect(stats.errors).toEqual({ '60003': 2, '40014': 1, '40001': 1 });
+    expect(stats.total).toBe(6);
+  });
+
+  it('does not count admin-console calls, successful or not', async () => {
+    expect((await wecom.console('department/create', { name: 'Console', parentid: 1 })).json.errcode).toBe(0);
+    expect((await wecom.console('department/get', { id: 424242 })).json.errcode).toBe(60003);
+    expect(await wecom.stats()).toMatchObject({ total: 0, calls: {}, errors: {} });
+  });
+});
+
+describe('POST /__emulator/stats/reset', () => {
+  it('zeroes the counters and nothing else', async () => {
+    const created = await wecom.asContact('department/create', { body: { name: 'Kept', parentid: 1 } });
+    await wecom.asContact('department/get', { query: { id: 424242 } });
+    expect((await wecom.stats()).total).toBe(3);
+    expect((await wecom.admin('stats/reset', 'POST')).status).toBe(200);
+    expect(await wecom.stats()).toMatchObject({ total: 0, calls: {}, errors: {} });
+    expect(await deptIds()).toContain(created.json.id);
+  });
+});
+
+describe('POST /__emulator/reset', () => {
+  it('reseeds the directory, clears faults and zeroes the stats', async () => {
+    const seeded = await deptIds();
+    const created = await wecom.asContact('department/create', { body: { name: 'Temporary', parentid: 1 } });
+    expect(created.json.errcode).toBe(0);
+    expect(await deptIds()).toContain(created.json.id);
+    await wecom.faults({ latencyMs: 3_000, errorRate: { '-1': 1 }, restrictContactReads: true });
+
+    expect((await wecom.admin('reset', 'POST')).status).toBe(200);
+    expect(await deptIds()).toEqual(seeded);
+    expect((await wecom.admin('faults')).json).toEqual({});
+    expect(await wecom.stats()).toMatchObject({ total: 0, calls: {}, errors: {} });
+    await wecom.reset(); // drops the harness's cached tokens, which died with the old corp
+    const start = performance.now();
+    expect((await wecom.asContact('department/list')).json.errcode).toBe(0);
+    // The 3 s latency is gone (a wide margin: these machines are shared).
+    expect(performance.now() - start).toBeLessThan(1_500);
+  });
+});
+
+describe('transport errors', () => {
+  it('answers unknown /cgi-bin/ paths with 404 and an empty body, whatever the method', async () => {
+    const get = await raw('/cgi-bin/user/nothing');
+    expect(get.status).toBe(404);
+    expect(await get.text()).toBe('');
+    const post = await raw('/cgi-bin/user/nothing?access_token=x', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    expect(post.status).toBe(404);
+    expect(await post.text()).toBe('');
+    const outside = await raw('/somewhere/else');
+    expect(outside.status).toBe(404);
+    expect(await outside.text()).toBe('');
+  });
+
+  it('answers malformed JSON with 40058 and changes nothing', async () => {
+    const before = await deptIds();
+    const res = await wecom.asContact('department/create', { body: '{"name": "x", "parentid": 1' });
+    expect(res.status).toBe(200);
+    expect(res.json.errcode).toBe(40058);
+    const notObject = await wecom.asContact('department/create', { body: '[1,2]' });
+    expect(notObject.json.errcode).toBe(40058);
+    expect(await deptIds()).toEqual(before);
+    expect((await wecom.stats()).errors).toEqual({ '40058': 2 });
+  });
+
+  it('refuses a body with a \\uXXXX escape with 40033 and changes nothing', async () => {
+    const before = await deptIds();
+    const res = await wecom.asContact('department/create', { body: '{"name":"\\u4e2d\\u6587","parentid":1}' });
+    expect(res.json.errcode).toBe(40033);
+    expect(await deptIds()).toEqual(before);
+    // the same name sent as raw UTF-8 is fine
+    const ok = await wecom.asContact('department/create', { body: '{"name":"中文","parentid":1}' });
+    expect(ok.json.errcode).toBe(0);
+  });
+});
