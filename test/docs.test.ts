@@ -202,7 +202,7 @@ describe('the layer diagram of docs/architecture.md', () => {
     for (const arrow of ['http → schema', 'schema → loaders', 'loaders → directory', 'directory → client', 'client → wecom']) {
       expect(arrows).toContain(arrow);
     }
-    for (const arrow of ['wecom → callback', 'callback → changes', 'changes → directory', 'changes → schema']) {
+    for (const arrow of ['wecom → receiver', 'receiver → changes', 'changes → directory', 'changes → schema']) {
       expect(arrows).toContain(arrow);
     }
   });
