@@ -135,7 +135,7 @@ describe('section citations in the code', () => {
   });
 });
 
-const pages = ['README.md', ...walk('docs', (path) => path.endsWith('.md'))];
+const pages = ['README.md', ...walk('docs', (path) => path.endsWith('.md')), ...walk('packages', (path) => /^packages\/[\w-]+\/README\.md$/.test(path))];
 
 interface Link {
   page: string;
