@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceHarness } from '../helpers/service.ts';
 import { ALL, keysOnly, testKey, withKey } from '../security/helpers.ts';
 import { TicketsSubgraph, type Ticket } from './tickets-subgraph.ts';
-import { TestGateway, composeSupergraph } from './gateway.ts';
+import { TestGateway, composeSupergraph, type SubgraphRequest } from './gateway.ts';
 
 /**
  * Issue 18: the service as a subgraph behind a real Hive Gateway, beside another team's tickets
@@ -129,6 +129,11 @@ function hiddenAssigneePaths(expected: { assignee: unknown }[]): (string | numbe
 const errorPaths = (errors: { path?: (string | number)[] }[] | undefined) =>
   (errors ?? []).map((e) => e.path ?? []).sort((a, b) => Number(a[1]) - Number(b[1]));
 
+/** Every representation of a request (the gateway may merge several `_entities` fetches into one, with aliased variables). */
+function representationsOf(request: SubgraphRequest): { __typename: string }[] {
+  return Object.entries(request.variables).flatMap(([name, value]) => (name.endsWith('representations') ? (value as { __typename: string }[]) : []));
+}
+
 /** The requests the gateway sent to the directory subgraph since `from`. */
 const directoryRequests = (stack: Stack, from: number) => stack.gateway.sent.slice(from).filter((r) => r.url === `${stack.service.url}/graphql`);
 
@@ -151,7 +156,8 @@ describe('through Hive Gateway, without the directory cache (every request cold)
     const sent = directoryRequests(stack, before);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.query).toContain('_entities');
-    const representations = sent[0]!.variables.representations as { __typename: string; userid: string }[];
+    const representations = representationsOf(sent[0]!) as { __typename: string; userid: string }[];
+    expect(new Set(representations.map((r) => r.__typename))).toEqual(new Set(['User']));
     expect(new Set(representations.map((r) => r.userid))).toEqual(new Set([...stack.users.map((u) => u.userid), 'no.such.member']));
 
     // The minimum: one user/get per distinct member asked for (the unknown one included: WeCom
@@ -193,6 +199,23 @@ describe('through Hive Gateway, without the directory cache (every request cold)
     // The same nulls as the direct query with the same key.
     const direct = await stack.service.query(DIRECT_QUERY, { ids: stack.users.map((u) => u.userid) }, withKey(rdReader));
     expect(direct.data!.users.map((u: { userid: string } | null) => u?.userid ?? null)).toEqual(stack.users.map((u) => (visible(u) ? u.userid : null)));
+  });
+
+  it('adds at most one round trip to this service per query plan level', async () => {
+    // Everything under the tickets' references lives in this subgraph (leaders, the ticket's own
+    // department, the member's departments): one plan level after the tickets, so one request.
+    const query = '{ tickets { id department { name } assignee { userid directLeaders { name } departments { name } } } }';
+    const before = stack.gateway.sent.length;
+    const res = await stack.gateway.query(query, withKey(full));
+    const deptName = new Map(stack.departments.map((d) => [d.id, d.name]));
+    expect(res.data!.tickets.map((t: { department: { name: string } | null }) => t.department?.name ?? null)).toEqual(
+      stack.ticketList.map((t) => deptName.get(t.departmentId) ?? null),
+    );
+    const sent = directoryRequests(stack, before);
+    expect(sent).toHaveLength(1);
+    // Hive Gateway merges the two entity fetches of the level into one request (aliased _entities).
+    const typenames = new Set(representationsOf(sent[0]!).map((r) => r.__typename));
+    expect(typenames).toEqual(new Set(['User', 'Department']));
   });
 
   it('keeps PII behind directory:pii through the gateway', async () => {
