@@ -37,7 +37,9 @@ export class TestGateway {
   readonly sent: SubgraphRequest[] = [];
   private readonly runtime: GatewayRuntime;
 
-  constructor(supergraph: string) {
+  /** Records what the gateway sends unless `record` is false (the benchmark's long runs). */
+  constructor(supergraph: string, options: { record?: boolean } = {}) {
+    const record = options.record ?? true;
     const sent = this.sent;
     this.runtime = createGatewayRuntime({
       supergraph,
@@ -50,6 +52,7 @@ export class TestGateway {
       plugins: () => [
         {
           onFetch({ url, options }) {
+            if (!record) return;
             const body = JSON.parse(String(options.body)) as { query: string; variables?: Record<string, unknown> };
             const headers = Object.fromEntries(new Headers(options.headers as HeadersInit).entries());
             sent.push({ url, query: body.query, variables: body.variables ?? {}, headers });
@@ -67,6 +70,11 @@ export class TestGateway {
       body: JSON.stringify({ query }),
     });
     return res.json();
+  }
+
+  /** The gateway as a node:http request listener. */
+  get handler(): GatewayRuntime {
+    return this.runtime;
   }
 
   /** What the gateway sent to one subgraph (by URL). */
