@@ -73,7 +73,7 @@ function guardedEntities(field: GraphQLFieldConfig<unknown, GraphQLContext>): Gr
  * `_entities`), its federation fields guarded and documented like the rest of the graph.
  */
 export function toSubgraphSchema(): GraphQLSchema {
-  const built = builder.toSubGraphSchema({ linkUrl: FEDERATION_LINK, federationDirectives: ['@key'], sortSchema: true });
+  const built = builder.toSubGraphSchema({ linkUrl: FEDERATION_LINK, federationDirectives: ['@key', '@shareable'], sortSchema: true });
   let sdl: string | undefined;
   const schema: GraphQLSchema = mapSchema(built, {
     [MapperKind.SCALAR_TYPE]: (type) => (type.name === '_Any' ? new GraphQLScalarType({ ...type.toConfig(), description: DESCRIPTIONS._Any }) : type),

@@ -22,9 +22,23 @@ describe('schema.subgraph.graphql', () => {
   });
 
   it('links Federation v2 and keeps its directives out of the plain schema.graphql', () => {
-    expect(DIRECTORY_SDL).toMatch(/^extend schema\s+@link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key"\]\)/);
+    expect(DIRECTORY_SDL).toMatch(/^extend schema\s+@link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key", "@shareable"\]\)/);
     const plain = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
     expect(plain).not.toMatch(/@key|@link/);
+  });
+
+  it("composes with another Relay subgraph's PageInfo (shareable in both)", () => {
+    const relaySubgraph = /* GraphQL */ `
+      extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@shareable"])
+      type Query { projects(first: Int, after: String): ProjectConnection! }
+      type ProjectConnection { pageInfo: PageInfo! }
+      type PageInfo @shareable { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
+    `;
+    const result = composeServices([
+      { name: 'directory', typeDefs: parse(DIRECTORY_SDL), url: 'http://directory/graphql' },
+      { name: 'projects', typeDefs: parse(relaySubgraph), url: 'http://projects/graphql' },
+    ]);
+    expect(result.errors).toBeUndefined();
   });
 });
 
