@@ -7,6 +7,7 @@ import { generateApiKey, hashApiKey } from '../src/auth/api-keys.ts';
 import { ALL_SCOPE_NAMES } from '../src/auth/scopes.ts';
 import { EmulatorClient, type Credentials, type DirectorySnapshot } from './emulator-state.ts';
 import { SnapshotTree, buildScenarios, type ReadScenario, type WriteScenario } from './scenarios.ts';
+import { benchFederatedTickets } from './federated-tickets.ts';
 import { countUpstream, load, percentile, post, settle, type GraphQLAnswer, type GraphQLRequest, type LoadResult, type Target } from './measure.ts';
 import {
   evaluateTargets,
@@ -187,6 +188,11 @@ async function main(): Promise<void> {
       record(await benchRead(rt, cached, scenario, 'cached', scenario.base === 'org-tree' ? 'org-tree-warm' : scenario.base));
     }
     const cacheActive = rows.find((r) => r.name === 'org-tree-warm')?.upstreamCallsPerQuery === 0;
+
+    // Issue 18: the same members through Hive Gateway, beside the direct query (bench/federated-tickets.ts).
+    const { connections, durationSeconds, warmupSeconds, countQueries } = options;
+    const federated = await benchFederatedTickets({ wecom, snapshot, cached, uncached: () => launcher!.freshOf('uncached'), bareRps: rt.bareRps, connections, durationSeconds, warmupSeconds, countQueries });
+    federated.forEach(record);
 
     // Large seed: the cold full-tree walk and the memory of a fully cached directory.
     const large = size === 'large' ? await benchLargeSeed(rt, await launcher.get('cached'), reads, snapshot) : undefined;

@@ -5,6 +5,8 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import ComplexityPlugin from '@pothos/plugin-complexity';
+import DirectivePlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import { forbiddenError } from '../auth/forbidden.ts';
 import { DEFAULT_COMPLEXITY, LIST_MULTIPLIER, fieldCost } from '../security/cost.ts';
 import { ERRORS_DOCS, RELAY_DOCS } from './plugin-docs.ts';
@@ -32,8 +34,10 @@ export const builder = new SchemaBuilder<{
     File: { Input: UploadedFile; Output: never };
   };
 }>({
-  // Relay before scope-auth so that auth checks see decoded global ids (Pothos docs).
-  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, DataloaderPlugin, SimpleObjectsPlugin, ComplexityPlugin],
+  // Relay before scope-auth so that auth checks see decoded global ids (Pothos docs). Federation
+  // last, after the plugins that wrap resolvers (its docs); directives puts its @key on the types'
+  // AST, which is where the subgraph printer reads them (src/schema/federation.ts).
+  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, DataloaderPlugin, SimpleObjectsPlugin, ComplexityPlugin, DirectivePlugin, FederationPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

@@ -17,11 +17,16 @@ import './tag-mutations.ts';
 import './import.ts';
 import './export.ts';
 import './contact-changed.ts';
+import './entities.ts';
+import { toSubgraphSchema } from './federation.ts';
 
 // Every root field needs its scope (src/auth/scopes.ts); some fields add more (admin, whole corp, PII).
 builder.queryType({ description: 'Reads of the WeCom directory.', authScopes: { read: true } });
 builder.mutationType({ description: 'Writes to the WeCom directory; each result is the payload or a typed error.', authScopes: { write: true } });
 builder.subscriptionType({ description: 'Live updates: job progress and directory changes.', authScopes: { read: true } });
 
-/** The executable schema: every type file above registers itself on the builder. */
-export const schema = builder.toSchema({ sortSchema: true });
+/**
+ * The executable schema: every type file above registers itself on the builder. It is also an
+ * Apollo Federation subgraph (`_service`, `_entities`; federation.ts says why always on).
+ */
+export const schema = toSubgraphSchema();

@@ -4,13 +4,13 @@ import { badInput } from './input.ts';
 import type { ExtAttr } from '../wecom/users.ts';
 import { PII } from './pii.ts';
 
-const LinkedCorpRef = builder.objectRef<LinkGroup>('LinkedCorp');
-const LinkedDepartmentRef = builder.objectRef<LinkedDept>('LinkedDepartment');
-const LinkedUserRef = builder.objectRef<LinkedMember>('LinkedUser');
+export const LinkedCorpRef = builder.objectRef<LinkGroup>('LinkedCorp');
+export const LinkedDepartmentRef = builder.objectRef<LinkedDept>('LinkedDepartment');
+export const LinkedUserRef = builder.objectRef<LinkedMember>('LinkedUser');
 const LinkedAttributeRef = builder.objectRef<ExtAttr & { value?: string }>('LinkedUserAttribute');
 
 /** Composite ids as WeCom writes them: `LINKEDID/DEPARTMENTID`, `CORPID/USERID`. */
-const COMPOSITE_ID = /^[^/\s]{1,64}\/[^/\s]{1,64}$/;
+export const COMPOSITE_ID = /^[^/\s]{1,64}\/[^/\s]{1,64}$/;
 
 function compositeId(value: string, field: string): string {
   if (!COMPOSITE_ID.test(value)) throw badInput(`${field} must look like "PREFIX/ID" (CORPID/USERID or LINKEDID/DEPARTMENTID)`, field);

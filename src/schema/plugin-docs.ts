@@ -28,6 +28,9 @@ export const RELAY_DOCS = {
   },
   pageInfoTypeOptions: {
     description: 'Where a page sits in its list (Relay): whether items follow or precede it, and the cursors of its first and last items.',
+    // Relay's PageInfo is the same in every subgraph of a supergraph: shareable, so another Relay
+    // subgraph's PageInfo composes with ours (docs/supergraph.md).
+    shareable: true,
   },
   hasNextPageFieldOptions: { description: 'True when more items follow this page: ask for them with `after: endCursor`.' },
   hasPreviousPageFieldOptions: { description: 'True when items precede this page in the list: page back with `before: startCursor` where the list allows it.' },
