@@ -2,7 +2,6 @@ import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import RelayPlugin from '@pothos/plugin-relay';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import DataloaderPlugin from '@pothos/plugin-dataloader';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import DirectivePlugin from '@pothos/plugin-directives';
@@ -12,7 +11,17 @@ import { DEFAULT_COMPLEXITY, LIST_MULTIPLIER, fieldCost } from '../security/cost
 import { ERRORS_DOCS, RELAY_DOCS } from './plugin-docs.ts';
 import type { GraphQLContext } from './context.ts';
 import type { Scopes } from './context.ts';
-import type { UploadedFile } from './upload.ts';
+
+/**
+ * What Yoga hands a resolver for a file of a GraphQL multipart request (the upload spec Yoga
+ * implements natively): a web `File`. Only the parts the service uses are named here.
+ */
+export interface UploadedFile {
+  readonly name: string;
+  readonly size: number;
+  readonly type: string;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
 
 /**
  * The Pothos builder: plugins and scalars only. Types live one per file beside it and are
@@ -37,7 +46,7 @@ export const builder = new SchemaBuilder<{
   // Relay before scope-auth so that auth checks see decoded global ids (Pothos docs). Federation
   // last, after the plugins that wrap resolvers (its docs); directives puts its @key on the types'
   // AST, which is where the subgraph printer reads them (src/schema/federation.ts).
-  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, DataloaderPlugin, SimpleObjectsPlugin, ComplexityPlugin, DirectivePlugin, FederationPlugin],
+  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, SimpleObjectsPlugin, ComplexityPlugin, DirectivePlugin, FederationPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

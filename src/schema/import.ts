@@ -3,7 +3,7 @@ import { builder } from './builder.ts';
 import { Gender } from './user.ts';
 import { ValidationError, mutating, mutationErrors } from './errors-types.ts';
 import { checkImportDepartmentRows, checkImportUserRows } from './validate.ts';
-import type { UploadedFile } from './upload.ts';
+import type { UploadedFile } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 import { ImportFileError, checkImportFile, checkImportFileSize, departmentCsv, memberCsv, type ImportFileKind } from '../jobs/import-csv.ts';
 import type { ImportJobState } from '../jobs/tracker.ts';

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { aesDecrypt } from 'wecom-protocol/crypto';
 import { endpoint, type CallOptions, type Invoke } from './endpoint.ts';
 import { WeComHttpError, WeComTimeoutError, WeComTransportError } from './errors.ts';
-import type { WeComCore } from './client.ts';
+import type { Dispatcher } from 'undici';
+import type { Transport } from './transport.ts';
 import { arrayField, fromWire, numberField, stringField, type WireObject } from './wire.ts';
 
 /** 0 not started, 1 processing, 2 done, 3 failed. */
@@ -115,7 +116,14 @@ export function decryptExportFile(file: Buffer, encodingAesKey: string): string 
   return plain.subarray(20, 20 + length).toString('utf8');
 }
 
-export function exportApi(invoke: Invoke, core: WeComCore) {
+/** What downloading a result file needs of the client's core: its transport and its deadlines. */
+export interface DownloadCore {
+  readonly transport: Pick<Transport, 'download'>;
+  downloadDispatcher(url: string): Dispatcher;
+  withDeadline<T>(options: CallOptions | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+export function exportApi(invoke: Invoke, core: DownloadCore) {
   /** Downloads one result file, checks its size and md5, and decrypts it. */
   async function download(file: ExportFileRef, encodingAesKey: string, options?: CallOptions): Promise<string> {
     const endpointName = '/cgi-bin/export/get_result (download)';
