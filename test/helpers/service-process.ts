@@ -35,9 +35,11 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static async start(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
+  /** `entry`: the TypeScript sources through tsx (default), or the compiled `dist/main.js` of `npm run build`. */
+  static async start(env: Record<string, string>, timeoutMs = 30_000, entry: 'source' | 'dist' = 'source'): Promise<ServiceProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
-    const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
+    const args = entry === 'dist' ? ['--enable-source-maps', 'dist/main.js'] : ['--conditions=source', '--import', 'tsx', 'src/main.ts'];
+    const proc = spawn(process.execPath, args, {
       cwd: REPO,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ENV_FILE: '/dev/null', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
