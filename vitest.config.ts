@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The org explorer's build (web/dist), made when missing or stale: the browser tests load it.
+    globalSetup: ['test/browser/build-web.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Two cores: run files in two workers, tests within a file in order.

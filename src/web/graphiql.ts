@@ -43,10 +43,14 @@ function defaultTabs(): NonNullable<GraphiQLOptions['defaultTabs']> {
 }
 
 /** Yoga's `graphiql` option: the page's settings (endpoint and subscription protocol are Yoga's defaults). */
-export function graphiqlOptions(): GraphiQLOptions {
+export function graphiqlOptions(): GraphiQLOptions & { query?: string; variables?: string } {
+  const tabs = defaultTabs();
   return {
     title: 'WeCom directory',
-    defaultTabs: defaultTabs(),
+    defaultTabs: tabs,
+    // Yoga's page fills the first tab with its welcome text unless given the first tab's contents.
+    query: tabs[0]?.query ?? '',
+    variables: tabs[0]?.variables ?? '{}',
     // The CSRF check (src/security/plugins.ts) wants one of these on every request, subscriptions included.
     additionalHeaders: { [CSRF_HEADERS[0]!]: 'graphiql' },
     subscriptionsProtocol: 'SSE',
