@@ -23,14 +23,13 @@ if (!chromiumAvailable) console.warn(`browser tests skipped: no Chromium at ${CH
 /** Screenshots of the browser tests (git-ignored). */
 export const ARTIFACTS_DIR = fileURLToPath(new URL('../browser/artifacts/', import.meta.url));
 
-export async function launchBrowser(options: { lang?: string } = {}): Promise<Browser> {
+export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: .ci/run installs Debian's chromium package (set CHROMIUM_PATH for another binary)`);
   return puppeteer.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     // Root in CI containers has no user namespace for Chromium's sandbox.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--lang=${options.lang ?? 'en-US'}`, '--no-first-run', '--no-default-browser-check'],
-    ...(options.lang ? { env: { ...process.env, LANGUAGE: options.lang } } : {}),
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--lang=en-US', '--no-first-run', '--no-default-browser-check'],
   });
 }
 
@@ -47,11 +46,16 @@ export interface CheckedPage {
   screenshot(name: string): Promise<void>;
 }
 
-/** A page on `service` that may reach nothing else. */
-export async function openCheckedPage(browser: Browser, service: ServiceHarness, viewport = { width: 1280, height: 860 }): Promise<CheckedPage> {
+/** A page on `service` that may reach nothing else; `language` sets navigator.language (e.g. zh-CN). */
+export async function openCheckedPage(browser: Browser, service: ServiceHarness, options: { language?: string } = {}): Promise<CheckedPage> {
   const origin = new URL(service.url).origin;
   const page = await browser.newPage();
-  await page.setViewport(viewport);
+  await page.setViewport({ width: 1280, height: 860 });
+  if (options.language) {
+    const cdp = await page.createCDPSession();
+    await cdp.send('Network.setUserAgentOverride', { userAgent: await browser.userAgent(), acceptLanguage: options.language });
+    await cdp.send('Emulation.setLocaleOverride', { locale: options.language });
+  }
   const foreignRequests: string[] = [];
   const errors: string[] = [];
   const graphqlOperations: string[] = [];

@@ -20,7 +20,7 @@ function Value({ value, hidden }: { value: string | null | undefined; hidden: bo
   if (hidden)
     return (
       <span class="value hidden" title={t.card.hiddenTitle} data-hidden="true">
-        🔒 {t.card.hidden}
+        {t.card.hidden}
       </span>
     );
   return <span class="value empty">{t.card.empty}</span>;

@@ -102,7 +102,10 @@ function App() {
         <section class="tree" aria-label={t.orgTree}>
           <h2>{t.orgTree}</h2>
           <ul class="level root">
-            <DepartmentNode id={ROOT_DEPARTMENT} name="" memberCount={0} expandable initiallyOpen onOpenMember={setOpenUserid} />
+            {/* A key limited to department subtrees starts from those departments. */}
+            {(caller?.departments ?? [ROOT_DEPARTMENT]).map((id) => (
+              <DepartmentNode key={id} id={id} name="" memberCount={0} expandable initiallyOpen onOpenMember={setOpenUserid} />
+            ))}
           </ul>
         </section>
         <section class="side">

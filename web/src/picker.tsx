@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { query } from './api.ts';
+import { onChange } from './changes.ts';
 import { ExplorerSearchDocument, type ExplorerSearchQuery } from './generated/graphql.ts';
 import { t } from './i18n.ts';
 import { ErrorNote, Initial } from './status.tsx';
@@ -15,6 +16,17 @@ export function PeoplePicker({ onOpenMember }: { onOpenMember: (userid: string) 
   const [results, setResults] = useState<Results>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  // Bumped when a change may alter the results shown: the search runs again.
+  const [revision, setRevision] = useState(0);
+
+  useEffect(
+    () =>
+      onChange((change) => {
+        const shown = results?.nodes.some((u) => u.userid === change.userid) ?? false;
+        if (results && (shown || change.kind === 'USER_CREATED' || change.kind === 'DIRECTORY_RELOADED')) setRevision((r) => r + 1);
+      }),
+    [results],
+  );
 
   useEffect(() => {
     const q = text.trim();
@@ -40,7 +52,7 @@ export function PeoplePicker({ onOpenMember }: { onOpenMember: (userid: string) 
       clearTimeout(timer);
       abort.abort();
     };
-  }, [text]);
+  }, [text, revision]);
 
   return (
     <section class="picker" aria-label={t.people}>

@@ -32,6 +32,7 @@ export function DepartmentNode({ id, name, memberCount, expandable, initiallyOpe
   const [level, setLevel] = useState<Level>();
   const [error, setError] = useState<unknown>();
   const [loading, setLoading] = useState(false);
+  const [gone, setGone] = useState(false);
   const levelRef = useRef<Level | undefined>(undefined);
   levelRef.current = level;
 
@@ -40,6 +41,7 @@ export function DepartmentNode({ id, name, memberCount, expandable, initiallyOpe
     try {
       const data = await query(ExplorerDepartmentDocument, { id });
       if (data.department) setLevel(data.department);
+      setGone(!data.department);
       setError(undefined);
     } catch (err) {
       setError(err);
@@ -78,7 +80,8 @@ export function DepartmentNode({ id, name, memberCount, expandable, initiallyOpe
         {loading ? <span class="loading">{t.loading}</span> : null}
       </div>
       {error ? <ErrorNote error={error} /> : null}
-      {open && level ? (
+      {gone ? <div class="muted">{t.departmentGone}</div> : null}
+      {open && level && !gone ? (
         <ul class="level">
           {level.children.map((child) => (
             <DepartmentNode
@@ -92,7 +95,7 @@ export function DepartmentNode({ id, name, memberCount, expandable, initiallyOpe
           ))}
           {level.members.nodes.length ? (
             <li class="members">
-              <div class="members-caption">{t.directMembers(level.members.nodes.length, level.members.totalCount)}</div>
+              <div class="members-caption">{t.directMembers(level.name, level.members.nodes.length, level.members.totalCount)}</div>
               <ul>
                 {level.members.nodes.map((m) => (
                   <li key={m.userid}>
