@@ -12,6 +12,8 @@ import { keysOnly, testKey } from '../security/helpers.ts';
 
 const READER = testKey('reader', ['directory:read']);
 const PII_READER = testKey('pii-reader', ['directory:read', 'directory:pii']);
+/** Limited to department 2's subtree. */
+const TEAM_READER = testKey('team-reader', ['directory:read'], [2]);
 const PII_FIELDS = ['mobile', 'email', 'bizMail', 'telephone', 'address'];
 
 describe.skipIf(!chromiumAvailable)('the org explorer with API keys', () => {
@@ -20,7 +22,7 @@ describe.skipIf(!chromiumAvailable)('the org explorer with API keys', () => {
   let userid: string;
 
   beforeAll(async () => {
-    service = await ServiceHarness.start({ listen: true, security: keysOnly([READER, PII_READER]) });
+    service = await ServiceHarness.start({ listen: true, security: keysOnly([READER, PII_READER, TEAM_READER]) });
     browser = await launchBrowser();
     userid = (await service.wecom.console('user/list', { department_id: 2 })).json.userlist[0].userid;
   });
@@ -82,6 +84,17 @@ describe.skipIf(!chromiumAvailable)('the org explorer with API keys', () => {
     expect(await page.$$('.card [data-hidden]')).toHaveLength(0);
     const emptyShown = await page.$$eval('.card .value.empty', (els) => els.length);
     expect(emptyShown).toBe(['telephone', 'address'].filter((f) => !member[f]).length);
+    checked.assertClean();
+    await page.close();
+  });
+
+  it('starts the tree from the departments a limited key may see', async () => {
+    const checked = await withKey(TEAM_READER.key);
+    const { page } = checked;
+    await page.waitForSelector('.level.root > .dept[data-department-id="2"] > .level > .dept');
+    const department = (await service.wecom.console('department/get', { id: 2 })).json.department;
+    expect(await page.$$eval('.level.root > .dept', (els) => els.map((e) => e.getAttribute('data-department-id')))).toEqual(['2']);
+    expect(await page.$eval('.level.root > .dept > .dept-row .dept-name', (e) => e.textContent)).toBe(department.name);
     checked.assertClean();
     await page.close();
   });
