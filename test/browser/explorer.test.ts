@@ -101,6 +101,11 @@ describe.skipIf(!chromiumAvailable)('the org explorer', () => {
   it('finds people by pinyin as one types and opens their card', async () => {
     const checked = await openExplorer();
     const { page } = checked;
+    // Two levels open, as in docs/images/explorer.png (this test's screenshot).
+    await page.click('.level.root > .dept > .level > .dept:first-child > .dept-row .toggle');
+    await page.waitForSelector('.level.root > .dept > .level > .dept:first-child > .level > .dept');
+    await page.click('.level.root > .dept > .level > .dept:first-child > .level > .dept:first-child > .dept-row .toggle');
+    await page.waitForSelector('.level.root > .dept > .level > .dept:first-child > .level > .dept:first-child .members');
     await page.type('.search', 'zhang');
     await page.waitForSelector('.results .person');
     const expected = (await service.query('{ searchUsers(query: "zhang", first: 20) { totalCount nodes { userid } } }')).data!.searchUsers;
