@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { GraphiQLOptions } from 'graphql-yoga';
@@ -36,7 +36,8 @@ const DEFAULT_TABS: { file: string; variables: Record<string, unknown>; note?: s
 ];
 
 function defaultTabs(): NonNullable<GraphiQLOptions['defaultTabs']> {
-  return DEFAULT_TABS.map(({ file, variables, note }) => ({
+  // An image that ships without examples/ gets GraphiQL's own empty tab rather than a crash.
+  return DEFAULT_TABS.filter(({ file }) => existsSync(new URL(file, EXAMPLES))).map(({ file, variables, note }) => ({
     query: (note ?? '') + readFileSync(new URL(file, EXAMPLES), 'utf8'),
     variables: JSON.stringify(variables, null, 2),
   }));
