@@ -13,6 +13,7 @@ export interface GraphQLResult {
   // any: each test asserts the shape of the query it sent
   data?: Record<string, any>;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  extensions?: Record<string, unknown>;
 }
 
 /**

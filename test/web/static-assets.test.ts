@@ -116,4 +116,20 @@ describe('extensions.caller', () => {
     expect(asked).toEqual({ data: { __typename: 'Query' }, extensions: { caller: { kind: 'anonymous', scopes: ['directory:read', 'directory:write', 'directory:pii', 'directory:admin'] } } });
     expect(await service.query('{ __typename }')).toEqual({ data: { __typename: 'Query' } });
   });
+
+  it('is on answers served from the response cache too', async () => {
+    const cached = await ServiceHarness.start({ cache: {} });
+    try {
+      const query = '{ department(id: 1) { name } }';
+      const first = await cached.query(query, undefined, { 'x-include-caller': '1' });
+      await cached.wecom.resetStats();
+      const second = await cached.query(query, undefined, { 'x-include-caller': '1' });
+      expect(await cached.calls()).toEqual({});
+      expect(second).toEqual(first);
+      expect(second.extensions).toMatchObject({ caller: { kind: 'anonymous' } });
+      expect(await cached.query(query)).toEqual({ data: first.data });
+    } finally {
+      await cached.close();
+    }
+  });
 });
