@@ -152,6 +152,22 @@ describe.skipIf(!chromiumAvailable)('the org explorer', () => {
     await page.close();
   });
 
+  it('shows a department renamed in the WeCom console in the open tree', async () => {
+    const checked = await openExplorer();
+    const { page } = checked;
+    await page.waitForSelector('[data-testid="live"][data-state="live"]');
+    const tree: { id: number; name: string; parentid: number }[] = (await service.wecom.console('department/list')).json.department;
+    const target = tree.filter((d) => d.parentid === 1).at(-1)!;
+    expect((await service.wecom.console('department/update', { id: target.id, name: '直播中心' })).json.errcode).toBe(0);
+    await page.waitForFunction(
+      (id) => document.querySelector(`.dept[data-department-id="${id}"] > .dept-row .dept-name`)?.textContent === '直播中心',
+      { timeout: 2_000, polling: 50 },
+      target.id,
+    );
+    checked.assertClean();
+    await page.close();
+  });
+
   it('labels in Chinese for a Chinese browser', async () => {
     const checked = await openCheckedPage(browser, service, { language: 'zh-CN' });
     await checked.page.goto(`${service.url}/`);
