@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,41 @@ export const GRAPHIQL_ASSETS_PATH = '/graphiql/assets/';
 export function graphiqlDistDir(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('@graphql-yoga/graphiql/package.json')), 'dist');
+}
+
+/** Where graphiql.css's data: URLs are served as files. */
+const INLINED_PATH = 'inline/';
+
+const EXTENSIONS: Record<string, string> = { 'font/woff2': 'woff2', 'font/woff': 'woff', 'font/ttf': 'ttf', 'image/png': 'png', 'image/svg+xml': 'svg' };
+
+/**
+ * graphiql.css embeds its icon fonts and a few images as base64 data: URLs, which a CSP of this
+ * origin only refuses. They become files of this origin, named by their content's hash (so they
+ * can be cached for good), and the CSS points at them.
+ */
+export class InlinedAssets {
+  private readonly files = new Map<string, { type: string; body: Buffer }>();
+  private rewritten?: string;
+
+  constructor(private readonly cssFile: string) {}
+
+  /** The CSS with every base64 data: URL replaced by a path under GRAPHIQL_ASSETS_PATH. */
+  css(): string {
+    this.rewritten ??= readFileSync(this.cssFile, 'utf8').replace(/url\((["']?)data:([a-z]+\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=]+)\1\)/g, (_m, _q: string, type: string, data: string) => {
+      const body = Buffer.from(data, 'base64');
+      const name = `${createHash('sha256').update(body).digest('hex').slice(0, 16)}.${EXTENSIONS[type] ?? 'bin'}`;
+      this.files.set(name, { type, body });
+      return `url(${GRAPHIQL_ASSETS_PATH}${INLINED_PATH}${name})`;
+    });
+    return this.rewritten;
+  }
+
+  /** A file taken out of the CSS, by its path below GRAPHIQL_ASSETS_PATH (e.g. `inline/ab12….woff2`). */
+  file(path: string): { type: string; body: Buffer } | undefined {
+    if (!path.startsWith(INLINED_PATH)) return undefined;
+    this.css();
+    return this.files.get(path.slice(INLINED_PATH.length));
+  }
 }
 
 /** The bootstrap script (no inline script: the CSP allows only files of this origin). */

@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Plugin, YogaServerOptions } from 'graphql-yoga';
 import { StaticFiles } from './static-files.ts';
-import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_BOOT_SCRIPT, graphiqlDistDir, graphiqlOptions, renderGraphiQL } from './graphiql.ts';
+import { join } from 'node:path';
+import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_BOOT_SCRIPT, InlinedAssets, graphiqlDistDir, graphiqlOptions, renderGraphiQL } from './graphiql.ts';
 import { PAGE_HEADERS, pageHeadersPlugin } from './csp.ts';
 import { callerExtensionPlugin } from './caller-extension.ts';
 
@@ -53,7 +54,15 @@ export function createWebFront(options: WebFrontOptions): WebFront {
       })
     : undefined;
   // The package's file names carry no hash: revalidated daily, and by ETag after an upgrade.
-  const graphiqlAssets = graphiql ? new StaticFiles({ root: graphiqlDistDir(), cacheControl: () => 'public, max-age=86400', headers: PAGE_HEADERS }) : undefined;
+  const inlined = graphiql ? new InlinedAssets(join(graphiqlDistDir(), 'graphiql.css')) : undefined;
+  const graphiqlAssets = graphiql
+    ? new StaticFiles({
+        root: graphiqlDistDir(),
+        cacheControl: () => 'public, max-age=86400',
+        headers: PAGE_HEADERS,
+        transform: (path, body) => (path === '/graphiql.css' && inlined ? Buffer.from(inlined.css()) : body),
+      })
+    : undefined;
   let warnedUnbuilt = false;
 
   const serve = (req: IncomingMessage, res: ServerResponse, files: StaticFiles, path: string, missing: () => void) => {
@@ -81,7 +90,10 @@ export function createWebFront(options: WebFrontOptions): WebFront {
       }
       if (graphiqlAssets && path.startsWith(GRAPHIQL_ASSETS_PATH)) {
         const file = path.slice(GRAPHIQL_ASSETS_PATH.length - 1);
+        const taken = inlined?.file(file.slice(1));
         if (file === '/boot.js') send(res, 200, 'text/javascript; charset=utf-8', GRAPHIQL_BOOT_SCRIPT);
+        // Named by their content's hash: never change.
+        else if (taken) send(res, 200, taken.type, taken.body, 'public, max-age=31536000, immutable');
         else serve(req, res, graphiqlAssets, file, notFound(res));
         return true;
       }

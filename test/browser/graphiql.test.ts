@@ -28,9 +28,22 @@ describe.skipIf(!chromiumAvailable)('GraphiQL, served by the service itself', ()
     expect(csp).toContain("connect-src 'self'");
     expect(csp).toContain("default-src 'self'");
     // No directive names another host or scheme that could fetch from one.
-    expect(csp).not.toMatch(/https?:|\*|unsafe-eval/);
+    expect(csp).not.toMatch(/https?:|\*|unsafe-eval|data:|blob:/);
     const html = await res.text();
     expect(html).not.toMatch(/unpkg|githubusercontent|https?:\/\//);
+  });
+
+  it('serves the CSS with its embedded fonts and images as files of this origin', async () => {
+    const css = await (await fetch(`${service.url}/graphiql/assets/graphiql.css`)).text();
+    expect(css).not.toContain('data:');
+    const urls = [...new Set([...css.matchAll(/url\((\/graphiql\/assets\/inline\/[^)]+)\)/g)].map((m) => m[1]!))];
+    expect(urls.length).toBeGreaterThan(10);
+    for (const url of urls) {
+      const res = await fetch(`${service.url}${url}`);
+      expect(res.status, url).toBe(200);
+      expect(res.headers.get('content-type'), url).toMatch(/^(font|image)\//);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    }
   });
 
   it('renders, runs the org tree tab from examples/ and shows the schema docs, reaching no other host', async () => {
