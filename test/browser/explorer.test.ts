@@ -168,6 +168,27 @@ describe.skipIf(!chromiumAvailable)('the org explorer', () => {
     await page.close();
   });
 
+  it('counts a member added in the WeCom console in the open tree', async () => {
+    const checked = await openExplorer();
+    const { page } = checked;
+    await page.waitForSelector('[data-testid="live"][data-state="live"]');
+    const tree: { id: number; parentid: number }[] = (await service.wecom.console('department/list')).json.department;
+    const target = tree.find((d) => d.parentid === 1)!;
+    const countShown = () => page.$eval(`.dept[data-department-id="${target.id}"] > .dept-row .count`, (e) => Number(e.textContent));
+    const before = await countShown();
+    expect(before).toBe(new Set((await consoleUsers(target.id, true)).map((u) => u.userid)).size);
+    const created = await service.wecom.console('user/create', { userid: 'browser.newcomer', name: '新同事', department: [target.id], mobile: '13900001717' });
+    expect(created.json.errcode).toBe(0);
+    await page.waitForFunction(
+      (id, n) => Number(document.querySelector(`.dept[data-department-id="${id}"] > .dept-row .count`)?.textContent) === n,
+      { timeout: 2_000, polling: 50 },
+      target.id,
+      before + 1,
+    );
+    checked.assertClean();
+    await page.close();
+  });
+
   it('labels in Chinese for a Chinese browser', async () => {
     const checked = await openCheckedPage(browser, service, { language: 'zh-CN' });
     await checked.page.goto(`${service.url}/`);

@@ -20,6 +20,9 @@ interface NodeProps {
 /** Whether a change may alter what an expanded department shows (its members or sub-departments). */
 function concerns(level: Level | undefined, id: number, change: Change): boolean {
   if (change.kind === 'DIRECTORY_RELOADED') return true;
+  // Recursive member counts of every open level may change: a member joins, leaves or moves, a department moves.
+  if (change.kind === 'USER_CREATED' || change.kind === 'USER_DELETED' || change.changedFields?.includes('department')) return true;
+  if (change.kind === 'DEPARTMENT_UPDATED' && change.parentId != null) return true;
   if (change.departmentId === id || change.parentId === id || change.departmentIds?.includes(id)) return true;
   if (!level) return false;
   if (change.departmentId != null && level.children.some((c) => c.departmentId === change.departmentId)) return true;
