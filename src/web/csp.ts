@@ -22,10 +22,14 @@ export const CONTENT_SECURITY_POLICY = [
 
 /**
  * GraphiQL's policy: the same, but Monaco and Radix add <style> elements and style attributes at
- * run time, which `style-src 'self'` would refuse. Inline styles let no script or request out.
- * (graphiql.css's data: fonts and images are served as files instead: InlinedAssets.)
+ * run time, which `style-src 'self'` would refuse, and Monaco draws its error squiggles with
+ * data: SVG images it generates. Neither lets a script or a request out. (graphiql.css's own
+ * data: fonts and images are served as files instead: InlinedAssets.)
  */
-export const GRAPHIQL_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+export const GRAPHIQL_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace(
+  "img-src 'self'",
+  "img-src 'self' data:",
+);
 
 /** Headers of every page and asset this module serves. */
 export const PAGE_HEADERS: Record<string, string> = {
