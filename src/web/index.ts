@@ -53,8 +53,8 @@ export function createWebFront(options: WebFrontOptions): WebFront {
         headers: PAGE_HEADERS,
       })
     : undefined;
-  // The package's file names carry no hash: revalidated daily, and by ETag after an upgrade.
   const inlined = graphiql ? new InlinedAssets(join(graphiqlDistDir(), 'graphiql.css')) : undefined;
+  // The package's file names carry no hash: revalidated daily, and by ETag after an upgrade.
   const graphiqlAssets = graphiql
     ? new StaticFiles({
         root: graphiqlDistDir(),
