@@ -2,7 +2,7 @@
 #   docker build -t wecom-directory .
 #   docker run --rm -p 4000:4000 -e WECOM_CORP_ID=… -e WECOM_CONTACT_SECRET=… -e API_KEYS=… wecom-directory
 # Two stages: TypeScript is compiled by tsc in the first; the image holds only the compiled dist/
-# folders and the production dependencies (no tsx, no esbuild, no sources).
+# folders, the org explorer's build and the production dependencies (no tsx, no esbuild, no sources).
 
 FROM node:24-slim AS build
 WORKDIR /app
@@ -11,9 +11,11 @@ COPY package.json package-lock.json ./
 COPY packages/wecom-protocol/package.json packages/wecom-protocol/
 COPY packages/wecom-emulator/package.json packages/wecom-emulator/
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.base.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.base.json tsconfig.build.json codegen.ts schema.graphql ./
 COPY packages ./packages
 COPY src ./src
+COPY examples ./examples
+COPY web ./web
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-slim
@@ -24,6 +26,8 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web/dist
+COPY --from=build /app/examples/*.graphql ./examples/
 COPY --from=build /app/packages/wecom-protocol/package.json ./packages/wecom-protocol/
 COPY --from=build /app/packages/wecom-protocol/dist ./packages/wecom-protocol/dist
 COPY --from=build /app/packages/wecom-emulator/package.json ./packages/wecom-emulator/

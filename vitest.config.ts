@@ -14,6 +14,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source', ...defaultServerConditions], externalConditions: ['source'] } },
   test: {
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    // The org explorer's build (web/dist), made when missing or stale: the browser tests load it.
+    globalSetup: ['test/browser/build-web.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Two cores: run files in two workers, tests within a file in order.

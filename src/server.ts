@@ -16,6 +16,7 @@ import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
 import { securityPlugins } from './security/plugins.ts';
 import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
+import { createWebFront } from './web/index.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -53,6 +54,8 @@ export interface AppOptions extends ServiceDeps {
   responseCache?: boolean;
   /** More Yoga plugins, after the security ones (the metrics plugin, src/ops/metrics.ts). */
   plugins?: Plugin[];
+  /** The org explorer's built folder (default web/dist, src/web/index.ts); false: no explorer at `/`. */
+  explorer?: string | false;
 }
 
 /**
@@ -60,7 +63,7 @@ export interface AppOptions extends ServiceDeps {
  * in-process; main.ts mounts `app.handle` on a node:http server.
  */
 export function createApp(options: AppOptions): App {
-  const { logger, graphiql, responseCache = true, cache: cacheSettings, callback: callbackSettings, changeFeed, security: securityGiven, plugins: extraPlugins = [], ...given } = options;
+  const { logger, graphiql, responseCache = true, cache: cacheSettings, callback: callbackSettings, changeFeed, security: securityGiven, plugins: extraPlugins = [], explorer, ...given } = options;
   const security: SecuritySettings = { ...OPEN_SECURITY, ...securityGiven };
   // Import and export jobs outlive requests: one tracker per app (batch_job_result callbacks call jobs.notify).
   const jobs = given.jobs ?? new JobTracker({ client: given.client, changes: given.changes, logger });
@@ -87,10 +90,12 @@ export function createApp(options: AppOptions): App {
         onBatchJobResult: (result) => jobs.notify(result.jobId),
       })
     : undefined;
+  // GraphiQL and the org explorer, served from this origin only (src/web).
+  const web = createWebFront({ graphiql, logger, ...(explorer !== undefined ? { explorer } : {}) });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: graphiql ? { title: 'WeCom directory' } : false,
+    ...web.yoga,
     landingPage: false,
     // One operation per request unless configured (an array of operations is refused).
     batching: security.batching === false ? false : { limit: security.batching },
@@ -99,6 +104,7 @@ export function createApp(options: AppOptions): App {
       ...securityPlugins(security, { logger, graphiql }),
       ...(cache && responseCache ? [responseCachePlugin({ directory: cache, ...DEFAULT_RESPONSE_CACHE_LIMITS })] : []),
       ...extraPlugins,
+      ...web.plugins,
     ],
     // Masking stays on: WeCom failures become errors with extensions.code / wecomErrcode and a
     // message free of tokens and of WeCom's raw errmsg; anything unexpected is masked.
@@ -139,6 +145,7 @@ export function createApp(options: AppOptions): App {
         res.end('no WeCom callback is configured (WECOM_CALLBACK_TOKEN, WECOM_CALLBACK_AES_KEY)');
         return;
       }
+      if (web.handle(req, res, path ?? '/')) return;
       if (refuseUnmeasuredBody(req, res)) return;
       void yoga.handle(req, res);
     },

@@ -24,7 +24,7 @@ afterAll(() => service?.stop());
 
 describe('npm run build', () => {
   it('writes the compiled service and packages with source maps', () => {
-    for (const file of ['dist/main.js', 'dist/main.js.map', 'packages/wecom-emulator/dist/cli.js', 'packages/wecom-protocol/dist/crypto.js']) {
+    for (const file of ['dist/main.js', 'dist/main.js.map', 'dist/web/favicon.svg', 'web/dist/index.html', 'packages/wecom-emulator/dist/cli.js', 'packages/wecom-protocol/dist/crypto.js']) {
       expect(existsSync(`${REPO}/${file}`), file).toBe(true);
     }
   });
@@ -33,5 +33,13 @@ describe('npm run build', () => {
     const res = await service.query('{ department(id: 1) { name memberCount(recursive: true) } }');
     expect(res.errors).toBeUndefined();
     expect(res.data!.department).toEqual({ name: '示例科技有限公司', memberCount: 400 });
+  });
+
+  it('serves the org explorer and its icon from the compiled service', async () => {
+    for (const path of ['/', '/favicon.svg']) {
+      const res = await fetch(`${service.url}${path}`);
+      expect(res.status, path).toBe(200);
+      await res.arrayBuffer();
+    }
   });
 });

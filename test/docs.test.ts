@@ -17,12 +17,6 @@ const CODE_ROOTS = ['src', 'packages', 'test', 'bench'];
 const CODE_FILE = /\.(ts|tsx|mts|cts|js|mjs|cjs)$/;
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'generated', 'coverage']);
 
-/**
- * Files a page links to that another branch produces; allowed to be missing until it is merged.
- * The last test fails once such a file exists, so the entry cannot outlive its reason.
- */
-const AWAITING_MERGE = new Map([['docs/images/explorer.png', 'the org explorer screenshot, made on the browser branch']]);
-
 function walk(dir: string, keep: (path: string) => boolean): string[] {
   const abs = join(ROOT, dir);
   if (!existsSync(abs)) return [];
@@ -165,7 +159,7 @@ describe('links in the README and docs/', () => {
     const broken = links
       .filter((l) => !isExternal(l.target) && !l.target.startsWith('#'))
       .map((l) => ({ ...l, path: relative(ROOT, resolve(ROOT, dirname(l.page), decodeURI(l.target.split('#')[0]!))) }))
-      .filter((l) => !existsSync(join(ROOT, l.path)) && !AWAITING_MERGE.has(l.path))
+      .filter((l) => !existsSync(join(ROOT, l.path)))
       .map((l) => `${l.page} → ${l.target}`);
     expect(broken).toEqual([]);
   });
@@ -181,10 +175,6 @@ describe('links in the README and docs/', () => {
       })
       .map((l) => `${l.page} → ${l.target}`);
     expect(broken).toEqual([]);
-  });
-
-  it.each([...AWAITING_MERGE])('still wait for %s (%s); remove the entry once it exists', (path) => {
-    expect(existsSync(join(ROOT, path))).toBe(false);
   });
 });
 

@@ -110,7 +110,10 @@ export function responseCachePlugin(options: ResponseCacheOptions): Plugin {
       }
       etagOfRequest.set(request, stored.etag);
       if (request.headers.get('if-none-match') === stored.etag) notModified.add(request);
-      setResult({ ...stored.result, stringify: () => stored.body, [SERVED_FROM_RESPONSE_CACHE]: true } as ExecutionResult);
+      const { result } = stored;
+      // The stored body unless a later plugin changed the answer (e.g. extensions.caller, src/web).
+      const stringify = (sent: ExecutionResult) => (sent.data === result.data && sent.extensions === result.extensions ? stored.body : JSON.stringify(sent));
+      setResult({ ...result, stringify, [SERVED_FROM_RESPONSE_CACHE]: true } as ExecutionResult);
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
@@ -132,9 +135,13 @@ export function responseCachePlugin(options: ResponseCacheOptions): Plugin {
           etagOfRequest.set(request, etag);
           setResult({
             ...result,
-            stringify: (sanitized: ExecutionResult) => {
-              const body = JSON.stringify(sanitized);
-              if (generation === directory.generation) store.set(key, { result, body, etag, generation, expiresAt });
+            stringify: (sent: ExecutionResult) => {
+              const body = JSON.stringify(sent);
+              if (generation === directory.generation) {
+                // What is kept is the answer as executed, without what later plugins added for this request.
+                const unchanged = sent.data === result.data && sent.extensions === result.extensions;
+                store.set(key, { result, body: unchanged ? body : JSON.stringify(result), etag, generation, expiresAt });
+              }
               return body;
             },
           } as ExecutionResult);

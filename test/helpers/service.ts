@@ -13,6 +13,7 @@ export interface GraphQLResult {
   // any: each test asserts the shape of the query it sent
   data?: Record<string, any>;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  extensions?: Record<string, unknown>;
 }
 
 /**
@@ -59,6 +60,8 @@ export class ServiceHarness {
       logger?: Logger;
       /** node:http settings of the listener (`listen: true`), e.g. short header and request timeouts. */
       serverOptions?: ServerOptions;
+      /** GraphiQL at GET /graphql (off by default, as in production). */
+      graphiql?: boolean;
     } = {},
   ): Promise<ServiceHarness> {
     const wecom = await EmulatorHarness.start(options.emulator);
@@ -77,7 +80,7 @@ export class ServiceHarness {
       changes,
       ...(jobs ? { jobs } : {}),
       logger: options.logger ?? pino({ level: 'silent' }),
-      graphiql: false,
+      graphiql: options.graphiql ?? false,
       security: { csrf: false, ...options.security },
       cache: options.cache ?? false,
       ...(options.responseCache === false ? { responseCache: false } : {}),
