@@ -48,12 +48,16 @@ export function bodyString(body: Record<string, unknown>, name: string, errcode 
   return v;
 }
 
+/**
+ * A flag (`enable`, `to_invite`, `fetch_child`): true/false, or 0/1 as a number or a string, since
+ * WeCom reads its documented ints and bools as numbers (docs/emulator-fidelity.md).
+ */
 export function bodyBool(body: Record<string, unknown>, name: string): boolean | undefined {
   const v = body[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'boolean') return v;
-  if (v === 0 || v === 1) return v === 1;
-  throw fail(40058, `${name} must be a boolean`);
+  if (v === 0 || v === 1 || v === '0' || v === '1') return v === 1 || v === '1';
+  throw fail(40058, `${name} must be true/false or 1/0`);
 }
 
 /** A JSON array whose items all pass `check`; `undefined` when absent. */
