@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { routes } from './routes/index.ts';
-import type { ApiContext, ApiResult, ChangeEvent, Route } from './routes/types.ts';
+import { RawReply, type ApiContext, type ApiResult, type ChangeEvent, type Route } from './routes/types.ts';
 import { WeComFault, decorateErrmsg, fail } from './errors.ts';
 import { TokenIssuer } from './tokens.ts';
 import { Faults } from './faults.ts';
@@ -272,7 +272,12 @@ export class Emulator {
       this.stats.hang();
       return; // applied, never answered: the client sees a timeout (the `dropResponseAfterApply` fault)
     }
-    this.send(res, { errcode: 0, errmsg: route.okMsg ?? 'ok', ...result });
+    if (result instanceof RawReply) {
+      res.writeHead(result.status, { ...result.headers, 'content-length': result.body.length });
+      res.end(req.method === 'HEAD' ? undefined : result.body);
+    } else {
+      this.send(res, { errcode: 0, errmsg: route.okMsg ?? 'ok', ...result });
+    }
     if (caller.kind === 'console' && events.length) {
       for (const sink of this.changeSinks) sink(events);
     }
