@@ -35,6 +35,11 @@ export interface EmulatorOptions {
   callbackRetryDelayMs: number;
   /** How long URL verification waits for the echo (WeCom: 1 s, §9.2). */
   callbackVerifyTimeoutMs: number;
+  /**
+   * What `getcallbackip` answers (§14): the addresses the emulator's callbacks come from. Its
+   * deliveries leave over loopback, so the default is the loopback address.
+   */
+  callbackIps: string[];
 }
 
 export const DEFAULT_OPTIONS: EmulatorOptions = {
@@ -49,6 +54,7 @@ export const DEFAULT_OPTIONS: EmulatorOptions = {
   callbackTimeoutMs: CALLBACK_TIMEOUT_MS,
   callbackRetryDelayMs: CALLBACK_RETRY_DELAY_MS,
   callbackVerifyTimeoutMs: URL_VERIFY_TIMEOUT_MS,
+  callbackIps: ['127.0.0.1'],
 };
 
 /**
