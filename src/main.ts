@@ -96,6 +96,7 @@ async function main(): Promise<void> {
   const readiness = new Readiness({
     wecom: () => client.core.probeTokens(),
     ...(scale ? { redis: () => scale.ping() } : {}),
+    visibility: () => app.visibility(),
     cacheMs: ops.readiness.cacheMs,
     timeoutMs: ops.readiness.timeoutMs,
   });

@@ -5,6 +5,7 @@ import { upstreamGraphQLError } from './schema/errors.ts';
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
 import { adaptiveSource } from './directory/restricted.ts';
+import type { WeComAgent } from './wecom/agent.ts';
 import { naiveSource } from './loaders/naive.ts';
 import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
@@ -32,6 +33,8 @@ export interface App {
   callback?: CallbackHandler;
   /** The ordered changes behind `directoryChanges` and `contactChanged`. */
   feed: ChangeFeed;
+  /** The app's visible range (agent/get) when reads go through an app secret; null for the contacts-sync secret (/readyz shows it). */
+  visibility(): Promise<WeComAgent | null>;
 }
 
 export interface AppOptions extends ServiceDeps {
@@ -129,6 +132,7 @@ export function createApp(options: AppOptions): App {
     ...(cache ? { cache } : {}),
     ...(callback ? { callback } : {}),
     feed,
+    visibility: () => (deps.source?.visibility ? deps.source.visibility() : Promise.resolve(null)),
     handle(req, res) {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {
