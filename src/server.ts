@@ -12,6 +12,7 @@ import { createContext, type GraphQLContext, type ServiceDeps } from './schema/c
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
 import { responseCachePlugin } from './cache/response-cache.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
+import { CallbackSourceCheck, type AllowedCallbackIps } from './callback/source-ip.ts';
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
 import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
 import { securityPlugins } from './security/plugins.ts';
@@ -46,7 +47,12 @@ export interface AppOptions extends ServiceDeps {
    */
   cache?: Partial<Omit<DirectoryCacheOptions, 'corpId'>> | false;
   /** The contacts-sync callback's Token and EncodingAESKey (§9.1): without them /wecom/callback answers 404. */
-  callback?: Pick<CallbackHandlerOptions, 'token' | 'encodingAESKey' | 'nowSeconds' | 'timestampToleranceSeconds' | 'maxBodyBytes' | 'replayGuard'>;
+  callback?: Pick<CallbackHandlerOptions, 'token' | 'encodingAESKey' | 'nowSeconds' | 'timestampToleranceSeconds' | 'maxBodyBytes' | 'replayGuard'> & {
+    /** WECOM_CALLBACK_ALLOWED_IPS: where callbacks may come from (`auto`: WeCom's getcallbackip list); absent: anywhere. */
+    allowedIps?: AllowedCallbackIps;
+    /** TRUSTED_PROXIES: whose X-Forwarded-For gives the callback's address. */
+    trustedProxies?: readonly string[];
+  };
   /** Retention of the change feed (directoryChanges). */
   changeFeed?: ChangeFeedOptions;
   /**
@@ -87,6 +93,16 @@ export function createApp(options: AppOptions): App {
   const callback = callbackSettings
     ? createCallbackHandler({
         ...callbackSettings,
+        ...(callbackSettings.allowedIps
+          ? {
+              sourceCheck: new CallbackSourceCheck({
+                allowed: callbackSettings.allowedIps,
+                ...(callbackSettings.trustedProxies ? { trustedProxies: callbackSettings.trustedProxies } : {}),
+                fetchList: () => given.client.corp.getCallbackIp(),
+                logger,
+              }),
+            }
+          : {}),
         corpId: given.client.core.corpId,
         changes: given.changes,
         logger,
