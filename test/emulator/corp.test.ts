@@ -108,7 +108,12 @@ describe('corp/get_join_qrcode', () => {
     }
   });
 
-  it.each([0, 5, -1, 'big'])('refuses size_type=%s with 40058', async (size) => {
+  it('takes size_type=0 (what SDKs send when not set) as the default size', async () => {
+    const res = await wecom.asContact('corp/get_join_qrcode', { query: { size_type: 0 } });
+    expect(LINK.exec(res.json.join_qrcode)?.[2]).toBe(String(JOIN_QRCODE_DEFAULT_SIZE_TYPE));
+  });
+
+  it.each([5, -1, 'big'])('refuses size_type=%s with 40058', async (size) => {
     const res = await wecom.asContact('corp/get_join_qrcode', { query: { size_type: size } });
     expect(res.json).toMatchObject({ errcode: 40058 });
     expect(res.json.join_qrcode).toBeUndefined();

@@ -861,6 +861,8 @@ describe('user/getuserid and user/get_userid_by_email', () => {
     expect((await byEmail({ email: someone.biz_mail.toUpperCase(), email_type: 1 })).json.userid).toBe(someone.userid);
     expect((await byEmail({ email: someone.email, email_type: 2 })).json.userid).toBe(someone.userid);
     expect((await byEmail({ email: someone.email, email_type: 1 })).json.errcode).toBe(46004);
+    // 0 is what SDKs send when not set: the default, enterprise mail
+    expect((await byEmail({ email: someone.biz_mail, email_type: 0 })).json.userid).toBe(someone.userid);
     expect((await byEmail({ email: someone.biz_mail, email_type: 3 })).json.errcode).toBe(40058);
     expect((await byEmail({})).json.errcode).toBe(40058);
   });

@@ -128,7 +128,8 @@ export const corpRoutes: Route[] = [
     path: '/cgi-bin/corp/get_join_qrcode',
     access: 'contact-only',
     handle(ctx) {
-      const size = queryInt(ctx.query, 'size_type', 40058) ?? JOIN_QRCODE_DEFAULT_SIZE_TYPE;
+      // size_type=0 is an SDK's "not set": WeCom's default size.
+      const size = queryInt(ctx.query, 'size_type', 40058) || JOIN_QRCODE_DEFAULT_SIZE_TYPE;
       if (size < JOIN_QRCODE_SIZE_TYPE_MIN || size > JOIN_QRCODE_SIZE_TYPE_MAX) {
         throw fail(40058, `size_type must be ${JOIN_QRCODE_SIZE_TYPE_MIN}–${JOIN_QRCODE_SIZE_TYPE_MAX}`);
       }

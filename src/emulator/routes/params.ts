@@ -33,6 +33,15 @@ export function bodyInt(body: Record<string, unknown>, name: string, errcode: nu
   return v;
 }
 
+/**
+ * An optional int field whose 0 means "not set": what SDKs send for a field they were not asked to
+ * fill, where 0 is no valid value (department ids, enum codes that start at 1). `undefined` for 0.
+ */
+export function bodyIntOrUnset(body: Record<string, unknown>, name: string, errcode: number): number | undefined {
+  const v = bodyInt(body, name, errcode);
+  return v === 0 ? undefined : v;
+}
+
 /** A uint32 `order` JSON field; `undefined` when absent. */
 export function bodyOrder(body: Record<string, unknown>, name = 'order'): number | undefined {
   const v = body[name];
