@@ -35,7 +35,9 @@ export function parseRange(entry: string): Range {
   try {
     if (text.includes('/')) {
       const [address, bits] = ipaddr.parseCIDR(text);
-      return [unmapped(address), address.kind() === 'ipv6' && unmapped(address).kind() === 'ipv4' ? bits - 96 : bits];
+      // ::ffff:a.b.c.d/104 is the IPv4 range a.b.c.d/8; wider than /96 it stays an IPv6 range.
+      const mapped = address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96;
+      return mapped ? [unmapped(address), bits - 96] : [address, bits];
     }
     const address = unmapped(ipaddr.parse(text));
     return [address, address.kind() === 'ipv4' ? 32 : 128];

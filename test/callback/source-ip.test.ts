@@ -22,9 +22,10 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-async function start(allowedIps: AllowedCallbackIps, trustedProxies: string[] = [], emulator: Partial<EmulatorOptions> = {}): Promise<Started> {
+/** A service on a loopback port; closed after the test unless `shared` (then by its describe's afterAll). */
+async function start(allowedIps: AllowedCallbackIps, trustedProxies: string[] = [], emulator: Partial<EmulatorOptions> = {}, shared = false): Promise<Started> {
   const service = await ServiceHarness.start({ emulator, callback: { allowedIps, trustedProxies }, listen: true });
-  open.push(service);
+  if (!shared) open.push(service);
   const { corpId, callback } = service.wecom.creds;
   const published: DirectoryChange[] = [];
   service.changes.subscribe((c) => published.push(c));
@@ -90,8 +91,7 @@ describe('WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom\'s getcallbackip list)', () => 
 describe('WECOM_CALLBACK_ALLOWED_IPS as ranges, with TRUSTED_PROXIES', () => {
   let plain: Started;
   beforeAll(async () => {
-    plain = await start({ mode: 'list', ranges: ['10.0.0.0/8'] });
-    open.length = 0; // closed in afterAll
+    plain = await start({ mode: 'list', ranges: ['10.0.0.0/8'] }, [], {}, true);
   });
   afterAll(() => plain.service.close());
 
