@@ -203,6 +203,40 @@ describe('agent/get and agent/list', () => {
   });
 });
 
+describe('POST /__emulator/apps/<agentId> (an admin changing an app)', () => {
+  const sales = () => wecom.creds.apps.find((a) => a.name === '销售助手')!;
+
+  it('sets the visible range and the state, and agent/get and the app\'s reads follow', async () => {
+    const { agentId } = sales();
+    const someone = (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[7].userid as string;
+    const res = await wecom.admin(`apps/${agentId}`, 'POST', { close: 1, visibility: { departments: [], users: [someone.toUpperCase()], tags: [] } });
+    expect(res.status).toBe(200);
+    const got = (await wecom.asApp('agent/get', { query: { agentid: agentId } }, agentId)).json;
+    expect(got).toMatchObject({ close: 1, allow_userinfos: { user: [{ userid: someone }] }, allow_partys: { partyid: [] }, allow_tags: { tagid: [] } });
+    const listed = (await wecom.asApp('department/list', {}, agentId)).json.department;
+    expect(listed).toEqual([]);
+    expect((await wecom.asApp('user/get', { query: { userid: someone } }, agentId)).json.errcode).toBe(0);
+  });
+
+  it.each([
+    [{ visibility: { departments: [424242], users: [], tags: [] } }, 'visibility.departments: no department 424242'],
+    [{ visibility: { departments: [], users: ['nobody.here'], tags: [] } }, 'visibility.users: no member nobody.here'],
+    [{ close: 2 }, 'close'],
+    [{ name: 'x' }, 'name'],
+  ])('refuses %j with 400 naming what is wrong, and changes nothing', async (body, message) => {
+    const { agentId } = sales();
+    const before = (await wecom.console('agent/get', { agentid: agentId })).json;
+    const res = await wecom.admin(`apps/${agentId}`, 'POST', body);
+    expect(res.status).toBe(400);
+    expect(res.json.error).toContain(message);
+    expect((await wecom.console('agent/get', { agentid: agentId })).json).toEqual(before);
+  });
+
+  it('answers 404 for an app the emulator does not have', async () => {
+    expect((await wecom.admin('apps/999', 'POST', { close: 1 })).status).toBe(404);
+  });
+});
+
 describe('getcallbackip', () => {
   it('answers the addresses the emulator\'s callbacks come from (its loopback address) to any token', async () => {
     for (const res of [await wecom.asContact('getcallbackip'), await wecom.asApp('getcallbackip')]) {

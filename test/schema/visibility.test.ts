@@ -129,8 +129,7 @@ describe('reading through an app secret alone (no contacts-sync reads)', () => {
   it('is not ready when the app is disabled in WeCom (close = 1)', async () => {
     const fresh = await ServiceHarness.start({ contactSecret: false, appAgentId: SALES_APP_AGENT_ID });
     try {
-      // Arrangement only: the admin console has no switch for an app's state.
-      fresh.wecom.emulator.store.app(SALES_APP_AGENT_ID)!.close = 1;
+      expect((await fresh.wecom.admin(`apps/${SALES_APP_AGENT_ID}`, 'POST', { close: 1 })).status).toBe(200);
       const { status, body } = await readyz(fresh);
       expect(status).toBe(503);
       expect(body.checks.app).toBe('app disabled in WeCom (close = 1)');
