@@ -141,6 +141,23 @@ describe('reading through an app secret alone (no contacts-sync reads)', () => {
   });
 });
 
+describe('reading through an app secret with the directory cache (the default start)', () => {
+  it('reaches the outside members through the cache, and a repeated search costs WeCom nothing', async () => {
+    const service = await ServiceHarness.start({ contactSecret: false, appAgentId: SALES_APP_AGENT_ID, cache: {} });
+    try {
+      const wire = (await service.wecom.console('agent/get', { agentid: SALES_APP_AGENT_ID })).json;
+      const userid = wire.allow_userinfos.user[0].userid as string;
+      const search = () => service.query('query($q: String!) { searchUsers(query: $q) { nodes { userid } } }', { q: userid });
+      expect((await search()).data!.searchUsers.nodes.map((u: Wire) => u.userid)).toContain(userid);
+      await service.wecom.resetStats();
+      expect((await search()).data!.searchUsers.nodes.map((u: Wire) => u.userid)).toContain(userid);
+      expect((await service.wecom.stats()).total).toBe(0);
+    } finally {
+      await service.close();
+    }
+  });
+});
+
 describe('reading through the contacts-sync secret', () => {
   let service: ServiceHarness;
   beforeAll(async () => {
