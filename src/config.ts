@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { int, port, text } from './env-fields.ts';
 import { loadSecurityConfig, type SecurityConfig } from './security/config.ts';
 import { loadOpsConfig, type OpsConfig } from './ops/config.ts';
+import { parseAllowedCallbackIps, parseTrustedProxies, type AllowedCallbackIps } from './callback/source-ip.ts';
 
 /**
  * Environment → typed, validated configuration. Every error names the variable and the form it
@@ -34,6 +35,10 @@ const envSchema = z.object({
   // The contacts-sync callback (wecom-api.md §9.1); /wecom/callback answers 404 without them.
   WECOM_CALLBACK_TOKEN: text,
   WECOM_CALLBACK_AES_KEY: text,
+  // Where /wecom/callback requests may come from: "auto" (WeCom's getcallbackip list) or ranges.
+  WECOM_CALLBACK_ALLOWED_IPS: text,
+  // Reverse proxies whose X-Forwarded-For is believed (for the address check above).
+  TRUSTED_PROXIES: text,
   CHANGE_FEED_MAX_ENTRIES: int('CHANGE_FEED_MAX_ENTRIES', 10_000, 1, 1_000_000),
   CHANGE_FEED_RETENTION_SECONDS: int('CHANGE_FEED_RETENTION_SECONDS', 86_400, 60, 30 * 86_400),
 });
@@ -62,6 +67,11 @@ export interface Config {
    * are used in embedded mode). Without them /wecom/callback answers 404.
    */
   callback?: { token: string; encodingAESKey: string };
+  /**
+   * Where /wecom/callback requests may come from (WECOM_CALLBACK_ALLOWED_IPS; absent: anywhere),
+   * and the proxies whose X-Forwarded-For names the sender (TRUSTED_PROXIES; none by default).
+   */
+  callbackSources: { allowedIps?: AllowedCallbackIps; trustedProxies: string[] };
   /** How many changes, and for how long, directoryChanges keeps. */
   changeFeed: { maxEntries: number; retentionSeconds: number };
   /** Who may call, query limits, rate limits, GraphiQL, introspection … (src/security/config.ts). */
@@ -86,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const callback = callbackConfig(e.WECOM_CALLBACK_TOKEN, e.WECOM_CALLBACK_AES_KEY);
+  const callbackSources = callbackSourcesConfig(e.WECOM_CALLBACK_ALLOWED_IPS, e.TRUSTED_PROXIES);
   const ops = loadOpsConfig(env);
   if ('problems' in ops) throw new ConfigError(`invalid configuration:\n${ops.problems.join('\n')}`);
   const base = {
@@ -97,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     planning: e.DIRECTORY_PLANNING,
     cache: { enabled: e.CACHE_ENABLED, ttlSeconds: e.CACHE_TTL_SECONDS, staleSeconds: e.CACHE_STALE_SECONDS, maxEntries: e.CACHE_MAX_ENTRIES },
     ...(callback ? { callback } : {}),
+    callbackSources,
     changeFeed: { maxEntries: e.CHANGE_FEED_MAX_ENTRIES, retentionSeconds: e.CHANGE_FEED_RETENTION_SECONDS },
   };
 
@@ -146,4 +158,23 @@ function callbackConfig(token: string | undefined, encodingAESKey: string | unde
   else if (!/^[A-Za-z0-9]{43}$/.test(encodingAESKey)) problems.push(`- WECOM_CALLBACK_AES_KEY: must be exactly 43 letters or digits (got ${encodingAESKey.length} characters)`);
   if (problems.length || token === undefined || encodingAESKey === undefined) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   return { token, encodingAESKey };
+}
+
+/** WECOM_CALLBACK_ALLOWED_IPS and TRUSTED_PROXIES; each error names the variable and the bad entry. */
+function callbackSourcesConfig(allowed: string | undefined, proxies: string | undefined): Config['callbackSources'] {
+  const problems: string[] = [];
+  let allowedIps: AllowedCallbackIps | undefined;
+  let trustedProxies: string[] = [];
+  try {
+    if (allowed !== undefined) allowedIps = parseAllowedCallbackIps(allowed);
+  } catch (err) {
+    problems.push(`- WECOM_CALLBACK_ALLOWED_IPS: ${(err as Error).message} ("auto", or addresses, CIDR ranges and patterns like 101.226.103.* separated by commas)`);
+  }
+  try {
+    if (proxies !== undefined) trustedProxies = parseTrustedProxies(proxies);
+  } catch (err) {
+    problems.push(`- TRUSTED_PROXIES: ${(err as Error).message} (addresses or CIDR ranges of your reverse proxies, separated by commas)`);
+  }
+  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return { ...(allowedIps ? { allowedIps } : {}), trustedProxies };
 }

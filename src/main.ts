@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     security,
     planning: config.planning,
     cache: config.cache.enabled ? { ttlMs: config.cache.ttlSeconds * 1000, staleMs: config.cache.staleSeconds * 1000, maxEntries: config.cache.maxEntries } : false,
-    ...(callback ? { callback: { ...callback, ...(scale ? { replayGuard: scale.replayGuard } : {}) } } : {}),
+    ...(callback ? { callback: { ...callback, ...config.callbackSources, ...(scale ? { replayGuard: scale.replayGuard } : {}) } } : {}),
     changeFeed: { maxEntries: config.changeFeed.maxEntries, retentionMs: config.changeFeed.retentionSeconds * 1000 },
   });
   // Header and request timeouts, header size (src/security/http-server.ts).
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
   const readiness = new Readiness({
     wecom: () => client.core.probeTokens(),
     ...(scale ? { redis: () => scale.ping() } : {}),
+    visibility: () => app.visibility(),
     cacheMs: ops.readiness.cacheMs,
     timeoutMs: ops.readiness.timeoutMs,
   });

@@ -5,12 +5,14 @@ import { upstreamGraphQLError } from './schema/errors.ts';
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
 import { adaptiveSource } from './directory/restricted.ts';
+import type { WeComAgent } from './wecom/agent.ts';
 import { naiveSource } from './loaders/naive.ts';
 import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
 import { DEFAULT_RESPONSE_CACHE_LIMITS, responseCachePlugin } from './cache/response-cache.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
+import { CallbackSourceCheck, type AllowedCallbackIps } from './callback/source-ip.ts';
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
 import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
 import { securityPlugins } from './security/plugins.ts';
@@ -30,6 +32,8 @@ export interface App {
   callback?: CallbackHandler;
   /** The ordered changes behind `directoryChanges` and `contactChanged`. */
   feed: ChangeFeed;
+  /** The app's visible range (agent/get) when reads go through an app secret; null for the contacts-sync secret (/readyz shows it). */
+  visibility(): Promise<WeComAgent | null>;
 }
 
 export interface AppOptions extends ServiceDeps {
@@ -41,7 +45,12 @@ export interface AppOptions extends ServiceDeps {
    */
   cache?: Partial<Omit<DirectoryCacheOptions, 'corpId'>> | false;
   /** The contacts-sync callback's Token and EncodingAESKey (§9.1): without them /wecom/callback answers 404. */
-  callback?: Pick<CallbackHandlerOptions, 'token' | 'encodingAESKey' | 'nowSeconds' | 'timestampToleranceSeconds' | 'maxBodyBytes' | 'replayGuard'>;
+  callback?: Pick<CallbackHandlerOptions, 'token' | 'encodingAESKey' | 'nowSeconds' | 'timestampToleranceSeconds' | 'maxBodyBytes' | 'replayGuard'> & {
+    /** WECOM_CALLBACK_ALLOWED_IPS: where callbacks may come from (`auto`: WeCom's getcallbackip list); absent: anywhere. */
+    allowedIps?: AllowedCallbackIps;
+    /** TRUSTED_PROXIES: whose X-Forwarded-For gives the callback's address. */
+    trustedProxies?: readonly string[];
+  };
   /** Retention of the change feed (directoryChanges). */
   changeFeed?: ChangeFeedOptions;
   /**
@@ -84,6 +93,16 @@ export function createApp(options: AppOptions): App {
   const callback = callbackSettings
     ? createCallbackHandler({
         ...callbackSettings,
+        ...(callbackSettings.allowedIps
+          ? {
+              sourceCheck: new CallbackSourceCheck({
+                allowed: callbackSettings.allowedIps,
+                ...(callbackSettings.trustedProxies ? { trustedProxies: callbackSettings.trustedProxies } : {}),
+                fetchList: () => given.client.corp.getCallbackIp(),
+                logger,
+              }),
+            }
+          : {}),
         corpId: given.client.core.corpId,
         changes: given.changes,
         logger,
@@ -132,6 +151,7 @@ export function createApp(options: AppOptions): App {
     ...(cache ? { cache } : {}),
     ...(callback ? { callback } : {}),
     feed,
+    visibility: () => (deps.source?.visibility ? deps.source.visibility() : Promise.resolve(null)),
     handle(req, res) {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { LRUCache } from 'lru-cache';
 import type { ChangeBus, DirectoryChange } from '../directory/changes.ts';
 import type { DerivedDependency, DirectorySource } from '../directory/source.ts';
+import type { WeComAgent } from '../wecom/agent.ts';
 import type { WeComDepartment } from '../wecom/departments.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
@@ -162,6 +163,16 @@ export class DirectoryCache implements DirectorySource {
   async tag(tagid: number): Promise<WeComTag | null> {
     const load = async (): Promise<CacheEntry> => ({ kind: 'tag', tagId: tagid, value: await this.inner.tag(tagid), fetchedAt: this.now() });
     return ofKind(await this.read('tag', this.key('tag', tagid), load), 'tag').value;
+  }
+
+  /** The app's visible range: the source keeps its own answer (agent/get) for a while. */
+  visibility(): Promise<WeComAgent | null> {
+    return this.inner.visibility ? this.inner.visibility() : Promise.resolve(null);
+  }
+
+  /** Members seen by userid or tag outside the tree: read through (the allUsers view that uses them is cached). */
+  outsideMembers(known: ReadonlySet<string>): Promise<WeComUser[]> {
+    return this.inner.outsideMembers ? this.inner.outsideMembers(known) : Promise.resolve([]);
   }
 
   /**

@@ -5,6 +5,7 @@ import { isCallbackCryptoError, verifyAndDecrypt } from 'wecom-protocol/crypto';
 import { type BatchJobResult, type CallbackEvent, interpretEvent } from './events.ts';
 import { CallbackRejection } from './rejection.ts';
 import { ReplayGuard, type CallbackReplayGuard } from './replay-guard.ts';
+import type { CallbackSourceCheck } from './source-ip.ts';
 import { parseCallbackXml, text } from './xml.ts';
 
 /** WeCom's callback XML is a few hundred bytes; anything near this is not WeCom. */
@@ -40,6 +41,11 @@ export interface CallbackHandlerOptions {
    * instances behind one callback URL, a shared one (Redis) so a retry landing elsewhere is known.
    */
   replayGuard?: CallbackReplayGuard;
+  /**
+   * Where requests may come from (WECOM_CALLBACK_ALLOWED_IPS, source-ip.ts); checked once the
+   * signature holds, before anything is processed. Absent: any address.
+   */
+  sourceCheck?: CallbackSourceCheck;
 }
 
 export interface CallbackHandlerStats {
@@ -61,7 +67,8 @@ export interface CallbackHandler {
  * - GET: URL verification; answers the decrypted `echostr`, exactly, within WeCom's 1 s.
  * - POST: an encrypted event. Checked in this order, nothing decrypted before the signature holds:
  *   body size (413), XML safety and shape, timestamp within ±5 min, msg_signature (constant time),
- *   decryption, receiveid = corp id, the event's own XML and ids. Repeats of a signed request
+ *   decryption, receiveid = corp id, the source address (when WECOM_CALLBACK_ALLOWED_IPS is set),
+ *   the event's own XML and ids. Repeats of a signed request
  *   (WeCom's retries, replays) get 200 and are not processed again (replay-guard.ts). Accepted events are answered 200 "success" at once and
  *   processed afterwards, in order, off the response path.
  */
@@ -92,8 +99,17 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
     }
   }
 
-  function verifyUrl(query: URLSearchParams, res: ServerResponse): void {
+  /** After the signature: a request from outside the allowed addresses is refused (403), or 503 while WeCom's list is unknown. */
+  async function checkSource(req: IncomingMessage): Promise<void> {
+    if (!options.sourceCheck) return;
+    const verdict = await options.sourceCheck.verdict(req);
+    if (verdict === 'refused') throw new CallbackRejection('forbidden_source');
+    if (verdict === 'unavailable') throw new CallbackRejection('source_list_unavailable');
+  }
+
+  async function verifyUrl(query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const plaintext = open(query, query.get('echostr') ?? undefined);
+    await checkSource(req);
     counters.verified++;
     // Exactly the plaintext: no quotes, BOM or newline (§9.2).
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(plaintext) });
@@ -103,6 +119,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
   async function receive(query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const envelope = parseCallbackXml(await readBody(req, maxBodyBytes));
     const message = open(query, text(envelope, 'Encrypt'));
+    await checkSource(req);
     const xml = parseCallbackXml(message);
     if (text(xml, 'ToUserName') !== undefined && text(xml, 'ToUserName') !== options.corpId) throw new CallbackRejection('wrong_receiveid');
     const event = interpretEvent(xml);
@@ -135,7 +152,8 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
 
   function refuse(res: ServerResponse, req: IncomingMessage, rejection: CallbackRejection): void {
     counters.rejected[rejection.reason] = (counters.rejected[rejection.reason] ?? 0) + 1;
-    options.logger.warn({ reason: rejection.reason, status: rejection.status, remote: req.socket.remoteAddress }, 'WeCom callback refused');
+    const remote = options.sourceCheck ? options.sourceCheck.clientAddress(req) : req.socket.remoteAddress;
+    options.logger.warn({ reason: rejection.reason, status: rejection.status, remote }, 'WeCom callback refused');
     if (res.headersSent) return;
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     if (rejection.reason === 'method_not_allowed') headers['allow'] = 'GET, POST';
@@ -150,7 +168,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
       const query = new URL(req.url ?? '/', 'http://callback').searchParams;
       const served =
         req.method === 'GET'
-          ? Promise.resolve().then(() => verifyUrl(query, res))
+          ? Promise.resolve().then(() => verifyUrl(query, req, res))
           : req.method === 'POST'
             ? receive(query, req, res)
             : Promise.reject(new CallbackRejection('method_not_allowed'));

@@ -23,7 +23,11 @@ export type RejectionReason =
   /** Not well-formed XML, or XML with a DTD or entity declarations. */
   | 'malformed_xml'
   /** Well-formed, but not a WeCom envelope or event (no Encrypt, no ids). */
-  | 'malformed_event';
+  | 'malformed_event'
+  /** Signed, but from an address outside WECOM_CALLBACK_ALLOWED_IPS (source-ip.ts). */
+  | 'forbidden_source'
+  /** WECOM_CALLBACK_ALLOWED_IPS=auto and WeCom's list could not be read yet: WeCom retries later. */
+  | 'source_list_unavailable';
 
 const STATUS: Record<RejectionReason, number> = {
   method_not_allowed: 405,
@@ -36,6 +40,8 @@ const STATUS: Record<RejectionReason, number> = {
   too_large: 413,
   malformed_xml: 400,
   malformed_event: 400,
+  forbidden_source: 403,
+  source_list_unavailable: 503,
 };
 
 export class CallbackRejection extends Error {

@@ -2,6 +2,7 @@ import type { WeComClient } from '../wecom/client.ts';
 import type { WeComDepartment } from '../wecom/departments.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
+import type { WeComAgent } from '../wecom/agent.ts';
 import { isNotFound } from '../wecom/errors.ts';
 
 /**
@@ -27,6 +28,16 @@ export interface DirectorySource {
    * says whether a built value may be shared (false for a view missing a part that failed).
    */
   derived?<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>, keep?: (value: T) => boolean): Promise<T>;
+  /**
+   * Optional: the app's details and visible range (agent/get) when reads go through an app secret;
+   * null when they go through the contacts-sync secret, which sees the whole corp.
+   */
+  visibility?(): Promise<WeComAgent | null>;
+  /**
+   * Optional: members visible outside the department tree (made visible by user or by tag), other
+   * than those whose lower-cased userid `known` holds.
+   */
+  outsideMembers?(known: ReadonlySet<string>): Promise<WeComUser[]>;
 }
 
 /** What a derived view is computed from: the tree, member lists, or tags and their members. */

@@ -85,10 +85,19 @@ export class RequestLoaders {
     return members;
   }
 
-  /** Everyone the service can see: the members of every department of the tree. */
+  /**
+   * Everyone the service can see: the members of every department of the tree, and, reading
+   * through an app, the members it sees by userid or by tag outside those departments.
+   */
   allUsers(): Promise<WeComUser[]> {
     return (this.allUsersPromise ??= this.shared('allUsers', ['departments', 'members'], () =>
-      this.tree().then(async (tree) => distinct(await this.loadMembers([...tree.all()].map((d) => d.id)))),
+      this.tree().then(async (tree) => {
+        const inTree = distinct(await this.loadMembers([...tree.all()].map((d) => d.id)));
+        if (!this.source.outsideMembers) return inTree;
+        const outside = await this.source.outsideMembers(new Set(inTree.map((u) => userKey(u.userid))));
+        this.listed.push(outside);
+        return [...inTree, ...outside];
+      }),
     ));
   }
 

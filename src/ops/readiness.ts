@@ -1,4 +1,5 @@
 import { WeComError } from '../wecom/errors.ts';
+import type { WeComAgent } from '../wecom/agent.ts';
 
 /** A check's answer is reused this long, so frequent probes cost WeCom nothing (and a gettoken at most once per period). */
 export const DEFAULT_READINESS_CACHE_MS = 5_000;
@@ -11,13 +12,27 @@ export interface ReadinessReport {
   status: 'ready' | 'not ready' | 'shutting down';
   /** Each dependency: "ok" or a short, secret-free reason. */
   checks: Record<string, string>;
+  /**
+   * What the service may see: the whole corp (contacts-sync reads), or an app's visible range,
+   * counted (the members and departments themselves are for `Query.visibility`, behind a key).
+   */
+  visibility?: ReadinessVisibility;
 }
+
+export type ReadinessVisibility =
+  | { scope: 'corp' }
+  | { scope: 'app'; agentId: number; closed: boolean; departments: number; members: number; tags: number };
 
 export interface ReadinessOptions {
   /** WeCom (or the emulator) answers: a valid access token exists or a gettoken succeeds (`client.core.probeTokens`). */
   wecom: () => Promise<void>;
   /** Redis answers PING (scaled out only). */
   redis?: () => Promise<boolean>;
+  /**
+   * The app's visible range (agent/get; null: reads go through the contacts-sync secret). A
+   * disabled app (close = 1) makes the service not ready: its secret reads nothing.
+   */
+  visibility?: () => Promise<WeComAgent | null>;
   cacheMs?: number;
   timeoutMs?: number;
   now?: () => number;
@@ -63,16 +78,36 @@ export class Readiness {
 
   private async run(): Promise<ReadinessReport> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
-    const [wecom, redis] = await Promise.all([
+    const [wecom, redis, app] = await Promise.all([
       withTimeout(this.options.wecom().then(() => 'ok'), timeoutMs).catch(describeFailure),
       this.options.redis ? withTimeout(this.options.redis(), timeoutMs).then((ok) => (ok ? 'ok' : 'no answer to PING'), describeFailure) : undefined,
+      this.options.visibility ? withTimeout(this.options.visibility(), timeoutMs).then(describeVisibility, (err: unknown): AppReport => ({ check: describeFailure(err) })) : undefined,
     ]);
-    const checks: Record<string, string> = { wecom, ...(redis !== undefined ? { redis } : {}) };
+    const checks: Record<string, string> = { wecom, ...(redis !== undefined ? { redis } : {}), ...(app?.check !== undefined ? { app: app.check } : {}) };
     const ready = Object.values(checks).every((c) => c === 'ok');
-    const report: ReadinessReport = { ready, status: ready ? 'ready' : 'not ready', checks };
+    const report: ReadinessReport = { ready, status: ready ? 'ready' : 'not ready', checks, ...(app?.visibility ? { visibility: app.visibility } : {}) };
     this.last = { report, at: this.now() };
     return report;
   }
+}
+
+/** The `app` check (only when reading through an app) and the counted visible range. */
+interface AppReport {
+  check?: string;
+  visibility?: ReadinessVisibility;
+}
+
+function describeVisibility(agent: WeComAgent | null): AppReport {
+  if (!agent) return { visibility: { scope: 'corp' } };
+  const visibility: ReadinessVisibility = {
+    scope: 'app',
+    agentId: agent.agentId,
+    closed: agent.closed,
+    departments: agent.allowDepartmentIds.length,
+    members: agent.allowUserids.length,
+    tags: agent.allowTagIds.length,
+  };
+  return { check: agent.closed ? 'app disabled in WeCom (close = 1)' : 'ok', visibility };
 }
 
 class CheckTimeout extends Error {}

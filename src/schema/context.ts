@@ -10,6 +10,7 @@ import type { Scopes } from '../auth/scopes.ts';
 import { ANONYMOUS_FULL_ACCESS, type Identity } from '../auth/identity.ts';
 import { DepartmentScope } from '../auth/department-scope.ts';
 import { NoLinkedLoaders } from '../auth/no-linked.ts';
+import type { WeComAgent } from '../wecom/agent.ts';
 
 /** The caller's permissions, from its API key or JWT (src/auth/). */
 export type { Scopes } from '../auth/scopes.ts';
@@ -48,6 +49,8 @@ export interface GraphQLContext {
   feed: ChangeFeed;
   /** Forgets what this request's loaders have read (a mutation has just changed it). */
   refreshLoaders(): void;
+  /** The app's visible range (agent/get) when reads go through an app secret; null for the contacts-sync secret. */
+  appVisibility(): Promise<WeComAgent | null>;
 }
 
 
@@ -90,6 +93,7 @@ export function createContext(deps: ServiceDeps, identity: Identity = ANONYMOUS_
       if (scope) context.departmentScope = scope;
       context.loaders = loadersOf(scope);
     },
+    appVisibility: () => (source.visibility ? source.visibility() : Promise.resolve(null)),
   };
   return context;
 }

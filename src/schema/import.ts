@@ -100,7 +100,7 @@ const ImportUserRow = builder.inputType('ImportUserRow', {
     mobile: t.string({ description: 'Mobile number; each row needs a mobile or an email.' }),
     email: t.string({ description: 'Email; each row needs a mobile or an email.' }),
     position: t.string({ description: 'Job title, at most 128 characters.' }),
-    gender: t.field({ type: Gender, description: 'MALE or FEMALE.' }),
+    gender: t.field({ type: Gender, description: 'MALE or FEMALE; UNSPECIFIED (what reads answer when not set) leaves it as it is.' }),
     isLeaderInDept: t.booleanList({ description: 'Head of each department of departmentIds (部门负责人), aligned with it.' }),
     order: t.field({ type: ['WeComOrder'], description: 'Sort order in each department of departmentIds, aligned with it; larger first.' }),
     alias: t.string({ description: 'At most 64 characters.' }),

@@ -7,6 +7,7 @@ import './tag.ts';
 import './search.ts';
 import './user-ids.ts';
 import './corp.ts';
+import './visibility.ts';
 import './linked-corp.ts';
 import './upload.ts';
 import './errors-types.ts';

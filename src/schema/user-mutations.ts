@@ -61,7 +61,7 @@ const memberFields = (t: PothosSchemaTypes.InputFieldBuilder<typeof builder.$inf
   order: t.field({ type: ['WeComOrder'], description: 'Sort order in each department of departmentIds, aligned with it; larger first.' }),
   isLeaderInDept: t.booleanList({ description: 'Head of each department of departmentIds (部门负责人), aligned with it.' }),
   position: t.string({ description: 'At most 128 characters.' }),
-  gender: t.field({ type: Gender, description: 'MALE or FEMALE.' }),
+  gender: t.field({ type: Gender, description: 'MALE or FEMALE; UNSPECIFIED (what reads answer when not set) leaves it as it is.' }),
   telephone: t.string({ description: 'Digits, -, + and , (at most 32).' }),
   address: t.string({ description: 'At most 128 characters.' }),
   externalPosition: t.string({ description: 'Shown to external contacts instead of position; at most 12 characters.' }),

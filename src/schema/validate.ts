@@ -161,7 +161,6 @@ function checkUserFields(path: string, input: UserFields): Omit<UserUpdateInput,
   checkMaxChars(at('address'), input.address, ADDRESS_MAX_CHARS);
   checkMaxChars(at('externalPosition'), input.externalPosition, EXTERNAL_POSITION_MAX_CHARS);
   if (input.telephone && !TELEPHONE_PATTERN.test(input.telephone)) fail(at('telephone'), 'at most 32 digits, -, + and ,');
-  if (input.gender === '0') fail(at('gender'), 'can be set to MALE or FEMALE only');
   if (given(input.directLeaderUserids)) {
     checkIdList(at('directLeaderUserids'), input.directLeaderUserids, DIRECT_LEADERS_MAX, 'direct leaders', checkUserid);
   }
@@ -179,6 +178,7 @@ function checkUserFields(path: string, input: UserFields): Omit<UserUpdateInput,
     bizMail: optional(input.bizMail),
     alias: optional(input.alias),
     position: optional(input.position),
+    // UNSPECIFIED ("0") is WeCom's "not set": nothing to send, the member's gender stays as it is.
     gender: input.gender === '1' || input.gender === '2' ? input.gender : undefined,
     telephone: optional(input.telephone),
     address: optional(input.address),

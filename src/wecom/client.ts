@@ -48,6 +48,7 @@ import { exportApi } from './export.ts';
 import { linkedCorpApi } from './linked-corp.ts';
 import { mediaApi } from './media.ts';
 import { corpApi } from './corp.ts';
+import { agentApi } from './agent.ts';
 
 export const DEFAULT_BASE_URL = 'https://qyapi.weixin.qq.com';
 /** Overall deadline of a call (queueing, token, attempts and backoff) unless the call sets one. */
@@ -627,6 +628,7 @@ export function createWeComClient(options: WeComClientOptions) {
     linkedCorp: linkedCorpApi(invoke),
     media: mediaApi(invoke),
     corp: corpApi(invoke),
+    agent: agentApi(invoke),
     /** Runs any endpoint descriptor (for endpoints added before they get a method). */
     call: invoke,
     /** Counters per endpoint and errcode, retries, token refreshes, queue depths and current caps. */

@@ -97,6 +97,7 @@ export const ERRCODE_MEANINGS: Readonly<Record<number, ErrcodeMeaning>> = {
   81003: { meaning: 'too many nodes in one tag (30,000)', category: 'conflict' },
   81011: { meaning: 'no permission on this tag', hint: 'a tag belongs to the app that created it: call with that app\'s secret', category: 'permission' },
   81014: { meaning: 'too many members in one tag call', category: 'invalid-input' },
+  301002: { meaning: 'no privilege on this app (agent/get of another app)', hint: 'WECOM_AGENT_ID must be the AgentId of the app whose secret is WECOM_APP_SECRET', category: 'config' },
   301005: { meaning: 'the corp creator cannot be deleted', category: 'invalid-input' },
   301036: { meaning: 'userid may not be changed', category: 'invalid-input' },
   302008: { meaning: 'another import job is running', hint: 'wait for it to finish (batch/getresult)', category: 'conflict' },

@@ -21,3 +21,4 @@ export type { ExportInput, ExportJobResult, ExportJobStatus, ExportFileRef } fro
 export type { LinkedUser, LinkedSimpleUser, LinkedDepartment, LinkedPermList } from './linked-corp.ts';
 export type { MediaType, MediaUploadInput, MediaUploadResult } from './media.ts';
 export type { QrCodeSize } from './corp.ts';
+export type { WeComAgent } from './agent.ts';

@@ -64,3 +64,26 @@ describe('change feed settings', () => {
     expect(loadConfig({}).changeFeed).toEqual({ maxEntries: 10_000, retentionSeconds: 86_400 });
   });
 });
+
+describe('callback sources (WECOM_CALLBACK_ALLOWED_IPS, TRUSTED_PROXIES)', () => {
+  it('allow any address and trust no proxy by default', () => {
+    expect(loadConfig({}).callbackSources).toEqual({ trustedProxies: [] });
+  });
+
+  it('read "auto", or addresses, CIDR ranges and WeCom\'s wildcard patterns', () => {
+    expect(loadConfig({ WECOM_CALLBACK_ALLOWED_IPS: 'auto' }).callbackSources.allowedIps).toEqual({ mode: 'auto' });
+    expect(loadConfig({ WECOM_CALLBACK_ALLOWED_IPS: '101.226.103.*, 10.0.0.0/8 2400:da00::/32,1.2.3.4', TRUSTED_PROXIES: '127.0.0.1,10.1.0.0/16' }).callbackSources).toEqual({
+      allowedIps: { mode: 'list', ranges: ['101.226.103.*', '10.0.0.0/8', '2400:da00::/32', '1.2.3.4'] },
+      trustedProxies: ['127.0.0.1', '10.1.0.0/16'],
+    });
+  });
+
+  it.each([
+    [{ WECOM_CALLBACK_ALLOWED_IPS: '10.0.0.0/33' }, /WECOM_CALLBACK_ALLOWED_IPS: "10\.0\.0\.0\/33" is not/],
+    [{ WECOM_CALLBACK_ALLOWED_IPS: '101.*.103.1' }, /WECOM_CALLBACK_ALLOWED_IPS: "101\.\*\.103\.1" is not/],
+    [{ WECOM_CALLBACK_ALLOWED_IPS: 'example.com' }, /WECOM_CALLBACK_ALLOWED_IPS: "example\.com" is not/],
+    [{ TRUSTED_PROXIES: 'proxy.internal' }, /TRUSTED_PROXIES: "proxy\.internal" is not an IP address or a CIDR range/],
+  ])('refuse %o with an error naming the variable and the entry', (env, message) => {
+    expect(refusal(env)).toMatch(message);
+  });
+});

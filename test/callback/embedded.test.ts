@@ -62,7 +62,7 @@ describe('embedded mode', () => {
       const tree = await query('{ department(id: 1) { children { departmentId name } } }');
       const [first] = tree.data.department.children as { departmentId: number; name: string }[];
       // the repeat is answered from the cache
-      await fetch(`${emulator}/__emulator/stats/reset`, { method: 'POST' });
+      await fetch(`${emulator}/__emulator/stats/reset`, { method: 'POST', headers: { 'content-type': 'application/json' } });
       expect(await query('{ department(id: 1) { children { departmentId name } } }')).toEqual(tree);
       expect(((await (await fetch(`${emulator}/__emulator/stats`)).json()) as { total: number }).total).toBe(0);
 

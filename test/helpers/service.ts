@@ -36,6 +36,10 @@ export class ServiceHarness {
     options: {
       emulator?: Partial<EmulatorOptions>;
       appSecret?: boolean;
+      /** false: the app secret alone (reads within the app's visible range, no writes). */
+      contactSecret?: boolean;
+      /** Which seeded app's secret to use (the directory app by default). */
+      appAgentId?: number;
       /** Client settings (e.g. short timeouts for lost answers). */
       client?: Partial<WeComClientOptions>;
       /** Job tracker settings (e.g. fast polling). */
@@ -69,7 +73,10 @@ export class ServiceHarness {
     const client = createWeComClient({
       baseUrl: wecom.url,
       corpId: creds.corpId,
-      secrets: { contact: creds.contactSecret, ...(options.appSecret === false ? {} : { app: creds.app }) },
+      secrets: {
+        ...(options.contactSecret === false ? {} : { contact: creds.contactSecret }),
+        ...(options.appSecret === false ? {} : { app: appOf(creds.apps, options.appAgentId ?? creds.app.agentId) }),
+      },
       ...options.client,
     });
     const changes = new ChangeBus();
@@ -128,4 +135,10 @@ export class ServiceHarness {
     await this.client.close();
     await this.wecom.close();
   }
+}
+
+function appOf(apps: { agentId: number; secret: string }[], agentId: number): { agentId: number; secret: string } {
+  const app = apps.find((a) => a.agentId === agentId);
+  if (!app) throw new Error(`the emulator has no app ${agentId}`);
+  return { agentId: app.agentId, secret: app.secret };
 }

@@ -114,7 +114,6 @@ describe('createUser', () => {
     ['a main department outside the departments', { mainDepartmentId: 3 }, 'input.mainDepartmentId'],
     ['a position of 129 characters', { position: 'p'.repeat(129) }, 'input.position'],
     ['a telephone with letters', { telephone: '010-abc' }, 'input.telephone'],
-    ['gender UNSPECIFIED', { gender: 'UNSPECIFIED' }, 'input.gender'],
     ['an external position of 13 characters', { externalPosition: '外'.repeat(13) }, 'input.externalPosition'],
     ['a web attribute without http', { extAttrs: [{ name: '个人主页', url: 'ftp://x', title: 't' }] }, 'input.extAttrs[0].url'],
   ])('refuses %s before calling WeCom, naming the field', async (_what, change, field) => {
@@ -169,6 +168,14 @@ describe('updateUser', () => {
     const later = await service.query(`{ department(id: 4) { leaders { userid } members(first: 500) { nodes { userid } } } }`);
     expect(later.data!.department.leaders.map((u: Wire) => u.userid)).toContain(target.userid);
     expect(later.data!.department.members.nodes.map((u: Wire) => u.userid)).toContain(target.userid);
+  });
+
+  it('takes gender UNSPECIFIED (what reads answer) as "leave it": the update reaches WeCom, the gender stays', async () => {
+    const target = (await allUsers()).find((u) => u.gender === '1')!;
+    const res = await service.query(UPDATE, { input: { userid: target.userid, gender: 'UNSPECIFIED', position: '顾问' } });
+    expect(res.data!.updateUser.__typename).toBe('MutationUpdateUserSuccess');
+    expect((await service.calls())['/cgi-bin/user/update']).toBe(1);
+    expect(await wecomUser(target.userid)).toMatchObject({ gender: '1', position: '顾问' });
   });
 
   it('changes a system-generated userid once, and refuses a second change (301036)', async () => {

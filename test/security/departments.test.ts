@@ -165,6 +165,8 @@ describe('reads', () => {
   it.each([
     ['Query.userIds', '{ userIds(first: 10) { totalCount } }'],
     ['Query.activeUserCount', '{ activeUserCount(date: "2024-01-01") }'],
+    // the app's range names members and departments anywhere in the corp
+    ['Query.visibility', '{ visibility { agentId userids } }'],
   ])('corp-wide %s is FORBIDDEN', async (field, query) => {
     const res = await as(rdReader, query);
     expect(res.body.errors[0]).toMatchObject({

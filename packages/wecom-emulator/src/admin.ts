@@ -16,6 +16,21 @@ const callbackSchema = z
 
 const clockSchema = z.object({ advanceSeconds: z.number().int().min(0) }).strict();
 
+/** What an admin may change of an app in the console: its state and its visible range (agent/get shows them). */
+const appSchema = z
+  .object({
+    close: z.union([z.literal(0), z.literal(1)]).optional(),
+    visibility: z
+      .object({
+        departments: z.array(z.number().int()).max(1000),
+        users: z.array(z.string().min(1)).max(1000),
+        tags: z.array(z.number().int()).max(1000),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 type AdminResult = { status: number; body: unknown };
 
 /**
@@ -91,8 +106,34 @@ async function route(emulator: Emulator, key: string, raw: Buffer): Promise<Admi
     case 'GET clock':
       return ok({ now: emulator.clock.nowSeconds() });
     default:
-      return undefined;
+      return key.startsWith('POST apps/') ? updateApp(emulator, key.slice('POST apps/'.length), raw) : undefined;
   }
+}
+
+/**
+ * `POST /__emulator/apps/<agentId>`: disables or enables an app (`close`) and sets its visible
+ * range, as an admin would in the console. Every id must exist (400 naming it); nothing changes otherwise.
+ */
+function updateApp(emulator: Emulator, agentIdText: string, raw: Buffer): AdminResult {
+  const app = /^\d{1,10}$/.test(agentIdText) ? emulator.store.app(Number(agentIdText)) : undefined;
+  if (!app) return { status: 404, body: { error: `no app with agentId ${agentIdText}` } };
+  const parsed = parse(appSchema, raw);
+  if ('error' in parsed) return parsed.error;
+  const { close, visibility } = parsed.value;
+  const store = emulator.store;
+  if (visibility) {
+    const missing = [
+      ...visibility.departments.filter((id) => !store.getDepartment(id)).map((id) => `visibility.departments: no department ${id}`),
+      ...visibility.users.filter((id) => !store.getUser(id)).map((id) => `visibility.users: no member ${id}`),
+      ...visibility.tags.filter((id) => !store.tags.has(id)).map((id) => `visibility.tags: no tag ${id}`),
+    ];
+    if (missing.length) return { status: 400, body: { error: missing.join('; ') } };
+    app.visibility = { departments: [...visibility.departments], users: visibility.users.map((id) => store.getUser(id)!.userid), tags: [...visibility.tags] };
+  }
+  if (close !== undefined) app.close = close;
+  // Derived views (what the app may see) are recomputed on the next read.
+  store.touch();
+  return ok({ agentId: app.agentId, close: app.close, visibility: app.visibility });
 }
 
 const ok = (body: unknown): AdminResult => ({ status: 200, body });

@@ -50,7 +50,7 @@ console.log(`WeCom emulator listening on ${url} (seed ${seed}, ${values.size}: $
   WECOM_AGENT_ID=${creds.app.agentId}
   WECOM_APP_SECRET=${creds.app.secret}
   callback token=${creds.callback.token} encodingAESKey=${creds.callback.encodingAESKey}${callbackUrl ? ` url=${callbackUrl} (${fieldSet} fields)` : ''}
-  admin API: ${url}/__emulator/ (credentials, stats, faults, reset, console/…)`);
+  admin API: ${url}/__emulator/ (credentials, stats, faults, reset, apps/<agentId>, console/…; changes need Content-Type: application/json)`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void emulator.close().then(() => process.exit(0)));

@@ -98,6 +98,18 @@ export interface App {
   secret: string;
   name: string;
   visibility: AppVisibility;
+  /** What agent/get answers besides the visibility (wecom-api.md §14). */
+  description: string;
+  squareLogoUrl: string;
+  /** Trusted domain of the app's OAuth redirects (可信域名). */
+  redirectDomain: string;
+  homeUrl: string;
+  /** 0 active, 1 disabled. */
+  close: 0 | 1;
+  /** 0 no location reports, 1 on entering a session, 2 continuously. */
+  reportLocationFlag: 0 | 1 | 2;
+  /** 1: members entering the app are reported as an event. */
+  isReportEnter: 0 | 1;
 }
 
 export type Caller =

@@ -46,6 +46,11 @@ export interface EmulatorOptions {
   callbackRetryDelayMs: number;
   /** How long URL verification waits for the echo (WeCom: 1 s, §9.2). */
   callbackVerifyTimeoutMs: number;
+  /**
+   * What `getcallbackip` answers (§14): the addresses the emulator's callbacks come from. Its
+   * deliveries leave over loopback, so the default is the loopback address.
+   */
+  callbackIps: string[];
 }
 
 export const DEFAULT_OPTIONS: EmulatorOptions = {
@@ -61,6 +66,7 @@ export const DEFAULT_OPTIONS: EmulatorOptions = {
   callbackRetryDelayMs: CALLBACK_RETRY_DELAY_MS,
   callbackVerifyTimeoutMs: URL_VERIFY_TIMEOUT_MS,
   logger: STDERR_LOGGER,
+  callbackIps: ['127.0.0.1'],
 };
 
 /**

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { routes } from './routes/index.ts';
-import type { ApiContext, ApiResult, ChangeEvent, Route } from './routes/types.ts';
+import { RawReply, type ApiContext, type ApiResult, type ChangeEvent, type Route } from './routes/types.ts';
 import { WeComFault, decorateErrmsg, fail } from './errors.ts';
 import { TokenIssuer } from './tokens.ts';
 import { Faults } from './faults.ts';
@@ -136,7 +136,11 @@ export class Emulator {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     try {
-      if (url.pathname.startsWith(CONSOLE_PREFIX)) {
+      if (url.pathname.startsWith(ADMIN_PREFIX) && !adminRequestAllowed(req)) {
+        await readBody(req, JSON_BODY_LIMIT).catch(() => undefined);
+        res.writeHead(415, { 'content-type': 'application/json; charset=UTF-8' });
+        res.end(JSON.stringify({ error: 'the admin API takes Content-Type: application/json on every request that changes something' }));
+      } else if (url.pathname.startsWith(CONSOLE_PREFIX)) {
         await this.onConsole(req, res, `/cgi-bin/${url.pathname.slice(CONSOLE_PREFIX.length)}`);
       } else if (url.pathname.startsWith(EXPORT_FILES_PATH)) {
         serveExportFile(this.store, this.clock, req, res, url.pathname.slice(EXPORT_FILES_PATH.length));
@@ -247,7 +251,8 @@ export class Emulator {
     if (caller.kind === 'contact' && route.restrictedRead && this.options.restrictContactReads) {
       throw fail(RESTRICTED_READ_ERRCODE, 'contacts-sync reads are refused for new IPs since 2022-08-15; use user/list_id and department/simplelist');
     }
-    const body = route.rawBody || route.method === 'GET' ? {} : parseJsonBody(raw);
+    // WeCom's charset rule (40033 for \uXXXX) is for its API; the console takes any valid JSON.
+    const body = route.rawBody || route.method === 'GET' ? {} : parseJsonBody(raw, caller.kind !== 'console');
     const events: ChangeEvent[] = [];
     const ctx: ApiContext = {
       store: this.store,
@@ -267,7 +272,12 @@ export class Emulator {
       this.stats.hang();
       return; // applied, never answered: the client sees a timeout (the `dropResponseAfterApply` fault)
     }
-    this.send(res, { errcode: 0, errmsg: route.okMsg ?? 'ok', ...result });
+    if (result instanceof RawReply) {
+      res.writeHead(result.status, { ...result.headers, 'content-length': result.body.length });
+      res.end(req.method === 'HEAD' ? undefined : result.body);
+    } else {
+      this.send(res, { errcode: 0, errmsg: route.okMsg ?? 'ok', ...result });
+    }
     if (caller.kind === 'console' && events.length) {
       for (const sink of this.changeSinks) sink(events);
     }
@@ -308,10 +318,10 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 /** Escaped non-ASCII (`\uXXXX`) is refused with 40033 (wecom-api.md §0). */
 const UNICODE_ESCAPE = /\\u[0-9a-fA-F]{4}/;
 
-function parseJsonBody(raw: Buffer): Record<string, unknown> {
+function parseJsonBody(raw: Buffer, wecomCharsetRule: boolean): Record<string, unknown> {
   if (!raw.length) return {};
   const text = raw.toString('utf8');
-  if (UNICODE_ESCAPE.test(text)) throw new WeComFault(40033, 'invalid charset. please check your request, if include \\uxxxx will create fail!');
+  if (wecomCharsetRule && UNICODE_ESCAPE.test(text)) throw new WeComFault(40033, 'invalid charset. please check your request, if include \\uxxxx will create fail!');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -322,6 +332,18 @@ function parseJsonBody(raw: Buffer): Record<string, unknown> {
     throw fail(40058, 'request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * The admin API changes the directory without a token, so a web page must not reach it: every
+ * request other than GET/HEAD must say `Content-Type: application/json`. A cross-origin page can
+ * send that only after a CORS preflight, which the emulator never grants; the "simple" requests a
+ * page may send without one (text/plain, form posts, a bodiless POST) are refused with 415.
+ */
+function adminRequestAllowed(req: IncomingMessage): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return true;
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json';
 }
 
 /** WeCom answers unknown paths with 404 and an empty body (observed). */

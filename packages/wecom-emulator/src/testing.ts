@@ -120,8 +120,9 @@ async function send(url: URL, method: string, body?: unknown, headers: Record<st
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined && method !== 'GET') {
     init.body = typeof body === 'string' || body instanceof Uint8Array || body instanceof FormData ? (body as RequestInit['body']) : JSON.stringify(body);
-    if (!(body instanceof FormData) && !headers['content-type']) (init.headers as Record<string, string>)['content-type'] = 'application/json';
   }
+  // JSON unless told otherwise: the admin API refuses a POST or DELETE without it, even bodiless.
+  if (method !== 'GET' && !(body instanceof FormData) && !headers['content-type']) (init.headers as Record<string, string>)['content-type'] = 'application/json';
   const res = await fetch(url, init);
   const text = await res.text();
   let json: Record<string, unknown> = {};

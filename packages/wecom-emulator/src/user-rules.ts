@@ -73,13 +73,18 @@ function maxChars(value: string | undefined, max: number, errcode: number, field
   if (value !== undefined && charLength(value) > max) throw fail(errcode, `${field} must be at most ${max} characters`);
 }
 
+/**
+ * `gender`: "1" male, "2" female. WeCom documents a string and treats it as a number, so 1 and 2
+ * mean the same. 0 / "0" is what WeCom's own reads answer for "not set", and what many SDKs send
+ * by default: it is taken as "not given" (a new member's gender stays "0", an update leaves the
+ * member's gender as it was; WeCom has no way to clear a gender). Anything else is refused.
+ */
 function readGender(payload: UserPayload): Gender | undefined {
   const v = payload.gender;
-  if (v === undefined || v === null) return undefined;
-  // WeCom documents a string; SDKs that send the number get the same meaning.
+  if (v === undefined || v === null || v === 0 || v === '0') return undefined;
   if (v === '1' || v === 1) return '1';
   if (v === '2' || v === 2) return '2';
-  throw fail(INVALID, 'gender must be "1" (male) or "2" (female)');
+  throw fail(INVALID, 'gender must be "1" (male), "2" (female), or "0" (not set)');
 }
 
 function readEnable(payload: UserPayload): 0 | 1 | undefined {
@@ -333,8 +338,10 @@ function resolveUser(store: CorpStore, payload: UserPayload, caller: Caller, cur
     leaderFlags = givenLeaders ? [...givenLeaders] : [...current!.is_leader_in_dept];
   }
 
-  // main_department must be one of the member's departments.
-  const givenMain = bodyInt(payload, 'main_department', INVALID);
+  // main_department must be one of the member's departments. 0 is no department id (the root is
+  // 1) and is what SDKs send for "not set": it is taken as not given, like gender 0.
+  const mainField = bodyInt(payload, 'main_department', INVALID);
+  const givenMain = mainField === 0 ? undefined : mainField;
   if (givenMain !== undefined && !finalDepartments.includes(givenMain)) {
     throw fail(INVALID, 'main_department must be one of department');
   }

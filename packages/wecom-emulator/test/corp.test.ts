@@ -108,7 +108,12 @@ describe('corp/get_join_qrcode', () => {
     }
   });
 
-  it.each([0, 5, -1, 'big'])('refuses size_type=%s with 40058', async (size) => {
+  it('takes size_type=0 (what SDKs send when not set) as the default size', async () => {
+    const res = await wecom.asContact('corp/get_join_qrcode', { query: { size_type: 0 } });
+    expect(LINK.exec(res.json.join_qrcode)?.[2]).toBe(String(JOIN_QRCODE_DEFAULT_SIZE_TYPE));
+  });
+
+  it.each([5, -1, 'big'])('refuses size_type=%s with 40058', async (size) => {
     const res = await wecom.asContact('corp/get_join_qrcode', { query: { size_type: size } });
     expect(res.json).toMatchObject({ errcode: 40058 });
     expect(res.json.join_qrcode).toBeUndefined();
@@ -121,5 +126,123 @@ describe('corp/get_join_qrcode', () => {
   it('is not one of the reads refused by the 2022 new-IP rule', async () => {
     await wecom.faults({ restrictContactReads: true });
     expect((await wecom.asContact('corp/get_join_qrcode')).json.errcode).toBe(0);
+  });
+});
+
+describe('agent/get and agent/list', () => {
+  const apps = () => wecom.creds.apps;
+  const salesApp = () => apps().find((a) => a.name === '销售助手')!;
+  const directoryApp = () => apps().find((a) => a.name === '通讯录查询')!;
+  /** Seed fact no API exposes: whom the sales app was given by userid (read only). */
+  const salesVisibleUserids = () => wecom.emulator.store.app(salesApp().agentId)!.visibility.users;
+
+  it('answers an app its details and visible range: departments, members and tags as configured', async () => {
+    const sales = salesApp();
+    const res = await wecom.asApp('agent/get', { query: { agentid: sales.agentId } }, sales.agentId);
+    const departments = (await wecom.console('department/list')).json.department as { id: number; name: string }[];
+    const tags = (await wecom.console('tag/list')).json.taglist as { tagid: number; tagname: string }[];
+    const [visibleUserid] = salesVisibleUserids();
+    expect(res.json).toEqual({
+      errcode: 0,
+      errmsg: 'ok',
+      agentid: sales.agentId,
+      name: '销售助手',
+      square_logo_url: expect.stringMatching(/^https:\/\//),
+      description: expect.any(String),
+      allow_userinfos: { user: [{ userid: visibleUserid }] },
+      allow_partys: { partyid: [departments.find((d) => d.name === '销售部')!.id] },
+      allow_tags: { tagid: [tags.find((t) => t.tagname === 'VIP客户经理')!.tagid] },
+      close: 0,
+      redirect_domain: 'sales.example.com',
+      report_location_flag: 1,
+      isreportenter: 1,
+      home_url: '',
+    });
+    const directory = await wecom.asApp('agent/get', { query: { agentid: directoryApp().agentId } });
+    expect(directory.json).toMatchObject({ allow_partys: { partyid: [1] }, allow_userinfos: { user: [] }, allow_tags: { tagid: [] } });
+  });
+
+  it('means what it says: the app reads its listed member and its tag members outside its departments', async () => {
+    const sales = salesApp();
+    const scope = (await wecom.asApp('agent/get', { query: { agentid: sales.agentId } }, sales.agentId)).json;
+    const salesRoot = scope.allow_partys.partyid[0] as number;
+    const inSales = new Set(((await wecom.console('user/list', { department_id: salesRoot, fetch_child: 1 })).json.userlist as { userid: string }[]).map((u) => u.userid));
+    const tagMembers = ((await wecom.console('tag/get', { tagid: scope.allow_tags.tagid[0] })).json.userlist as { userid: string }[]).map((u) => u.userid);
+    const outside = [scope.allow_userinfos.user[0].userid as string, ...tagMembers].filter((u) => !inSales.has(u));
+    expect(outside.length).toBeGreaterThan(0);
+    for (const userid of outside) {
+      expect((await wecom.asApp('user/get', { query: { userid } }, sales.agentId)).json.errcode).toBe(0);
+    }
+  });
+
+  it('follows the directory: a deleted member leaves allow_userinfos', async () => {
+    const sales = salesApp();
+    const [userid] = salesVisibleUserids();
+    expect((await wecom.console('user/delete', { userid })).json.errcode).toBe(0);
+    const res = await wecom.asApp('agent/get', { query: { agentid: sales.agentId } }, sales.agentId);
+    expect(res.json.allow_userinfos).toEqual({ user: [] });
+  });
+
+  it.each([
+    ['another app\'s agentid', async () => wecom.asApp('agent/get', { query: { agentid: directoryApp().agentId } }, salesApp().agentId), 301002],
+    ['an unknown agentid', async () => wecom.asApp('agent/get', { query: { agentid: 999 } }), 301002],
+    ['the contacts-sync secret (no app)', async () => wecom.asContact('agent/get', { query: { agentid: directoryApp().agentId } }), 301002],
+    ['no agentid', async () => wecom.asApp('agent/get'), 41011],
+    ['a malformed agentid', async () => wecom.asApp('agent/get', { query: { agentid: 'abc' } }), 40056],
+    ['a bad token (checked first)', async () => wecom.call('agent/get', { token: 'bogus', query: { agentid: 'abc' } }), 40014],
+  ])('refuses %s', async (_label, call, errcode) => {
+    const res = await call();
+    expect(res.status).toBe(200);
+    expect(res.json.errcode).toBe(errcode);
+  });
+
+  it('lists the token\'s own app (agent/list), none for the contacts-sync secret', async () => {
+    const sales = salesApp();
+    expect((await wecom.asApp('agent/list', {}, sales.agentId)).json.agentlist).toEqual([{ agentid: sales.agentId, name: '销售助手', square_logo_url: expect.any(String) }]);
+    expect((await wecom.asContact('agent/list')).json.agentlist).toEqual([]);
+  });
+});
+
+describe('POST /__emulator/apps/<agentId> (an admin changing an app)', () => {
+  const sales = () => wecom.creds.apps.find((a) => a.name === '销售助手')!;
+
+  it('sets the visible range and the state, and agent/get and the app\'s reads follow', async () => {
+    const { agentId } = sales();
+    const someone = (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[7].userid as string;
+    const res = await wecom.admin(`apps/${agentId}`, 'POST', { close: 1, visibility: { departments: [], users: [someone.toUpperCase()], tags: [] } });
+    expect(res.status).toBe(200);
+    const got = (await wecom.asApp('agent/get', { query: { agentid: agentId } }, agentId)).json;
+    expect(got).toMatchObject({ close: 1, allow_userinfos: { user: [{ userid: someone }] }, allow_partys: { partyid: [] }, allow_tags: { tagid: [] } });
+    const listed = (await wecom.asApp('department/list', {}, agentId)).json.department;
+    expect(listed).toEqual([]);
+    expect((await wecom.asApp('user/get', { query: { userid: someone } }, agentId)).json.errcode).toBe(0);
+  });
+
+  it.each([
+    [{ visibility: { departments: [424242], users: [], tags: [] } }, 'visibility.departments: no department 424242'],
+    [{ visibility: { departments: [], users: ['nobody.here'], tags: [] } }, 'visibility.users: no member nobody.here'],
+    [{ close: 2 }, 'close'],
+    [{ name: 'x' }, 'name'],
+  ])('refuses %j with 400 naming what is wrong, and changes nothing', async (body, message) => {
+    const { agentId } = sales();
+    const before = (await wecom.console('agent/get', { agentid: agentId })).json;
+    const res = await wecom.admin(`apps/${agentId}`, 'POST', body);
+    expect(res.status).toBe(400);
+    expect(res.json.error).toContain(message);
+    expect((await wecom.console('agent/get', { agentid: agentId })).json).toEqual(before);
+  });
+
+  it('answers 404 for an app the emulator does not have', async () => {
+    expect((await wecom.admin('apps/999', 'POST', { close: 1 })).status).toBe(404);
+  });
+});
+
+describe('getcallbackip', () => {
+  it('answers the addresses the emulator\'s callbacks come from (its loopback address) to any token', async () => {
+    for (const res of [await wecom.asContact('getcallbackip'), await wecom.asApp('getcallbackip')]) {
+      expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', ip_list: ['127.0.0.1'] });
+    }
+    expect((await wecom.call('getcallbackip', { token: 'bogus' })).json.errcode).toBe(40014);
+    expect((await wecom.stats()).calls['/cgi-bin/getcallbackip']).toBe(3);
   });
 });

@@ -19,6 +19,12 @@ describe('department/create', () => {
     expect(got.json.department).toEqual({ id: res.json.id, name: '新部门', name_en: 'New', department_leader: [], parentid: 1, order: 7 });
   });
 
+  it('takes id 0 (what SDKs send when not set) as no id: WeCom assigns the next one', async () => {
+    const before = await deptList();
+    const res = await wecom.asContact('department/create', { body: { name: '零号', parentid: 1, id: 0 } });
+    expect(res.json).toEqual({ errcode: 0, errmsg: 'created', id: Math.max(...before.map((d) => d.id)) + 1 });
+  });
+
   it('keeps an explicit id and the largest uint32 order', async () => {
     const res = await wecom.asContact('department/create', { body: { name: 'Max', parentid: 1, id: 9000, order: 4294967295 } });
     expect(res.json).toMatchObject({ errcode: 0, id: 9000 });

@@ -202,8 +202,8 @@ describe('export parameters', () => {
     expect((await wecom.asContact(`export/${kind}`, { body })).json.errcode).toBe(errcode);
   });
 
-  it('accepts block_size at both ends of [10^4, 10^6]', async () => {
-    for (const block_size of [10_000, 1_000_000]) {
+  it('accepts block_size at both ends of [10^4, 10^6], and 0 (not set: the default)', async () => {
+    for (const block_size of [10_000, 1_000_000, 0]) {
       expect((await wecom.asContact('export/department', { body: { encoding_aeskey: KEY, block_size } })).json.errcode).toBe(0);
     }
   });

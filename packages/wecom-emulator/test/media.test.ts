@@ -165,3 +165,63 @@ async function waitForImport(jobid: string): Promise<Json> {
   }
   throw new Error(`job ${jobid} did not finish`);
 }
+
+describe('media/get', () => {
+  /** A token issued now: tokens live 2 hours, so after a clock jump the cached one is expired. */
+  const freshToken = async () => (await wecom.call('gettoken', { query: { corpid: wecom.creds.corpId, corpsecret: wecom.creds.contactSecret } })).json.access_token as string;
+  const download = async (mediaId: string, options: { token?: 'contact' | 'app' | 'fresh'; headers?: Record<string, string> } = {}) => {
+    const token = options.token === 'app' ? await wecom.appToken() : options.token === 'fresh' ? await freshToken() : await wecom.contactToken();
+    const url = new URL(`/cgi-bin/media/get?access_token=${encodeURIComponent(token)}&media_id=${encodeURIComponent(mediaId)}`, wecom.url);
+    return fetch(url, { headers: options.headers ?? {} });
+  };
+
+  it('answers the uploaded bytes with their type and the file name, to any token of the corp', async () => {
+    const bytes = csv();
+    const { media_id } = (await upload('file', bytes, { filename: '成员导入.csv' })).json;
+    for (const token of ['contact', 'app'] as const) {
+      const res = await download(media_id, { token });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/octet-stream');
+      // RFC 6266: an ASCII fallback and the UTF-8 name
+      expect(res.headers.get('content-disposition')).toBe(`attachment; filename="????.csv"; filename*=UTF-8''${encodeURIComponent('成员导入.csv')}`);
+      expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+    }
+    const image = await upload('image', png(300), { filename: 'avatar.png' });
+    const res = await download(image.json.media_id);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="avatar.png"');
+    expect((await res.arrayBuffer()).byteLength).toBe(300);
+    expect((await wecom.stats()).calls['/cgi-bin/media/get']).toBe(3);
+  });
+
+  it('serves one byte range for resumed downloads (206), and 416 outside the file', async () => {
+    const bytes = jpg(1000);
+    const { media_id } = (await upload('image', bytes)).json;
+    const part = await download(media_id, { headers: { range: 'bytes=100-199' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe('bytes 100-199/1000');
+    expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(100, 200))).toBe(true);
+    const tail = await download(media_id, { headers: { range: 'bytes=900-' } });
+    expect((await tail.arrayBuffer()).byteLength).toBe(100);
+    const outside = await download(media_id, { headers: { range: 'bytes=5000-6000' } });
+    expect(outside.status).toBe(416);
+    expect(outside.headers.get('content-range')).toBe('bytes */1000');
+  });
+
+  it('answers 40007 in JSON once the 3 days have passed on the emulator clock, and for unknown ids; 41006 without one', async () => {
+    const { media_id } = (await upload('file', csv())).json;
+    // A minute short of 3 days: real seconds also pass while the test runs on a busy machine.
+    await wecom.admin('clock', 'POST', { advanceSeconds: 3 * DAY - 60 });
+    const lastMinute = await download(media_id, { token: 'fresh' });
+    expect(lastMinute.status).toBe(200);
+    expect(lastMinute.headers.get('content-disposition')).toContain('upload.bin');
+    await wecom.admin('clock', 'POST', { advanceSeconds: 60 });
+    const expired = await download(media_id, { token: 'fresh' });
+    expect(expired.status).toBe(200);
+    expect(expired.headers.get('content-type')).toContain('application/json');
+    expect(await expired.json()).toMatchObject({ errcode: 40007 });
+    const token = await freshToken();
+    expect((await wecom.call('media/get', { token, query: { media_id: 'no-such-media' } })).json.errcode).toBe(40007);
+    expect((await wecom.call('media/get', { token })).json.errcode).toBe(41006);
+    expect((await wecom.call('media/get', { token: 'bogus', query: { media_id } })).json.errcode).toBe(40014);
+  });
+});

@@ -112,3 +112,43 @@ describe('transport errors', () => {
     expect(ok.json.errcode).toBe(0);
   });
 });
+
+describe('the admin API is JSON, and only JSON', () => {
+  const consoleUpdate = (body: string, contentType?: string) =>
+    raw('/__emulator/console/department/update', { method: 'POST', body, headers: contentType ? { 'content-type': contentType } : {} });
+
+  it('takes any valid JSON: \\uXXXX escapes (what Python and many encoders send) are not WeCom API traffic', async () => {
+    const res = await consoleUpdate('{"id": 2, "name": "\\u65b0\\u540d\\u5b57"}', 'application/json; charset=utf-8');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ errcode: 0, errmsg: 'updated' });
+    expect((await wecom.console('department/get', { id: 2 })).json.department.name).toBe('新名字');
+    const faults = await raw('/__emulator/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"rateLimitPerMinute": {"/cgi-bin/user/\\u0067et": 7}}' });
+    expect(faults.status).toBe(200);
+    expect((await wecom.admin('faults')).json.rateLimitPerMinute).toEqual({ '/cgi-bin/user/get': 7 });
+  });
+
+  it.each([
+    ['text/plain (an HTML form with enctype text/plain)', 'text/plain'],
+    ['a urlencoded form post', 'application/x-www-form-urlencoded'],
+    ['no Content-Type', undefined],
+    ['a JSON look-alike', 'application/jsonp'],
+  ])('refuses a change sent as %s with 415, and changes nothing', async (_label, contentType) => {
+    const before = (await wecom.console('department/get', { id: 2 })).json.department.name;
+    const res = await consoleUpdate('{"id": 2, "name": "hijacked"}', contentType);
+    expect(res.status).toBe(415);
+    expect((await res.json()).error).toContain('application/json');
+    expect((await wecom.console('department/get', { id: 2 })).json.department.name).toBe(before);
+    // bodiless admin changes too: a page could reseed or clear faults with an empty POST
+    await wecom.faults({ latencyMs: 1 });
+    const reset = await raw('/__emulator/reset', { method: 'POST', ...(contentType ? { headers: { 'content-type': contentType } } : {}) });
+    expect(reset.status).toBe(415);
+    const clear = await raw('/__emulator/faults', { method: 'DELETE', ...(contentType ? { headers: { 'content-type': contentType } } : {}) });
+    expect(clear.status).toBe(415);
+    expect((await wecom.admin('faults')).json.latencyMs).toBe(1);
+  });
+
+  it('still answers reads without a Content-Type', async () => {
+    expect((await raw('/__emulator/credentials')).status).toBe(200);
+    expect((await raw('/__emulator/stats')).status).toBe(200);
+  });
+});

@@ -183,6 +183,24 @@ describe('user/create', () => {
     expect((await getUser('newbie')).status).toBe(2);
   });
 
+  it.each([
+    ['gender 0 and main_department 0', { gender: 0, main_department: 0 }],
+    ['gender "0"', { gender: '0' }],
+  ])('takes %s as "not set" (what SDKs send by default)', async (_label, extra) => {
+    const res = await wecom.asContact('user/create', { body: newcomer({ department: [5, 4], ...extra }) });
+    expect(res.json).toMatchObject({ errcode: 0, errmsg: 'created' });
+    expect(await getUser('newbie')).toMatchObject({ gender: '0', main_department: 5 });
+  });
+
+  it.each([
+    ['gender 1 (a number)', { gender: 1 }, { gender: '1' }],
+    ['enable "0" (a string)', { enable: '0' }, { status: 2 }],
+    ['to_invite 0', { to_invite: 0 }, { status: 4 }],
+  ])('reads the documented ints and strings either way: %s', async (_label, extra, expected) => {
+    expect((await wecom.asContact('user/create', { body: newcomer(extra) })).json.errcode).toBe(0);
+    expect(await getUser('newbie')).toMatchObject(expected);
+  });
+
   it('accepts the limits themselves: 64-byte userid, 64-character name, uint32 max order', async () => {
     const userid = `a${'b'.repeat(63)}`;
     const name = '名'.repeat(64);
@@ -238,6 +256,14 @@ describe('user/create', () => {
     ['a 129-character position', () => newcomer({ position: 'p'.repeat(129) }), 301012],
     ['a telephone with letters', () => newcomer({ telephone: '010-abc' }), 301013],
     ['gender "3"', () => newcomer({ gender: '3' }), 40058],
+    ['gender 3', () => newcomer({ gender: 3 }), 40058],
+    ['gender "male"', () => newcomer({ gender: 'male' }), 40058],
+    ['gender -1', () => newcomer({ gender: -1 }), 40058],
+    ['gender ""', () => newcomer({ gender: '' }), 40058],
+    ['enable 2', () => newcomer({ enable: 2 }), 40058],
+    ['enable "yes"', () => newcomer({ enable: 'yes' }), 40058],
+    ['to_invite "true"', () => newcomer({ to_invite: 'true' }), 40058],
+    ['a main_department of -1', () => newcomer({ main_department: -1 }), 40058],
     ['a Chinese english_name', () => newcomer({ english_name: '张三' }), 301014],
     ['a 65-character extattr text', () => newcomer({ extattr: { attrs: [{ type: 0, name: '工号', text: { value: 'x'.repeat(65) } }] } }), 40058],
     ['an extattr web url without http(s)', () => newcomer({ extattr: { attrs: [{ type: 1, name: '个人主页', web: { url: 'ftp://x', title: 't' } }] } }), 40058],
@@ -420,6 +446,20 @@ describe('user/update', () => {
     const after = await allUsers();
     expect(after.find((u) => u.userid === target.userid)).toEqual({ ...target, name: '新名字', position: 'CTO', gender: '1', alias: 'Boss' });
     expect(after.filter((u) => u.userid !== target.userid)).toEqual(before.filter((u) => u.userid !== target.userid));
+  });
+
+  it('leaves gender and main department as they are when an update sends 0 / "0" (not set)', async () => {
+    const { userid } = (await allUsers()).find((u) => u.gender === '2' && u.department.length > 1)!;
+    const someone = await getUser(userid);
+    for (const body of [{ gender: 0, main_department: 0 }, { gender: '0' }]) {
+      const res = await wecom.asContact('user/update', { body: { userid: someone.userid, position: 'P', ...body } });
+      expect(res.json).toMatchObject({ errcode: 0, errmsg: 'updated' });
+      expect(await getUser(someone.userid)).toEqual({ ...someone, position: 'P' });
+    }
+    const refused = await wecom.asContact('user/update', { body: { userid: someone.userid, gender: 9, position: 'Q' } });
+    expect(refused.json.errcode).toBe(40058);
+    expect(refused.json.errmsg).toContain('gender');
+    expect((await getUser(someone.userid)).position).toBe('P');
   });
 
   it('honours order only together with department, and keeps orders of retained departments', async () => {
@@ -821,6 +861,8 @@ describe('user/getuserid and user/get_userid_by_email', () => {
     expect((await byEmail({ email: someone.biz_mail.toUpperCase(), email_type: 1 })).json.userid).toBe(someone.userid);
     expect((await byEmail({ email: someone.email, email_type: 2 })).json.userid).toBe(someone.userid);
     expect((await byEmail({ email: someone.email, email_type: 1 })).json.errcode).toBe(46004);
+    // 0 is what SDKs send when not set: the default, enterprise mail
+    expect((await byEmail({ email: someone.biz_mail, email_type: 0 })).json.userid).toBe(someone.userid);
     expect((await byEmail({ email: someone.biz_mail, email_type: 3 })).json.errcode).toBe(40058);
     expect((await byEmail({})).json.errcode).toBe(40058);
   });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Route } from './types.ts';
+import type { ApiContext, Route } from './types.ts';
 import type { CorpStore } from '../store.ts';
+import type { App } from '../model.ts';
 import { fail } from '../errors.ts';
 import { bodyArray, isInt32, isString, queryInt } from './params.ts';
 import {
@@ -11,7 +12,45 @@ import {
   JOIN_QRCODE_SIZE_TYPE_MIN,
 } from 'wecom-protocol/limits';
 
-/** Corp-level member endpoints: invitations and the join QR code (wecom-api.md §3.2). */
+/**
+ * Corp-level endpoints: invitations and the join QR code (wecom-api.md §3.2), the apps' details
+ * and visibility, and the addresses WeCom's callbacks come from (§14).
+ */
+
+/**
+ * agent/get for an app the token does not belong to (another app, an unknown agentid, or the
+ * contacts-sync secret, which is no app). Unconfirmed (§14): 301002 "no privilege to
+ * access/modify agent" is the code SDK tables give for it.
+ */
+export const AGENT_NO_PRIVILEGE_ERRCODE = 301002;
+
+/** agent/get's answer: the app's details and its visible range as configured (§14). */
+function agentView(store: CorpStore, app: App) {
+  // Entries deleted since they were made visible are not listed (renames are carried along by user-rules.ts).
+  const users = app.visibility.users.filter((u) => store.getUser(u)).map((u) => store.getUser(u)!.userid);
+  return {
+    agentid: app.agentId,
+    name: app.name,
+    square_logo_url: app.squareLogoUrl,
+    description: app.description,
+    allow_userinfos: { user: users.map((userid) => ({ userid })) },
+    allow_partys: { partyid: app.visibility.departments.filter((d) => store.getDepartment(d)) },
+    allow_tags: { tagid: app.visibility.tags.filter((t) => store.tags.has(t)) },
+    close: app.close,
+    redirect_domain: app.redirectDomain,
+    report_location_flag: app.reportLocationFlag,
+    isreportenter: app.isReportEnter,
+    home_url: app.homeUrl,
+  };
+}
+
+/** The apps a caller may read: its own app; every app for the admin console; none for contacts sync. */
+function readableApps(ctx: ApiContext): App[] {
+  const caller = ctx.caller;
+  if (caller.kind === 'console') return ctx.store.apps;
+  if (caller.kind === 'app') return ctx.store.apps.filter((a) => a.agentId === caller.agentId);
+  return [];
+}
 
 /**
  * batch/invite with more than 1000 users, 100 departments or 100 tags, with all three lists
@@ -89,7 +128,8 @@ export const corpRoutes: Route[] = [
     path: '/cgi-bin/corp/get_join_qrcode',
     access: 'contact-only',
     handle(ctx) {
-      const size = queryInt(ctx.query, 'size_type', 40058) ?? JOIN_QRCODE_DEFAULT_SIZE_TYPE;
+      // size_type=0 is an SDK's "not set": WeCom's default size.
+      const size = queryInt(ctx.query, 'size_type', 40058) || JOIN_QRCODE_DEFAULT_SIZE_TYPE;
       if (size < JOIN_QRCODE_SIZE_TYPE_MIN || size > JOIN_QRCODE_SIZE_TYPE_MAX) {
         throw fail(40058, `size_type must be ${JOIN_QRCODE_SIZE_TYPE_MIN}–${JOIN_QRCODE_SIZE_TYPE_MAX}`);
       }
@@ -99,5 +139,32 @@ export const corpRoutes: Route[] = [
         join_qrcode: `https://work.weixin.qq.com/wework_admin/genqrcode?action=join&vcode=${vcode}&r=hb_share_api_mjoin&qr_size=${size}`,
       };
     },
+  },
+  {
+    method: 'GET',
+    path: '/cgi-bin/agent/get',
+    access: 'read',
+    handle(ctx) {
+      const agentId = queryInt(ctx.query, 'agentid', 40056);
+      if (agentId === undefined) throw fail(41011);
+      const app = readableApps(ctx).find((a) => a.agentId === agentId);
+      if (!app) throw fail(AGENT_NO_PRIVILEGE_ERRCODE, `this token may not read agent ${agentId}`);
+      return agentView(ctx.store, app);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/cgi-bin/agent/list',
+    access: 'read',
+    handle: (ctx) => ({
+      agentlist: readableApps(ctx).map((a) => ({ agentid: a.agentId, name: a.name, square_logo_url: a.squareLogoUrl })),
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/cgi-bin/getcallbackip',
+    // Any valid token (the fact sheet names no restriction).
+    access: 'read',
+    handle: (ctx) => ({ ip_list: [...ctx.options.callbackIps] }),
   },
 ];

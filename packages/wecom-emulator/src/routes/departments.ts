@@ -1,7 +1,7 @@
 import type { ApiContext, Route } from './types.ts';
 import type { Department } from '../model.ts';
 import { fail } from '../errors.ts';
-import { bodyInt, bodyOrder, bodyString, queryInt } from './params.ts';
+import { bodyInt, bodyIntOrUnset, bodyOrder, bodyString, queryInt } from './params.ts';
 import {
   DEPARTMENT_CHILD_NODES_MAX,
   DEPARTMENT_MAX_DEPTH,
@@ -72,7 +72,8 @@ export const departmentRoutes: Route[] = [
       if (parentid === undefined) throw fail(60004, 'parentid missing');
       if (!store.getDepartment(parentid)) throw fail(60004);
       const order = bodyOrder(body) ?? 0;
-      let id = bodyInt(body, 'id', 60123);
+      // 0 is no department id (the root is 1): an SDK's "not set", so WeCom picks the id.
+      let id = bodyIntOrUnset(body, 'id', 60123);
       if (id !== undefined && id <= ROOT_DEPARTMENT_ID) throw fail(60123, 'id must be greater than 1');
       if (id !== undefined && store.getDepartment(id)) throw fail(60008, `department ${id} already exists`);
       if (siblingNameTaken(ctx, parentid, name)) throw fail(60008, `a sibling is already named ${name}`);

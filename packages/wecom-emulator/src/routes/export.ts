@@ -1,5 +1,5 @@
 import type { ApiContext, ApiResult, Route } from './types.ts';
-import { bodyInt, bodyString, queryString } from './params.ts';
+import { bodyInt, bodyIntOrUnset, bodyString, queryString } from './params.ts';
 import { fail } from '../errors.ts';
 import { jobOwner } from '../jobs.ts';
 import { noticeTarget, notifyJobFinished } from '../job-events.ts';
@@ -34,7 +34,7 @@ function readKey(ctx: ApiContext): Buffer {
 
 /** `block_size`: records per file, in [10^4, 10^6], default 10^6. */
 function readBlockSize(ctx: ApiContext): number {
-  const size = bodyInt(ctx.body, 'block_size', 40058) ?? EXPORT_BLOCK_SIZE_DEFAULT;
+  const size = bodyIntOrUnset(ctx.body, 'block_size', 40058) ?? EXPORT_BLOCK_SIZE_DEFAULT;
   if (size < EXPORT_BLOCK_SIZE_MIN || size > EXPORT_BLOCK_SIZE_MAX) {
     throw fail(40058, `block_size must be in [${EXPORT_BLOCK_SIZE_MIN}, ${EXPORT_BLOCK_SIZE_MAX}]`);
   }

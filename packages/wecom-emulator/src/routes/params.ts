@@ -33,6 +33,15 @@ export function bodyInt(body: Record<string, unknown>, name: string, errcode: nu
   return v;
 }
 
+/**
+ * An optional int field whose 0 means "not set": what SDKs send for a field they were not asked to
+ * fill, where 0 is no valid value (department ids, enum codes that start at 1). `undefined` for 0.
+ */
+export function bodyIntOrUnset(body: Record<string, unknown>, name: string, errcode: number): number | undefined {
+  const v = bodyInt(body, name, errcode);
+  return v === 0 ? undefined : v;
+}
+
 /** A uint32 `order` JSON field; `undefined` when absent. */
 export function bodyOrder(body: Record<string, unknown>, name = 'order'): number | undefined {
   const v = body[name];
@@ -48,12 +57,16 @@ export function bodyString(body: Record<string, unknown>, name: string, errcode 
   return v;
 }
 
+/**
+ * A flag (`enable`, `to_invite`, `fetch_child`): true/false, or 0/1 as a number or a string, since
+ * WeCom reads its documented ints and bools as numbers (docs/emulator-fidelity.md).
+ */
 export function bodyBool(body: Record<string, unknown>, name: string): boolean | undefined {
   const v = body[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'boolean') return v;
-  if (v === 0 || v === 1) return v === 1;
-  throw fail(40058, `${name} must be a boolean`);
+  if (v === 0 || v === 1 || v === '0' || v === '1') return v === 1 || v === '1';
+  throw fail(40058, `${name} must be true/false or 1/0`);
 }
 
 /** A JSON array whose items all pass `check`; `undefined` when absent. */

@@ -55,6 +55,18 @@ export type Access = 'write' | 'contact-only' | 'read' | 'app-only' | 'tag';
 
 export type ApiResult = Record<string, unknown>;
 
+/**
+ * An answer that is not WeCom's JSON envelope: a file download (media/get). Errors of such
+ * endpoints are still JSON (a thrown WeComFault).
+ */
+export class RawReply {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string | number>,
+    readonly body: Buffer,
+  ) {}
+}
+
 export interface Route {
   method: 'GET' | 'POST';
   /** Full path, e.g. `/cgi-bin/user/get`. */
@@ -68,5 +80,5 @@ export interface Route {
   emptyOnError?: ApiResult;
   /** The body is not JSON (multipart upload): skip JSON parsing. */
   rawBody?: boolean;
-  handle(ctx: ApiContext): ApiResult | Promise<ApiResult>;
+  handle(ctx: ApiContext): ApiResult | RawReply | Promise<ApiResult | RawReply>;
 }

@@ -3,7 +3,7 @@ import type { ApiContext, ApiResult, Route } from './types.ts';
 import type { User } from '../model.ts';
 import type { CorpStore } from '../store.ts';
 import { fail } from '../errors.ts';
-import { bodyArray, bodyInt, bodyString, isString, queryInt, queryString } from './params.ts';
+import { bodyArray, bodyInt, bodyIntOrUnset, bodyString, isString, queryInt, queryString } from './params.ts';
 import { applyUserCreate, applyUserDelete, applyUserUpdate, existingUser, readUserid } from '../user-rules.ts';
 import { type UserViewOptions, userSimpleView, userView } from '../user-view.ts';
 import {
@@ -316,7 +316,7 @@ export const userRoutes: Route[] = [
       const email = bodyString(ctx.body, 'email');
       if (!email) throw fail(40058, 'email missing');
       // 1 = enterprise mail (biz_mail, the default), 2 = personal email.
-      const type = bodyInt(ctx.body, 'email_type', 40058) ?? 1;
+      const type = bodyIntOrUnset(ctx.body, 'email_type', 40058) ?? 1;
       if (type !== 1 && type !== 2) throw fail(40058, 'email_type must be 1 or 2');
       const user = type === 1 ? ctx.store.userByBizMail(email) : ctx.store.userByEmail(email);
       if (!user || !ctx.scope.canSeeUser(user)) throw fail(46004);
