@@ -1,6 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { Emulator } from './server.ts';
+import type { ContactCallbacks } from './callbacks.ts';
+import type { Clock } from './clock.ts';
+import type { Credentials } from './credentials.ts';
+import type { Faults } from './faults.ts';
+import type { EmulatorOptions } from './options.ts';
+import type { CallbackSettings } from './seed.ts';
+import type { Stats } from './stats.ts';
+import type { CorpStore } from './store.ts';
+import type { TokenIssuer } from './tokens.ts';
 import { faultsSchema } from './faults.ts';
 import { invitationsOf } from './routes/corp.ts';
 
@@ -37,8 +45,23 @@ type AdminResult = { status: number; body: unknown };
  * The admin API under /__emulator/ (not part of WeCom). Its shapes are a contract with tools
  * outside the test suite (shared/design.md §3); bad input answers 400 naming the field.
  */
+/** What the admin API reads and changes of an emulator (the Emulator itself, named by shape so server.ts may import this module). */
+export interface AdminTarget {
+  readonly clock: Clock;
+  readonly stats: Stats;
+  options: EmulatorOptions;
+  store: CorpStore;
+  tokens: TokenIssuer;
+  faults: Faults;
+  callbackSettings: CallbackSettings;
+  readonly callbacks: ContactCallbacks;
+  reseed(): void;
+  restoreFaultOptions(): void;
+  credentials(): Credentials;
+}
+
 export async function handleAdmin(
-  emulator: Emulator,
+  emulator: AdminTarget,
   method: string,
   path: string,
   raw: Buffer,
@@ -55,7 +78,7 @@ export async function handleAdmin(
   res.end(body);
 }
 
-async function route(emulator: Emulator, key: string, raw: Buffer): Promise<AdminResult | undefined> {
+async function route(emulator: AdminTarget, key: string, raw: Buffer): Promise<AdminResult | undefined> {
   switch (key) {
     case 'GET credentials':
       return ok(emulator.credentials());
@@ -114,7 +137,7 @@ async function route(emulator: Emulator, key: string, raw: Buffer): Promise<Admi
  * `POST /__emulator/apps/<agentId>`: disables or enables an app (`close`) and sets its visible
  * range, as an admin would in the console. Every id must exist (400 naming it); nothing changes otherwise.
  */
-function updateApp(emulator: Emulator, agentIdText: string, raw: Buffer): AdminResult {
+function updateApp(emulator: AdminTarget, agentIdText: string, raw: Buffer): AdminResult {
   const app = /^\d{1,10}$/.test(agentIdText) ? emulator.store.app(Number(agentIdText)) : undefined;
   if (!app) return { status: 404, body: { error: `no app with agentId ${agentIdText}` } };
   const parsed = parse(appSchema, raw);

@@ -14,6 +14,7 @@ import { DEFAULT_OPTIONS, type EmulatorOptions, RESTRICTED_READ_ERRCODE } from '
 import type { Caller } from './model.ts';
 import type { CorpStore } from './store.ts';
 import { handleAdmin } from './admin.ts';
+import type { Credentials } from './credentials.ts';
 import { ContactCallbacks } from './callbacks.ts';
 import { releaseCorpState } from './corp-state.ts';
 import { EXPORT_FILES_PATH } from './exports.ts';
@@ -25,13 +26,7 @@ const RAW_BODY_LIMIT = 25 * 1024 * 1024;
 const ADMIN_PREFIX = '/__emulator/';
 const CONSOLE_PREFIX = '/__emulator/console/';
 
-export interface Credentials {
-  corpId: string;
-  contactSecret: string;
-  app: { agentId: number; secret: string };
-  apps: { agentId: number; secret: string; name: string }[];
-  callback: CallbackSettings;
-}
+export type { Credentials } from './credentials.ts';
 
 /** Where change events go; the callbacks module plugs in here. */
 export type ChangeSink = (events: ChangeEvent[]) => void;
