@@ -67,7 +67,9 @@ export function responseCachePlugin(options: ResponseCacheOptions): Plugin {
         .update(`${sessionId ?? ''}\n${operationName ?? ''}\n${JSON.stringify(variableValues ?? {})}\n${documentString}`)
         .digest('hex'),
     ttlPerSchemaCoordinate: Object.fromEntries(UNCACHED_FIELDS.map((f) => [f, 0])),
-    invalidateViaMutation: false,
+    // true: a mutation is never answered from (or stored in) the cache; every write reaches WeCom.
+    // (false would cache a mutation's result like a query's and replay it for an identical mutation.)
+    invalidateViaMutation: true,
     includeExtensionMetadata: false,
   });
 }
