@@ -36,10 +36,22 @@ import { RedisScript } from './script.ts';
  * `…:idx` member → departments (a hash; finds the lists holding a member, and a member inside them).
  */
 
-/** A lease outlasts a slow upstream read; a holder that dies frees it when it expires. */
-export const LOAD_LEASE_MS = 15_000;
-/** How often an instance waiting for another's load looks for its answer. */
-export const LOAD_POLL_MS = 20;
+/**
+ * A lease lasts this long and its holder renews it while its load runs (a load may queue behind
+ * thousands of others in a whole-directory walk), so waiters wait exactly as long as the load
+ * takes; a holder that dies stops renewing, and its lease is free within this time.
+ */
+export const LOAD_LEASE_MS = 5_000;
+/** A waiter gives up on another instance's load after this long and loads itself (past any upstream call's deadline). */
+export const LOAD_WAIT_MAX_MS = 60_000;
+/**
+ * How soon an instance waiting for another's load first looks for its answer; each later look
+ * waits twice as long, up to LOAD_POLL_MAX_MS. A cold whole-directory read waits on thousands of
+ * entries at once: a fixed short interval would flood Redis with reads and slow the very loads
+ * being waited for.
+ */
+export const LOAD_POLL_MS = 10;
+export const LOAD_POLL_MAX_MS = 250;
 
 /** Stamp of the current versions: "all.group.key", missing counters as 0. */
 const STAMP = `local function v(k) return redis.call('GET', k) or '0' end
@@ -75,6 +87,9 @@ for i = 4 + n, #ARGV do
   if departments then for id in string.gmatch(departments, '[^,]+') do bump('k:members:' .. id) end end
 end
 return 1`;
+
+/** Extends the lease only if we still hold it. */
+const RENEW = new RedisScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`);
 
 /** Deletes the lease only if we still hold it. */
 const RELEASE = new RedisScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`);
@@ -141,8 +156,9 @@ export class RedisDirectoryStore implements SecondLevelStore {
     };
     if (this.owesReset && !(await this.settleReset())) return alone();
     const keys = this.keysOf(kind, id);
-    const waitUntil = Date.now() + this.leaseMs;
+    const waitUntil = Date.now() + LOAD_WAIT_MAX_MS;
     let waited = false;
+    let pause = this.pollMs;
     for (;;) {
       const found = await this.attempt('read', () => this.fetch<Value>(keys));
       if (found === FAILED) return alone();
@@ -165,11 +181,12 @@ export class RedisDirectoryStore implements SecondLevelStore {
       if (leased === FAILED) return alone();
       if (leased) return this.loadAndShare<Value>(kind, keys, owner, load);
       if (Date.now() >= waitUntil) {
-        // The holder outlived its lease without an answer (it died mid-load): load here rather than stall.
+        // Another instance kept renewing its lease far past any upstream deadline: load here rather than stall.
         return here();
       }
       waited = true;
-      await sleep(this.pollMs);
+      await sleep(pause);
+      pause = Math.min(2 * pause, LOAD_POLL_MAX_MS);
     }
   }
 
@@ -186,6 +203,8 @@ export class RedisDirectoryStore implements SecondLevelStore {
   }
 
   private async loadAndShare<V>(kind: EntryKind, keys: EntryKeys, owner: string, load: () => Promise<V>): Promise<SharedRead<V>> {
+    const renewal = setInterval(() => void RENEW.run(this.redis, [keys.lease], [owner, this.leaseMs]).catch(() => undefined), this.leaseMs / 3);
+    renewal.unref();
     try {
       // The previous holder may have stored it between our read and our lease.
       const again = await this.attempt('read', () => this.fetch<V>(keys));
@@ -201,6 +220,7 @@ export class RedisDirectoryStore implements SecondLevelStore {
       }
       return { value, ttlMs: this.options.ttlMs };
     } finally {
+      clearInterval(renewal);
       await RELEASE.run(this.redis, [keys.lease], [owner]).catch(() => undefined);
     }
   }
