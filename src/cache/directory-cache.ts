@@ -221,11 +221,10 @@ export class DirectoryCache implements DirectorySource {
    * One upstream read, through the fleet's shared store when there is one. A value another
    * instance loaded earlier is dated by when it was loaded, so it expires here when it does there.
    */
-  private async upstream<K extends EntryKind>(kind: K, id: string | number | undefined, read: () => Promise<EntryOf<K>['value']>): Promise<{ value: EntryOf<K>['value']; fetchedAt: number }> {
+  private upstream<K extends EntryKind>(kind: K, id: string | number | undefined, read: () => Promise<EntryOf<K>['value']>): Promise<{ value: EntryOf<K>['value']; fetchedAt: number }> {
     const shared = this.options.secondLevel;
-    if (!shared) return { value: await read(), fetchedAt: this.now() };
-    const { value, ttlMs } = await shared.read(kind, id, read);
-    return { value, fetchedAt: this.now() - Math.max(0, this.options.ttlMs - ttlMs) };
+    if (!shared) return read().then((value) => ({ value, fetchedAt: this.now() }));
+    return shared.read(kind, id, read).then(({ value, ttlMs }) => ({ value, fetchedAt: this.now() - Math.max(0, this.options.ttlMs - ttlMs) }));
   }
 
   private key(kind: EntryKind, id?: string | number): string {
@@ -278,15 +277,19 @@ export class DirectoryCache implements DirectorySource {
   ): Promise<CacheEntry> {
     const flight: Flight = { kind: loader.kind, dirty: false, noStale: false, aborted: false };
     this.flights.set(key, flight);
-    // Only an abort while the read runs matters: lru-cache also aborts a read that already failed
-    // when it drops the key, which must not make readers read again.
+    // An abort of a read that failed must not make readers read again (lru-cache also aborts a
+    // failed read when it drops the key). An abort after a read succeeded must: lru-cache settles
+    // the fetch a few microtasks after this method returns, and a key evicted in between rejects
+    // its readers with the abort reason.
     const onAbort = () => (flight.aborted = true);
     signal.addEventListener('abort', onAbort, { once: true });
+    let failed = true;
     try {
       for (let attempt = 1; ; attempt++) {
         flight.dirty = false;
         this.counters.loads++;
         const fresh = await loader.load();
+        failed = false;
         if (signal.aborted) return fresh;
         if (flight.dirty && attempt < MAX_ATTEMPTS) continue;
         if (flight.dirty) {
@@ -310,7 +313,7 @@ export class DirectoryCache implements DirectorySource {
         return result;
       }
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      if (failed) signal.removeEventListener('abort', onAbort);
       if (this.flights.get(key) === flight) this.flights.delete(key);
     }
   }
@@ -326,7 +329,7 @@ export class DirectoryCache implements DirectorySource {
       const id = userKey(user.userid);
       const key = this.key('user', id);
       if (this.flights.has(key)) continue;
-      this.lru.set(key, { kind: 'user', userKey: id, value: user, fetchedAt }, { ttl });
+      this.lru.set(key, { kind: 'user', userKey: id, value: user, fetchedAt }, ttl === this.options.ttlMs ? undefined : { ttl });
     }
   }
 
