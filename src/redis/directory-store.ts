@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { DirectoryChange } from '../directory/changes.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import { type EntryKind, type EntryOf, userKey } from '../cache/entries.ts';
@@ -42,6 +43,13 @@ import { RedisScript } from './script.ts';
  * takes; a holder that dies stops renewing, and its lease is free within this time.
  */
 export const LOAD_LEASE_MS = 5_000;
+/**
+ * Redis steps of this store in flight at once. A cold whole-directory walk asks for thousands of
+ * entries together; unbounded, their commands would all be written at once and wait for replies
+ * behind each other's payloads, some past the command timeout (a failure, then a needless
+ * upstream load). Queued here, a step's timeout starts only when it is sent.
+ */
+export const REDIS_STEPS_IN_FLIGHT = 32;
 /** A waiter gives up on another instance's load after this long and loads itself (past any upstream call's deadline). */
 export const LOAD_WAIT_MAX_MS = 60_000;
 /**
@@ -129,6 +137,7 @@ export class RedisDirectoryStore implements SecondLevelStore {
   private readonly counters: SharedCacheStats = { hits: 0, waited: 0, loaded: 0, degraded: 0, staleWrites: 0 };
   /** A change could not be recorded while Redis was away: retire everything once it is back. */
   private owesReset = false;
+  private readonly steps: LimitFunction = pLimit(REDIS_STEPS_IN_FLIGHT);
 
   constructor(
     private readonly redis: Redis,
@@ -283,7 +292,7 @@ export class RedisDirectoryStore implements SecondLevelStore {
   /** Runs a Redis step; a failure is reported (the read goes on from WeCom) and answers FAILED. */
   private async attempt<T>(operation: string, step: () => Promise<T>): Promise<T | typeof FAILED> {
     try {
-      return await step();
+      return await this.steps(step);
     } catch (err) {
       this.options.fallbacks.report('directory-cache', operation, err, 'each instance reads the directory from WeCom on its own');
       return FAILED;
