@@ -35,11 +35,6 @@ export class RedisFallbacks {
     this.logger.info?.({ components }, 'redis available again: instances share state again');
   }
 
-  /** Whether a fallback happened since Redis was last known to answer. */
-  get degraded(): boolean {
-    return this.outage !== undefined;
-  }
-
   /** Fallbacks so far, by component. */
   snapshot(): Record<string, number> {
     return Object.fromEntries(this.counts);
