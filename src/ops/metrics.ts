@@ -195,16 +195,6 @@ export class ServiceMetrics {
       const stats = sources().sharedCache?.();
       return stats && { hit: stats.hits, waited: stats.waited, loaded: stats.loaded, degraded: stats.degraded };
     });
-    new Gauge({
-      name: 'redis_up',
-      help: 'Scaled out: 1 while Redis answers, 0 while it is unavailable (the instance then runs degraded: on its own cache, tokens and limits).',
-      registers: [this.registry],
-      collect() {
-        const up = sources().redisUp;
-        this.reset();
-        if (up) this.set(up() ? 1 : 0);
-      },
-    });
     countsCounter('redis_change_messages_total', 'Directory changes sent to and received from other instances over Redis, by direction.', 'direction', () => {
       const stats = sources().changeBroadcast?.();
       return stats && { published: stats.published, received: stats.received, malformed: stats.malformed };
@@ -254,6 +244,18 @@ export class ServiceMetrics {
   /** Adds what to read at scrape time (called once the app exists). */
   observe(sources: MetricSources): void {
     this.sources = { ...this.sources, ...sources };
+    // Only scaled-out instances have the gauge: a 0 would read as "Redis down" on one without Redis.
+    if (sources.redisUp && !this.registry.getSingleMetric('redis_up')) {
+      const read = () => this.sources.redisUp;
+      new Gauge({
+        name: 'redis_up',
+        help: 'Scaled out (REDIS_URL): 1 while Redis answers, 0 while it is unavailable (the instance then runs on its own cache, tokens and limits).',
+        registers: [this.registry],
+        collect() {
+          this.set(read()?.() ? 1 : 0);
+        },
+      });
+    }
   }
 
   /** Counts every change on the bus by kind and source (bounded sets). */
