@@ -9,6 +9,7 @@ import { EmulatorClient, type Credentials, type DirectorySnapshot } from './emul
 import { SnapshotTree, buildScenarios, type ReadScenario, type WriteScenario } from './scenarios.ts';
 import { benchFederatedTickets } from './federated-tickets.ts';
 import { countUpstream, load, percentile, post, settle, type GraphQLAnswer, type GraphQLRequest, type LoadResult, type Target } from './measure.ts';
+import { runFleetBench } from './fleet.ts';
 import {
   evaluateTargets,
   fmt,
@@ -40,6 +41,8 @@ const { values: args } = parseArgs({
     'jitter-ms': { type: 'string', default: '5' },
     'cold-samples': { type: 'string' },
     out: { type: 'string' },
+    // The fleet-3 scenario alone (bench/fleet.ts).
+    fleet: { type: 'boolean', default: false },
   },
 });
 
@@ -643,7 +646,10 @@ function machineInfo(): BenchResults['machine'] {
 }
 
 // Exit once the results are written: idle keep-alive sockets of fetch would hold the loop a few seconds more.
-main().then(
+(args.fleet
+  ? runFleetBench({ size, seed: options.seed, latencyMs: options.latencyMs, jitterMs: options.jitterMs, connections: options.connections, durationSeconds: options.durationSeconds, out: options.out })
+  : main()
+).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

@@ -64,9 +64,9 @@ async function main(): Promise<void> {
   let scale: ScaleOut | undefined;
   if (ops.redis) {
     const keyPrefix = emulator ? `${ops.redis.keyPrefix}embedded:${new URL(emulator.url).port}:` : ops.redis.keyPrefix;
-    scale = createScaleOut({ url: ops.redis.url, prefix: keyPrefix, corpId: target.corpId, logger });
-    if (!(await scale.connected())) logger.warn({ redis: describeRedisUrl(ops.redis.url) }, 'redis is not reachable yet: running on this instance alone until it is (/readyz says not ready)');
-    logger.info({ redis: describeRedisUrl(ops.redis.url), keyPrefix }, 'scaled out: sharing tokens, rate budget, callbacks and changes through Redis');
+    scale = createScaleOut({ url: ops.redis.url, prefix: keyPrefix, corpId: target.corpId, logger, cacheTtlMs: config.cache.ttlSeconds * 1000 });
+    if (!(await scale.connected())) logger.warn({ redis: describeRedisUrl(ops.redis.url) }, 'redis is not reachable yet: running on this instance alone until it is (/readyz reports it)');
+    logger.info({ redis: describeRedisUrl(ops.redis.url), keyPrefix }, 'scaled out: sharing tokens, rate budget, callbacks, changes, the directory cache and caller limits through Redis');
   }
 
   const client = createWeComClient({
@@ -86,9 +86,11 @@ async function main(): Promise<void> {
     ...(metrics ? { plugins: [metrics.yogaPlugin()] } : {}),
     logger,
     graphiql: config.security.graphiql,
-    security,
+    security: scale ? { ...security, callerBudgets: scale.callerBudgets } : security,
     planning: config.planning,
-    cache: config.cache.enabled ? { ttlMs: config.cache.ttlSeconds * 1000, staleMs: config.cache.staleSeconds * 1000, maxEntries: config.cache.maxEntries } : false,
+    cache: config.cache.enabled
+      ? { ttlMs: config.cache.ttlSeconds * 1000, staleMs: config.cache.staleSeconds * 1000, maxEntries: config.cache.maxEntries, ...(scale ? { secondLevel: scale.directoryStore } : {}) }
+      : false,
     ...(callback ? { callback: { ...callback, ...config.callbackSources, ...(scale ? { replayGuard: scale.replayGuard } : {}) } } : {}),
     changeFeed: { maxEntries: config.changeFeed.maxEntries, retentionMs: config.changeFeed.retentionSeconds * 1000 },
   });
@@ -108,7 +110,9 @@ async function main(): Promise<void> {
       scheduler: () => client.core.scheduler.snapshot(),
       ...(app.cache ? { cache: () => app.cache!.stats() } : {}),
       ...(app.callback ? { callbacks: () => app.callback!.stats() } : {}),
-      ...(scale ? { redisFallbacks: () => scale.fallbacks.snapshot(), changeBroadcast: () => scale.bridge.stats() } : {}),
+      ...(scale
+        ? { redisFallbacks: () => scale.fallbacks.snapshot(), changeBroadcast: () => scale.bridge.stats(), redisUp: () => scale.up(), sharedCache: () => scale.directoryStore.stats() }
+        : {}),
       ready: () => readiness.lastReady,
     });
   }

@@ -9,6 +9,7 @@ import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
 import { type CacheEntry, type EntryKind, type EntryOf, userKey } from './entries.ts';
 import { CacheRegistry } from './registry.ts';
 import { type InvalidationPlan, planInvalidation } from './invalidation.ts';
+import type { SecondLevelStore } from './second-level.ts';
 
 export interface DirectoryCacheOptions {
   /** Keys start with it, so one store could hold several corps. */
@@ -21,6 +22,11 @@ export interface DirectoryCacheOptions {
   maxEntries: number;
   /** Milliseconds on a monotonic clock (tests move it forward); performance.now by default. */
   now?: () => number;
+  /**
+   * A store shared by the instances of a fleet (Redis, with REDIS_URL), read through on a local
+   * miss and told of every change; absent: every miss reads WeCom.
+   */
+  secondLevel?: SecondLevelStore;
 }
 
 export interface DirectoryCacheStats {
@@ -140,28 +146,28 @@ export class DirectoryCache implements DirectorySource {
   }
 
   async departments(): Promise<WeComDepartment[]> {
-    const load = async (): Promise<CacheEntry> => ({ kind: 'departments', value: await this.inner.departments(), fetchedAt: this.now() });
+    const load = async (): Promise<CacheEntry> => ({ kind: 'departments', ...(await this.upstream('departments', undefined, () => this.inner.departments())) });
     return ofKind(await this.read('departments', this.key('departments'), load), 'departments').value;
   }
 
   async members(departmentId: number): Promise<WeComUser[]> {
-    const load = async (): Promise<CacheEntry> => ({ kind: 'members', departmentId, value: await this.inner.members(departmentId), fetchedAt: this.now() });
+    const load = async (): Promise<CacheEntry> => ({ kind: 'members', departmentId, ...(await this.upstream('members', departmentId, () => this.inner.members(departmentId))) });
     return ofKind(await this.read('members', this.key('members', departmentId), load), 'members').value;
   }
 
   async user(userid: string): Promise<WeComUser | null> {
     const id = userKey(userid);
-    const load = async (): Promise<CacheEntry> => ({ kind: 'user', userKey: id, value: await this.inner.user(userid), fetchedAt: this.now() });
+    const load = async (): Promise<CacheEntry> => ({ kind: 'user', userKey: id, ...(await this.upstream('user', id, () => this.inner.user(userid))) });
     return ofKind(await this.read('user', this.key('user', id), load), 'user').value;
   }
 
   async tags(): Promise<WeComTagSummary[]> {
-    const load = async (): Promise<CacheEntry> => ({ kind: 'tags', value: await this.inner.tags(), fetchedAt: this.now() });
+    const load = async (): Promise<CacheEntry> => ({ kind: 'tags', ...(await this.upstream('tags', undefined, () => this.inner.tags())) });
     return ofKind(await this.read('tags', this.key('tags'), load), 'tags').value;
   }
 
   async tag(tagid: number): Promise<WeComTag | null> {
-    const load = async (): Promise<CacheEntry> => ({ kind: 'tag', tagId: tagid, value: await this.inner.tag(tagid), fetchedAt: this.now() });
+    const load = async (): Promise<CacheEntry> => ({ kind: 'tag', tagId: tagid, ...(await this.upstream('tag', tagid, () => this.inner.tag(tagid))) });
     return ofKind(await this.read('tag', this.key('tag', tagid), load), 'tag').value;
   }
 
@@ -201,6 +207,8 @@ export class DirectoryCache implements DirectorySource {
 
   /** Drops what a change makes wrong (see invalidation.ts). */
   apply(change: DirectoryChange): void {
+    // First, so the fleet's copies are dropped before the change is broadcast (the same Redis connection keeps the order).
+    this.options.secondLevel?.apply(change);
     this.counters.invalidations++;
     this.generation++;
     const cachedUser = (id: string) => {
@@ -218,6 +226,16 @@ export class DirectoryCache implements DirectorySource {
 
   stats(): DirectoryCacheStats {
     return { ...this.counters, entries: this.lru.size };
+  }
+
+  /**
+   * One upstream read, through the fleet's shared store when there is one. A value another
+   * instance loaded earlier is dated by when it was loaded, so it expires here when it does there.
+   */
+  private upstream<K extends EntryKind>(kind: K, id: string | number | undefined, read: () => Promise<EntryOf<K>['value']>): Promise<{ value: EntryOf<K>['value']; fetchedAt: number }> {
+    const shared = this.options.secondLevel;
+    if (!shared) return read().then((value) => ({ value, fetchedAt: this.now() }));
+    return shared.read(kind, id, read).then(({ value, ttlMs }) => ({ value, fetchedAt: this.now() - Math.max(0, this.options.ttlMs - ttlMs) }));
   }
 
   private key(kind: EntryKind, id?: string | number): string {
@@ -270,15 +288,19 @@ export class DirectoryCache implements DirectorySource {
   ): Promise<CacheEntry> {
     const flight: Flight = { kind: loader.kind, dirty: false, noStale: false, aborted: false };
     this.flights.set(key, flight);
-    // Only an abort while the read runs matters: lru-cache also aborts a read that already failed
-    // when it drops the key, which must not make readers read again.
+    // An abort of a read that failed must not make readers read again (lru-cache also aborts a
+    // failed read when it drops the key). An abort after a read succeeded must: lru-cache settles
+    // the fetch a few microtasks after this method returns, and a key evicted in between rejects
+    // its readers with the abort reason.
     const onAbort = () => (flight.aborted = true);
     signal.addEventListener('abort', onAbort, { once: true });
+    let failed = true;
     try {
       for (let attempt = 1; ; attempt++) {
         flight.dirty = false;
         this.counters.loads++;
         const fresh = await loader.load();
+        failed = false;
         if (signal.aborted) return fresh;
         if (flight.dirty && attempt < MAX_ATTEMPTS) continue;
         if (flight.dirty) {
@@ -295,11 +317,14 @@ export class DirectoryCache implements DirectorySource {
             if (dependency) this.bump(dependency);
           }
         }
-        if (result.kind === 'members') this.primeUsers(result.value);
+        if (result.kind === 'members') this.primeUsers(result.value, result.fetchedAt);
+        // A value shared by another instance has less than a full TTL left.
+        const age = this.now() - result.fetchedAt;
+        if (age > 0) fetchOptions.ttl = Math.max(1, this.options.ttlMs - age);
         return result;
       }
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      if (failed) signal.removeEventListener('abort', onAbort);
       if (this.flights.get(key) === flight) this.flights.delete(key);
     }
   }
@@ -308,14 +333,14 @@ export class DirectoryCache implements DirectorySource {
    * A member list holds the same records as user/get, so it answers later single reads too. Only
    * free room is used: priming never evicts a list.
    */
-  private primeUsers(users: WeComUser[]): void {
+  private primeUsers(users: WeComUser[], fetchedAt: number): void {
     if (this.lru.size + users.length > this.options.maxEntries) return;
-    const fetchedAt = this.now();
+    const ttl = Math.max(1, this.options.ttlMs - (this.now() - fetchedAt));
     for (const user of users) {
       const id = userKey(user.userid);
       const key = this.key('user', id);
       if (this.flights.has(key)) continue;
-      this.lru.set(key, { kind: 'user', userKey: id, value: user, fetchedAt });
+      this.lru.set(key, { kind: 'user', userKey: id, value: user, fetchedAt }, ttl === this.options.ttlMs ? undefined : { ttl });
     }
   }
 

@@ -42,9 +42,9 @@ const emptyPlan = (): InvalidationPlan => ({
 });
 
 /** Member fields that are mirrored in department/list (department_leader follows is_leader_in_dept). */
-const TREE_FIELDS = ['department', 'isLeaderInDept', 'userid'];
+export const TREE_FIELDS = ['department', 'isLeaderInDept', 'userid'];
 /** Member fields that tag/get shows (its userlist carries userid and name). */
-const TAG_FIELDS = ['name', 'userid'];
+export const TAG_FIELDS = ['name', 'userid'];
 
 /**
  * Which entries a change touches, precisely:

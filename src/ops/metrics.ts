@@ -37,6 +37,10 @@ export interface MetricSources {
   cache?: () => DirectoryCacheStats;
   callbacks?: () => CallbackHandlerStats;
   redisFallbacks?: () => Record<string, number>;
+  /** Whether Redis answers now (scaled out only). */
+  redisUp?: () => boolean;
+  /** Reads of the fleet's shared directory cache (scaled out only). */
+  sharedCache?: () => { hits: number; waited: number; loaded: number; degraded: number; staleWrites: number };
   changeBroadcast?: () => { published: number; received: number; malformed: number };
   ready?: () => boolean;
 }
@@ -185,7 +189,11 @@ export class ServiceMetrics {
       const stats = sources().cache?.();
       return stats && { hit: stats.viewHits, build: stats.viewBuilds };
     });
-    countsCounter('redis_fallbacks_total', 'Redis commands that failed and were answered by this instance alone, by component (token-store, rate-budget, callback-dedup, change-broadcast).', 'component', () => sources().redisFallbacks?.());
+    countsCounter('redis_fallbacks_total', 'Redis commands that failed and were answered by this instance alone, by component (token-store, rate-budget, callback-dedup, change-broadcast, directory-cache, caller-limits).', 'component', () => sources().redisFallbacks?.());
+    countsCounter('directory_shared_cache_requests_total', "Reads of the fleet's shared directory cache (Redis) after a local miss, by result: hit, waited (another instance's load), loaded (from WeCom here, then shared), degraded (Redis unavailable: WeCom, this instance alone).", 'result', () => {
+      const stats = sources().sharedCache?.();
+      return stats && { hit: stats.hits, waited: stats.waited, loaded: stats.loaded, degraded: stats.degraded };
+    });
     countsCounter('redis_change_messages_total', 'Directory changes sent to and received from other instances over Redis, by direction.', 'direction', () => {
       const stats = sources().changeBroadcast?.();
       return stats && { published: stats.published, received: stats.received, malformed: stats.malformed };
@@ -235,6 +243,18 @@ export class ServiceMetrics {
   /** Adds what to read at scrape time (called once the app exists). */
   observe(sources: MetricSources): void {
     this.sources = { ...this.sources, ...sources };
+    // Only scaled-out instances have the gauge: a 0 would read as "Redis down" on one without Redis.
+    if (sources.redisUp && !this.registry.getSingleMetric('redis_up')) {
+      const read = () => this.sources.redisUp;
+      new Gauge({
+        name: 'redis_up',
+        help: 'Scaled out (REDIS_URL): 1 while Redis answers, 0 while it is unavailable (the instance then runs on its own cache, tokens and limits).',
+        registers: [this.registry],
+        collect() {
+          this.set(read()?.() ? 1 : 0);
+        },
+      });
+    }
   }
 
   /** Counts every change on the bus by kind and source (bounded sets). */

@@ -26,7 +26,7 @@ export type ReadinessVisibility =
 export interface ReadinessOptions {
   /** WeCom (or the emulator) answers: a valid access token exists or a gettoken succeeds (`client.core.probeTokens`). */
   wecom: () => Promise<void>;
-  /** Redis answers PING (scaled out only). */
+  /** Redis answers PING (scaled out only; reported, but a failure leaves the instance ready). */
   redis?: () => Promise<boolean>;
   /**
    * The app's visible range (agent/get; null: reads go through the contacts-sync secret). A
@@ -39,7 +39,8 @@ export interface ReadinessOptions {
 }
 
 /**
- * /readyz: ready when WeCom answers (and Redis, when scaled out), never while shutting down.
+ * /readyz: ready when WeCom answers, never while shutting down; Redis (scaled out) is reported
+ * as "ok" or "degraded: …" and does not decide.
  * /healthz stays the cheaper liveness check (the process serves HTTP). One check runs at a time;
  * its answer is reused for `cacheMs`.
  */
@@ -83,8 +84,14 @@ export class Readiness {
       this.options.redis ? withTimeout(this.options.redis(), timeoutMs).then((ok) => (ok ? 'ok' : 'no answer to PING'), describeFailure) : undefined,
       this.options.visibility ? withTimeout(this.options.visibility(), timeoutMs).then(describeVisibility, (err: unknown): AppReport => ({ check: describeFailure(err) })) : undefined,
     ]);
-    const checks: Record<string, string> = { wecom, ...(redis !== undefined ? { redis } : {}), ...(app?.check !== undefined ? { app: app.check } : {}) };
-    const ready = Object.values(checks).every((c) => c === 'ok');
+    // Redis down is not a reason to stop serving: every shared part falls back to this instance
+    // alone (docs/fleet.md), so the check reports it without taking the instance out of rotation.
+    const checks: Record<string, string> = {
+      wecom,
+      ...(redis !== undefined ? { redis: redis === 'ok' ? 'ok' : `degraded: ${redis}` } : {}),
+      ...(app?.check !== undefined ? { app: app.check } : {}),
+    };
+    const ready = wecom === 'ok' && (app?.check === undefined || app.check === 'ok');
     const report: ReadinessReport = { ready, status: ready ? 'ready' : 'not ready', checks, ...(app?.visibility ? { visibility: app.visibility } : {}) };
     this.last = { report, at: this.now() };
     return report;

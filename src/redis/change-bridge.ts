@@ -74,6 +74,11 @@ export class ChangeBridge {
     });
   }
 
+  /** Whether `change` was heard from another instance (that instance has dealt with Redis's side of it). */
+  isRemote(change: DirectoryChange): boolean {
+    return this.remote.has(change);
+  }
+
   stats(): ChangeBridgeStats {
     return { ...this.counters };
   }

@@ -9,6 +9,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 /** How long one Redis command may take before it fails (every command here is O(1) or O(log n)). */
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+/** The longest pause between reconnection attempts. */
+export const REDIS_RECONNECT_MAX_DELAY_MS = 1_000;
 
 export interface RedisLogger {
   warn(obj: Record<string, unknown>, msg: string): void;
@@ -32,8 +34,9 @@ function options(name: string, extra: RedisOptions): RedisOptions {
     // A command waits through at most one reconnect before failing (the default, 20, holds a
     // request for tens of seconds).
     maxRetriesPerRequest: 1,
-    // Reconnect with a capped backoff, forever: Redis coming back must heal the instance.
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3_000),
+    // Reconnect with a capped backoff, forever: Redis coming back must heal the instance, and
+    // within a second or so (an attempt a second against a Redis that is away costs nothing).
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), REDIS_RECONNECT_MAX_DELAY_MS),
     ...extra,
   };
 }
@@ -72,14 +75,18 @@ export function createSubscriberConnection(url: string, logger: RedisLogger): Re
   return watch(new Redis(url, options('wecom-directory-sub', { lazyConnect: true })), logger, 'subscriber');
 }
 
-/** Logs connection trouble once per outage (ioredis emits an error on every failed reconnect). */
+/**
+ * Notes connection trouble once per outage (ioredis emits an error on every failed reconnect).
+ * At info: the warning of an outage is the one line RedisFallbacks writes when the first shared
+ * part falls back to this instance alone.
+ */
 function watch(redis: Redis, logger: RedisLogger, role: string): Redis {
   let down = false;
   redis.on('error', (err: Error & { code?: string }) => {
     if (down) return;
     down = true;
     // ioredis messages hold host and port at most; the password is never in them.
-    logger.warn({ role, code: err.code, error: err.message }, 'redis connection failed; retrying');
+    (logger.info ?? logger.warn).call(logger, { role, code: err.code, error: err.message }, 'redis connection failed; retrying');
   });
   redis.on('ready', () => {
     if (down) logger.info?.({ role }, 'redis connection restored');

@@ -13,6 +13,16 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
+  /** Like `run`, with bulk replies as Buffers (binary values). */
+  async runBuffer(redis: Redis, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
+    try {
+      return await redis.callBuffer('evalsha', [this.sha, keys.length, ...keys, ...args]);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.callBuffer('eval', [this.source, keys.length, ...keys, ...args]);
+    }
+  }
+
   async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);

@@ -15,7 +15,7 @@ export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight', 'apollo
  * parse/validate limits, then list bounds and cost, and the mutation budget last.
  */
 export function securityPlugins(settings: SecuritySettings, options: { logger: Logger; graphiql: boolean }): Plugin[] {
-  const guard = requestGuard({ auth: settings.auth, http: settings.http, rateLimit: settings.rateLimit, logger: options.logger, graphiql: options.graphiql });
+  const guard = requestGuard({ auth: settings.auth, http: settings.http, rateLimit: settings.rateLimit, callerBudgets: settings.callerBudgets, logger: options.logger, graphiql: options.graphiql });
   return [
     guard.request,
     ...(settings.csrf ? [useCSRFPrevention({ requestHeaders: CSRF_HEADERS }) as Plugin] : []),

@@ -20,6 +20,22 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   mutationBurst: 30,
 };
 
+/**
+ * One per-caller budget: `take` answers 0 when granted, else the seconds until the budget has
+ * room (nothing is taken then); Infinity when `cost` can never be granted.
+ */
+export interface CallerBudget {
+  take(caller: string, cost?: number): number | Promise<number>;
+}
+
+/**
+ * Makes a named budget of `perMinute` with bursts of `burst`. Per instance by default; with
+ * REDIS_URL, src/redis/caller-limits.ts makes budgets shared by the whole fleet.
+ */
+export type CallerBudgets = (name: string, perMinute: number, burst: number) => CallerBudget;
+
+export const localCallerBudgets: CallerBudgets = (_name, perMinute, burst) => new TokenBuckets(perMinute, burst);
+
 /** Callers remembered at once; the least recently seen are forgotten (they start with a full budget again). */
 const MAX_CALLERS = 50_000;
 
@@ -28,7 +44,7 @@ interface Bucket {
   at: number;
 }
 
-export class TokenBuckets {
+export class TokenBuckets implements CallerBudget {
   private readonly buckets: LRUCache<string, Bucket>;
   private readonly perMs: number;
 

@@ -3,7 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
-import { TokenBuckets, type RateLimitSettings } from './rate-limit.ts';
+import { localCallerBudgets, type CallerBudgets, type RateLimitSettings } from './rate-limit.ts';
 import { MULTIPART_OVERHEAD_BYTES, type HttpLimits } from './settings.ts';
 
 /**
@@ -50,6 +50,8 @@ export interface RequestGuardOptions {
   auth: Authenticator;
   http: HttpLimits;
   rateLimit: RateLimitSettings | false;
+  /** Where the budgets are kept (per instance unless given). */
+  callerBudgets?: CallerBudgets | undefined;
   logger: Logger;
   /** GraphiQL's page is served without a credential (its own requests then carry the headers the user sets). */
   graphiql: boolean;
@@ -61,9 +63,10 @@ export interface RequestGuardOptions {
  */
 export function requestGuard(options: RequestGuardOptions): { request: Plugin; mutations: Plugin } {
   const { auth, http, rateLimit, logger } = options;
-  const requests = rateLimit ? new TokenBuckets(rateLimit.requestsPerMinute, rateLimit.requestBurst) : undefined;
-  const mutations = rateLimit ? new TokenBuckets(rateLimit.mutationsPerMinute, rateLimit.mutationBurst) : undefined;
-  const budgets = new WeakMap<object, string>();
+  const budgets = options.callerBudgets ?? localCallerBudgets;
+  const requests = rateLimit ? budgets('requests', rateLimit.requestsPerMinute, rateLimit.requestBurst) : undefined;
+  const mutations = rateLimit ? budgets('mutations', rateLimit.mutationsPerMinute, rateLimit.mutationBurst) : undefined;
+  const budgetKeys = new WeakMap<object, string>();
 
   const request: Plugin = {
     async onRequest({ request, endResponse, serverContext }) {
@@ -88,14 +91,14 @@ export function requestGuard(options: RequestGuardOptions): { request: Plugin; m
       identities.set(request, identity);
 
       const key = budgetKey(identity, serverContext);
-      const wait = requests?.take(key) ?? 0;
+      const wait = (await requests?.take(key)) ?? 0;
       if (wait > 0) {
         logger.warn({ caller: key, retryAfterSeconds: wait }, 'request refused: rate limit');
         return endResponse(
           jsonError(429, 'RATE_LIMITED', `Too many requests from this caller; retry in ${wait} s`, { 'retry-after': String(wait) }),
         );
       }
-      budgets.set(request, key);
+      budgetKeys.set(request, key);
     },
 
     onParams({ params }) {
@@ -113,13 +116,13 @@ export function requestGuard(options: RequestGuardOptions): { request: Plugin; m
   };
 
   const mutationBudget: Plugin = {
-    onExecute({ args, setResultAndStopExecution }) {
+    async onExecute({ args, setResultAndStopExecution }) {
       if (!mutations) return;
       const count = mutationFields(args);
       if (count === 0) return;
       const request = (args.contextValue as { request?: Request }).request;
-      const key = (request && budgets.get(request)) ?? budgetKey(request ? requestIdentity(request) : NO_ACCESS, undefined);
-      const wait = mutations.take(key, count);
+      const key = (request && budgetKeys.get(request)) ?? budgetKey(request ? requestIdentity(request) : NO_ACCESS, undefined);
+      const wait = await mutations.take(key, count);
       if (wait === 0) return;
       if (!Number.isFinite(wait)) {
         // More mutation fields than the whole budget: waiting would not help.

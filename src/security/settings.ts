@@ -1,6 +1,6 @@
 import { ANONYMOUS_AUTHENTICATOR, type Authenticator } from '../auth/authenticate.ts';
 import { MEDIA_MAX_BYTES } from 'wecom-protocol/limits';
-import type { RateLimitSettings } from './rate-limit.ts';
+import type { CallerBudgets, RateLimitSettings } from './rate-limit.ts';
 
 /**
  * How the service defends itself: who may call (auth), what a query may ask for before it runs
@@ -14,6 +14,8 @@ export interface SecuritySettings {
   http: HttpLimits;
   /** Per-caller budgets (429 with Retry-After); false: none. */
   rateLimit: RateLimitSettings | false;
+  /** Where those budgets are kept: this instance (default) or, with REDIS_URL, the fleet. */
+  callerBudgets?: CallerBudgets;
   /** Refuse "simple" requests (GET, forms, text/plain) without a custom header (Yoga's CSRF prevention). */
   csrf: boolean;
   /** Serve __schema / __type. */

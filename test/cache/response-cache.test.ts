@@ -50,6 +50,14 @@ describe('response cache', () => {
     expect((await service.calls())['/cgi-bin/department/list']).toBe(1);
   });
 
+  it('never answers a mutation from the cache: the same write sent twice reaches WeCom twice', async () => {
+    const userid = ((await service.wecom.console('user/list', { department_id: 2 })).json.userlist as { userid: string }[])[0]!.userid;
+    const write = `mutation { updateUser(input: { userid: "${userid}", position: "同一写入" }) { __typename } }`;
+    const answers = [await service.query(write), await service.query(write)];
+    expect(answers.map((a) => a.data!.updateUser.__typename)).toEqual(['MutationUpdateUserSuccess', 'MutationUpdateUserSuccess']);
+    expect((await service.calls())['/cgi-bin/user/update']).toBe(2);
+  });
+
   it('does not cache answers with errors', async () => {
     await service.query('{ department(id: 1) { name } }'); // the client holds a token before the fault
     await service.wecom.faults({ errorRate: { '-1': 1 } });

@@ -1,6 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe } from 'vitest';
+import { freePort } from './service-process.ts';
 
 /**
  * Tests against a real redis-server. `.ci/run` installs and starts one and exports REDIS_URL.
@@ -40,4 +43,61 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
     if (keys.length) await redis.del(...keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+/**
+ * A redis-server of a test's own, in a child process on a free loopback port, that the test can
+ * stop and start again on the same port (an outage). Needs the `redis-server` binary, which is
+ * there wherever REDIS_URL is (.ci/run installs it).
+ */
+export class RedisServerProcess {
+  private proc: ChildProcess | undefined;
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<RedisServerProcess> {
+    const server = new RedisServerProcess(await freePort());
+    await server.restart();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server (again) on its port and waits until it answers PING. */
+  async restart(): Promise<void> {
+    if (this.proc) throw new Error('redis-server is running already');
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.proc = proc;
+    const client = new Redis(this.url, { maxRetriesPerRequest: 0, retryStrategy: () => 50, lazyConnect: true });
+    client.on('error', () => undefined); // refused until it listens: expected
+    try {
+      const until = Date.now() + 10_000;
+      for (;;) {
+        if (proc.exitCode !== null) throw new Error(`redis-server exited with code ${proc.exitCode} (is port ${this.port} taken?)`);
+        try {
+          if (client.status === 'wait') await client.connect();
+          if ((await client.ping()) === 'PONG') return;
+        } catch {
+          // not up yet
+        }
+        if (Date.now() > until) throw new Error('redis-server did not answer PING within 10 s');
+        await sleep(50);
+      }
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** Stops the server (its data is gone: nothing is persisted). */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.proc = undefined;
+    if (proc.exitCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGKILL');
+    await exited;
+  }
 }

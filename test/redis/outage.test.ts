@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EmulatorHarness } from 'wecom-emulator/testing';
+import { ServiceProcess, metricValue } from '../helpers/service-process.ts';
+import { RedisServerProcess, describeWithRedis, testPrefix } from '../helpers/redis.ts';
+import { ORG_TREE, fleetEnvironment, levelThree, startFleet } from '../helpers/fleet.ts';
+
+/**
+ * Redis stopped under load and started again: three instances keep answering every query from
+ * their own caches and WeCom (no failed query), stay ready, log the outage once and show it in
+ * /metrics; a change made meanwhile is served stale no longer than the cache TTL; when Redis is
+ * back they share again within seconds, without a restart.
+ *
+ * The Redis here is the test's own redis-server (it is stopped and started again), not REDIS_URL's.
+ */
+
+/** Entries live 2 s, so during the outage the instances must reload from WeCom on their own. */
+const TTL_SECONDS = 2;
+const OUTAGE_MS = 10_000;
+const CONCURRENCY = 6;
+
+interface LoadStats {
+  sent: number;
+  failed: { status: number; body: string }[];
+}
+
+describeWithRedis('a Redis outage under load', () => {
+  let wecom: EmulatorHarness;
+  let redisServer: RedisServerProcess;
+  let fleet: ServiceProcess[];
+  let members: { userid: string; name: string }[];
+
+  beforeAll(async () => {
+    wecom = await EmulatorHarness.start();
+    redisServer = await RedisServerProcess.start();
+    fleet = await startFleet(3, fleetEnvironment(wecom, redisServer.url, testPrefix(), {
+        CACHE_TTL_SECONDS: String(TTL_SECONDS),
+        CACHE_STALE_SECONDS: '1',
+        // Limits the load stays under, still counted in Redis (and per instance meanwhile).
+        RATE_LIMIT_PER_MINUTE: '1000000',
+        RATE_LIMIT_BURST: '100000',
+      }));
+    const level3 = await levelThree(wecom);
+    members = (await wecom.console('user/list', { department_id: level3[0] })).json.userlist as { userid: string; name: string }[];
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all((fleet ?? []).map((s) => s.stop()));
+    await redisServer?.stop();
+    await wecom?.close();
+  });
+
+  /** Queries a frontend sends (org tree, member cards, search), round-robin over the instances, until stopped. */
+  function startLoad(): { stop: () => Promise<LoadStats> } {
+    const stats: LoadStats = { sent: 0, failed: [] };
+    let running = true;
+    const queries: [string, (i: number) => Record<string, unknown>][] = [
+      [ORG_TREE, () => ({ root: 1 })],
+      ['query($u: String!) { user(userid: $u) { userid name departments { name } } }', (i) => ({ u: members[i % members.length]!.userid })],
+      ['query($q: String!) { searchUsers(query: $q, first: 5) { totalCount nodes { userid } } }', (i) => ({ q: String.fromCharCode(97 + (i % 26)) })],
+    ];
+    const worker = async (w: number) => {
+      for (let i = w; running; i += CONCURRENCY) {
+        const [query, variables] = queries[i % queries.length]!;
+        const service = fleet[i % fleet.length]!;
+        stats.sent++;
+        try {
+          const res = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: variables(i) }) });
+          const body = await res.text();
+          if (res.status !== 200 || body.includes('"errors"')) stats.failed.push({ status: res.status, body: body.slice(0, 300) });
+        } catch (err) {
+          stats.failed.push({ status: 0, body: String(err) });
+        }
+      }
+    };
+    const workers = Array.from({ length: CONCURRENCY }, (_, w) => worker(w));
+    return {
+      stop: async () => {
+        running = false;
+        await Promise.all(workers);
+        return stats;
+      },
+    };
+  }
+
+  const redisUp = async (s: ServiceProcess) => metricValue(await s.metrics(), 'redis_up');
+  const sharedReads = async () => {
+    let n = 0;
+    for (const s of fleet) {
+      const m = await s.metrics();
+      n += metricValue(m, 'directory_shared_cache_requests_total', { result: 'hit' }) + metricValue(m, 'directory_shared_cache_requests_total', { result: 'waited' });
+    }
+    return n;
+  };
+
+  it('serves every query while Redis is away, stays ready, logs it once, and shares again within 5 s of its return', async () => {
+    onTestFailed(() => fleet.forEach((s, i) => console.log(`instance ${i}:\n${s.output}`)));
+    for (const s of fleet) expect(await redisUp(s)).toBe(1);
+    const load = startLoad();
+    await sleep(1_000);
+
+    await redisServer.stop();
+    const outageStarted = Date.now();
+    await sleep(1_500);
+    // A change made through one instance meanwhile: the others do not hear of it (no broadcast).
+    const target = members[1]!;
+    const renamed = `停机改名-${Date.now() % 100000}`;
+    const mutation = await fleet[0]!.query(
+      'mutation($input: UpdateUserInput!) { updateUser(input: $input) { __typename ... on MutationUpdateUserSuccess { data { name } } } }',
+      { input: { userid: target.userid, name: renamed } },
+    );
+    expect(mutation.data!.updateUser).toEqual({ __typename: 'MutationUpdateUserSuccess', data: { name: renamed } });
+
+    // Ready, and /metrics says Redis is down.
+    for (const s of fleet) {
+      const res = await fetch(`${s.url}/readyz`);
+      const body = (await res.json()) as { status: string; checks: Record<string, string> };
+      expect(res.status).toBe(200);
+      expect(body.status).toBe('ready');
+      expect(body.checks.redis).toMatch(/^degraded: /);
+      expect(await redisUp(s)).toBe(0);
+      expect(metricValue(await s.metrics(), 'directory_shared_cache_requests_total', { result: 'degraded' })).toBeGreaterThan(0);
+    }
+    // Past one TTL (and the stale window), every instance shows the change: it reloaded from WeCom itself.
+    await sleep((TTL_SECONDS + 1) * 1000 + 200);
+    for (const s of fleet) {
+      const card = await s.query('query($u: String!) { user(userid: $u) { name } }', { u: target.userid });
+      expect(card).toEqual({ data: { user: { name: renamed } } });
+    }
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)));
+
+    const sharedBefore = await sharedReads();
+    await redisServer.restart();
+    const restartedAt = Date.now();
+    let sharedAfterMs: number | undefined;
+    while (Date.now() - restartedAt < 15_000) {
+      const ups = await Promise.all(fleet.map(redisUp));
+      if (ups.every((u) => u === 1) && (await sharedReads()) > sharedBefore) {
+        sharedAfterMs = Date.now() - restartedAt;
+        break;
+      }
+      await sleep(100);
+    }
+    await sleep(1_000); // and the load goes on a moment on the rejoined fleet
+    const stats = await load.stop();
+
+    expect(stats.failed).toEqual([]);
+    expect(stats.sent).toBeGreaterThan(100);
+    expect(sharedAfterMs).toBeDefined();
+    expect(sharedAfterMs!).toBeLessThanOrEqual(5_000);
+    console.log(`outage: ${stats.sent} queries, none failed; shared again ${sharedAfterMs} ms after Redis restarted`);
+
+    for (const [i, s] of fleet.entries()) {
+      const lines = s.logLines();
+      expect(lines.filter((l) => String(l.msg).startsWith('redis unavailable')), `instance ${i}`).toHaveLength(1);
+      expect(lines.filter((l) => String(l.msg).startsWith('redis available again')), `instance ${i}`).toHaveLength(1);
+      // Everyone still shows the change made during the outage.
+      const card = await s.query('query($u: String!) { user(userid: $u) { name } }', { u: target.userid });
+      expect(card.data).toEqual({ user: { name: renamed } });
+    }
+  }, 90_000);
+});
