@@ -16,6 +16,7 @@ import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
 import { securityPlugins } from './security/plugins.ts';
 import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
+import { corsOptions } from './security/cors.ts';
 
 /** Distinct query responses kept by the response cache (per view of the directory). */
 const RESPONSE_CACHE_MAX_ENTRIES = 1_000;
@@ -95,6 +96,8 @@ export function createApp(options: AppOptions): App {
     graphqlEndpoint: '/graphql',
     graphiql: graphiql ? { title: 'WeCom directory' } : false,
     landingPage: false,
+    // Same-origin only unless CORS_ORIGINS lists origins; never credentials, only the headers the service reads.
+    cors: corsOptions(security.cors),
     // One operation per request unless configured (an array of operations is refused).
     batching: security.batching === false ? false : { limit: security.batching },
     // After the security plugins: a cached answer is still authenticated, rate-limited and checked.

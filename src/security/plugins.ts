@@ -1,22 +1,23 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { CSRF_HEADERS, originGuard } from './cors.ts';
 import { persistedOperationsPlugin } from './persisted.ts';
 import { armorPlugin, characterLimitPlugin, noIntrospectionPlugin, operationLimitsPlugin } from './query-limits.ts';
 import { requestGuard } from './request-guard.ts';
 import type { SecuritySettings } from './settings.ts';
 
-/** Header names that mark a request as not "simple" (a browser form cannot set them): CSRF prevention. */
-export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight', 'apollo-require-preflight'];
+export { CSRF_HEADERS };
 
 /**
- * The service's Yoga plugins in the order they must act: size, caller and budget first (before
+ * The service's Yoga plugins in the order they must act: the browser origin, size, caller and budget first (before
  * anything is parsed), CSRF, persisted operations and the query text's length next, then the
  * parse/validate limits, then list bounds and cost, and the mutation budget last.
  */
 export function securityPlugins(settings: SecuritySettings, options: { logger: Logger; graphiql: boolean }): Plugin[] {
   const guard = requestGuard({ auth: settings.auth, http: settings.http, rateLimit: settings.rateLimit, logger: options.logger, graphiql: options.graphiql });
   return [
+    originGuard(settings.cors),
     guard.request,
     ...(settings.csrf ? [useCSRFPrevention({ requestHeaders: CSRF_HEADERS }) as Plugin] : []),
     ...(settings.persistedOperations ? [persistedOperationsPlugin(settings.persistedOperations)] : []),

@@ -1,6 +1,7 @@
 import { ANONYMOUS_AUTHENTICATOR, type Authenticator } from '../auth/authenticate.ts';
 import { MEDIA_MAX_BYTES } from '../wecom/limits.ts';
 import type { RateLimitSettings } from './rate-limit.ts';
+import { SAME_ORIGIN_ONLY, type CorsSettings } from './cors.ts';
 
 /**
  * How the service defends itself: who may call (auth), what a query may ask for before it runs
@@ -14,6 +15,8 @@ export interface SecuritySettings {
   http: HttpLimits;
   /** Per-caller budgets (429 with Retry-After); false: none. */
   rateLimit: RateLimitSettings | false;
+  /** Browser origins other than the service's own that may call it (CORS_ORIGINS); none by default. */
+  cors: CorsSettings;
   /** Refuse "simple" requests (GET, forms, text/plain) without a custom header (Yoga's CSRF prevention). */
   csrf: boolean;
   /** Serve __schema / __type. */
@@ -75,6 +78,7 @@ export const OPEN_SECURITY: SecuritySettings = {
   limits: DEFAULT_QUERY_LIMITS,
   http: DEFAULT_HTTP_LIMITS,
   rateLimit: false,
+  cors: SAME_ORIGIN_ONLY,
   csrf: true,
   introspection: true,
   persistedOperations: false,
