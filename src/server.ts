@@ -17,6 +17,8 @@ import { securityPlugins } from './security/plugins.ts';
 import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
 import { corsOptions } from './security/cors.ts';
+import { CorpSizesCache } from './security/corp-sizes.ts';
+import { MemberMemo } from './directory/member-memo.ts';
 
 /** Distinct query responses kept by the response cache (per view of the directory). */
 const RESPONSE_CACHE_MAX_ENTRIES = 1_000;
@@ -79,8 +81,13 @@ export function createApp(options: AppOptions): App {
       ? new DirectoryCache(defaultSource(), { ...DEFAULT_CACHE_SETTINGS, ...cacheSettings, corpId: given.client.core.corpId })
       : undefined;
   cache?.attach(given.changes);
+  // Unknown userids and openids remembered across requests (a flood of lookups costs WeCom once).
+  const memo = given.memo ?? new MemberMemo();
+  memo.attach(given.changes);
   const feed = changeFeedOf(given.changes, changeFeed);
-  const deps: ServiceDeps = { ...given, source: given.source ?? cache ?? defaultSource(), jobs };
+  const deps: ServiceDeps = { ...given, source: given.source ?? (given.planning === 'naive' ? defaultSource() : memo.source(cache ?? defaultSource())), jobs, memo };
+  // What a query will cost is estimated from the corp's sizes the cache knows (src/security/estimate.ts).
+  const estimate = { memo, ...(cache ? { peek: cache, sizes: new CorpSizesCache(cache) } : {}) };
   // WeCom's change_contact and batch_job_result events (§9.6, §9.7); a tracked job is polled at once.
   const callback = callbackSettings
     ? createCallbackHandler({
@@ -102,7 +109,7 @@ export function createApp(options: AppOptions): App {
     batching: security.batching === false ? false : { limit: security.batching },
     // After the security plugins: a cached answer is still authenticated, rate-limited and checked.
     plugins: [
-      ...securityPlugins(security, { logger, graphiql }),
+      ...securityPlugins(security, { logger, graphiql, estimate }),
       ...(cache && responseCache ? [responseCachePlugin({ directory: cache, maxEntries: RESPONSE_CACHE_MAX_ENTRIES })] : []),
       ...extraPlugins,
     ],

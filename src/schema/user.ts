@@ -194,13 +194,16 @@ builder.node(UserRef, {
       nullable: true,
       description: 'WeChat openid (user/convert_to_openid); null when the member has not bound WeChat.',
       resolve: async (u, _args, ctx) => {
-        try {
-          return await ctx.client.users.convertToOpenid(u.userid);
-        } catch (err) {
-          // 43004: not bound to WeChat / plug-in not followed: there is no openid to give.
-          if (err instanceof WeComApiError && err.errcode === 43004) return null;
-          throw err;
-        }
+        // Remembered across requests: each member's openid costs WeCom one call, not one per ask.
+        return ctx.memo.openId(u.userid, async () => {
+          try {
+            return await ctx.client.users.convertToOpenid(u.userid);
+          } catch (err) {
+            // 43004: not bound to WeChat / plug-in not followed: there is no openid to give.
+            if (err instanceof WeComApiError && err.errcode === 43004) return null;
+            throw err;
+          }
+        });
       },
     }),
   }),

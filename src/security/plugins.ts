@@ -3,7 +3,8 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { CSRF_HEADERS, originGuard } from './cors.ts';
 import { persistedOperationsPlugin } from './persisted.ts';
-import { armorPlugin, characterLimitPlugin, noIntrospectionPlugin, operationLimitsPlugin } from './query-limits.ts';
+import { armorPlugin, characterLimitPlugin, noIntrospectionPlugin, operationLimitsPlugin, type EstimateSources } from './query-limits.ts';
+import { executionLimitsPlugin } from './execution-limits.ts';
 import { requestGuard } from './request-guard.ts';
 import type { SecuritySettings } from './settings.ts';
 
@@ -12,9 +13,10 @@ export { CSRF_HEADERS };
 /**
  * The service's Yoga plugins in the order they must act: the browser origin, size, caller and budget first (before
  * anything is parsed), CSRF, persisted operations and the query text's length next, then the
- * parse/validate limits, then list bounds and cost, and the mutation budget last.
+ * parse/validate limits, then list bounds, cost and upstream calls, the mutation budget, and the
+ * limits of the execution itself (time, answer size, the caller's share of WeCom's budget).
  */
-export function securityPlugins(settings: SecuritySettings, options: { logger: Logger; graphiql: boolean }): Plugin[] {
+export function securityPlugins(settings: SecuritySettings, options: { logger: Logger; graphiql: boolean; estimate?: EstimateSources }): Plugin[] {
   const guard = requestGuard({ auth: settings.auth, http: settings.http, rateLimit: settings.rateLimit, logger: options.logger, graphiql: options.graphiql });
   return [
     originGuard(settings.cors),
@@ -24,7 +26,8 @@ export function securityPlugins(settings: SecuritySettings, options: { logger: L
     characterLimitPlugin(settings.limits),
     armorPlugin(settings.limits),
     ...(settings.introspection ? [] : [noIntrospectionPlugin()]),
-    operationLimitsPlugin(settings.limits),
+    operationLimitsPlugin(settings.limits, options.estimate),
     guard.mutations,
+    executionLimitsPlugin(settings.limits, { logger: options.logger }),
   ];
 }

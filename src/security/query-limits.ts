@@ -1,10 +1,13 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
-import { createComplexityRule } from '@pothos/plugin-complexity';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, validate, type ExecutionArgs } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { checkListArguments } from './list-bounds.ts';
 import type { QueryLimits } from './settings.ts';
+import type { CorpSizesCache, DirectoryPeek } from './corp-sizes.ts';
+import { estimateOperation, type Estimate } from './estimate.ts';
+import type { MemberMemo } from '../directory/member-memo.ts';
+import type { GraphQLContext } from '../schema/context.ts';
 
 /**
  * Limits on what an operation may ask for, all checked before it runs, so a hostile query costs
@@ -13,7 +16,7 @@ import type { QueryLimits } from './settings.ts';
  * - tokens (GraphQL Armor's parser stops counting past the limit);
  * - depth, aliases, directives (GraphQL Armor validation rules), field suggestions hidden;
  * - every list argument bounded (list-bounds.ts);
- * - estimated cost (Pothos complexity with list multipliers from `first` and id lists, cost.ts).
+ * - estimated cost and upstream calls, from the corp's real sizes (estimate.ts).
  * Each refusal carries an `extensions.code` naming the limit.
  */
 
@@ -100,30 +103,59 @@ export function noIntrospectionPlugin(): Plugin {
   };
 }
 
-/** List bounds and cost, on the operation about to run (queries, mutations and subscriptions alike). */
-export function operationLimitsPlugin(limits: QueryLimits): Plugin {
+/** What the estimate may consult: the corp's sizes and what the directory cache and the member memo already hold. */
+export interface EstimateSources {
+  sizes?: CorpSizesCache;
+  peek?: DirectoryPeek;
+  memo?: MemberMemo;
+}
+
+/** The estimate made for a request's operation (for its summary log line). */
+const estimates = new WeakMap<object, Estimate>();
+export function estimateOf(context: object): Estimate | undefined {
+  return estimates.get(context);
+}
+
+const describeCalls = (calls: Record<string, number>) =>
+  Object.entries(calls)
+    .sort((a, b) => b[1] - a[1])
+    .map(([endpoint, n]) => `${n} × ${endpoint}`)
+    .join(', ');
+
+/**
+ * List bounds, cost and upstream calls, on the operation about to run (queries, mutations and
+ * subscriptions alike): refused before execution, with the estimate in the error.
+ */
+export function operationLimitsPlugin(limits: QueryLimits, sources: EstimateSources = {}): Plugin {
   const check = (args: ExecutionArgs): GraphQLError | undefined => {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     const tooLong = checkListArguments(args.schema, args.document, variables, limits.maxListItems);
     if (tooLong) return tooLong;
-    let costError: GraphQLError | undefined;
-    const errors = validate(args.schema, args.document, [
-      createComplexityRule({
-        context: args.contextValue as object,
-        variableValues: variables,
-        operationName: args.operationName ?? getOperationAST(args.document)?.name?.value ?? null,
-        validate: (result, report) => {
-          if (result.complexity > limits.maxCost) {
-            report(
-              (costError = new GraphQLError(`The query's estimated cost is ${result.complexity}; at most ${limits.maxCost} is accepted (ask for smaller pages with first, or fewer nested lists)`, {
-                extensions: { code: 'QUERY_TOO_COSTLY', cost: result.complexity, limit: limits.maxCost },
-              })),
-            );
-          }
-        },
-      }),
-    ]);
-    return costError ?? errors[0];
+    const context = args.contextValue as Partial<GraphQLContext> | undefined;
+    const { peek, memo } = sources;
+    const estimate = estimateOperation({
+      schema: args.schema,
+      document: args.document,
+      operationName: args.operationName,
+      variables,
+      sizes: sources.sizes?.current(),
+      departmentRoots: context?.identity?.departmentRoots,
+      memberKnown: (userid) => (peek ? peek.peekUser(userid) !== undefined : false) || (memo?.knownMissing(userid) ?? false),
+      openIdKnown: (userid) => memo?.knowsOpenId(userid) ?? false,
+    });
+    if (context) estimates.set(context, estimate);
+    if (estimate.cost > limits.maxCost) {
+      return new GraphQLError(`The query's estimated cost is ${estimate.cost}; at most ${limits.maxCost} is accepted (ask for smaller pages with first, or fewer nested lists)`, {
+        extensions: { code: 'QUERY_TOO_COSTLY', cost: estimate.cost, limit: limits.maxCost },
+      });
+    }
+    if (estimate.upstreamCalls > limits.maxUpstreamCalls) {
+      return new GraphQLError(
+        `The query may make ${estimate.upstreamCalls} WeCom calls (${describeCalls(estimate.calls)}); at most ${limits.maxUpstreamCalls} are accepted per request (ask for fewer members by id, or fewer openId fields)`,
+        { extensions: { code: 'TOO_MANY_UPSTREAM_CALLS', upstreamCalls: estimate.upstreamCalls, calls: estimate.calls, limit: limits.maxUpstreamCalls } },
+      );
+    }
+    return undefined;
   };
   return {
     onExecute({ args, setResultAndStopExecution }) {

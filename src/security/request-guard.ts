@@ -23,6 +23,15 @@ const NO_ACCESS: Identity = {
   scopes: { read: false, write: false, pii: false, admin: false, wholeCorp: false },
 };
 
+/** Whose budgets a request is charged to (set once it is authenticated). */
+const callerKeys = new WeakMap<Request, string>();
+
+/** The key of the caller of a request: its credential's subject, or `anonymous:<address>`. */
+export function requestCaller(request: Request | undefined): string {
+  if (!request) return budgetKey(NO_ACCESS, undefined);
+  return callerKeys.get(request) ?? budgetKey(requestIdentity(request), undefined);
+}
+
 /** The identity established for a request (for createContext). */
 export function requestIdentity(request: Request): Identity {
   return identities.get(request) ?? NO_ACCESS;
@@ -88,6 +97,7 @@ export function requestGuard(options: RequestGuardOptions): { request: Plugin; m
       identities.set(request, identity);
 
       const key = budgetKey(identity, serverContext);
+      callerKeys.set(request, key);
       const wait = requests?.take(key) ?? 0;
       if (wait > 0) {
         logger.warn({ caller: key, retryAfterSeconds: wait }, 'request refused: rate limit');

@@ -41,6 +41,12 @@ export interface QueryLimits {
   maxCost: number;
   /** Items of any list argument without a bound of its own (LIST_ARGUMENT_BOUNDS). */
   maxListItems: number;
+  /** WeCom calls one request may cause by its estimate (user/get per unknown userid, convert_to_openid …; src/security/estimate.ts). */
+  maxUpstreamCalls: number;
+  /** Bytes of one answer (its JSON): a larger one is replaced by an error. */
+  maxResponseBytes: number;
+  /** Milliseconds a query may execute; then it is answered with an error and makes no more WeCom calls. */
+  maxExecutionMs: number;
 }
 
 export interface HttpLimits {
@@ -61,6 +67,11 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   // About a million resolved fields: an org chart of a 50,000-member corp fits; each nested list multiplies, so bombs do not.
   maxCost: 1_000_000,
   maxListItems: 1_000,
+  // A few hundred: a page of members named by id; a flood of thousands of lookups is refused.
+  maxUpstreamCalls: 300,
+  // The 2,000-department tree of a 50,000-member corp is 2.2 MB.
+  maxResponseBytes: 16 * 1024 * 1024,
+  maxExecutionMs: 30_000,
 };
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
