@@ -167,12 +167,9 @@ export class CorpSizes {
   }
 }
 
-/** How long computed sizes are used before member lists cached since are counted in. */
-const SIZES_REFRESH_MS = 5_000;
-
 /** The corp's sizes from the directory cache, rebuilt only when the tree or the generation changes. */
 export class CorpSizesCache {
-  private last?: { departments: readonly WeComDepartment[]; generation: number; builtAt: number; sizes: CorpSizes };
+  private last?: { departments: readonly WeComDepartment[]; generation: number; cachedLists: number; sizes: CorpSizes };
 
   constructor(private readonly peek: DirectoryPeek) {}
 
@@ -181,11 +178,13 @@ export class CorpSizesCache {
     const departments = this.peek.peekDepartments();
     if (!departments) return undefined;
     const generation = this.peek.generation;
-    const now = performance.now();
-    // Member lists cached since (without any change) make the sizes more exact: rebuilt now and then.
-    if (this.last && this.last.departments === departments && this.last.generation === generation && now - this.last.builtAt < SIZES_REFRESH_MS) return this.last.sizes;
+    // Member lists cached since (without any change) make the sizes more exact: counting them is
+    // cheap (a peek per department), rebuilding is not, so it is rebuilt only when they changed.
+    let cachedLists = 0;
+    for (const d of departments) if (this.peek.peekMembers(d.id)) cachedLists++;
+    if (this.last && this.last.departments === departments && this.last.generation === generation && this.last.cachedLists === cachedLists) return this.last.sizes;
     const sizes = new CorpSizes(departments, (id) => this.peek.peekMembers(id));
-    this.last = { departments, generation, builtAt: now, sizes };
+    this.last = { departments, generation, cachedLists, sizes };
     return sizes;
   }
 }

@@ -64,8 +64,11 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxDirectives: 20,
   maxTokens: 3_000,
   maxCharacters: 20_000,
-  // About a million resolved fields: an org chart of a 50,000-member corp fits; each nested list multiplies, so bombs do not.
-  maxCost: 1_000_000,
+  // Fields resolved, estimated from the corp's real sizes (estimate.ts): an org chart of a
+  // 50,000-member corp with a few fields per member fits (~250,000); the 114,000 rows of
+  // `departments { members(recursive: true, first: 300) { … } }` on that corp (828,000, a 44 MB
+  // answer that took a minute and 2.7 GB) do not.
+  maxCost: 500_000,
   maxListItems: 1_000,
   // A few hundred: a page of members named by id; a flood of thousands of lookups is refused.
   maxUpstreamCalls: 300,

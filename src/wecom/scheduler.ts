@@ -158,6 +158,22 @@ class Lane {
   }
 }
 
+/**
+ * Reads of whole lists, which the directory cache shares between callers (one load serves
+ * everyone): the corp's size bounds them, and a whole-corp load by the first caller must not be
+ * cut short by that caller's share. The share limits per-item lookups (user/get,
+ * convert_to_openid, getuserid …), which each caller can multiply at will.
+ */
+const SHARED_LIST_READS: ReadonlySet<string> = new Set([
+  '/cgi-bin/department/list',
+  '/cgi-bin/department/simplelist',
+  '/cgi-bin/user/list',
+  '/cgi-bin/user/simplelist',
+  '/cgi-bin/user/list_id',
+  '/cgi-bin/tag/list',
+  '/cgi-bin/tag/get',
+]);
+
 /** Callers remembered per endpoint before the idle ones are swept. */
 const MAX_TRACKED_CALLERS = 1_000;
 
@@ -326,7 +342,8 @@ export class Scheduler {
         o.rateBudget?.[path] ??
         Math.max(1, Math.floor(CORP_API_CALLS_PER_MINUTE * (o.rateBudgetFraction ?? DEFAULT_RATE_BUDGET_FRACTION)));
       const share = Math.min(1, Math.max(0, o.callerShare ?? DEFAULT_CALLER_SHARE));
-      lane = new Lane(path, Math.max(1, cap), budget, Math.max(1, Math.floor(budget * share)));
+      const callerBudget = SHARED_LIST_READS.has(path) ? budget : Math.max(1, Math.floor(budget * share));
+      lane = new Lane(path, Math.max(1, cap), budget, callerBudget);
       this.lanes.set(path, lane);
     }
     return lane;
