@@ -5,6 +5,7 @@ import { CSRF_HEADERS, originGuard } from './cors.ts';
 import { persistedOperationsPlugin } from './persisted.ts';
 import { armorPlugin, characterLimitPlugin, noIntrospectionPlugin, operationLimitsPlugin, type EstimateSources } from './query-limits.ts';
 import { executionLimitsPlugin } from './execution-limits.ts';
+import { payloadScopePlugin } from './payload-scope.ts';
 import { requestGuard } from './request-guard.ts';
 import type { SecuritySettings } from './settings.ts';
 
@@ -27,6 +28,7 @@ export function securityPlugins(settings: SecuritySettings, options: { logger: L
     armorPlugin(settings.limits),
     ...(settings.introspection ? [] : [noIntrospectionPlugin()]),
     operationLimitsPlugin(settings.limits, options.estimate),
+    payloadScopePlugin(),
     guard.mutations,
     executionLimitsPlugin(settings.limits, { logger: options.logger }),
   ];

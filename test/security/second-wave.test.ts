@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServiceHarness } from '../helpers/service.ts';
+import { keysOnly, post, testKey, withKey, writeCalls } from './helpers.ts';
+
+/** Issue 14, medium and low findings: each test failed before its fix. */
+
+const writerOnly = testKey('writer-only', ['directory:write']);
+const writer = testKey('writer', ['directory:read', 'directory:write']);
+let service: ServiceHarness;
+
+beforeAll(async () => {
+  service = await ServiceHarness.start({ security: keysOnly([writerOnly, writer]) });
+});
+afterAll(() => service.close());
+
+describe('item 4: a write-only key cannot read through mutation payloads', () => {
+  const UPDATE = (selection: string) => `mutation { updateUser(input: { userid: "xiegang", position: "架构师" }) { __typename ${selection} } }`;
+
+  it('asking for the payload is FORBIDDEN before anything runs, and nothing is written', async () => {
+    await service.wecom.resetStats();
+    const res = await post(service, { query: UPDATE('... on MutationUpdateUserSuccess { data { name position tags { name } departments { members(first: 500) { nodes { name mobile } } } } }') }, withKey(writerOnly));
+    expect(res.body.data).toBeUndefined();
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({
+        message: 'Forbidden: MutationUpdateUserSuccess.data needs scope directory:read (a mutation\'s payload is directory data; ask for __typename to learn the outcome)',
+        extensions: expect.objectContaining({ code: 'FORBIDDEN', needs: ['directory:read'] }),
+      }),
+    ]);
+    expect(await writeCalls(service)).toEqual({});
+  });
+
+  it('the outcome (__typename) is still answered, and a key with read gets the payload', async () => {
+    const outcome = await post(service, { query: UPDATE('... on MutationUpdateUserSuccess { data { __typename } }') }, withKey(writerOnly));
+    expect(outcome.body).toEqual({ data: { updateUser: { __typename: 'MutationUpdateUserSuccess', data: { __typename: 'User' } } } });
+    const read = await post(service, { query: UPDATE('... on MutationUpdateUserSuccess { data { position } }') }, withKey(writer));
+    expect(read.body).toEqual({ data: { updateUser: { __typename: 'MutationUpdateUserSuccess', data: { position: '架构师' } } } });
+  });
+});
