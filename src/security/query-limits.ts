@@ -74,10 +74,30 @@ export function bracketNesting(query: string): number {
   return max;
 }
 
-/** The query text's length and bracket nesting, before it is parsed. */
+/** How deep a JSON value nests (iteratively: a value 200,000 levels deep must not overflow the stack here). */
+export function valueNesting(value: unknown, stopAt: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) max = depth + 1;
+    if (max > stopAt) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return max;
+}
+
+/** The query text's length and bracket nesting, and the variables' nesting, before anything is parsed or coerced. */
 export function characterLimitPlugin(limits: QueryLimits): Plugin {
   return {
     onParams({ params }) {
+      // GraphQL's coercion of variables recurses once per level: refuse deep values with a 400 first.
+      if (params.variables && valueNesting(params.variables, MAX_QUERY_NESTING) > MAX_QUERY_NESTING) {
+        throw new GraphQLError(`The variables nest more than ${MAX_QUERY_NESTING} levels deep`, {
+          extensions: { code: 'VARIABLES_TOO_NESTED', limit: MAX_QUERY_NESTING, http: { status: 400 } },
+        });
+      }
       if (typeof params.query !== 'string') return;
       if (params.query.length > limits.maxCharacters) {
         throw new GraphQLError(`The query has ${params.query.length} characters; at most ${limits.maxCharacters} are accepted`, {

@@ -36,3 +36,20 @@ describe('item 4: a write-only key cannot read through mutation payloads', () =>
     expect(read.body).toEqual({ data: { updateUser: { __typename: 'MutationUpdateUserSuccess', data: { position: '架构师' } } } });
   });
 });
+
+describe('item 12: deeply nested variables', () => {
+  it('200,000 levels deep get a 400 naming the limit, not a 500', async () => {
+    await service.wecom.resetStats();
+    const depth = 200_000;
+    const body = `{"query":"mutation($input: CreateUserInput!) { createUser(input: $input) { __typename } }","variables":{"input":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}}`;
+    const res = await post(service, body, withKey(writer));
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toMatchObject({ message: 'The variables nest more than 100 levels deep', extensions: { code: 'VARIABLES_TOO_NESTED', limit: 100 } });
+    expect(await writeCalls(service)).toEqual({});
+  });
+
+  it('ordinary variables pass', async () => {
+    const res = await post(service, { query: 'query($ids: [String!]!) { users(userids: $ids) { userid } }', variables: { ids: ['xiegang'] } }, withKey(writer));
+    expect(res.body.data.users).toEqual([{ userid: 'xiegang' }]);
+  });
+});
