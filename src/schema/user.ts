@@ -117,6 +117,7 @@ builder.node(UserRef, {
     englishName: t.string({ nullable: true, description: 'Legacy English name some corps still use.', resolve: (u) => optional(u.englishName) }),
     position: t.string({ nullable: true, description: 'Job title (职务), at most 128 characters; null when not set.', resolve: (u) => optional(u.position) }),
     gender: t.field({
+      ...PII,
       type: Gender,
       nullable: true,
       description: 'Null when WeCom withholds it (apps created after 2022-06-20).',
@@ -143,12 +144,14 @@ builder.node(UserRef, {
       resolve: (u) => optional(u.externalPosition),
     }),
     externalProfile: t.field({
+      ...PII,
       type: ExternalProfile,
       nullable: true,
       description: 'What external contacts see of the member (external_profile); null when WeCom returns none.',
       resolve: (u) => u.externalProfile ?? null,
     }),
-    extAttrs: t.field({ type: [UserAttribute], description: 'Custom attributes.', resolve: (u) => u.extattr?.attrs ?? [] }),
+    // Personal too (employee numbers, home pages): empty without directory:pii.
+    extAttrs: t.field({ authScopes: { pii: true }, unauthorizedResolver: () => [], type: [UserAttribute], description: 'Custom attributes.', resolve: (u) => u.extattr?.attrs ?? [] }),
     memberships: t.field({
       type: [MembershipRef],
       description: 'Departments the member belongs to, with order and head flag per department.',

@@ -53,3 +53,30 @@ describe('item 12: deeply nested variables', () => {
     expect(res.body.data.users).toEqual([{ userid: 'xiegang' }]);
   });
 });
+
+describe('item 11: gender, extAttrs and externalProfile are personal data', () => {
+  const reader = testKey('reader-11', ['directory:read']);
+  const piiReader = testKey('pii-11', ['directory:read', 'directory:pii']);
+  let s: ServiceHarness;
+  beforeAll(async () => {
+    s = await ServiceHarness.start({ security: keysOnly([reader, piiReader]) });
+  });
+  afterAll(() => s.close());
+
+  it('are withheld without directory:pii and given with it', async () => {
+    const query = '{ department(id: 1) { members(recursive: true, first: 500) { nodes { userid gender extAttrs { name } externalProfile { externalCorpName } } } } }';
+    const withPii = await post(s, { query }, withKey(piiReader));
+    const without = await post(s, { query }, withKey(reader));
+    expect(withPii.body.errors).toBeUndefined();
+    expect(without.body.errors).toBeUndefined();
+    type Row = { userid: string; gender: string | null; extAttrs: unknown[]; externalProfile: unknown };
+    const full: Row[] = withPii.body.data.department.members.nodes;
+    const bare: Row[] = without.body.data.department.members.nodes;
+    // The seed has members with each of them (else the test would prove nothing).
+    expect(full.some((u) => u.gender !== null)).toBe(true);
+    expect(full.some((u) => u.extAttrs.length > 0)).toBe(true);
+    expect(full.some((u) => u.externalProfile !== null)).toBe(true);
+    expect(bare.map((u) => u.userid)).toEqual(full.map((u) => u.userid));
+    for (const u of bare) expect(u).toEqual({ userid: u.userid, gender: null, extAttrs: [], externalProfile: null });
+  });
+});
