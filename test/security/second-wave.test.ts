@@ -1,4 +1,6 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SERVER_TIMEOUTS, serverOptions } from '../../src/security/http-server.ts';
 import { ServiceHarness } from '../helpers/service.ts';
 import { keysOnly, post, testKey, withKey, writeCalls } from './helpers.ts';
 
@@ -78,5 +80,28 @@ describe('item 11: gender, extAttrs and externalProfile are personal data', () =
     expect(full.some((u) => u.externalProfile !== null)).toBe(true);
     expect(bare.map((u) => u.userid)).toEqual(full.map((u) => u.userid));
     for (const u of bare) expect(u).toEqual({ userid: u.userid, gender: null, extAttrs: [], externalProfile: null });
+  });
+});
+
+describe('item 15: HTTP_HEADERS_TIMEOUT_MS is honoured', () => {
+  it('a client that never finishes its headers is dropped near the timeout, not after node\'s 30 s check interval', async () => {
+    const options = serverOptions({ headersTimeoutMs: 1_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 1_000 });
+    expect(serverOptions(DEFAULT_SERVER_TIMEOUTS).connectionsCheckingInterval).toBeLessThanOrEqual(1_000);
+    const slow = await ServiceHarness.start({ listen: true, security: keysOnly([writer]), serverOptions: options });
+    try {
+      const started = Date.now();
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(slow.url).port), '127.0.0.1', () => socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\n'));
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      // 1 s plus at most one check interval (and a shared machine's slack): far below 30 s.
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await slow.close();
+    }
   });
 });
