@@ -17,6 +17,7 @@ import { securityPlugins } from './security/plugins.ts';
 import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
 import { corsOptions } from './security/cors.ts';
+import { TokenBuckets } from './security/rate-limit.ts';
 import { CorpSizesCache } from './security/corp-sizes.ts';
 import { MemberMemo } from './directory/member-memo.ts';
 
@@ -98,6 +99,7 @@ export function createApp(options: AppOptions): App {
         onBatchJobResult: (result) => jobs.notify(result.jobId),
       })
     : undefined;
+  const callbackBudget = security.rateLimit ? new TokenBuckets(security.rateLimit.requestsPerMinute, security.rateLimit.requestBurst) : undefined;
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -147,6 +149,13 @@ export function createApp(options: AppOptions): App {
         return;
       }
       if (path === '/wecom/callback') {
+        // Each request costs signature checks and AES: bounded per address like GraphQL requests.
+        const wait = callbackBudget?.take(req.socket.remoteAddress ?? 'unknown') ?? 0;
+        if (wait > 0) {
+          res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': String(wait) });
+          res.end(`too many requests; retry in ${wait} s`);
+          return;
+        }
         if (callback) return callback.handle(req, res);
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('no WeCom callback is configured (WECOM_CALLBACK_TOKEN, WECOM_CALLBACK_AES_KEY)');

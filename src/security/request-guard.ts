@@ -90,7 +90,13 @@ export function requestGuard(options: RequestGuardOptions): { request: Plugin; m
 
       const outcome = await auth.authenticate(request.headers);
       if (!outcome.ok) {
-        logger.info({ peer: peerOf(serverContext) ?? 'in-process', reason: outcome.message }, 'request refused: not authenticated');
+        // Failed attempts are charged to the address too: guessing keys costs the budget of a caller.
+        const peer = peerOf(serverContext) ?? 'in-process';
+        const wait = requests?.take(`unauthenticated:${peer}`) ?? 0;
+        if (wait > 0) {
+          return endResponse(jsonError(429, 'RATE_LIMITED', `Too many requests from this address; retry in ${wait} s`, { 'retry-after': String(wait) }));
+        }
+        logger.info({ peer, reason: outcome.message }, 'request refused: not authenticated');
         return endResponse(jsonError(401, 'UNAUTHENTICATED', outcome.message, { 'www-authenticate': outcome.challenge }));
       }
       const identity = outcome.identity;

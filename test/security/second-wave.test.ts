@@ -105,3 +105,29 @@ describe('item 15: HTTP_HEADERS_TIMEOUT_MS is honoured', () => {
     }
   });
 });
+
+describe('item 15: failed authentication and /wecom/callback are rate-limited', () => {
+  const rateLimit = { requestsPerMinute: 60, requestBurst: 3, mutationsPerMinute: 60, mutationBurst: 3 };
+  let s: ServiceHarness;
+  beforeAll(async () => {
+    s = await ServiceHarness.start({ listen: true, callback: true, security: { ...keysOnly([writer]), rateLimit } });
+  });
+  afterAll(() => s.close());
+
+  it('requests with a wrong key get 401 until the address has spent its budget, then 429', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${s.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': `guess-${i}` }, body: '{"query":"{ __typename }"}' });
+      statuses.push(res.status);
+      if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+  });
+
+  it('/wecom/callback answers 429 once an address has spent its budget', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await fetch(`${s.url}/wecom/callback?msg_signature=x&timestamp=1&nonce=n&echostr=e`)).status);
+    expect(statuses.slice(3)).toEqual([429, 429]);
+    expect(statuses.slice(0, 3)).not.toContain(429);
+  });
+});
