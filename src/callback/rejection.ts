@@ -23,7 +23,9 @@ export type RejectionReason =
   /** Not well-formed XML, or XML with a DTD or entity declarations. */
   | 'malformed_xml'
   /** Well-formed, but not a WeCom envelope or event (no Encrypt, no ids). */
-  | 'malformed_event';
+  | 'malformed_event'
+  /** A URL verification whose echostr decrypts to XML: a captured event's Encrypt, not WeCom's random string. */
+  | 'not_an_echostr';
 
 const STATUS: Record<RejectionReason, number> = {
   method_not_allowed: 405,
@@ -36,6 +38,7 @@ const STATUS: Record<RejectionReason, number> = {
   too_large: 413,
   malformed_xml: 400,
   malformed_event: 400,
+  not_an_echostr: 403,
 };
 
 export class CallbackRejection extends Error {

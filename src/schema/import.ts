@@ -158,9 +158,11 @@ async function submitImport(
   ctx: GraphQLContext,
   params: { type: ImportJobType; bytes: Buffer; filename: string; field: 'rows' | 'file'; total: number; toInvite?: boolean; idempotencyKey?: string | null },
 ): Promise<ImportJobState> {
-  const key = params.idempotencyKey
+  // Per caller: another caller's key (or the same file sent by another caller) is another import,
+  // never a way to receive someone else's job.
+  const key = `${ctx.identity.subject}\n${params.idempotencyKey
     ? `key:${params.idempotencyKey}`
-    : `sha256:${createHash('sha256').update(`${params.toInvite ?? ''}\n`).update(params.bytes).digest('hex')}`;
+    : `sha256:${createHash('sha256').update(`${params.toInvite ?? ''}\n`).update(params.bytes).digest('hex')}`}`;
   const fields = params.field === 'rows' ? IMPORT_FIELDS_ROWS : IMPORT_FIELDS_FILE;
   const { job } = await mutating(fields, () =>
     ctx.jobs.submitImport({

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SERVER_TIMEOUTS, serverOptions } from '../../src/security/http-server.ts';
 import { ServiceHarness } from '../helpers/service.ts';
+import { CallbackSender, send } from '../helpers/callback-sender.ts';
 import { keysOnly, post, testKey, withKey, writeCalls } from './helpers.ts';
 
 /** Issue 14, medium and low findings: each test failed before its fix. */
@@ -129,5 +130,56 @@ describe('item 15: failed authentication and /wecom/callback are rate-limited', 
     for (let i = 0; i < 5; i++) statuses.push((await fetch(`${s.url}/wecom/callback?msg_signature=x&timestamp=1&nonce=n&echostr=e`)).status);
     expect(statuses.slice(3)).toEqual([429, 429]);
     expect(statuses.slice(0, 3)).not.toContain(429);
+  });
+});
+
+describe('item 8: GET /wecom/callback decrypts only echostrs', () => {
+  let s: ServiceHarness;
+  let sender: CallbackSender;
+  beforeAll(async () => {
+    s = await ServiceHarness.start({ listen: true, callback: true });
+    const { token, encodingAESKey } = s.wecom.creds.callback;
+    sender = new CallbackSender({ token, encodingAESKey, corpId: s.wecom.creds.corpId });
+  });
+  afterAll(() => s.close());
+
+  it('a captured event\'s Encrypt given as echostr is refused, and its XML is not returned', async () => {
+    const event = '<xml><ToUserName><![CDATA[corp]]></ToUserName><Event><![CDATA[change_contact]]></Event><Email><![CDATA[someone@example.com]]></Email></xml>';
+    const res = await send(s.url, sender.verification(event), 'GET');
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('not_an_echostr');
+    expect(res.text).not.toContain('someone@example.com');
+  });
+
+  it('WeCom\'s random echostr is still answered exactly', async () => {
+    const res = await send(s.url, sender.verification('8147297539112093'), 'GET');
+    expect(res).toEqual({ status: 200, text: '8147297539112093' });
+  });
+});
+
+describe('item 13: idempotencyKey is per caller', () => {
+  const first = testKey('admin-one', ['directory:read', 'directory:write', 'directory:admin']);
+  const second = testKey('admin-two', ['directory:read', 'directory:write', 'directory:admin']);
+  let s: ServiceHarness;
+  beforeAll(async () => {
+    s = await ServiceHarness.start({ security: keysOnly([first, second]), jobs: { initialPollMs: 20, maxPollMs: 100 } });
+  });
+  afterAll(() => s.close());
+
+  const IMPORT = `mutation($rows: [ImportUserRow!]) { importUsers(mode: SYNC, rows: $rows, idempotencyKey: "nightly-sync") { __typename ... on MutationImportUsersSuccess { data { id total } } } }`;
+
+  it('a second admin with the same key gets its own job, not the first admin\'s', async () => {
+    await s.wecom.resetStats();
+    const one = await post(s, { query: IMPORT, variables: { rows: [{ userid: 'idem.one', name: '一号', departmentIds: [2], mobile: '13900003331' }] } }, withKey(first));
+    const two = await post(s, { query: IMPORT, variables: { rows: [{ userid: 'idem.two', name: '二号', departmentIds: [2], mobile: '13900003332' }, { userid: 'idem.three', name: '三号', departmentIds: [2], mobile: '13900003333' }] } }, withKey(second));
+    expect(one.body.data.importUsers.__typename).toBe('MutationImportUsersSuccess');
+    expect(two.body.data.importUsers.__typename).toBe('MutationImportUsersSuccess');
+    expect(two.body.data.importUsers.data.id).not.toBe(one.body.data.importUsers.data.id);
+    expect(two.body.data.importUsers.data.total).toBe(2);
+    expect((await s.calls())['/cgi-bin/batch/syncuser']).toBe(2);
+    // The same caller retrying with its key still gets its own job back.
+    const retry = await post(s, { query: IMPORT, variables: { rows: [{ userid: 'idem.one', name: '一号', departmentIds: [2], mobile: '13900003331' }] } }, withKey(first));
+    expect(retry.body.data.importUsers.data.id).toBe(one.body.data.importUsers.data.id);
+    expect((await s.calls())['/cgi-bin/batch/syncuser']).toBe(2);
   });
 });
