@@ -67,6 +67,7 @@ const securityEnv = z.object({
   MAX_UPSTREAM_CALLS_PER_REQUEST: int('MAX_UPSTREAM_CALLS_PER_REQUEST', DEFAULT_QUERY_LIMITS.maxUpstreamCalls, 0, 100_000),
   MAX_RESPONSE_BYTES: int('MAX_RESPONSE_BYTES', DEFAULT_QUERY_LIMITS.maxResponseBytes, 1_024, 1_024 ** 3),
   MAX_EXECUTION_MS: int('MAX_EXECUTION_MS', DEFAULT_QUERY_LIMITS.maxExecutionMs, 100, 3_600_000),
+  MAX_SUBSCRIPTIONS_PER_CALLER: int('MAX_SUBSCRIPTIONS_PER_CALLER', DEFAULT_QUERY_LIMITS.maxSubscriptionsPerCaller, 1, 10_000),
   MAX_BODY_BYTES: int('MAX_BODY_BYTES', DEFAULT_HTTP_LIMITS.maxBodyBytes, 1_024, 1_024 ** 3),
   MAX_UPLOAD_BYTES: int('MAX_UPLOAD_BYTES', DEFAULT_HTTP_LIMITS.maxFileBytes, 6, DEFAULT_HTTP_LIMITS.maxFileBytes),
   RATE_LIMIT_PER_MINUTE: int('RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMITS.requestsPerMinute, 0, 10_000_000),
@@ -220,6 +221,7 @@ export function loadSecurityConfig(
         maxUpstreamCalls: e.MAX_UPSTREAM_CALLS_PER_REQUEST,
         maxResponseBytes: e.MAX_RESPONSE_BYTES,
         maxExecutionMs: e.MAX_EXECUTION_MS,
+        maxSubscriptionsPerCaller: e.MAX_SUBSCRIPTIONS_PER_CALLER,
       },
       http: { maxBodyBytes: e.MAX_BODY_BYTES, maxFileBytes: e.MAX_UPLOAD_BYTES, maxFiles: 1 },
       rateLimit:

@@ -6,6 +6,7 @@ import { persistedOperationsPlugin } from './persisted.ts';
 import { armorPlugin, characterLimitPlugin, noIntrospectionPlugin, operationLimitsPlugin, type EstimateSources } from './query-limits.ts';
 import { executionLimitsPlugin } from './execution-limits.ts';
 import { payloadScopePlugin } from './payload-scope.ts';
+import { subscriptionCapPlugin } from './subscription-cap.ts';
 import { requestGuard } from './request-guard.ts';
 import type { SecuritySettings } from './settings.ts';
 
@@ -31,5 +32,6 @@ export function securityPlugins(settings: SecuritySettings, options: { logger: L
     payloadScopePlugin(),
     guard.mutations,
     executionLimitsPlugin(settings.limits, { logger: options.logger }),
+    subscriptionCapPlugin(settings.limits.maxSubscriptionsPerCaller),
   ];
 }

@@ -47,6 +47,8 @@ export interface QueryLimits {
   maxResponseBytes: number;
   /** Milliseconds a query may execute; then it is answered with an error and makes no more WeCom calls. */
   maxExecutionMs: number;
+  /** Subscriptions one caller may have open at once. */
+  maxSubscriptionsPerCaller: number;
 }
 
 export interface HttpLimits {
@@ -75,6 +77,7 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   // The 2,000-department tree of a 50,000-member corp is 2.2 MB.
   maxResponseBytes: 16 * 1024 * 1024,
   maxExecutionMs: 30_000,
+  maxSubscriptionsPerCaller: 10,
 };
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {

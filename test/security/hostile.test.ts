@@ -425,5 +425,5 @@ describe('forged callbacks', () => {
 });
 
 it('the default limits are the ones documented', () => {
-  expect(DEFAULT_QUERY_LIMITS).toEqual({ maxDepth: 12, maxAliases: 20, maxDirectives: 20, maxTokens: 3_000, maxCharacters: 20_000, maxCost: 500_000, maxListItems: 1_000, maxUpstreamCalls: 300, maxResponseBytes: 16 * 1024 * 1024, maxExecutionMs: 30_000 });
+  expect(DEFAULT_QUERY_LIMITS).toEqual({ maxDepth: 12, maxAliases: 20, maxDirectives: 20, maxTokens: 3_000, maxCharacters: 20_000, maxCost: 500_000, maxListItems: 1_000, maxUpstreamCalls: 300, maxResponseBytes: 16 * 1024 * 1024, maxExecutionMs: 30_000, maxSubscriptionsPerCaller: 10 });
 });

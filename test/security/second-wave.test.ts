@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SERVER_TIMEOUTS, serverOptions } from '../../src/security/http-server.ts';
 import { ServiceHarness } from '../helpers/service.ts';
 import { CallbackSender, send } from '../helpers/callback-sender.ts';
+import { SseSubscription } from '../helpers/sse.ts';
+import { DEFAULT_QUERY_LIMITS } from '../../src/security/settings.ts';
 import { keysOnly, post, testKey, withKey, writeCalls } from './helpers.ts';
 
 /** Issue 14, medium and low findings: each test failed before its fix. */
@@ -181,5 +183,37 @@ describe('item 13: idempotencyKey is per caller', () => {
     const retry = await post(s, { query: IMPORT, variables: { rows: [{ userid: 'idem.one', name: '一号', departmentIds: [2], mobile: '13900003331' }] } }, withKey(first));
     expect(retry.body.data.importUsers.data.id).toBe(one.body.data.importUsers.data.id);
     expect((await s.calls())['/cgi-bin/batch/syncuser']).toBe(2);
+  });
+});
+
+describe('item 7: open subscriptions per caller', () => {
+  let s: ServiceHarness;
+  beforeAll(async () => {
+    s = await ServiceHarness.start({ listen: true, security: { limits: { ...DEFAULT_QUERY_LIMITS, maxSubscriptionsPerCaller: 2 } } });
+  });
+  afterAll(() => s.close());
+
+  const SUBSCRIBE = 'subscription { contactChanged { kind } }';
+  const open = () => SseSubscription.open((url, init) => fetch(url, init), `${s.url}/graphql`, SUBSCRIBE);
+
+  it('one more than the cap is refused; closing one makes room again', async () => {
+    const first = await open();
+    const second = await open();
+    const third = await open();
+    const refused = await third.next();
+    expect(refused?.errors?.[0]).toMatchObject({ message: 'This caller has 2 subscriptions open; at most 2 are allowed (close one first)', extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 2 } });
+    first.close();
+    // The server sees the disconnect asynchronously.
+    let fourth: SseSubscription | undefined;
+    for (let i = 0; i < 50 && !fourth; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const attempt = await open();
+      const event = await Promise.race([attempt.next(300).catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 300))]);
+      if (event?.errors) attempt.close();
+      else fourth = attempt;
+    }
+    expect(fourth).toBeDefined();
+    second.close();
+    fourth?.close();
   });
 });
