@@ -217,3 +217,35 @@ describe('item 7: open subscriptions per caller', () => {
     fourth?.close();
   });
 });
+
+describe('item 5: a subtree writer and corp-wide tags it cannot see', () => {
+  const rdWriter = testKey('rd-writer-5', ['directory:read', 'directory:write'], [2]);
+  let s: ServiceHarness;
+  let tagid: number;
+  beforeAll(async () => {
+    s = await ServiceHarness.start({ security: keysOnly([rdWriter]) });
+    // A tag that lists nothing in department 2's subtree (here: nothing at all).
+    const created = await s.wecom.console('tag/create', { tagname: '全公司机密标签' });
+    tagid = created.json.tagid;
+  });
+  afterAll(() => s.close());
+
+  const member = async (): Promise<string> => {
+    const res = await post(s, { query: '{ department(id: 2) { members(recursive: true, first: 500) { nodes { userid departments { id } } } } }' }, withKey(rdWriter));
+    return res.body.data.department.members.nodes[0].userid;
+  };
+
+  it.each(['addTagMembers', 'removeTagMembers'])('%s on it is refused before any write, without the tag\'s name', async (field) => {
+    const userid = await member();
+    await s.wecom.resetStats();
+    const res = await post(s, { query: `mutation { ${field}(tagId: ${tagid}, userids: ["${userid}"]) { __typename ... on Error { message } ... on Mutation${field[0]!.toUpperCase()}${field.slice(1)}Success { data { tag { name } } } } }` }, withKey(rdWriter));
+    expect(res.body.data[field]).toEqual({ __typename: 'PermissionDeniedError', message: `tagId: tag ${tagid} is outside the departments this credential may change` });
+    expect(JSON.stringify(res.body)).not.toContain('全公司机密标签');
+    expect(await writeCalls(s)).toEqual({});
+  });
+
+  it('a tag that does not exist gets the same answer', async () => {
+    const res = await post(s, { query: 'mutation { removeTagMembers(tagId: 9999, userids: ["nobody"]) { __typename ... on Error { message } } }' }, withKey(rdWriter));
+    expect(res.body.data.removeTagMembers).toEqual({ __typename: 'PermissionDeniedError', message: 'tagId: tag 9999 is outside the departments this credential may change' });
+  });
+});
