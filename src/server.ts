@@ -88,7 +88,7 @@ export function createApp(options: AppOptions): App {
   const feed = changeFeedOf(given.changes, changeFeed);
   const deps: ServiceDeps = { ...given, source: given.source ?? (given.planning === 'naive' ? defaultSource() : memo.source(cache ?? defaultSource())), jobs, memo };
   // What a query will cost is estimated from the corp's sizes the cache knows (src/security/estimate.ts).
-  const estimate = { memo, ...(cache ? { peek: cache, sizes: new CorpSizesCache(cache) } : {}) };
+  const estimate = { memo, ...(cache ? { peek: cache, sizes: new CorpSizesCache(cache), loadTree: () => cache.departments() } : {}) };
   // WeCom's change_contact and batch_job_result events (§9.6, §9.7); a tracked job is polled at once.
   const callback = callbackSettings
     ? createCallbackHandler({

@@ -126,6 +126,12 @@ export function noIntrospectionPlugin(): Plugin {
 /** What the estimate may consult: the corp's sizes and what the directory cache and the member memo already hold. */
 export interface EstimateSources {
   sizes?: CorpSizesCache;
+  /**
+   * Reads the department tree into the directory cache when it is not there yet (the one
+   * `department/list` any directory query makes anyway), so that even the first query after a
+   * start is estimated from the corp's real tree rather than from guesses.
+   */
+  loadTree?: () => Promise<unknown>;
   peek?: DirectoryPeek;
   memo?: MemberMemo;
 }
@@ -177,13 +183,28 @@ export function operationLimitsPlugin(limits: QueryLimits, sources: EstimateSour
     }
     return undefined;
   };
+  /**
+   * Checks with what is known; when that refuses the operation only because the tree is not
+   * cached yet (the guesses stand in for it), reads the tree and checks again. An operation the
+   * guesses accept makes no read of its own, so upstream calls stay at the minimum.
+   */
+  const checkKnowingTree = async (args: ExecutionArgs): Promise<GraphQLError | undefined> => {
+    const error = check(args);
+    if (!error || error.extensions.code !== 'QUERY_TOO_COSTLY' || !sources.sizes || !sources.loadTree || sources.sizes.current()) return error;
+    // WeCom unreachable: the guesses stand, and the refusal with them.
+    const loaded = await sources.loadTree().then(
+      () => true,
+      () => false,
+    );
+    return loaded ? check(args) : error;
+  };
   return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const error = check(args);
+    async onExecute({ args, setResultAndStopExecution }) {
+      const error = await checkKnowingTree(args);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const error = check(args);
+    async onSubscribe({ args, setResultAndStopExecution }) {
+      const error = await checkKnowingTree(args);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
   };
