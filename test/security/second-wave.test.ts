@@ -249,3 +249,20 @@ describe('item 5: a subtree writer and corp-wide tags it cannot see', () => {
     expect(res.body.data.removeTagMembers).toEqual({ __typename: 'PermissionDeniedError', message: 'tagId: tag 9999 is outside the departments this credential may change' });
   });
 });
+
+describe('item 10: a subtree key does not see the parent of its top', () => {
+  const rdReader = testKey('rd-reader-10', ['directory:read'], [2]);
+  let s: ServiceHarness;
+  beforeAll(async () => {
+    s = await ServiceHarness.start({ security: keysOnly([rdReader]) });
+  });
+  afterAll(() => s.close());
+
+  it('its top has parentId 0 and no parent, like a root; departments below keep theirs', async () => {
+    const res = await post(s, { query: '{ department(id: 2) { parentId parent { departmentId } children { departmentId parentId } } }' }, withKey(rdReader));
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.department).toMatchObject({ parentId: 0, parent: null });
+    expect(res.body.data.department.children.length).toBeGreaterThan(0);
+    for (const child of res.body.data.department.children) expect(child.parentId).toBe(2);
+  });
+});
