@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     secrets: { contact: target.contactSecret, app: target.app },
     logger,
     rateBudgetFraction: ops.rateBudget.fraction,
+    callerShare: ops.rateBudget.callerShare,
     ...(Object.keys(ops.rateBudget.perEndpoint).length ? { rateBudget: ops.rateBudget.perEndpoint } : {}),
     ...(metrics ? { hooks: metrics.clientHooks() } : {}),
     ...(scale ? { tokenStore: scale.tokenStore, sharedRateBudget: scale.rateBudget } : {}),

@@ -19,6 +19,10 @@ import { securityPlugins } from './security/plugins.ts';
 import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
 import { createWebFront } from './web/index.ts';
+import { corsOptions } from './security/cors.ts';
+import { TokenBuckets } from './security/rate-limit.ts';
+import { CorpSizesCache } from './security/corp-sizes.ts';
+import { MemberMemo } from './directory/member-memo.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -87,8 +91,13 @@ export function createApp(options: AppOptions): App {
       ? new DirectoryCache(defaultSource(), { ...DEFAULT_CACHE_SETTINGS, ...cacheSettings, corpId: given.client.core.corpId })
       : undefined;
   cache?.attach(given.changes);
+  // Unknown userids and openids remembered across requests (a flood of lookups costs WeCom once).
+  const memo = given.memo ?? new MemberMemo();
+  memo.attach(given.changes);
   const feed = changeFeedOf(given.changes, changeFeed);
-  const deps: ServiceDeps = { ...given, source: given.source ?? cache ?? defaultSource(), jobs };
+  const deps: ServiceDeps = { ...given, source: given.source ?? (given.planning === 'naive' ? defaultSource() : memo.source(cache ?? defaultSource())), jobs, memo };
+  // What a query will cost is estimated from the corp's sizes the cache knows (src/security/estimate.ts).
+  const estimate = { memo, ...(cache ? { peek: cache, sizes: new CorpSizesCache(cache), loadTree: () => cache.departments() } : {}) };
   // WeCom's change_contact and batch_job_result events (§9.6, §9.7); a tracked job is polled at once.
   const callback = callbackSettings
     ? createCallbackHandler({
@@ -111,16 +120,19 @@ export function createApp(options: AppOptions): App {
     : undefined;
   // GraphiQL and the org explorer, served from this origin only (src/web).
   const web = createWebFront({ graphiql, logger, ...(explorer !== undefined ? { explorer } : {}) });
+  const callbackBudget = security.rateLimit ? new TokenBuckets(security.rateLimit.requestsPerMinute, security.rateLimit.requestBurst) : undefined;
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     ...web.yoga,
     landingPage: false,
+    // Same-origin only unless CORS_ORIGINS lists origins; never credentials, only the headers the service reads.
+    cors: corsOptions(security.cors),
     // One operation per request unless configured (an array of operations is refused).
     batching: security.batching === false ? false : { limit: security.batching },
     // After the security plugins: a cached answer is still authenticated, rate-limited and checked.
     plugins: [
-      ...securityPlugins(security, { logger, graphiql }),
+      ...securityPlugins(security, { logger, graphiql, estimate }),
       ...(cache && responseCache ? [responseCachePlugin({ directory: cache, ...DEFAULT_RESPONSE_CACHE_LIMITS })] : []),
       ...extraPlugins,
       ...web.plugins,
@@ -160,6 +172,13 @@ export function createApp(options: AppOptions): App {
         return;
       }
       if (path === '/wecom/callback') {
+        // Each request costs signature checks and AES: bounded per address like GraphQL requests.
+        const wait = callbackBudget?.take(req.socket.remoteAddress ?? 'unknown') ?? 0;
+        if (wait > 0) {
+          res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': String(wait) });
+          res.end(`too many requests; retry in ${wait} s`);
+          return;
+        }
         if (callback) return callback.handle(req, res);
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('no WeCom callback is configured (WECOM_CALLBACK_TOKEN, WECOM_CALLBACK_AES_KEY)');

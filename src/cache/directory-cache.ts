@@ -238,6 +238,24 @@ export class DirectoryCache implements DirectorySource {
     return shared.read(kind, id, read).then(({ value, ttlMs }) => ({ value, fetchedAt: this.now() - Math.max(0, this.options.ttlMs - ttlMs) }));
   }
 
+  /** The cached tree, expired included, without reading upstream (cost estimates: src/security/corp-sizes.ts). */
+  peekDepartments(): WeComDepartment[] | undefined {
+    const entry = this.lru.peek(this.key('departments'), { allowStale: true });
+    return entry?.kind === 'departments' ? entry.value : undefined;
+  }
+
+  /** A department's cached direct members, without reading upstream. */
+  peekMembers(departmentId: number): WeComUser[] | undefined {
+    const entry = this.lru.peek(this.key('members', departmentId), { allowStale: true });
+    return entry?.kind === 'members' ? entry.value : undefined;
+  }
+
+  /** A cached member (null: known not to exist), undefined when a read would go upstream. */
+  peekUser(userid: string): WeComUser | null | undefined {
+    const entry = this.lru.peek(this.key('user', userKey(userid)));
+    return entry?.kind === 'user' ? entry.value : undefined;
+  }
+
   private key(kind: EntryKind, id?: string | number): string {
     return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
   }

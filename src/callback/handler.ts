@@ -110,6 +110,9 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
   async function verifyUrl(query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const plaintext = open(query, query.get('echostr') ?? undefined);
     await checkSource(req);
+    // WeCom's echostr is a random string. Anything XML is an event's Encrypt replayed as an
+    // echostr, and answering it would decrypt the event (names, emails) for whoever captured it.
+    if (plaintext.trimStart().startsWith('<')) throw new CallbackRejection('not_an_echostr');
     counters.verified++;
     // Exactly the plaintext: no quotes, BOM or newline (§9.2).
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(plaintext) });

@@ -27,7 +27,9 @@ export type RejectionReason =
   /** Signed, but from an address outside WECOM_CALLBACK_ALLOWED_IPS (source-ip.ts). */
   | 'forbidden_source'
   /** WECOM_CALLBACK_ALLOWED_IPS=auto and WeCom's list could not be read yet: WeCom retries later. */
-  | 'source_list_unavailable';
+  | 'source_list_unavailable'
+  /** A URL verification whose echostr decrypts to XML: a captured event's Encrypt, not WeCom's random string. */
+  | 'not_an_echostr';
 
 const STATUS: Record<RejectionReason, number> = {
   method_not_allowed: 405,
@@ -42,6 +44,7 @@ const STATUS: Record<RejectionReason, number> = {
   malformed_event: 400,
   forbidden_source: 403,
   source_list_unavailable: 503,
+  not_an_echostr: 403,
 };
 
 export class CallbackRejection extends Error {

@@ -1,3 +1,4 @@
+import { DEFAULT_CALLER_SHARE } from '../wecom/scheduler.ts';
 import { z } from 'zod';
 import { flag, int, text } from '../env-fields.ts';
 
@@ -20,7 +21,7 @@ export interface OpsConfig {
   /** Several instances sharing tokens, rate budget, callback de-duplication and changes; absent: one process. */
   redis?: { url: string; keyPrefix: string };
   /** The WeCom client's per-endpoint budget (shared by all instances when REDIS_URL is set). */
-  rateBudget: { fraction: number; perEndpoint: Record<string, number> };
+  rateBudget: { fraction: number; perEndpoint: Record<string, number>; callerShare: number };
 }
 
 export const DEFAULT_REDIS_KEY_PREFIX = 'wecom-directory:';
@@ -48,6 +49,7 @@ const opsEnv = z.object({
     }),
   WECOM_RATE_BUDGET_FRACTION: text,
   WECOM_RATE_BUDGET: text,
+  WECOM_CALLER_SHARE: text,
 });
 
 /** The variables this part reads (for the README's table and its test). */
@@ -89,6 +91,13 @@ export function loadOpsConfig(env: NodeJS.ProcessEnv): { config: OpsConfig } | {
     else fraction = f;
   }
 
+  let callerShare = DEFAULT_CALLER_SHARE;
+  if (e.WECOM_CALLER_SHARE !== undefined) {
+    const f = Number(e.WECOM_CALLER_SHARE);
+    if (!Number.isFinite(f) || f <= 0 || f > 1) problems.push("- WECOM_CALLER_SHARE: must be a number above 0 and at most 1 (the share of each endpoint's rate budget one caller may use, e.g. 0.25)");
+    else callerShare = f;
+  }
+
   const perEndpoint: Record<string, number> = {};
   if (e.WECOM_RATE_BUDGET !== undefined) {
     for (const item of e.WECOM_RATE_BUDGET.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -108,7 +117,7 @@ export function loadOpsConfig(env: NodeJS.ProcessEnv): { config: OpsConfig } | {
       readiness: { cacheMs: e.READINESS_CACHE_MS, timeoutMs: e.READINESS_TIMEOUT_MS },
       shutdown: { timeoutMs: e.SHUTDOWN_TIMEOUT_MS, delayMs: e.SHUTDOWN_DELAY_MS },
       ...(redis ? { redis } : {}),
-      rateBudget: { fraction, perEndpoint },
+      rateBudget: { fraction, perEndpoint, callerShare },
     },
   };
 }

@@ -4,6 +4,7 @@ import { RequestLoaders } from '../loaders/index.ts';
 import { LinkedLoaders } from '../loaders/linked.ts';
 import { NaiveLinkedLoaders, NaiveRequestLoaders, type DirectoryPlanning } from '../loaders/naive.ts';
 import type { ChangeBus } from '../directory/changes.ts';
+import { MemberMemo } from '../directory/member-memo.ts';
 import { JobTracker } from '../jobs/tracker.ts';
 import { changeFeedOf, type ChangeFeed } from '../directory/change-feed.ts';
 import type { Scopes } from '../auth/scopes.ts';
@@ -29,6 +30,8 @@ export interface ServiceDeps {
    * cache, no batching or de-duplication. Default 'planned'.
    */
   planning?: DirectoryPlanning;
+  /** Per-member lookups remembered across requests (openids, unknown userids): src/directory/member-memo.ts. */
+  memo?: MemberMemo;
 }
 
 export interface GraphQLContext {
@@ -47,12 +50,24 @@ export interface GraphQLContext {
   jobs: JobTracker;
   /** The ordered directory changes (directoryChanges, contactChanged); one per ChangeBus. */
   feed: ChangeFeed;
+  /** Per-member lookups remembered across requests (openids): one upstream call per member, not per request. */
+  memo: MemberMemo;
   /** Forgets what this request's loaders have read (a mutation has just changed it). */
   refreshLoaders(): void;
   /** The app's visible range (agent/get) when reads go through an app secret; null for the contacts-sync secret. */
   appVisibility(): Promise<WeComAgent | null>;
 }
 
+
+/** One memo per set of deps that came without one (createApp always passes one). */
+const fallbackMemos = new WeakMap<ServiceDeps, MemberMemo>();
+
+function memoOf(deps: ServiceDeps): MemberMemo {
+  if (deps.memo) return deps.memo;
+  let memo = fallbackMemos.get(deps);
+  if (!memo) fallbackMemos.set(deps, (memo = new MemberMemo()));
+  return memo;
+}
 
 /** One job tracker per set of deps that came without one (createApp always passes one). */
 const fallbackTrackers = new WeakMap<ServiceDeps, JobTracker>();
@@ -88,6 +103,7 @@ export function createContext(deps: ServiceDeps, identity: Identity = ANONYMOUS_
     ...(departmentScope ? { departmentScope } : {}),
     jobs: trackerOf(deps),
     feed: changeFeedOf(deps.changes),
+    memo: memoOf(deps),
     refreshLoaders() {
       const scope = scopeOf();
       if (scope) context.departmentScope = scope;

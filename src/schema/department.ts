@@ -20,7 +20,12 @@ builder.node(DepartmentRef, {
     name: t.exposeString('name', { description: 'Display name.' }),
     nameEn: t.string({ nullable: true, description: 'English name (only when multi-language is enabled in WeCom).', resolve: (d) => d.nameEn || null }),
     order: t.field({ type: 'WeComOrder', description: 'Sort order among siblings; larger first.', resolve: (d) => d.order }),
-    parentId: t.exposeInt('parentid', { description: 'Parent department id (0 for the root).' }),
+    parentId: t.int({
+      description: 'Parent department id (0 for the root).',
+      // The tops of what the caller may see are its roots: their real parent is outside the view
+      // and its id is not the caller's to learn (a key limited to a subtree saw `parentId: 1`).
+      resolve: async (d, _args, ctx) => (ctx.departmentScope && !(await ctx.loaders.tree()).parent(d.id) ? 0 : d.parentid),
+    }),
     parent: t.field({
       type: DepartmentRef,
       nullable: true,

@@ -53,6 +53,17 @@ export async function guardVisibleMembers(ctx: GraphQLContext, field: string, us
   });
 }
 
+/**
+ * A tag the write changes: a caller limited to departments may only change tags it can see (those
+ * listing one of its departments or members). A corp-wide tag it cannot see is refused like a
+ * missing one, so neither the write nor its answer (the tag's name) reaches it.
+ */
+export async function guardVisibleTag(ctx: GraphQLContext, field: string, tagid: number): Promise<void> {
+  if (!ctx.departmentScope) return;
+  const visible = await ctx.loaders.tags();
+  if (!visible.some((t) => t.tagid === tagid)) throw denied(field, `tag ${tagid}`);
+}
+
 /** Things only a caller with the whole corp may name in a write (tags in an invitation). */
 export function guardWholeCorp(ctx: GraphQLContext, field: string, what: string, given: boolean): void {
   if (ctx.departmentScope && given) throw new PermissionDeniedError(`${field}: ${what} are corp-wide, and this credential is limited to departments`, null);

@@ -4,7 +4,7 @@ import { AlreadyExistsError, NotFoundError, mutating, mutationErrors } from './e
 import { checkTagId, checkTagMembers, checkTagName } from './validate.ts';
 import { publishWrite, readBack } from './write.ts';
 import type { GraphQLContext } from './context.ts';
-import { guardDepartments, guardMembers } from './scope-guards.ts';
+import { guardDepartments, guardMembers, guardVisibleTag } from './scope-guards.ts';
 import type { WeComTagSummary } from '../wecom/tags.ts';
 
 /**
@@ -134,6 +134,7 @@ builder.mutationFields((t) => ({
     }),
     resolve: async (_root, args, ctx) => {
       const members = checkTagMembers(args);
+      await guardVisibleTag(ctx, 'tagId', members.tagid);
       await guardMembers(ctx, 'userids', members.userlist);
       await guardDepartments(ctx, 'departmentIds', members.partylist);
       const result = await mutating(MEMBER_FIELDS, () => ctx.client.tags.addMembers(members));
@@ -158,6 +159,7 @@ builder.mutationFields((t) => ({
     }),
     resolve: async (_root, args, ctx) => {
       const members = checkTagMembers(args);
+      await guardVisibleTag(ctx, 'tagId', members.tagid);
       await guardMembers(ctx, 'userids', members.userlist);
       await guardDepartments(ctx, 'departmentIds', members.partylist);
       const result = await mutating(MEMBER_FIELDS, () => ctx.client.tags.removeMembers(members));

@@ -117,6 +117,7 @@ builder.node(UserRef, {
     englishName: t.string({ nullable: true, description: 'Legacy English name some corps still use.', resolve: (u) => optional(u.englishName) }),
     position: t.string({ nullable: true, description: 'Job title (职务), at most 128 characters; null when not set.', resolve: (u) => optional(u.position) }),
     gender: t.field({
+      ...PII,
       type: Gender,
       nullable: true,
       description: 'Null when WeCom withholds it (apps created after 2022-06-20).',
@@ -143,12 +144,14 @@ builder.node(UserRef, {
       resolve: (u) => optional(u.externalPosition),
     }),
     externalProfile: t.field({
+      ...PII,
       type: ExternalProfile,
       nullable: true,
       description: 'What external contacts see of the member (external_profile); null when WeCom returns none.',
       resolve: (u) => u.externalProfile ?? null,
     }),
-    extAttrs: t.field({ type: [UserAttribute], description: 'Custom attributes.', resolve: (u) => u.extattr?.attrs ?? [] }),
+    // Personal too (employee numbers, home pages): empty without directory:pii.
+    extAttrs: t.field({ authScopes: { pii: true }, unauthorizedResolver: () => [], type: [UserAttribute], description: 'Custom attributes.', resolve: (u) => u.extattr?.attrs ?? [] }),
     memberships: t.field({
       type: [MembershipRef],
       description: 'Departments the member belongs to, with order and head flag per department.',
@@ -194,13 +197,16 @@ builder.node(UserRef, {
       nullable: true,
       description: 'WeChat openid (user/convert_to_openid); null when the member has not bound WeChat.',
       resolve: async (u, _args, ctx) => {
-        try {
-          return await ctx.client.users.convertToOpenid(u.userid);
-        } catch (err) {
-          // 43004: not bound to WeChat / plug-in not followed: there is no openid to give.
-          if (err instanceof WeComApiError && err.errcode === 43004) return null;
-          throw err;
-        }
+        // Remembered across requests: each member's openid costs WeCom one call, not one per ask.
+        return ctx.memo.openId(u.userid, async () => {
+          try {
+            return await ctx.client.users.convertToOpenid(u.userid);
+          } catch (err) {
+            // 43004: not bound to WeChat / plug-in not followed: there is no openid to give.
+            if (err instanceof WeComApiError && err.errcode === 43004) return null;
+            throw err;
+          }
+        });
       },
     }),
   }),

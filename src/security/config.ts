@@ -8,6 +8,7 @@ import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limit.ts';
 import { DEFAULT_HTTP_LIMITS, DEFAULT_QUERY_LIMITS, type HttpLimits, type QueryLimits } from './settings.ts';
 import { DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from './http-server.ts';
 import { DEFAULT_PERSISTED_OPERATIONS_FILE } from './persisted.ts';
+import { corsOriginProblem, type CorsSettings } from './cors.ts';
 
 /**
  * The security part of the configuration (environment → typed settings), validated like the
@@ -30,6 +31,8 @@ export interface SecurityConfig {
   graphiql: boolean;
   introspection: boolean;
   csrf: boolean;
+  /** Browser origins allowed cross-origin (CORS_ORIGINS); empty: same-origin only. */
+  cors: CorsSettings;
   /** PERSISTED_OPERATIONS_ONLY=true: the file of allowed operations. */
   persistedOperationsFile?: string;
   limits: QueryLimits;
@@ -51,6 +54,7 @@ const securityEnv = z.object({
   GRAPHIQL: optionalFlag('GRAPHIQL'),
   INTROSPECTION: optionalFlag('INTROSPECTION'),
   CSRF_PREVENTION: optionalFlag('CSRF_PREVENTION'),
+  CORS_ORIGINS: text,
   PERSISTED_OPERATIONS_ONLY: optionalFlag('PERSISTED_OPERATIONS_ONLY'),
   PERSISTED_OPERATIONS_FILE: text,
   MAX_QUERY_DEPTH: int('MAX_QUERY_DEPTH', DEFAULT_QUERY_LIMITS.maxDepth, 2, 100),
@@ -60,6 +64,10 @@ const securityEnv = z.object({
   MAX_QUERY_CHARACTERS: int('MAX_QUERY_CHARACTERS', DEFAULT_QUERY_LIMITS.maxCharacters, 100, 10_000_000),
   MAX_QUERY_COST: int('MAX_QUERY_COST', DEFAULT_QUERY_LIMITS.maxCost, 10, 1_000_000_000),
   MAX_LIST_ITEMS: int('MAX_LIST_ITEMS', DEFAULT_QUERY_LIMITS.maxListItems, 1, 1_000_000),
+  MAX_UPSTREAM_CALLS_PER_REQUEST: int('MAX_UPSTREAM_CALLS_PER_REQUEST', DEFAULT_QUERY_LIMITS.maxUpstreamCalls, 0, 100_000),
+  MAX_RESPONSE_BYTES: int('MAX_RESPONSE_BYTES', DEFAULT_QUERY_LIMITS.maxResponseBytes, 1_024, 1_024 ** 3),
+  MAX_EXECUTION_MS: int('MAX_EXECUTION_MS', DEFAULT_QUERY_LIMITS.maxExecutionMs, 100, 3_600_000),
+  MAX_SUBSCRIPTIONS_PER_CALLER: int('MAX_SUBSCRIPTIONS_PER_CALLER', DEFAULT_QUERY_LIMITS.maxSubscriptionsPerCaller, 1, 10_000),
   MAX_BODY_BYTES: int('MAX_BODY_BYTES', DEFAULT_HTTP_LIMITS.maxBodyBytes, 1_024, 1_024 ** 3),
   MAX_UPLOAD_BYTES: int('MAX_UPLOAD_BYTES', DEFAULT_HTTP_LIMITS.maxFileBytes, 6, DEFAULT_HTTP_LIMITS.maxFileBytes),
   RATE_LIMIT_PER_MINUTE: int('RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMITS.requestsPerMinute, 0, 10_000_000),
@@ -182,6 +190,12 @@ export function loadSecurityConfig(
 
   const persistedOnly = e.PERSISTED_OPERATIONS_ONLY === true;
   if (e.PERSISTED_OPERATIONS_FILE && !persistedOnly) problems.push('- PERSISTED_OPERATIONS_FILE: only with PERSISTED_OPERATIONS_ONLY=true');
+  const corsOrigins = (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    const problem = corsOriginProblem(origin);
+    if (problem) problems.push(`- CORS_ORIGINS: ${problem}`);
+  }
+  if (corsOrigins.includes('*') && corsOrigins.length > 1) problems.push('- CORS_ORIGINS: "*" allows every origin; list origins or "*" alone');
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) problems.push('- HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
 
   if (problems.length) return { problems };
@@ -194,6 +208,7 @@ export function loadSecurityConfig(
       graphiql: e.GRAPHIQL ?? !production,
       introspection: e.INTROSPECTION ?? !production,
       csrf: e.CSRF_PREVENTION ?? true,
+      cors: { origins: corsOrigins },
       ...(persistedOnly ? { persistedOperationsFile: e.PERSISTED_OPERATIONS_FILE ?? DEFAULT_PERSISTED_OPERATIONS_FILE } : {}),
       limits: {
         maxDepth: e.MAX_QUERY_DEPTH,
@@ -203,6 +218,10 @@ export function loadSecurityConfig(
         maxCharacters: e.MAX_QUERY_CHARACTERS,
         maxCost: e.MAX_QUERY_COST,
         maxListItems: e.MAX_LIST_ITEMS,
+        maxUpstreamCalls: e.MAX_UPSTREAM_CALLS_PER_REQUEST,
+        maxResponseBytes: e.MAX_RESPONSE_BYTES,
+        maxExecutionMs: e.MAX_EXECUTION_MS,
+        maxSubscriptionsPerCaller: e.MAX_SUBSCRIPTIONS_PER_CALLER,
       },
       http: { maxBodyBytes: e.MAX_BODY_BYTES, maxFileBytes: e.MAX_UPLOAD_BYTES, maxFiles: 1 },
       rateLimit:

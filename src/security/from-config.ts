@@ -15,6 +15,7 @@ export function securitySettingsFromConfig(config: SecurityConfig): SecuritySett
     http: config.http,
     rateLimit: config.rateLimit,
     csrf: config.csrf,
+    cors: config.cors,
     introspection: config.introspection,
     persistedOperations: config.persistedOperationsFile ? loadPersistedOperations(config.persistedOperationsFile) : false,
     batching: config.batching,

@@ -1,29 +1,37 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { CSRF_HEADERS, originGuard } from './cors.ts';
 import { persistedOperationsPlugin } from './persisted.ts';
-import { armorPlugin, characterLimitPlugin, noIntrospectionPlugin, operationLimitsPlugin } from './query-limits.ts';
+import { armorPlugin, characterLimitPlugin, noIntrospectionPlugin, operationLimitsPlugin, type EstimateSources } from './query-limits.ts';
+import { executionLimitsPlugin } from './execution-limits.ts';
+import { payloadScopePlugin } from './payload-scope.ts';
+import { subscriptionCapPlugin } from './subscription-cap.ts';
 import { requestGuard } from './request-guard.ts';
 import type { SecuritySettings } from './settings.ts';
 
-/** Header names that mark a request as not "simple" (a browser form cannot set them): CSRF prevention. */
-export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight', 'apollo-require-preflight'];
+export { CSRF_HEADERS };
 
 /**
- * The service's Yoga plugins in the order they must act: size, caller and budget first (before
+ * The service's Yoga plugins in the order they must act: the browser origin, size, caller and budget first (before
  * anything is parsed), CSRF, persisted operations and the query text's length next, then the
- * parse/validate limits, then list bounds and cost, and the mutation budget last.
+ * parse/validate limits, then list bounds, cost and upstream calls, the mutation budget, and the
+ * limits of the execution itself (time, answer size, the caller's share of WeCom's budget).
  */
-export function securityPlugins(settings: SecuritySettings, options: { logger: Logger; graphiql: boolean }): Plugin[] {
+export function securityPlugins(settings: SecuritySettings, options: { logger: Logger; graphiql: boolean; estimate?: EstimateSources }): Plugin[] {
   const guard = requestGuard({ auth: settings.auth, http: settings.http, rateLimit: settings.rateLimit, callerBudgets: settings.callerBudgets, logger: options.logger, graphiql: options.graphiql });
   return [
+    originGuard(settings.cors),
     guard.request,
     ...(settings.csrf ? [useCSRFPrevention({ requestHeaders: CSRF_HEADERS }) as Plugin] : []),
     ...(settings.persistedOperations ? [persistedOperationsPlugin(settings.persistedOperations)] : []),
     characterLimitPlugin(settings.limits),
     armorPlugin(settings.limits),
     ...(settings.introspection ? [] : [noIntrospectionPlugin()]),
-    operationLimitsPlugin(settings.limits),
+    operationLimitsPlugin(settings.limits, options.estimate),
+    payloadScopePlugin(),
     guard.mutations,
+    executionLimitsPlugin(settings.limits, { logger: options.logger }),
+    subscriptionCapPlugin(settings.limits.maxSubscriptionsPerCaller),
   ];
 }

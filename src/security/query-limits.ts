@@ -1,10 +1,13 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
-import { createComplexityRule } from '@pothos/plugin-complexity';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, validate, type ExecutionArgs } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { checkListArguments } from './list-bounds.ts';
 import type { QueryLimits } from './settings.ts';
+import type { CorpSizesCache, DirectoryPeek } from './corp-sizes.ts';
+import { estimateOperation, type Estimate } from './estimate.ts';
+import type { MemberMemo } from '../directory/member-memo.ts';
+import type { GraphQLContext } from '../schema/context.ts';
 
 /**
  * Limits on what an operation may ask for, all checked before it runs, so a hostile query costs
@@ -13,7 +16,7 @@ import type { QueryLimits } from './settings.ts';
  * - tokens (GraphQL Armor's parser stops counting past the limit);
  * - depth, aliases, directives (GraphQL Armor validation rules), field suggestions hidden;
  * - every list argument bounded (list-bounds.ts);
- * - estimated cost (Pothos complexity with list multipliers from `first` and id lists, cost.ts).
+ * - estimated cost and upstream calls, from the corp's real sizes (estimate.ts).
  * Each refusal carries an `extensions.code` naming the limit.
  */
 
@@ -71,10 +74,30 @@ export function bracketNesting(query: string): number {
   return max;
 }
 
-/** The query text's length and bracket nesting, before it is parsed. */
+/** How deep a JSON value nests (iteratively: a value 200,000 levels deep must not overflow the stack here). */
+export function valueNesting(value: unknown, stopAt: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) max = depth + 1;
+    if (max > stopAt) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return max;
+}
+
+/** The query text's length and bracket nesting, and the variables' nesting, before anything is parsed or coerced. */
 export function characterLimitPlugin(limits: QueryLimits): Plugin {
   return {
     onParams({ params }) {
+      // GraphQL's coercion of variables recurses once per level: refuse deep values with a 400 first.
+      if (params.variables && valueNesting(params.variables, MAX_QUERY_NESTING) > MAX_QUERY_NESTING) {
+        throw new GraphQLError(`The variables nest more than ${MAX_QUERY_NESTING} levels deep`, {
+          extensions: { code: 'VARIABLES_TOO_NESTED', limit: MAX_QUERY_NESTING, http: { status: 400 } },
+        });
+      }
       if (typeof params.query !== 'string') return;
       if (params.query.length > limits.maxCharacters) {
         throw new GraphQLError(`The query has ${params.query.length} characters; at most ${limits.maxCharacters} are accepted`, {
@@ -100,38 +123,88 @@ export function noIntrospectionPlugin(): Plugin {
   };
 }
 
-/** List bounds and cost, on the operation about to run (queries, mutations and subscriptions alike). */
-export function operationLimitsPlugin(limits: QueryLimits): Plugin {
+/** What the estimate may consult: the corp's sizes and what the directory cache and the member memo already hold. */
+export interface EstimateSources {
+  sizes?: CorpSizesCache;
+  /**
+   * Reads the department tree into the directory cache when it is not there yet (the one
+   * `department/list` any directory query makes anyway), so that even the first query after a
+   * start is estimated from the corp's real tree rather than from guesses.
+   */
+  loadTree?: () => Promise<unknown>;
+  peek?: DirectoryPeek;
+  memo?: MemberMemo;
+}
+
+/** The estimate made for a request's operation (for its summary log line). */
+const estimates = new WeakMap<object, Estimate>();
+export function estimateOf(context: object): Estimate | undefined {
+  return estimates.get(context);
+}
+
+const describeCalls = (calls: Record<string, number>) =>
+  Object.entries(calls)
+    .sort((a, b) => b[1] - a[1])
+    .map(([endpoint, n]) => `${n} × ${endpoint}`)
+    .join(', ');
+
+/**
+ * List bounds, cost and upstream calls, on the operation about to run (queries, mutations and
+ * subscriptions alike): refused before execution, with the estimate in the error.
+ */
+export function operationLimitsPlugin(limits: QueryLimits, sources: EstimateSources = {}): Plugin {
   const check = (args: ExecutionArgs): GraphQLError | undefined => {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     const tooLong = checkListArguments(args.schema, args.document, variables, limits.maxListItems);
     if (tooLong) return tooLong;
-    let costError: GraphQLError | undefined;
-    const errors = validate(args.schema, args.document, [
-      createComplexityRule({
-        context: args.contextValue as object,
-        variableValues: variables,
-        operationName: args.operationName ?? getOperationAST(args.document)?.name?.value ?? null,
-        validate: (result, report) => {
-          if (result.complexity > limits.maxCost) {
-            report(
-              (costError = new GraphQLError(`The query's estimated cost is ${result.complexity}; at most ${limits.maxCost} is accepted (ask for smaller pages with first, or fewer nested lists)`, {
-                extensions: { code: 'QUERY_TOO_COSTLY', cost: result.complexity, limit: limits.maxCost },
-              })),
-            );
-          }
-        },
-      }),
-    ]);
-    return costError ?? errors[0];
+    const context = args.contextValue as Partial<GraphQLContext> | undefined;
+    const { peek, memo } = sources;
+    const estimate = estimateOperation({
+      schema: args.schema,
+      document: args.document,
+      operationName: args.operationName,
+      variables,
+      sizes: sources.sizes?.current(),
+      departmentRoots: context?.identity?.departmentRoots,
+      memberKnown: (userid) => (peek ? peek.peekUser(userid) !== undefined : false) || (memo?.knownMissing(userid) ?? false),
+      openIdKnown: (userid) => memo?.knowsOpenId(userid) ?? false,
+    });
+    if (context) estimates.set(context, estimate);
+    if (estimate.cost > limits.maxCost) {
+      return new GraphQLError(`The query's estimated cost is ${estimate.cost}; at most ${limits.maxCost} is accepted (ask for smaller pages with first, or fewer nested lists)`, {
+        extensions: { code: 'QUERY_TOO_COSTLY', cost: estimate.cost, limit: limits.maxCost },
+      });
+    }
+    if (estimate.upstreamCalls > limits.maxUpstreamCalls) {
+      return new GraphQLError(
+        `The query may make ${estimate.upstreamCalls} WeCom calls (${describeCalls(estimate.calls)}); at most ${limits.maxUpstreamCalls} are accepted per request (ask for fewer members by id, or fewer openId fields)`,
+        { extensions: { code: 'TOO_MANY_UPSTREAM_CALLS', upstreamCalls: estimate.upstreamCalls, calls: estimate.calls, limit: limits.maxUpstreamCalls } },
+      );
+    }
+    return undefined;
+  };
+  /**
+   * Checks with what is known; when that refuses the operation only because the tree is not
+   * cached yet (the guesses stand in for it), reads the tree and checks again. An operation the
+   * guesses accept makes no read of its own, so upstream calls stay at the minimum.
+   */
+  const checkKnowingTree = async (args: ExecutionArgs): Promise<GraphQLError | undefined> => {
+    const error = check(args);
+    if (!error || error.extensions.code !== 'QUERY_TOO_COSTLY' || !sources.sizes || !sources.loadTree || sources.sizes.current()) return error;
+    // WeCom unreachable: the guesses stand, and the refusal with them.
+    const loaded = await sources.loadTree().then(
+      () => true,
+      () => false,
+    );
+    return loaded ? check(args) : error;
   };
   return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const error = check(args);
+    async onExecute({ args, setResultAndStopExecution }) {
+      const error = await checkKnowingTree(args);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const error = check(args);
+    async onSubscribe({ args, setResultAndStopExecution }) {
+      const error = await checkKnowingTree(args);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
   };

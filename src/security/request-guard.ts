@@ -23,6 +23,15 @@ const NO_ACCESS: Identity = {
   scopes: { read: false, write: false, pii: false, admin: false, wholeCorp: false },
 };
 
+/** Whose budgets a request is charged to (set once it is authenticated). */
+const callerKeys = new WeakMap<Request, string>();
+
+/** The key of the caller of a request: its credential's subject, or `anonymous:<address>`. */
+export function requestCaller(request: Request | undefined): string {
+  if (!request) return budgetKey(NO_ACCESS, undefined);
+  return callerKeys.get(request) ?? budgetKey(requestIdentity(request), undefined);
+}
+
 /** The identity established for a request (for createContext). */
 export function requestIdentity(request: Request): Identity {
   return identities.get(request) ?? NO_ACCESS;
@@ -84,13 +93,20 @@ export function requestGuard(options: RequestGuardOptions): { request: Plugin; m
 
       const outcome = await auth.authenticate(request.headers);
       if (!outcome.ok) {
-        logger.info({ peer: peerOf(serverContext) ?? 'in-process', reason: outcome.message }, 'request refused: not authenticated');
+        // Failed attempts are charged to the address too: guessing keys costs the budget of a caller.
+        const peer = peerOf(serverContext) ?? 'in-process';
+        const wait = (await requests?.take(`unauthenticated:${peer}`)) ?? 0;
+        if (wait > 0) {
+          return endResponse(jsonError(429, 'RATE_LIMITED', `Too many requests from this address; retry in ${wait} s`, { 'retry-after': String(wait) }));
+        }
+        logger.info({ peer, reason: outcome.message }, 'request refused: not authenticated');
         return endResponse(jsonError(401, 'UNAUTHENTICATED', outcome.message, { 'www-authenticate': outcome.challenge }));
       }
       const identity = outcome.identity;
       identities.set(request, identity);
 
       const key = budgetKey(identity, serverContext);
+      callerKeys.set(request, key);
       const wait = (await requests?.take(key)) ?? 0;
       if (wait > 0) {
         logger.warn({ caller: key, retryAfterSeconds: wait }, 'request refused: rate limit');

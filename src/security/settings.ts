@@ -1,6 +1,7 @@
 import { ANONYMOUS_AUTHENTICATOR, type Authenticator } from '../auth/authenticate.ts';
 import { MEDIA_MAX_BYTES } from 'wecom-protocol/limits';
 import type { CallerBudgets, RateLimitSettings } from './rate-limit.ts';
+import { SAME_ORIGIN_ONLY, type CorsSettings } from './cors.ts';
 
 /**
  * How the service defends itself: who may call (auth), what a query may ask for before it runs
@@ -16,6 +17,8 @@ export interface SecuritySettings {
   rateLimit: RateLimitSettings | false;
   /** Where those budgets are kept: this instance (default) or, with REDIS_URL, the fleet. */
   callerBudgets?: CallerBudgets;
+  /** Browser origins other than the service's own that may call it (CORS_ORIGINS); none by default. */
+  cors: CorsSettings;
   /** Refuse "simple" requests (GET, forms, text/plain) without a custom header (Yoga's CSRF prevention). */
   csrf: boolean;
   /** Serve __schema / __type. */
@@ -40,6 +43,14 @@ export interface QueryLimits {
   maxCost: number;
   /** Items of any list argument without a bound of its own (LIST_ARGUMENT_BOUNDS). */
   maxListItems: number;
+  /** WeCom calls one request may cause by its estimate (user/get per unknown userid, convert_to_openid …; src/security/estimate.ts). */
+  maxUpstreamCalls: number;
+  /** Bytes of one answer (its JSON): a larger one is replaced by an error. */
+  maxResponseBytes: number;
+  /** Milliseconds a query may execute; then it is answered with an error and makes no more WeCom calls. */
+  maxExecutionMs: number;
+  /** Subscriptions one caller may have open at once. */
+  maxSubscriptionsPerCaller: number;
 }
 
 export interface HttpLimits {
@@ -57,9 +68,18 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxDirectives: 20,
   maxTokens: 3_000,
   maxCharacters: 20_000,
-  // About a million resolved fields: an org chart of a 50,000-member corp fits; each nested list multiplies, so bombs do not.
-  maxCost: 1_000_000,
+  // Fields resolved, estimated from the corp's real sizes (estimate.ts): an org chart of a
+  // 50,000-member corp with a few fields per member fits (~250,000); the 114,000 rows of
+  // `departments { members(recursive: true, first: 300) { … } }` on that corp (828,000, a 44 MB
+  // answer that took a minute and 2.7 GB) do not.
+  maxCost: 500_000,
   maxListItems: 1_000,
+  // A few hundred: a page of members named by id; a flood of thousands of lookups is refused.
+  maxUpstreamCalls: 300,
+  // The 2,000-department tree of a 50,000-member corp is 2.2 MB.
+  maxResponseBytes: 16 * 1024 * 1024,
+  maxExecutionMs: 30_000,
+  maxSubscriptionsPerCaller: 10,
 };
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -77,6 +97,7 @@ export const OPEN_SECURITY: SecuritySettings = {
   limits: DEFAULT_QUERY_LIMITS,
   http: DEFAULT_HTTP_LIMITS,
   rateLimit: false,
+  cors: SAME_ORIGIN_ONLY,
   csrf: true,
   introspection: true,
   persistedOperations: false,

@@ -11,6 +11,7 @@
  * | connection never opened               | ≤ 2 retries, full jitter    | ≤ 2 retries (nothing reached WeCom)     |
  * | any other errcode                     | WeComApiError               | WeComApiError                           |
  */
+import { upstreamRequests } from './request-context.ts';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import {
@@ -97,6 +98,8 @@ export interface WeComCoreOptions {
   rateBudget?: Record<string, number>;
   /** Fraction of WeCom's per-corp per-API limit used as the default budget (0.8). */
   rateBudgetFraction?: number;
+  /** Fraction of each endpoint's budget one GraphQL caller may use per window (scheduler.ts, 0.25). */
+  callerShare?: number;
   /** WeCom's frequency window (60 s); a 45009 closes the endpoint for this long. Shorten only in tests. */
   rateLimitWindowMs?: number;
   concurrency?: number;
@@ -215,6 +218,7 @@ export class WeComCore {
     this.scheduler = new Scheduler({
       rateBudget: options.rateBudget,
       rateBudgetFraction: options.rateBudgetFraction,
+      ...(options.callerShare !== undefined ? { callerShare: options.callerShare } : {}),
       rateWindowMs: options.rateLimitWindowMs,
       concurrency: options.concurrency,
       concurrencyPerEndpoint: options.concurrencyPerEndpoint,
@@ -242,11 +246,23 @@ export class WeComCore {
 
   async call<P, R>(ep: Endpoint<P, R>, params: P, options?: CallOptions): Promise<R> {
     if (this.closed) throw new WeComTransportError(ep.path, 'UND_ERR_CLOSED', 'the client is closed');
+    const request = upstreamRequests.getStore();
+    // A request cut off by its time limit: its resolvers may still be running, but call no more.
+    if (request?.ended) throw new WeComTimeoutError(ep.path, 'deadline', request.ended);
+    if (request) request.calls[ep.path] = (request.calls[ep.path] ?? 0) + 1;
     const deadline = new Deadline(options, this.options.deadlineMs ?? DEFAULT_DEADLINE_MS, this.now());
     try {
       return await this.run(ep, params, deadline, options?.via);
     } catch (err) {
       const error = this.asWeComError(err, ep.path, deadline);
+      if (request) {
+        // Counted for the request's one summary line (execution-limits.ts): a flood of refused
+        // calls must not become a flood of log lines.
+        const key = `${ep.path} ${error.kind}`;
+        request.failures[key] = (request.failures[key] ?? 0) + 1;
+        this.log('debug', { endpoint: ep.path, error: error.message, kind: error.kind }, 'wecom call failed');
+        throw error;
+      }
       // A lookup of something absent is routine (loaders turn it into null): debug, not warn.
       this.log(error.category === 'not-found' ? 'debug' : 'warn', { endpoint: ep.path, error: error.message, kind: error.kind }, 'wecom call failed');
       throw error;
@@ -546,7 +562,13 @@ export class WeComCore {
 
   private retried(endpoint: string, attempt: number, reason: RetryReason, delayMs: number, errcode?: number): void {
     this.metrics.retry({ endpoint, attempt, reason, delayMs });
-    this.log('warn', { endpoint, attempt, reason, delayMs, ...(errcode !== undefined ? { errcode } : {}) }, 'wecom call retried');
+    const request = upstreamRequests.getStore();
+    if (request) {
+      // Part of the request's one summary line (security/execution-limits.ts).
+      const key = `${endpoint} retried`;
+      request.failures[key] = (request.failures[key] ?? 0) + 1;
+    }
+    this.log(request ? 'debug' : 'warn', { endpoint, attempt, reason, delayMs, ...(errcode !== undefined ? { errcode } : {}) }, 'wecom call retried');
   }
 
   private buildRequest<P>(ep: Endpoint<P, unknown>, params: P, token: string | undefined) {

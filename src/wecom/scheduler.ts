@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { CORP_API_CALLS_PER_MINUTE, RATE_LIMIT_WINDOW_MS } from 'wecom-protocol/limits';
+import { upstreamRequests } from './request-context.ts';
 
 export const DEFAULT_RATE_BUDGET_FRACTION = 0.8;
 export const DEFAULT_RATE_WINDOW_MS = RATE_LIMIT_WINDOW_MS;
@@ -17,6 +18,12 @@ export const DEFAULT_RATE_WINDOW_MS = RATE_LIMIT_WINDOW_MS;
 export const DEFAULT_ENDPOINT_CONCURRENCY = 16;
 /** Successes in a row at a lowered cap before the cap is raised by one (additive increase). */
 export const CONCURRENCY_RECOVERY_SUCCESSES = 20;
+/**
+ * The share of an endpoint's rate budget one caller may use in a window: one caller cannot spend
+ * the budget the others need (a flood of lookups from one key left every caller's member lookups
+ * failing). Calls made outside a request (warm-up, job polling) are not limited by it.
+ */
+export const DEFAULT_CALLER_SHARE = 0.25;
 /** A 45009 block lasts the window plus up to this fraction of it, so instances don't return in lockstep. */
 export const RATE_BLOCK_JITTER_FRACTION = 0.1;
 
@@ -37,6 +44,8 @@ export interface SchedulerOptions {
   rateBudget?: Record<string, number>;
   /** Fraction of WeCom's per-corp per-API limit (10,000 a minute) used by default. */
   rateBudgetFraction?: number;
+  /** Fraction of each endpoint's budget one caller may use per window (DEFAULT_CALLER_SHARE); 1: no per-caller limit. */
+  callerShare?: number;
   /** WeCom's rate window; shorten it only in tests. */
   rateWindowMs?: number;
   /** Concurrent calls per endpoint (default 16); per-path overrides. */
@@ -68,6 +77,8 @@ export class QueueDeadlineError extends Error {
 }
 
 interface Waiter {
+  /** Whose share of the budget the call uses (the request's caller), if any. */
+  caller: string | undefined;
   resolve(permit: Permit): void;
   reject(err: unknown): void;
   deadlineAt: number;
@@ -103,14 +114,35 @@ class Lane {
   private next = 0;
   private filled = 0;
   timer: NodeJS.Timeout | undefined;
+  /** Each caller's recent starts on this endpoint, for its share of the budget. */
+  readonly callers = new Map<string, SlidingWindow>();
 
   constructor(
     readonly path: string,
     readonly configuredCap: number,
     readonly budget: number,
+    /** Calls one caller may start per window. */
+    readonly callerBudget: number,
   ) {
     this.cap = configuredCap;
     this.starts = new Float64Array(Math.max(1, budget));
+  }
+
+  /** When `caller` may start its next call under its share (≤ now: at once). */
+  callerOpensAt(caller: string | undefined, windowMs: number): number {
+    if (caller === undefined || this.callerBudget >= this.budget) return 0;
+    return this.callers.get(caller)?.opensAt(windowMs) ?? 0;
+  }
+
+  recordCallerStart(caller: string | undefined, now: number, windowMs: number): void {
+    if (caller === undefined || this.callerBudget >= this.budget) return;
+    let window = this.callers.get(caller);
+    if (!window) {
+      // Forget callers whose window has passed, so the map holds only recent callers.
+      if (this.callers.size >= MAX_TRACKED_CALLERS) for (const [c, w] of this.callers) if (w.idleSince(now, windowMs)) this.callers.delete(c);
+      this.callers.set(caller, (window = new SlidingWindow(this.callerBudget)));
+    }
+    window.record(now);
   }
 
   /** When the next call may start under the rate budget (≤ now: at once). */
@@ -123,6 +155,52 @@ class Lane {
     this.starts[this.next] = now;
     this.next = (this.next + 1) % this.starts.length;
     if (this.filled < this.starts.length) this.filled++;
+  }
+}
+
+/**
+ * Reads of whole lists, which the directory cache shares between callers (one load serves
+ * everyone): the corp's size bounds them, and a whole-corp load by the first caller must not be
+ * cut short by that caller's share. The share limits per-item lookups (user/get,
+ * convert_to_openid, getuserid …), which each caller can multiply at will.
+ */
+const SHARED_LIST_READS: ReadonlySet<string> = new Set([
+  '/cgi-bin/department/list',
+  '/cgi-bin/department/simplelist',
+  '/cgi-bin/user/list',
+  '/cgi-bin/user/simplelist',
+  '/cgi-bin/user/list_id',
+  '/cgi-bin/tag/list',
+  '/cgi-bin/tag/get',
+]);
+
+/** Callers remembered per endpoint before the idle ones are swept. */
+const MAX_TRACKED_CALLERS = 1_000;
+
+/** The start times of the last `size` calls (a ring): a sliding window never exceeds `size`. */
+class SlidingWindow {
+  private readonly starts: Float64Array;
+  private next = 0;
+  private filled = 0;
+
+  constructor(size: number) {
+    this.starts = new Float64Array(Math.max(1, size));
+  }
+
+  opensAt(windowMs: number): number {
+    if (this.filled < this.starts.length) return 0;
+    return this.starts[this.next]! + windowMs;
+  }
+
+  record(now: number): void {
+    this.starts[this.next] = now;
+    this.next = (this.next + 1) % this.starts.length;
+    if (this.filled < this.starts.length) this.filled++;
+  }
+
+  idleSince(now: number, windowMs: number): boolean {
+    const last = this.starts[(this.next - 1 + this.starts.length) % this.starts.length]!;
+    return now - last > windowMs;
   }
 }
 
@@ -184,6 +262,7 @@ export class Scheduler {
         reject(signal.reason);
       };
       const waiter: Waiter = {
+        caller: upstreamRequests.getStore()?.caller,
         resolve,
         reject,
         deadlineAt,
@@ -262,7 +341,9 @@ export class Scheduler {
       const budget =
         o.rateBudget?.[path] ??
         Math.max(1, Math.floor(CORP_API_CALLS_PER_MINUTE * (o.rateBudgetFraction ?? DEFAULT_RATE_BUDGET_FRACTION)));
-      lane = new Lane(path, Math.max(1, cap), budget);
+      const share = Math.min(1, Math.max(0, o.callerShare ?? DEFAULT_CALLER_SHARE));
+      const callerBudget = SHARED_LIST_READS.has(path) ? budget : Math.max(1, Math.floor(budget * share));
+      lane = new Lane(path, Math.max(1, cap), budget, callerBudget);
       this.lanes.set(path, lane);
     }
     return lane;
@@ -288,13 +369,45 @@ export class Scheduler {
         }
         return;
       }
-      const waiter = lane.queue.shift()!;
+      const index = this.nextWithShare(lane, now);
+      if (index < 0) return;
+      const waiter = lane.queue.splice(index, 1)[0]!;
       waiter.cleanup();
       lane.inFlight++;
       lane.recordStart(now);
+      lane.recordCallerStart(waiter.caller, now, this.windowMs);
       this.options.onQueue?.({ endpoint: lane.path, depth: lane.queue.length });
       waiter.resolve(this.permit(lane, now));
     }
+  }
+
+  /**
+   * The first waiter whose caller has share left (callers over their share wait without holding
+   * up the others). None: waiters whose share opens after their deadline fail at once, and the
+   * lane is pumped again when the earliest share opens. Returns -1 then.
+   */
+  private nextWithShare(lane: Lane, now: number): number {
+    let earliest = Infinity;
+    for (let i = 0; i < lane.queue.length; i++) {
+      const opensAt = lane.callerOpensAt(lane.queue[i]!.caller, this.windowMs);
+      if (opensAt <= now) return i;
+      if (opensAt < earliest) earliest = opensAt;
+    }
+    const kept = lane.queue.filter((waiter) => {
+      if (lane.callerOpensAt(waiter.caller, this.windowMs) <= waiter.deadlineAt) return true;
+      waiter.cleanup();
+      waiter.reject(new QueueDeadlineError(lane.path, 'rate'));
+      return false;
+    });
+    if (kept.length !== lane.queue.length) {
+      lane.queue = kept;
+      this.options.onQueue?.({ endpoint: lane.path, depth: kept.length });
+    }
+    if (lane.queue.length) {
+      lane.timer = setTimeout(() => this.pump(lane), Math.max(1, earliest - now));
+      lane.timer.unref?.();
+    }
+    return -1;
   }
 
   /** Fails, at once, the waiters whose deadline comes before the lane can open for them. */

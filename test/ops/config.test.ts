@@ -19,7 +19,7 @@ describe('operations configuration', () => {
       metrics: { enabled: true },
       readiness: { cacheMs: 5_000, timeoutMs: 3_000 },
       shutdown: { timeoutMs: 10_000, delayMs: 0 },
-      rateBudget: { fraction: 0.8, perEndpoint: {} },
+      rateBudget: { fraction: 0.8, perEndpoint: {}, callerShare: 0.25 },
     });
   });
 
@@ -36,13 +36,14 @@ describe('operations configuration', () => {
       REDIS_KEY_PREFIX: 'dir-prod:',
       WECOM_RATE_BUDGET_FRACTION: '0.5',
       WECOM_RATE_BUDGET: '/cgi-bin/user/get=2000, /cgi-bin/user/list=500',
+      WECOM_CALLER_SHARE: '0.5',
     }).ops;
     expect(ops).toEqual({
       metrics: { enabled: true, port: 9464, host: '0.0.0.0' },
       readiness: { cacheMs: 1000, timeoutMs: 500 },
       shutdown: { timeoutMs: 30_000, delayMs: 5_000 },
       redis: { url: 'redis://:pw@redis:6379/2', keyPrefix: 'dir-prod:' },
-      rateBudget: { fraction: 0.5, perEndpoint: { '/cgi-bin/user/get': 2000, '/cgi-bin/user/list': 500 } },
+      rateBudget: { fraction: 0.5, perEndpoint: { '/cgi-bin/user/get': 2000, '/cgi-bin/user/list': 500 }, callerShare: 0.5 },
     });
     expect(loadConfig({ METRICS_ENABLED: 'false' }).ops.metrics).toEqual({ enabled: false });
     expect(loadConfig({ REDIS_URL: 'rediss://cache.internal' }).ops.redis).toEqual({ url: 'rediss://cache.internal', keyPrefix: 'wecom-directory:' });
@@ -56,6 +57,7 @@ describe('operations configuration', () => {
     [{ READINESS_CACHE_MS: '1.5' }, 'READINESS_CACHE_MS must be an integer'],
     [{ REDIS_KEY_PREFIX: 'has space' }, 'REDIS_KEY_PREFIX must be up to 64 letters'],
     [{ WECOM_RATE_BUDGET_FRACTION: '1.5' }, 'WECOM_RATE_BUDGET_FRACTION: must be a number above 0 and at most 1'],
+    [{ WECOM_CALLER_SHARE: '0' }, 'WECOM_CALLER_SHARE: must be a number above 0 and at most 1'],
     [{ WECOM_RATE_BUDGET: '/cgi-bin/user/get:100' }, 'WECOM_RATE_BUDGET: "/cgi-bin/user/get:100" is not of the form /cgi-bin/<api>=<calls per minute>'],
     [{ WECOM_RATE_BUDGET: 'user/get=100' }, 'WECOM_RATE_BUDGET'],
   ])('refuses %j, naming the variable and the form it expects', (env, expected) => {

@@ -119,8 +119,12 @@ describeWithRedis('a Redis outage under load', () => {
       expect(body.status).toBe('ready');
       expect(body.checks.redis).toMatch(/^degraded: /);
       expect(await redisUp(s)).toBe(0);
-      expect(metricValue(await s.metrics(), 'directory_shared_cache_requests_total', { result: 'degraded' })).toBeGreaterThan(0);
     }
+    // Reads that missed locally went to WeCom alone, counted as degraded (an instance whose cache
+    // answered everything during the outage made none, so the fleet's sum is what is certain).
+    let degradedReads = 0;
+    for (const s of fleet) degradedReads += metricValue(await s.metrics(), 'directory_shared_cache_requests_total', { result: 'degraded' });
+    expect(degradedReads).toBeGreaterThan(0);
     // Past one TTL (and the stale window), every instance shows the change: it reloaded from WeCom itself.
     await sleep((TTL_SECONDS + 1) * 1000 + 200);
     for (const s of fleet) {

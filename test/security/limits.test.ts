@@ -106,7 +106,7 @@ describe('query limits', () => {
     const heavy = (first: number) => `{ department(id: 1) { children { children { members(first: ${first}) { nodes { userid directReports { directReports { userid } } } } } } } }`;
     const res = await refused(heavy(500), 'QUERY_TOO_COSTLY');
     expect(res.body.errors[0].extensions.cost).toBeGreaterThan(DEFAULT_QUERY_LIMITS.maxCost);
-    expect(res.body.errors[0].message).toMatch(/^The query's estimated cost is \d+; at most 1000000 is accepted/);
+    expect(res.body.errors[0].message).toMatch(/^The query's estimated cost is \d+; at most 500000 is accepted/);
     const small = await post(service, { query: heavy(5) }, withKey(admin));
     expect(small.body.errors).toBeUndefined();
   });
