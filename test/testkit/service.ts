@@ -1,0 +1,38 @@
+import { test } from 'vitest';
+import { ServiceHarness } from '../helpers/service.ts';
+import type { DirectoryChange } from '../../src/directory/changes.ts';
+import { executor } from './execute.ts';
+
+export type ServiceOptions = NonNullable<Parameters<typeof ServiceHarness.start>[0]>;
+
+export interface ServiceTestOptions {
+  /**
+   * Zero the emulator's call counters before every test (default), so each test counts only its
+   * own upstream calls; false where a file has always counted across its tests.
+   */
+  resetStats?: boolean;
+}
+
+/**
+ * Fixtures for the service's tests: one `service` per file (ServiceHarness: the app in-process
+ * over a real emulator) started with `options`, its typed `execute`, and per test the changes it
+ * `published` during that test. Files whose tests need a service of their own (other settings, a
+ * fresh client) still start one in the test, with `ServiceHarness.start` and `try/finally`.
+ */
+export function serviceTest(options: ServiceOptions = {}, perTest: ServiceTestOptions = {}) {
+  return test
+    .extend('service', { scope: 'file' }, async ({}, { onCleanup }) => {
+      const service = await ServiceHarness.start(options);
+      onCleanup(() => service.close());
+      return service;
+    })
+    .extend('execute', { scope: 'file' }, async ({ service }) => executor(service))
+    .extend('published', async ({ service }, { onCleanup }) => {
+      const published: DirectoryChange[] = [];
+      onCleanup(service.changes.subscribe((change) => published.push(change)));
+      return published;
+    })
+    .extend('freshStats', { auto: true }, async ({ service }) => {
+      if (perTest.resetStats !== false) await service.wecom.resetStats();
+    });
+}
