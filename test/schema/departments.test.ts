@@ -34,7 +34,7 @@ describe('department tree', () => {
     expect(res.data!.department!.children[0]!.order).toBe(4294967295);
   });
 
-  it('gives null for a department that does not exist', async ({ service, execute }) => {
+  it('gives null for a department that does not exist', async ({ execute }) => {
     const res = await execute(graphql(`query MissingDepartment { department(id: 987654) { name } }`));
     expect(res).toEqual({ data: { department: null } });
   });

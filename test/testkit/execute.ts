@@ -9,11 +9,15 @@ export interface TypedResult<TData> {
 }
 
 /** Variables are required exactly when the operation declares a required one. */
-type VariablesArgs<TVariables> = Record<string, never> extends TVariables
-  ? [variables?: TVariables, headers?: Record<string, string>]
-  : [variables: TVariables, headers?: Record<string, string>];
+type VariablesArgs<TVariables> =
+  Record<string, never> extends TVariables
+    ? [variables?: TVariables, headers?: Record<string, string>]
+    : [variables: TVariables, headers?: Record<string, string>];
 
-export type Execute = <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, ...args: VariablesArgs<TVariables>) => Promise<TypedResult<TData>>;
+export type Execute = <TData, TVariables>(
+  document: TypedDocumentNode<TData, TVariables>,
+  ...args: VariablesArgs<TVariables>
+) => Promise<TypedResult<TData>>;
 
 /**
  * Sends a typed document (a `graphql(...)` call, generated into test/generated/ by

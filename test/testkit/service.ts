@@ -20,19 +20,22 @@ export interface ServiceTestOptions {
  * fresh client) still start one in the test, with `ServiceHarness.start` and `try/finally`.
  */
 export function serviceTest(options: ServiceOptions = {}, perTest: ServiceTestOptions = {}) {
-  return test
-    .extend('service', { scope: 'file' }, async ({}, { onCleanup }) => {
-      const service = await ServiceHarness.start(options);
-      onCleanup(() => service.close());
-      return service;
-    })
-    .extend('execute', { scope: 'file' }, async ({ service }) => executor(service))
-    .extend('published', async ({ service }, { onCleanup }) => {
-      const published: DirectoryChange[] = [];
-      onCleanup(service.changes.subscribe((change) => published.push(change)));
-      return published;
-    })
-    .extend('freshStats', { auto: true }, async ({ service }) => {
-      if (perTest.resetStats !== false) await service.wecom.resetStats();
-    });
+  return (
+    test
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+      .extend('service', { scope: 'file' }, async ({}, { onCleanup }) => {
+        const service = await ServiceHarness.start(options);
+        onCleanup(() => service.close());
+        return service;
+      })
+      .extend('execute', { scope: 'file' }, async ({ service }) => executor(service))
+      .extend('published', async ({ service }, { onCleanup }) => {
+        const published: DirectoryChange[] = [];
+        onCleanup(service.changes.subscribe((change) => published.push(change)));
+        return published;
+      })
+      .extend('freshStats', { auto: true }, async ({ service }) => {
+        if (perTest.resetStats !== false) await service.wecom.resetStats();
+      })
+  );
 }

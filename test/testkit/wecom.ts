@@ -18,24 +18,28 @@ export interface WeComTestOptions {
  * file's last test) and `client` (contacts secret and the directory app, through the watch).
  */
 export function wecomTest(options: WeComTestOptions = {}) {
-  return test
-    .extend('emulator', { scope: 'file' }, async ({}, { onCleanup }) => {
-      const emulator = await EmulatorHarness.start(options.emulator);
-      onCleanup(() => emulator.close());
-      return emulator;
-    })
-    .extend('watch', { scope: 'file' }, async ({}, { onCleanup }) => {
-      const watch = new LeakWatch();
-      onCleanup(() => watch.close());
-      return watch;
-    })
-    .extend('client', { scope: 'file' }, async ({ emulator, watch }, { onCleanup }) => {
-      const client = makeClient(emulator, watch, options.client);
-      onCleanup(() => client.close());
-      return client;
-    })
-    .extend('freshEmulator', { auto: true }, async ({ emulator }) => {
-      await emulator.reset();
-      await emulator.clearFaults();
-    });
+  return (
+    test
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+      .extend('emulator', { scope: 'file' }, async ({}, { onCleanup }) => {
+        const emulator = await EmulatorHarness.start(options.emulator);
+        onCleanup(() => emulator.close());
+        return emulator;
+      })
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+      .extend('watch', { scope: 'file' }, async ({}, { onCleanup }) => {
+        const watch = new LeakWatch();
+        onCleanup(() => watch.close());
+        return watch;
+      })
+      .extend('client', { scope: 'file' }, async ({ emulator, watch }, { onCleanup }) => {
+        const client = makeClient(emulator, watch, options.client);
+        onCleanup(() => client.close());
+        return client;
+      })
+      .extend('freshEmulator', { auto: true }, async ({ emulator }) => {
+        await emulator.reset();
+        await emulator.clearFaults();
+      })
+  );
 }
