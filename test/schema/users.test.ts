@@ -1,22 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect } from 'vitest';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { serviceTest } from '../testkit/service.ts';
+import type { Wire } from '../testkit/wire.ts';
 
-let service: ServiceHarness;
-beforeAll(async () => {
-  service = await ServiceHarness.start();
-});
-afterAll(() => service.close());
-beforeEach(() => service.wecom.resetStats());
+const it = serviceTest();
 
-// any: WeCom wire records, asserted field by field
-type Wire = Record<string, any>;
-
-async function wireUser(userid: string): Promise<Wire> {
+async function wireUser(service: ServiceHarness, userid: string): Promise<Wire> {
   return (await service.wecom.console('user/get', { userid })).json;
 }
 
 /** A member with two departments, a direct leader, a head role somewhere and at least one tag. */
-async function richMember(): Promise<Wire> {
+async function richMember(service: ServiceHarness): Promise<Wire> {
   const all = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist as Wire[];
   const tags = (await service.wecom.console('tag/list')).json.taglist as Wire[];
   const tagged = new Set<string>();
@@ -27,8 +21,8 @@ async function richMember(): Promise<Wire> {
 }
 
 describe('user card', () => {
-  it('matches the emulator state field by field', async () => {
-    const member = await richMember();
+  it('matches the emulator state field by field', async ({ service }) => {
+    const member = await richMember(service);
     const res = await service.query(
       `query($id: String!) { user(userid: $id) { userid name alias position gender status mobile email bizMail telephone address avatar thumbAvatar
         extAttrs { name type text url title } memberships { departmentId order isLeader department { name } } mainDepartment { departmentId } } }`,
@@ -57,8 +51,8 @@ describe('user card', () => {
     expect(u.extAttrs[0]).toEqual({ name: '工号', type: 'TEXT', text: member.extattr.attrs[0].text.value, url: null, title: null });
   });
 
-  it('loads leaders and tags within the calls they need', async () => {
-    const member = await richMember();
+  it('loads leaders and tags within the calls they need', async ({ service }) => {
+    const member = await richMember(service);
     const tagCount = (await service.wecom.console('tag/list')).json.taglist.length;
     await service.wecom.resetStats();
     const res = await service.query(
@@ -82,7 +76,7 @@ describe('user card', () => {
     expect(res.data!.user.tags.map((t: Wire) => t.tagId).sort()).toEqual(expected.sort());
   });
 
-  it('derives direct reports from everyone else’s direct leaders', async () => {
+  it('derives direct reports from everyone else’s direct leaders', async ({ service }) => {
     const all = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist as Wire[];
     const reports = new Map<string, string[]>();
     for (const u of all) for (const l of u.direct_leader) reports.set(l, [...(reports.get(l) ?? []), u.userid]);
@@ -91,7 +85,7 @@ describe('user card', () => {
     expect(res.data!.user.directReports.map((u: Wire) => u.userid).sort()).toEqual([...new Set(expected)].sort());
   });
 
-  it('users(userids:) costs one user/get per member, keeps order, nulls the missing, is case-insensitive', async () => {
+  it('users(userids:) costs one user/get per member, keeps order, nulls the missing, is case-insensitive', async ({ service }) => {
     const all = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist as Wire[];
     const ids = all.slice(0, 50).map((u) => u.userid);
     await service.wecom.resetStats();
@@ -101,15 +95,15 @@ describe('user card', () => {
     expect((await service.calls())['/cgi-bin/user/get']).toBe(51);
   });
 
-  it('refuses more than 200 userids before any upstream call', async () => {
+  it('refuses more than 200 userids before any upstream call', async ({ service }) => {
     const res = await service.query('query($ids: [String!]!) { users(userids: $ids) { userid } }', { ids: Array.from({ length: 201 }, (_, i) => `u${i}`) });
     expect(res.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('finds users by mobile, email and openid; null when unknown', async () => {
-    const member = await richMember();
-    const wire = await wireUser(member.userid);
+  it('finds users by mobile, email and openid; null when unknown', async ({ service }) => {
+    const member = await richMember(service);
+    const wire = await wireUser(service, member.userid);
     const res = await service.query(
       `query($m: String!, $e: String!, $b: String!) { a: userByMobile(mobile: $m) { userid } b: userByEmail(email: $e, type: PERSONAL) { userid } c: userByEmail(email: $b) { userid } d: userByMobile(mobile: "13000000000") { userid } }`,
       { m: wire.mobile, e: wire.email, b: wire.biz_mail },
@@ -125,7 +119,7 @@ describe('user card', () => {
 });
 
 describe('tags', () => {
-  it('lists tags with users and departments as the emulator has them', async () => {
+  it('lists tags with users and departments as the emulator has them', async ({ service }) => {
     const res = await service.query('{ tags { tagId name users { userid } departments { departmentId } } }');
     expect(res.errors).toBeUndefined();
     for (const tag of res.data!.tags) {
@@ -138,7 +132,7 @@ describe('tags', () => {
 });
 
 describe('relay nodes', () => {
-  it('round-trips global ids for users, departments and tags', async () => {
+  it('round-trips global ids for users, departments and tags', async ({ service }) => {
     const someone = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[7];
     const first = await service.query(`{ department(id: 2) { id } tag(id: 1) { id } user(userid: "${someone.userid}") { id } }`);
     const { department, tag, user } = first.data!;
@@ -155,7 +149,7 @@ describe('relay nodes', () => {
 });
 
 describe('upstream failures', () => {
-  it('answer a GraphQL error with extensions.code and wecomErrcode, and no token in it', async () => {
+  it('answer a GraphQL error with extensions.code and wecomErrcode, and no token in it', async ({ service }) => {
     await service.wecom.faults({ rateLimitPerMinute: { '/cgi-bin/tag/list': 0 } });
     try {
       const res = await service.query('{ tags { name } }');
@@ -170,7 +164,7 @@ describe('upstream failures', () => {
     }
   });
 
-  it('map -1 after the client’s retries to WECOM_UNAVAILABLE', async () => {
+  it('map -1 after the client’s retries to WECOM_UNAVAILABLE', async ({ service }) => {
     await service.query('{ tags { name } }'); // a token is cached before the fault
     await service.wecom.faults({ errorRate: { '-1': 1 } });
     try {

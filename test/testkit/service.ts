@@ -11,6 +11,8 @@ export interface ServiceTestOptions {
    * own upstream calls; false where a file has always counted across its tests.
    */
   resetStats?: boolean;
+  /** Runs once when the file's service has started (e.g. members a file's tests look for). */
+  prepare?: (service: ServiceHarness) => Promise<void>;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface ServiceTestOptions {
  * `published` during that test. Files whose tests need a service of their own (other settings, a
  * fresh client) still start one in the test, with `ServiceHarness.start` and `try/finally`.
  */
-export function serviceTest(options: ServiceOptions = {}, perTest: ServiceTestOptions = {}) {
+export function serviceTest(options: ServiceOptions = {}, perFile: ServiceTestOptions = {}) {
   return (
     test
       // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
@@ -35,7 +37,7 @@ export function serviceTest(options: ServiceOptions = {}, perTest: ServiceTestOp
         return published;
       })
       .extend('freshStats', { auto: true }, async ({ service }) => {
-        if (perTest.resetStats !== false) await service.wecom.resetStats();
+        if (perFile.resetStats !== false) await service.wecom.resetStats();
       })
   );
 }
