@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect } from 'vitest';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { serviceTest } from '../testkit/service.ts';
+import type { Wire } from '../testkit/wire.ts';
 
-let service: ServiceHarness;
-beforeAll(async () => {
-  service = await ServiceHarness.start();
-});
-afterAll(() => service.close());
-
-// any: WeCom wire records, asserted field by field
-type Wire = Record<string, any>;
+const it = serviceTest({}, { resetStats: false });
 
 describe('linked corps', () => {
-  it('browses the granted link group, its tree and members as the emulator has them', async () => {
+  it('browses the granted link group, its tree and members as the emulator has them', async ({ service }) => {
     const perms = (await service.wecom.asApp('linkedcorp/agent/get_perm_list', { body: {} })).json;
     const granted = perms.department_ids[0] as string;
     const linkedId = granted.split('/')[0]!;
@@ -36,7 +31,7 @@ describe('linked corps', () => {
     expect(calls['/cgi-bin/linkedcorp/user/list']).toBe(1);
   });
 
-  it('reads a linked user and a linked department by composite id', async () => {
+  it('reads a linked user and a linked department by composite id', async ({ service }) => {
     const perms = (await service.wecom.asApp('linkedcorp/agent/get_perm_list', { body: {} })).json;
     const members = (await service.wecom.asApp('linkedcorp/user/list', { body: { department_id: perms.department_ids[0], fetch_child: true } })).json.userlist as Wire[];
     const m = members[1]!;
@@ -50,7 +45,7 @@ describe('linked corps', () => {
     expect(res.data!.linkedDepartment.parent).toBeNull();
   });
 
-  it('gives null for unknown ids and a clear error for malformed ones', async () => {
+  it('gives null for unknown ids and a clear error for malformed ones', async ({ service }) => {
     const res = await service.query('{ linkedUser(userid: "wwnope/nobody") { name } linkedDepartment(id: "lknope/1") { name } }');
     expect(res.data).toEqual({ linkedUser: null, linkedDepartment: null });
     const bad = await service.query('{ linkedUser(userid: "no-slash") { name } }');

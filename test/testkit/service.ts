@@ -28,6 +28,7 @@ export function serviceTest(options: ServiceOptions = {}, perFile: ServiceTestOp
       .extend('service', { scope: 'file' }, async ({}, { onCleanup }) => {
         const service = await ServiceHarness.start(options);
         onCleanup(() => service.close());
+        await perFile.prepare?.(service);
         return service;
       })
       .extend('execute', { scope: 'file' }, async ({ service }) => executor(service))
