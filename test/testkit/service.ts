@@ -11,6 +11,8 @@ export interface ServiceTestOptions {
    * own upstream calls; false where a file has always counted across its tests.
    */
   resetStats?: boolean;
+  /** Runs before every test, before the stats reset (e.g. emptying the directory cache). */
+  beforeEach?: (service: ServiceHarness) => Promise<void> | void;
   /** Runs once when the file's service has started (e.g. members a file's tests look for). */
   prepare?: (service: ServiceHarness) => Promise<void>;
 }
@@ -38,6 +40,7 @@ export function serviceTest(options: ServiceOptions = {}, perFile: ServiceTestOp
         return published;
       })
       .extend('freshStats', { auto: true }, async ({ service }) => {
+        await perFile.beforeEach?.(service);
         if (perFile.resetStats !== false) await service.wecom.resetStats();
       })
   );
