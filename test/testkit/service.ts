@@ -45,3 +45,25 @@ export function serviceTest(options: ServiceOptions = {}, perFile: ServiceTestOp
       })
   );
 }
+
+export type StartService = (options?: ServiceOptions) => Promise<ServiceHarness>;
+
+/**
+ * `startService(options)`: a service of the test's own, closed when the test ends; for files whose
+ * tests cannot share one (the client remembers rate-limit windows and per-endpoint state).
+ */
+export const ownServiceTest = test.extend(
+  'startService',
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+  async ({}, { onCleanup }): Promise<StartService> => {
+    const started: ServiceHarness[] = [];
+    onCleanup(async () => {
+      await Promise.all(started.map((service) => service.close()));
+    });
+    return async (options = {}) => {
+      const service = await ServiceHarness.start(options);
+      started.push(service);
+      return service;
+    };
+  },
+);
