@@ -1,5 +1,4 @@
 import { describe, expect } from 'vitest';
-import type { ServiceHarness } from '../helpers/service.ts';
 import { serviceTest } from '../testkit/service.ts';
 import { schema } from '../../src/schema/index.ts';
 

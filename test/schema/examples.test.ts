@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect } from 'vitest';
-import type { ServiceHarness } from '../helpers/service.ts';
 import { serviceTest } from '../testkit/service.ts';
 
 const dir = new URL('../../examples/', import.meta.url);

@@ -141,7 +141,7 @@ describe('startExport', () => {
 });
 
 describe('a large export', () => {
-  it('downloads every file of a 50,000-member export in blocks of 10,000', async ({ service }) => {
+  it('downloads every file of a 50,000-member export in blocks of 10,000', async () => {
     const large = await ServiceHarness.start({ emulator: { size: 'large' }, jobs: { initialPollMs: 50, maxPollMs: 200 } });
     try {
       const res = await large.query(START, { kind: 'USERS', blockSize: 10_000 });

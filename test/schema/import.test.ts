@@ -52,7 +52,7 @@ async function upload(service: ServiceHarness, query: string, variables: Record<
 const csv = (text: string) => new Blob([Buffer.from(text, 'utf8')], { type: 'text/csv' });
 
 describe('importUsers from rows', () => {
-  it('writes WeCom’s member CSV, runs the job, and reports per-record failures with errcodes', async ({ service, execute, published }) => {
+  it('writes WeCom’s member CSV, runs the job, and reports per-record failures with errcodes', async ({ service, published }) => {
     const [existing, other] = (await wecomUsers(service)).filter((u) => u.email);
     const rows = [
       { userid: 'rows.new', name: '新人', departmentIds: [2, 3], mobile: '+86 13700000001', position: '工程师', gender: 'FEMALE', isLeaderInDept: [false, true], order: [5, 4294967295], alias: 'Newcomer', telephone: '010-1234', enable: true },

@@ -1,5 +1,6 @@
 import { describe, expect } from 'vitest';
-import type { ServiceHarness } from '../helpers/service.ts';
+import { graphql } from '../generated/index.ts';
+import type { Execute } from '../testkit/execute.ts';
 import { serviceTest } from '../testkit/service.ts';
 
 const it = serviceTest(
@@ -20,36 +21,41 @@ const it = serviceTest(
   },
 );
 
-const search = async (service: ServiceHarness, query: string, extra = '') =>
-  (await service.query(`query($q: String!) { searchUsers(query: $q${extra}, first: 100) { totalCount nodes { userid name } } }`, { q: query })).data!.searchUsers;
+const SEARCH = graphql(`
+  query SearchUsers($q: String!, $departmentId: Int) {
+    searchUsers(query: $q, departmentId: $departmentId, first: 100) { totalCount nodes { userid name } }
+  }
+`);
+
+const search = async (execute: Execute, query: string, departmentId?: number) => (await execute(SEARCH, { q: query, departmentId })).data!.searchUsers;
 
 describe('searchUsers', () => {
-  it.for(['zhangsan', 'zs', '张', 'ZHANGSAN', 'zhang san'])('finds 张三 by %s', async (q, { service }) => {
-    const res = await search(service, q);
-    expect(res.nodes.map((u: { userid: string }) => u.userid)).toContain('zhangsanx');
+  it.for(['zhangsan', 'zs', '张', 'ZHANGSAN', 'zhang san'])('finds 张三 by %s', async (q, { execute }) => {
+    const res = await search(execute, q);
+    expect(res.nodes.map((u) => u.userid)).toContain('zhangsanx');
   });
 
-  it('ranks exact matches before prefixes before substrings', async ({ service }) => {
-    const res = await search(service, '张三');
-    const ids = res.nodes.map((u: { userid: string }) => u.userid);
+  it('ranks exact matches before prefixes before substrings', async ({ execute }) => {
+    const res = await search(execute, '张三');
+    const ids = res.nodes.map((u) => u.userid);
     expect(ids.indexOf('zhangsanx')).toBeLessThan(ids.indexOf('zhangsanfengx'));
   });
 
-  it('matches position and userid case-insensitively', async ({ service }) => {
-    const ids = (await search(service, 'ZHANG')).nodes.map((u: { userid: string }) => u.userid);
+  it('matches position and userid case-insensitively', async ({ execute }) => {
+    const ids = (await search(execute, 'ZHANG')).nodes.map((u) => u.userid);
     expect(ids).toContain('lisix'); // position "zhang"
   });
 
-  it('limits to a department subtree', async ({ service }) => {
-    const all = await search(service, 'zs');
-    const within = await search(service, 'zs', ', departmentId: 19');
+  it('limits to a department subtree', async ({ service, execute }) => {
+    const all = await search(execute, 'zs');
+    const within = await search(execute, 'zs', 19);
     expect(within.totalCount).toBeLessThan(all.totalCount);
     const members = (await service.wecom.console('user/list', { department_id: 19, fetch_child: 1 })).json.userlist.map((u: { userid: string }) => u.userid);
     for (const u of within.nodes) expect(members).toContain(u.userid);
   });
 
-  it('refuses an empty query', async ({ service }) => {
-    const res = await service.query('{ searchUsers(query: "  ") { totalCount } }');
+  it('refuses an empty query', async ({ execute }) => {
+    const res = await execute(graphql(`query EmptySearch { searchUsers(query: "  ") { totalCount } }`));
     expect(res.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
   });
 });
