@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect, it } from 'vitest';
+import { serviceTest } from '../testkit/service.ts';
 import { SseSubscription } from '../helpers/sse.ts';
 import { ChangeBus, type DirectoryChange } from '../../src/directory/changes.ts';
 import { ChangeFeed, ChangeFeedError } from '../../src/directory/change-feed.ts';
@@ -100,16 +100,13 @@ describe('ChangeFeed', () => {
   });
 });
 
-describe('directoryChanges and contactChanged in the graph', () => {
-  let service: ServiceHarness;
-  beforeAll(async () => {
-    service = await ServiceHarness.start({ cache: {}, changeFeed: { maxEntries: 5, retentionMs: 60_000 } });
-  });
-  afterAll(() => service.close());
+/** The graph's tests share one service; the feed's own tests above need none. */
+const itWithService = serviceTest({ cache: {}, changeFeed: { maxEntries: 5, retentionMs: 60_000 } }, { resetStats: false });
 
+describe('directoryChanges and contactChanged in the graph', () => {
   const FIELDS = 'cursor sequence kind source userid newUserid departmentIds departmentId parentId tagId addedUserids changedFields occurredAt';
 
-  it('lists the changes since a cursor with typed fields, and refuses an expired cursor with CHANGE_FEED_EXPIRED', async () => {
+  itWithService('lists the changes since a cursor with typed fields, and refuses an expired cursor with CHANGE_FEED_EXPIRED', async ({ service }) => {
     const start = (await service.query('{ directoryChanges(first: 1) { latestCursor } }')).data!.directoryChanges.latestCursor as string;
     service.changes.publish({ kind: 'USER_UPDATED', userid: 'zhangsan', newUserid: 'zhangsan2', departmentIds: [2, 3], changedFields: ['userid'], source: 'callback' });
     service.changes.publish({ kind: 'DEPARTMENT_UPDATED', departmentId: 5, parentId: 2, changedFields: ['parentid'], source: 'mutation' });
@@ -148,7 +145,7 @@ describe('directoryChanges and contactChanged in the graph', () => {
     expect(tooMany.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
   });
 
-  it('streams contactChanged over SSE, filtered by type', async () => {
+  itWithService('streams contactChanged over SSE, filtered by type', async ({ service }) => {
     const sub = await SseSubscription.open(
       (url, init) => service.app.yoga.fetch(url, init),
       'http://yoga/graphql',
@@ -170,7 +167,7 @@ describe('directoryChanges and contactChanged in the graph', () => {
     }
   });
 
-  it('refuses a subscription from an unusable cursor with the same codes', async () => {
+  itWithService('refuses a subscription from an unusable cursor with the same codes', async ({ service }) => {
     const sub = await SseSubscription.open(
       (url, init) => service.app.yoga.fetch(url, init),
       'http://yoga/graphql',

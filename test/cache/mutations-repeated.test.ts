@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect } from 'vitest';
+import { serviceTest } from '../testkit/service.ts';
 import { schema } from '../../src/schema/index.ts';
 
 /**
@@ -8,11 +8,7 @@ import { schema } from '../../src/schema/index.ts';
  * createUser said Success without calling WeCom and two inviteUsers sent one invitation.
  */
 
-let service: ServiceHarness;
-beforeAll(async () => {
-  service = await ServiceHarness.start({ cache: {} });
-});
-afterAll(() => service.close());
+const it = serviceTest({ cache: {} }, { resetStats: false });
 
 interface Case {
   mutation: string;
@@ -67,7 +63,7 @@ describe('repeated identical mutations', () => {
     expect(CASES.map((c) => c.mutation).sort()).toEqual(fields);
   });
 
-  it.each(CASES)('$mutation sent twice calls $endpoint twice', async ({ document, variables, endpoint }) => {
+  it.for(CASES)('$mutation sent twice calls $endpoint twice', async ({ document, variables, endpoint }, { service }) => {
     // Read once first so the second send could only have been skipped by a cache, not by a cold start.
     await service.query('{ department(id: 1) { name } }');
     await service.wecom.resetStats();
@@ -80,7 +76,7 @@ describe('repeated identical mutations', () => {
     }
   });
 
-  it('a second identical createUser reports that the member exists', async () => {
+  it('a second identical createUser reports that the member exists', async ({ service }) => {
     const create = 'mutation { createUser(input: { userid: "twice03", name: "两次", departmentIds: [1], email: "twice03@example.com" }) { __typename } }';
     expect((await service.query(create)).data!.createUser.__typename).toBe('MutationCreateUserSuccess');
     expect((await service.query(create)).data!.createUser.__typename).toBe('AlreadyExistsError');

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect } from 'vitest';
+import { serviceTest } from '../testkit/service.ts';
 import { viewKey } from '../../src/cache/response-cache.ts';
 import { identityOf } from '../../src/auth/identity.ts';
 
@@ -8,20 +8,14 @@ import { identityOf } from '../../src/auth/identity.ts';
 const TTL_MS = 60_000;
 let clock = 5_000_000;
 
-let service: ServiceHarness;
-beforeAll(async () => {
-  service = await ServiceHarness.start({ cache: { ttlMs: TTL_MS, staleMs: 0, maxEntries: 10_000, now: () => clock } });
-});
-afterAll(() => service.close());
-beforeEach(async () => {
-  service.app.cache!.invalidateAll();
-  await service.wecom.resetStats();
-});
+const it = serviceTest({ cache: { ttlMs: TTL_MS, staleMs: 0, maxEntries: 10_000, now: () => clock } }, { beforeEach: (service) => service.app.cache!.invalidateAll() });
+/** A second service, on a socket: what HTTP caches and clients see. */
+const itOverSocket = serviceTest({ cache: {}, listen: true }, { resetStats: false });
 
 const TREE = '{ department(id: 1) { name children { name members(first: 10) { nodes { userid name } } } } }';
 
 describe('response cache', () => {
-  it('answers a repeated query without executing it again: no cache reads, no WeCom calls', async () => {
+  it('answers a repeated query without executing it again: no cache reads, no WeCom calls', async ({ service }) => {
     const first = await service.query(TREE);
     const before = service.app.cache!.stats();
     const again = await service.query(TREE);
@@ -31,7 +25,7 @@ describe('response cache', () => {
     expect(after.misses).toBe(before.misses);
   });
 
-  it('drops its answers when the directory changes, so the next answer is fresh', async () => {
+  it('drops its answers when the directory changes, so the next answer is fresh', async ({ service }) => {
     const first = await service.query('{ department(id: 2) { name } }');
     expect((await service.wecom.console('department/update', { id: 2, name: '研发中心（新）' })).json.errcode).toBe(0);
     // the change reaches the service as it would from a callback
@@ -42,7 +36,7 @@ describe('response cache', () => {
     expect((await service.wecom.console('department/update', { id: 2, name: '研发中心' })).json.errcode).toBe(0);
   });
 
-  it('keeps an answer no longer than the directory cache’s TTL', async () => {
+  it('keeps an answer no longer than the directory cache’s TTL', async ({ service }) => {
     await service.query(TREE);
     clock += TTL_MS + 1;
     await service.wecom.resetStats();
@@ -50,7 +44,7 @@ describe('response cache', () => {
     expect((await service.calls())['/cgi-bin/department/list']).toBe(1);
   });
 
-  it('never answers a mutation from the cache: the same write sent twice reaches WeCom twice', async () => {
+  it('never answers a mutation from the cache: the same write sent twice reaches WeCom twice', async ({ service }) => {
     const userid = ((await service.wecom.console('user/list', { department_id: 2 })).json.userlist as { userid: string }[])[0]!.userid;
     const write = `mutation { updateUser(input: { userid: "${userid}", position: "同一写入" }) { __typename } }`;
     const answers = [await service.query(write), await service.query(write)];
@@ -58,7 +52,7 @@ describe('response cache', () => {
     expect((await service.calls())['/cgi-bin/user/update']).toBe(2);
   });
 
-  it('does not cache answers with errors', async () => {
+  it('does not cache answers with errors', async ({ service }) => {
     await service.query('{ department(id: 1) { name } }'); // the client holds a token before the fault
     await service.wecom.faults({ errorRate: { '-1': 1 } });
     try {
@@ -81,13 +75,7 @@ describe('response cache', () => {
 });
 
 describe('response cache over a real socket', () => {
-  let live: ServiceHarness;
-  beforeAll(async () => {
-    live = await ServiceHarness.start({ cache: {}, listen: true });
-  });
-  afterAll(() => live.close());
-
-  it('answers a repeated query from the cache with valid HTTP headers (the key is the ETag)', async () => {
+  itOverSocket('answers a repeated query from the cache with valid HTTP headers (the key is the ETag)', async ({ service: live }) => {
     const ask = () =>
       fetch(`${live.url}/graphql`, {
         method: 'POST',

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
+import { configErrorOf as errorOf } from '../testkit/config.ts';
 
 /** The operations settings (src/ops/config.ts) as loadConfig reads them: defaults, and errors naming the variable. */
-
-function errorOf(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('loadConfig accepted the configuration');
-}
 
 describe('operations configuration', () => {
   it('defaults: metrics on PORT, no Redis, 10 s to drain, 80% of WeCom’s limits', () => {

@@ -11,6 +11,16 @@ function capture() {
 
 const SECRETS = ['S3cretContactValue', 'AppSecretValue99', 'TokenValue123456', 'AesKeyValue', 'hunter22', 'Bearer-JWT-Value', 'ApiKeyValue777'];
 
+/** The fields of the lines this file logs (pino's JSON; the test reads them back). */
+interface LoggedLine {
+  level: string;
+  msg: string;
+  path: string;
+  redis: string;
+  wecom: unknown;
+  err: { message: string; stack: string };
+}
+
 describe('createLogger', () => {
   it('censors secret fields at any of the first three levels and scrubs credentials out of strings', () => {
     const { logger, lines } = capture();
@@ -30,7 +40,7 @@ describe('createLogger', () => {
     logger.error({ err: new Error(`connect failed: redis://:${SECRETS[4]}@10.0.0.5:6379 ?corpsecret=${SECRETS[1]}`) }, 'oops');
     const text = lines.join('');
     for (const secret of SECRETS) expect(text).not.toContain(secret);
-    const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, any>);
+    const [first, second] = lines.map((l) => JSON.parse(l) as LoggedLine);
     expect(first!.wecom).toEqual({ contactSecret: '[redacted]', app: { secret: '[redacted]' } });
     expect(first!.path).toBe('/cgi-bin/user/get?access_token=[redacted]&userid=zhangsan');
     expect(first!.redis).toBe('redis://default:[redacted]@redis:6379');

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpsService } from '../helpers/ops-service.ts';
+import { opsTest } from '../testkit/ops.ts';
 import { metricValue } from '../helpers/service-process.ts';
 import { CallbackSender } from '../helpers/callback-sender.ts';
 import { Readiness } from '../../src/ops/readiness.ts';
@@ -17,22 +18,16 @@ import type { AddressInfo } from 'node:net';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('HTTP front and metrics', () => {
-  let service: OpsService;
-  beforeAll(async () => {
-    service = await OpsService.start();
-  });
-  afterAll(() => service.close());
-
-  const post = (body: unknown, headers: Record<string, string> = {}) =>
+  const post = (service: OpsService, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const scrape = async () => {
+  const scrape = async (service: OpsService) => {
     const res = await fetch(`${service.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     return res.text();
   };
 
-  it('echoes a sane x-request-id, replaces an unsafe one, and tags the access log and the WeCom client’s lines with it', async () => {
-    const given = await post({ query: '{ user(userid: "nobody-here") { name } }' }, { 'x-request-id': 'edge-7f3a.42' });
+  opsTest('echoes a sane x-request-id, replaces an unsafe one, and tags the access log and the WeCom client’s lines with it', async ({ service }) => {
+    const given = await post(service, { query: '{ user(userid: "nobody-here") { name } }' }, { 'x-request-id': 'edge-7f3a.42' });
     expect(given.headers.get('x-request-id')).toBe('edge-7f3a.42');
     expect((await given.json()).data).toEqual({ user: null });
     const lines = service.logs.filter((l) => l.reqId === 'edge-7f3a.42');
@@ -44,22 +39,22 @@ describe('HTTP front and metrics', () => {
 
     // Too long, spaces, quotes, markup, log-line tricks: replaced by an id of our own.
     for (const unsafe of ['has spaces', 'x'.repeat(200), 'quote"d', '<script>', '{"reqId":"x"}', '-leading-dash']) {
-      const res = await post({ query: '{ __typename }' }, { 'x-request-id': unsafe });
+      const res = await post(service, { query: '{ __typename }' }, { 'x-request-id': unsafe });
       expect(res.headers.get('x-request-id')).toMatch(UUID);
     }
-    expect((await post({ query: '{ __typename }' })).headers.get('x-request-id')).toMatch(UUID);
+    expect((await post(service, { query: '{ __typename }' })).headers.get('x-request-id')).toMatch(UUID);
   });
 
-  it('counts every upstream attempt by endpoint and errcode exactly as WeCom saw them, and the retries', async () => {
-    const before = await scrape();
+  opsTest('counts every upstream attempt by endpoint and errcode exactly as WeCom saw them, and the retries', async ({ service }) => {
+    const before = await scrape(service);
     await service.wecom.resetStats();
-    await post({ query: '{ department(id: 1) { name children { name } } userIds(first: 2) { nodes { userid } } }' });
+    await post(service, { query: '{ department(id: 1) { name children { name } } userIds(first: 2) { nodes { userid } } }' });
     // WeCom busy (-1) on every call of user/list_id: a read is tried three times, then fails.
     await service.wecom.faults({ errorRate: { '-1': 1 } });
-    const failed = await (await post({ query: '{ userIds(first: 2) { nodes { userid } } }' })).json();
+    const failed = await (await post(service, { query: '{ userIds(first: 2) { nodes { userid } } }' })).json();
     await service.wecom.clearFaults();
     expect(failed.errors[0].extensions).toMatchObject({ code: 'WECOM_UNAVAILABLE', wecomErrcode: -1 });
-    const after = await scrape();
+    const after = await scrape(service);
     const stats = await service.wecom.stats();
     expect(Object.keys(stats.calls).length).toBeGreaterThan(0);
     for (const [endpoint, calls] of Object.entries(stats.calls)) {
@@ -75,15 +70,15 @@ describe('HTTP front and metrics', () => {
     expect(metricValue(after, 'wecom_scheduler_queue_depth', { endpoint: '/cgi-bin/user/list_id' })).toBe(0);
   });
 
-  it('counts GraphQL operations by type and name (answers from the response cache too), and result errors by code', async () => {
-    const before = await scrape();
-    await post({ query: 'query DeptName { department(id: 1) { name } }' });
+  opsTest('counts GraphQL operations by type and name (answers from the response cache too), and result errors by code', async ({ service }) => {
+    const before = await scrape(service);
+    await post(service, { query: 'query DeptName { department(id: 1) { name } }' });
     // The same text again: answered from the response cache, without executing.
-    await post({ query: 'query DeptName { department(id: 1) { name } }' });
-    await post({ query: '{ t: __typename }' });
-    await post({ query: '{ nosuchfield }' });
-    await post({ query: '{ department(' });
-    const after = await scrape();
+    await post(service, { query: 'query DeptName { department(id: 1) { name } }' });
+    await post(service, { query: '{ t: __typename }' });
+    await post(service, { query: '{ nosuchfield }' });
+    await post(service, { query: '{ department(' });
+    const after = await scrape(service);
     const delta = (name: string, labels: Record<string, string>) => metricValue(after, name, labels) - metricValue(before, name, labels);
     expect(delta('graphql_operations_total', { operation_type: 'query', operation_name: 'DeptName' })).toBe(2);
     expect(delta('graphql_operations_total', { operation_type: 'query', operation_name: 'anonymous' })).toBe(1);
@@ -94,25 +89,25 @@ describe('HTTP front and metrics', () => {
     expect(delta('http_requests_total', { route: '/graphql', method: 'POST' })).toBe(5);
   });
 
-  it('labels at most a bounded number of operation names (the client chooses them)', async () => {
-    await Promise.all(Array.from({ length: MAX_OPERATION_NAMES + 20 }, (_, i) => post({ query: `query Op${i} { __typename }` })));
-    const text = await scrape();
+  opsTest('labels at most a bounded number of operation names (the client chooses them)', async ({ service }) => {
+    await Promise.all(Array.from({ length: MAX_OPERATION_NAMES + 20 }, (_, i) => post(service, { query: `query Op${i} { __typename }` })));
+    const text = await scrape(service);
     const names = new Set([...text.matchAll(/graphql_operations_total\{[^}]*operation_name="([^"]+)"/g)].map((m) => m[1]));
     expect(names.size).toBeLessThanOrEqual(MAX_OPERATION_NAMES + 2); // + "anonymous" and "other"
     expect(metricValue(text, 'graphql_operations_total', { operation_name: 'other' })).toBeGreaterThanOrEqual(20);
   });
 
-  it('reports directory cache hits and misses, and callbacks by outcome', async () => {
+  opsTest('reports directory cache hits and misses, and callbacks by outcome', async ({ service }) => {
     service.app.cache!.invalidateAll();
-    const before = await scrape();
+    const before = await scrape(service);
     // Two different queries (the response cache answers only the same text): the tree is built once
     // from the department list (a miss), then served as built.
-    await post({ query: '{ department(id: 1) { name } }' });
-    await post({ query: '{ department(id: 1) { departmentId name } }' });
+    await post(service, { query: '{ department(id: 1) { name } }' });
+    await post(service, { query: '{ department(id: 1) { departmentId name } }' });
     // One member: read from WeCom once (a miss), then from the directory cache (a hit).
     const userid = (await service.wecom.asContact('user/list_id', { body: { limit: 1 } })).json.dept_user[0].userid as string;
-    await post({ query: 'query($u: String!) { user(userid: $u) { name } }', variables: { u: userid } });
-    await post({ query: 'query($u: String!) { user(userid: $u) { userid name } }', variables: { u: userid } });
+    await post(service, { query: 'query($u: String!) { user(userid: $u) { name } }', variables: { u: userid } });
+    await post(service, { query: 'query($u: String!) { user(userid: $u) { userid name } }', variables: { u: userid } });
     const sender = new CallbackSender({ ...service.wecom.creds.callback, corpId: service.wecom.creds.corpId });
     const signed = sender.post(sender.changeContact('update_party', { Id: 3, Name: '新名字' }));
     const send = (query: Record<string, string>, body: string) =>
@@ -121,7 +116,7 @@ describe('HTTP front and metrics', () => {
     expect((await send(signed.query, signed.body)).status).toBe(200); // WeCom's retry
     expect((await send({ ...signed.query, msg_signature: '0'.repeat(40) }, signed.body)).status).toBe(403);
     await service.app.callback!.idle();
-    const after = await scrape();
+    const after = await scrape(service);
     const delta = (name: string, labels: Record<string, string>) => metricValue(after, name, labels) - metricValue(before, name, labels);
     expect(delta('directory_cache_requests_total', { result: 'miss' })).toBe(2);
     expect(delta('directory_cache_requests_total', { result: 'hit' })).toBe(1);
@@ -134,9 +129,9 @@ describe('HTTP front and metrics', () => {
     expect(delta('directory_cache_invalidations_total', {})).toBe(1);
   });
 
-  it('puts no secret, token or userid in /metrics', async () => {
-    await post({ query: '{ department(id: 1) { members(first: 3) { nodes { userid } } } }' });
-    const text = await scrape();
+  opsTest('puts no secret, token or userid in /metrics', async ({ service }) => {
+    await post(service, { query: '{ department(id: 1) { members(first: 3) { nodes { userid } } } }' });
+    const text = await scrape(service);
     const creds = service.wecom.creds;
     for (const secret of [creds.contactSecret, creds.app.secret, creds.callback.token, creds.callback.encodingAESKey, await service.wecom.contactToken()]) {
       expect(text).not.toContain(secret);
@@ -146,7 +141,7 @@ describe('HTTP front and metrics', () => {
     for (const endpoint of endpoints) expect(endpoint).toMatch(/^\/cgi-bin\/[a-z_/]+$/);
   });
 
-  it('with METRICS_PORT, serves /metrics only on its own listener', async () => {
+  opsTest('with METRICS_PORT, serves /metrics only on its own listener', async ({ service }) => {
     const listen = async (handler: Parameters<typeof createServer>[1]) => {
       const server = createServer(handler);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -172,12 +167,12 @@ describe('HTTP front and metrics', () => {
     }
   });
 
-  it('/healthz answers while the process serves; /readyz when WeCom answers', async () => {
+  opsTest('/healthz answers while the process serves; /readyz when WeCom answers', async ({ service }) => {
     const health = await fetch(`${service.url}/healthz`);
     expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
     const ready = await fetch(`${service.url}/readyz`);
     expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', checks: { wecom: 'ok' } }]);
-    expect(metricValue(await scrape(), 'service_ready')).toBe(1);
+    expect(metricValue(await scrape(service), 'service_ready')).toBe(1);
   });
 });
 

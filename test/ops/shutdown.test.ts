@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ServiceProcess, freePort } from '../helpers/service-process.ts';
+import { describe, expect } from 'vitest';
+import { freePort } from '../helpers/service-process.ts';
+import { processTest as it } from '../testkit/ops.ts';
 import { SseSubscription } from '../helpers/sse.ts';
 
 /**
@@ -9,16 +10,9 @@ import { SseSubscription } from '../helpers/sse.ts';
  */
 
 describe('graceful shutdown on SIGTERM', () => {
-  let service: ServiceProcess | undefined;
-  afterEach(async () => {
-    await service?.stop(2_000);
-    service = undefined;
-  });
-
-  it('turns readiness false, finishes the request in flight, ends subscriptions, refuses new connections, exits 0', async () => {
+  it('turns readiness false, finishes the request in flight, ends subscriptions, refuses new connections, exits 0', async ({ startProcess }) => {
     const emulatorPort = await freePort();
-    service = await ServiceProcess.start({ WECOM_EMULATOR_PORT: String(emulatorPort), SHUTDOWN_DELAY_MS: '600', SHUTDOWN_TIMEOUT_MS: '10000' });
-    const s = service;
+    const s = await startProcess({ WECOM_EMULATOR_PORT: String(emulatorPort), SHUTDOWN_DELAY_MS: '600', SHUTDOWN_TIMEOUT_MS: '10000' });
     const emulator = `http://127.0.0.1:${emulatorPort}`;
     // user/list_id, with a page size never asked before (the response cache would answer a repeat).
     const query = (first: number) => `{ userIds(first: ${first}) { nodes { userid } } }`;
@@ -61,10 +55,9 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(s.logLines().find((l) => l.msg === 'shutdown complete')).toMatchObject({ clean: true });
   }, 30_000);
 
-  it('cuts what is still running after SHUTDOWN_TIMEOUT_MS and exits 1', async () => {
+  it('cuts what is still running after SHUTDOWN_TIMEOUT_MS and exits 1', async ({ startProcess }) => {
     const emulatorPort = await freePort();
-    service = await ServiceProcess.start({ WECOM_EMULATOR_PORT: String(emulatorPort), SHUTDOWN_TIMEOUT_MS: '300' });
-    const s = service;
+    const s = await startProcess({ WECOM_EMULATOR_PORT: String(emulatorPort), SHUTDOWN_TIMEOUT_MS: '300' });
     expect((await s.query('{ userIds(first: 2) { nodes { userid } } }')).errors).toBeUndefined();
     await fetch(`http://127.0.0.1:${emulatorPort}/__emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 5000 }) });
     const slow = s.query('{ userIds(first: 3) { nodes { userid } } }').catch((err: unknown) => err);

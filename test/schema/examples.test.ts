@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect } from 'vitest';
+import { serviceTest } from '../testkit/service.ts';
 
 const dir = new URL('../../examples/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.graphql'));
@@ -21,13 +21,16 @@ const variables: Record<string, Record<string, unknown>> = {
   ImportUsers: { rows: [{ userid: 'import.one', name: '导入一', departmentIds: [2], mobile: '13912340001' }] },
 };
 
-let service: ServiceHarness;
-beforeAll(async () => {
-  service = await ServiceHarness.start();
-  const someone = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[5];
-  variables.UserCard = { userid: someone.userid };
-});
-afterAll(() => service.close());
+const it = serviceTest(
+  {},
+  {
+    resetStats: false,
+    prepare: async (service) => {
+      const someone = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[5];
+      variables.UserCard = { userid: someone.userid };
+    },
+  },
+);
 
 describe('examples/', () => {
   it('holds the operations a frontend uses', () => {
@@ -36,7 +39,7 @@ describe('examples/', () => {
     );
   });
 
-  it.each(operations)('$file $name runs against the emulator and returns data', async ({ name, source }) => {
+  it.for(operations)('$file $name runs against the emulator and returns data', async ({ name, source }, { service }) => {
     const res = await service.app.yoga.fetch('http://yoga/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,17 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { ServiceHarness } from '../helpers/service.ts';
+import { serviceTest } from '../testkit/service.ts';
+import type { Wire } from '../testkit/wire.ts';
 import { ERROR_FIELDS, subscribeOverSse } from '../helpers/mutations.ts';
 
-let service: ServiceHarness;
-beforeAll(async () => {
-  service = await ServiceHarness.start({ jobs: { initialPollMs: 20, maxPollMs: 100 } });
-});
-afterAll(() => service.close());
-beforeEach(() => service.wecom.resetStats());
-
-// any: tests compare WeCom's wire JSON field by field
-type Wire = Record<string, any>;
+const it = serviceTest({ jobs: { initialPollMs: 20, maxPollMs: 100 } });
 
 const START = `mutation($kind: ExportKind!, $tagId: Int, $blockSize: Int) {
   startExport(kind: $kind, tagId: $tagId, blockSize: $blockSize) {
@@ -26,7 +20,7 @@ const RECORD_FIELDS = `
   ... on ExportedTagUser { userid name }
   ... on ExportedTagDepartment { departmentId }`;
 
-async function start(vars: Record<string, unknown>): Promise<string> {
+async function start(service: ServiceHarness, vars: Record<string, unknown>): Promise<string> {
   const res = await service.query(START, vars);
   expect(res.errors).toBeUndefined();
   expect(res.data!.startExport.__typename).toBe('MutationStartExportSuccess');
@@ -34,7 +28,7 @@ async function start(vars: Record<string, unknown>): Promise<string> {
 }
 
 /** Waits for the export through Query.exportJob, then pages through every record. */
-async function records(id: string, pageSize = 500): Promise<{ job: Wire; nodes: Wire[] }> {
+async function records(service: ServiceHarness, id: string, pageSize = 500): Promise<{ job: Wire; nodes: Wire[] }> {
   let job: Wire | undefined;
   for (let i = 0; i < 400; i++) {
     job = (await service.query(`query($id: ID!) { exportJob(id: $id) { id kind status fileCount tagName records(first: 1) { totalCount } } }`, { id })).data!.exportJob;
@@ -56,7 +50,7 @@ async function records(id: string, pageSize = 500): Promise<{ job: Wire; nodes: 
   return { job: job!, nodes };
 }
 
-async function wecomUsers(): Promise<Wire[]> {
+async function wecomUsers(service: ServiceHarness): Promise<Wire[]> {
   return (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
 }
 
@@ -65,11 +59,11 @@ const GENDER: Record<string, string> = { '0': 'UNSPECIFIED', '1': 'MALE', '2': '
 const STATUS: Record<number, string> = { 1: 'ACTIVE', 2: 'DISABLED', 4: 'NOT_ACTIVATED', 5: 'LEFT' };
 
 describe('startExport', () => {
-  it('exports the members (USERS): downloaded, verified, decrypted, equal to WeCom’s state', async () => {
-    const id = await start({ kind: 'USERS' });
-    const { job, nodes } = await records(id, 150);
+  it('exports the members (USERS): downloaded, verified, decrypted, equal to WeCom’s state', async ({ service }) => {
+    const id = await start(service, { kind: 'USERS' });
+    const { job, nodes } = await records(service, id, 150);
     expect(job).toMatchObject({ kind: 'USERS', fileCount: 1 });
-    const expected = (await wecomUsers()).map((u) => ({ __typename: 'ExportedUser', userid: u.userid, name: u.name, departmentIds: u.department }));
+    const expected = (await wecomUsers(service)).map((u) => ({ __typename: 'ExportedUser', userid: u.userid, name: u.name, departmentIds: u.department }));
     const got = nodes.map((n) => ({ __typename: n.__typename, userid: n.userid, name: n.name, departmentIds: n.departmentIds }));
     expect(got.sort(byUserid)).toEqual(expected.sort(byUserid));
     const calls = await service.calls();
@@ -77,10 +71,10 @@ describe('startExport', () => {
     expect(calls['/cgi-bin/export/get_result']).toBeGreaterThanOrEqual(1);
   });
 
-  it('exports member details (USER_DETAILS) equal to user/list', async () => {
-    const id = await start({ kind: 'USER_DETAILS' });
-    const { nodes } = await records(id);
-    const expected = (await wecomUsers()).map((u) => ({
+  it('exports member details (USER_DETAILS) equal to user/list', async ({ service }) => {
+    const id = await start(service, { kind: 'USER_DETAILS' });
+    const { nodes } = await records(service, id);
+    const expected = (await wecomUsers(service)).map((u) => ({
       __typename: 'ExportedUser',
       userid: u.userid,
       name: u.name,
@@ -100,17 +94,17 @@ describe('startExport', () => {
     expect(nodes.sort(byUserid)).toEqual(expected.sort(byUserid));
   });
 
-  it('exports the departments equal to department/list', async () => {
-    const id = await start({ kind: 'DEPARTMENTS' });
-    const { nodes } = await records(id);
+  it('exports the departments equal to department/list', async ({ service }) => {
+    const id = await start(service, { kind: 'DEPARTMENTS' });
+    const { nodes } = await records(service, id);
     const depts = (await service.wecom.console('department/list')).json.department as Wire[];
     expect(nodes).toEqual(depts.map((d) => ({ __typename: 'ExportedDepartment', departmentId: d.id, name: d.name, nameEn: d.name_en || null, parentId: d.parentid, order: d.order })));
   });
 
-  it('exports one tag’s members and departments (TAG_MEMBERS) equal to tag/get', async () => {
+  it('exports one tag’s members and departments (TAG_MEMBERS) equal to tag/get', async ({ service }) => {
     const tag = (await service.wecom.console('tag/get', { tagid: 1 })).json;
-    const id = await start({ kind: 'TAG_MEMBERS', tagId: 1 });
-    const { job, nodes } = await records(id);
+    const id = await start(service, { kind: 'TAG_MEMBERS', tagId: 1 });
+    const { job, nodes } = await records(service, id);
     expect(job.tagName).toBe(tag.tagname);
     expect(nodes).toEqual([
       ...tag.userlist.map((u: Wire) => ({ __typename: 'ExportedTagUser', userid: u.userid, name: u.name })),
@@ -118,8 +112,8 @@ describe('startExport', () => {
     ]);
   });
 
-  it('streams the export job over SSE until FINISHED, with its records', async () => {
-    const id = await start({ kind: 'DEPARTMENTS' });
+  it('streams the export job over SSE until FINISHED, with its records', async ({ service }) => {
+    const id = await start(service, { kind: 'DEPARTMENTS' });
     const stream = await subscribeOverSse(service, 'subscription($id: ID!) { exportJob(id: $id) { id status fileCount records(first: 3) { totalCount } } }', { id });
     const states = stream.events.filter((e) => e.event === 'next').map((e) => e.data.data.exportJob);
     expect(stream.events.at(-1)!.event).toBe('complete');
@@ -128,18 +122,18 @@ describe('startExport', () => {
     for (const s of states.slice(0, -1)) expect(s.records).toBeNull();
   });
 
-  it.each([
+  it.for([
     ['TAG_MEMBERS without tagId', { kind: 'TAG_MEMBERS' }, 'tagId'],
     ['USERS with a tagId', { kind: 'USERS', tagId: 1 }, 'tagId'],
     ['a block size under 10000', { kind: 'USERS', blockSize: 9999 }, 'blockSize'],
     ['a block size over 1000000', { kind: 'USERS', blockSize: 1_000_001 }, 'blockSize'],
-  ])('refuses %s before calling WeCom', async (_what, vars, field) => {
+  ] as const)('refuses %s before calling WeCom', async ([_what, vars, field], { service }) => {
     const res = await service.query(START, vars);
     expect(res.data!.startExport).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('gives NotFoundError for an unknown tag (40068); exportJob is null for jobs it did not start', async () => {
+  it('gives NotFoundError for an unknown tag (40068); exportJob is null for jobs it did not start', async ({ service }) => {
     const res = await service.query(START, { kind: 'TAG_MEMBERS', tagId: 98765 });
     expect(res.data!.startExport).toMatchObject({ __typename: 'NotFoundError', errcode: 40068 });
     expect(await service.query('{ exportJob(id: "not-ours") { id } }')).toEqual({ data: { exportJob: null } });

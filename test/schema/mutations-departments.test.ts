@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect } from 'vitest';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { serviceTest } from '../testkit/service.ts';
 import { ERROR_FIELDS } from '../helpers/mutations.ts';
-import type { DirectoryChange } from '../../src/directory/changes.ts';
 
-let service: ServiceHarness;
-const published: DirectoryChange[] = [];
-beforeAll(async () => {
-  service = await ServiceHarness.start();
-  service.changes.subscribe((c) => published.push(c));
-});
-afterAll(() => service.close());
-beforeEach(async () => {
-  published.length = 0;
-  await service.wecom.resetStats();
-});
+const it = serviceTest();
 
 interface WireDept {
   id: number;
@@ -24,12 +14,12 @@ interface WireDept {
   department_leader: string[];
 }
 
-async function tree(): Promise<WireDept[]> {
+async function tree(service: ServiceHarness): Promise<WireDept[]> {
   return (await service.wecom.console('department/list')).json.department;
 }
 
-async function wecomDept(id: number): Promise<WireDept | undefined> {
-  return (await tree()).find((d) => d.id === id);
+async function wecomDept(service: ServiceHarness, id: number): Promise<WireDept | undefined> {
+  return (await tree(service)).find((d) => d.id === id);
 }
 
 const DEPT_FIELDS = 'departmentId name nameEn parentId order parent { departmentId }';
@@ -46,16 +36,16 @@ const DELETE = `mutation($id: Int!) {
 const expected = (d: WireDept) => ({ departmentId: d.id, name: d.name, nameEn: d.name_en || null, parentId: d.parentid, order: d.order, parent: { departmentId: d.parentid } });
 
 describe('createDepartment', () => {
-  it('creates a department with an id WeCom picks, and with one of ours; later reads see both', async () => {
+  it('creates a department with an id WeCom picks, and with one of ours; later reads see both', async ({ service, published }) => {
     const picked = await service.query(CREATE, { input: { name: '新部门', parentId: 2, order: 4294967295 } });
     const id = picked.data!.createDepartment.data.departmentId as number;
-    const stored = await wecomDept(id);
+    const stored = await wecomDept(service, id);
     expect(stored).toMatchObject({ name: '新部门', parentid: 2, order: 4294967295 });
     expect(picked.data!.createDepartment).toEqual({ __typename: 'MutationCreateDepartmentSuccess', data: expected(stored!) });
     expect(published).toEqual([{ kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: 2, source: 'mutation' }]);
 
     const chosen = await service.query(CREATE, { input: { name: 'Chosen', nameEn: 'Chosen EN', parentId: id, departmentId: 90001 } });
-    expect(chosen.data!.createDepartment).toEqual({ __typename: 'MutationCreateDepartmentSuccess', data: expected((await wecomDept(90001))!) });
+    expect(chosen.data!.createDepartment).toEqual({ __typename: 'MutationCreateDepartmentSuccess', data: expected((await wecomDept(service, 90001))!) });
     expect(chosen.data!.createDepartment.data).toMatchObject({ departmentId: 90001, nameEn: 'Chosen EN', parentId: id });
     expect((await service.calls())['/cgi-bin/department/create']).toBe(2);
 
@@ -63,7 +53,7 @@ describe('createDepartment', () => {
     expect(later.data!.department).toEqual({ name: '新部门', children: [{ departmentId: 90001 }] });
   });
 
-  it.each([
+  it.for([
     ['an empty name', { name: ' ' }, 'input.name'],
     ['a name of 33 characters', { name: '部'.repeat(33) }, 'input.name'],
     ['a name with a forbidden character', { name: 'R&D: core' }, 'input.name'],
@@ -71,34 +61,34 @@ describe('createDepartment', () => {
     ['an English name with a quote', { nameEn: 'say "hi"' }, 'input.nameEn'],
     ['parent 0', { parentId: 0 }, 'input.parentId'],
     ['id 1 (the root)', { departmentId: 1 }, 'input.departmentId'],
-  ])('refuses %s before calling WeCom', async (_what, change, field) => {
-    const before = await tree();
+  ] as const)('refuses %s before calling WeCom', async ([_what, change, field], { service }) => {
+    const before = await tree(service);
     const res = await service.query(CREATE, { input: { name: 'Valid', parentId: 2, ...change } });
     expect(res.data!.createDepartment).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
     expect((await service.wecom.stats()).total).toBe(0);
-    expect(await tree()).toEqual(before);
+    expect(await tree(service)).toEqual(before);
   });
 
-  it.each([
+  it.for([
     ['a sibling’s name', (t: WireDept[]) => ({ name: t.find((d) => d.parentid === 1)!.name, parentId: 1 }), 'AlreadyExistsError', 60008, 'input.name'],
     ['a parent that does not exist', () => ({ name: 'Orphan', parentId: 987654 }), 'ValidationError', 60004, 'input.parentId'],
-  ])('maps WeCom refusing %s to a typed error and changes nothing', async (_what, input, typename, errcode, field) => {
-    const before = await tree();
+  ] as const)('maps WeCom refusing %s to a typed error and changes nothing', async ([_what, input, typename, errcode, field], { service, published }) => {
+    const before = await tree(service);
     const res = await service.query(CREATE, { input: input(before) });
     expect(res.data!.createDepartment).toMatchObject({ __typename: typename, errcode, field });
-    expect(await tree()).toEqual(before);
+    expect(await tree(service)).toEqual(before);
     expect(published).toEqual([]);
   });
 });
 
 describe('updateDepartment', () => {
-  it('renames, moves and reorders', async () => {
+  it('renames, moves and reorders', async ({ service, published }) => {
     const created = await service.query(CREATE, { input: { name: 'Movable', parentId: 2 } });
     const id = created.data!.createDepartment.data.departmentId as number;
     published.length = 0;
 
     const res = await service.query(UPDATE, { input: { departmentId: id, name: 'Moved', parentId: 3, order: 77 } });
-    const stored = await wecomDept(id);
+    const stored = await wecomDept(service, id);
     expect(stored).toMatchObject({ name: 'Moved', parentid: 3, order: 77 });
     expect(res.data!.updateDepartment).toEqual({ __typename: 'MutationUpdateDepartmentSuccess', data: expected(stored!) });
     expect(published).toEqual([{ kind: 'DEPARTMENT_UPDATED', departmentId: id, parentId: 3, changedFields: ['name', 'parentid', 'order'], source: 'mutation' }]);
@@ -107,26 +97,26 @@ describe('updateDepartment', () => {
     expect(later.data!.department.children).toContainEqual({ departmentId: id, name: 'Moved' });
   });
 
-  it.each([
+  it.for([
     ['nothing to change', {}, 'input'],
     ['its own id as parent', { parentId: 5 }, 'input.parentId'],
     ['a forbidden character', { name: 'a*b' }, 'input.name'],
-  ])('refuses %s before calling WeCom', async (_what, change, field) => {
-    const before = await tree();
+  ] as const)('refuses %s before calling WeCom', async ([_what, change, field], { service }) => {
+    const before = await tree(service);
     const res = await service.query(UPDATE, { input: { departmentId: 5, ...change } });
     expect(res.data!.updateDepartment).toMatchObject({ __typename: 'ValidationError', field });
     expect((await service.wecom.stats()).total).toBe(0);
-    expect(await tree()).toEqual(before);
+    expect(await tree(service)).toEqual(before);
   });
 
-  it('refuses moving the root before calling WeCom', async () => {
+  it('refuses moving the root before calling WeCom', async ({ service }) => {
     const res = await service.query(UPDATE, { input: { departmentId: 1, parentId: 2 } });
     expect(res.data!.updateDepartment).toMatchObject({ __typename: 'ValidationError', field: 'input.parentId' });
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('maps a move under its own descendant (60010), an unknown id (60003) and a sibling’s name (60008), changing nothing', async () => {
-    const before = await tree();
+  it('maps a move under its own descendant (60010), an unknown id (60003) and a sibling’s name (60008), changing nothing', async ({ service, published }) => {
+    const before = await tree(service);
     const child = before.find((d) => d.parentid === 2)!;
     const cycle = await service.query(UPDATE, { input: { departmentId: 2, parentId: child.id } });
     expect(cycle.data!.updateDepartment).toMatchObject({ __typename: 'ValidationError', field: 'input.parentId', errcode: 60010 });
@@ -135,31 +125,31 @@ describe('updateDepartment', () => {
     const [first, second] = before.filter((d) => d.parentid === 1);
     const taken = await service.query(UPDATE, { input: { departmentId: first!.id, name: second!.name } });
     expect(taken.data!.updateDepartment).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.name', errcode: 60008 });
-    expect(await tree()).toEqual(before);
+    expect(await tree(service)).toEqual(before);
     expect(published).toEqual([]);
   });
 });
 
 describe('deleteDepartment', () => {
-  it('deletes an empty department; later reads give null', async () => {
+  it('deletes an empty department; later reads give null', async ({ service, published }) => {
     const created = await service.query(CREATE, { input: { name: 'Doomed', parentId: 2 } });
     const id = created.data!.createDepartment.data.departmentId as number;
     published.length = 0;
     const res = await service.query(DELETE, { id });
     expect(res.data!.deleteDepartment).toEqual({ __typename: 'MutationDeleteDepartmentSuccess', data: { departmentId: id } });
-    expect(await wecomDept(id)).toBeUndefined();
+    expect(await wecomDept(service, id)).toBeUndefined();
     expect(published).toEqual([{ kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'mutation' }]);
     expect((await service.query(`{ department(id: ${id}) { name } }`)).data).toEqual({ department: null });
   });
 
-  it('refuses the root before calling WeCom', async () => {
+  it('refuses the root before calling WeCom', async ({ service }) => {
     const res = await service.query(DELETE, { id: 1 });
     expect(res.data!.deleteDepartment).toMatchObject({ __typename: 'ValidationError', field: 'departmentId', errcode: null });
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('gives ConflictError for a department with members (60005) or sub-departments (60006), NotFoundError for an unknown one', async () => {
-    const before = await tree();
+  it('gives ConflictError for a department with members (60005) or sub-departments (60006), NotFoundError for an unknown one', async ({ service, published }) => {
+    const before = await tree(service);
     const members = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
     const leaf = before.find((d) => !before.some((c) => c.parentid === d.id) && members.some((u: { department: number[] }) => u.department.includes(d.id)))!;
     const withMembers = await service.query(DELETE, { id: leaf.id });
@@ -168,7 +158,7 @@ describe('deleteDepartment', () => {
     expect(withChildren.data!.deleteDepartment).toMatchObject({ __typename: 'ConflictError', errcode: 60006 });
     const unknown = await service.query(DELETE, { id: 987654 });
     expect(unknown.data!.deleteDepartment).toMatchObject({ __typename: 'NotFoundError', errcode: 60003 });
-    expect(await tree()).toEqual(before);
+    expect(await tree(service)).toEqual(before);
     expect(published).toEqual([]);
   });
 });

@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect } from 'vitest';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { serviceTest } from '../testkit/service.ts';
 import { ERROR_FIELDS } from '../helpers/mutations.ts';
-import type { DirectoryChange } from '../../src/directory/changes.ts';
 
-let service: ServiceHarness;
-const published: DirectoryChange[] = [];
-beforeAll(async () => {
-  service = await ServiceHarness.start();
-  service.changes.subscribe((c) => published.push(c));
-});
-afterAll(() => service.close());
-beforeEach(async () => {
-  published.length = 0;
-  await service.wecom.resetStats();
-});
+const it = serviceTest();
 
 /** The seed's last tag belongs to the sales app (1000003): the contacts-sync secret may not change it. */
 const SALES_APP_TAG = 10;
@@ -24,15 +14,15 @@ interface WireTag {
   partylist: number[];
 }
 
-async function tagList(): Promise<{ tagid: number; tagname: string }[]> {
+async function tagList(service: ServiceHarness): Promise<{ tagid: number; tagname: string }[]> {
   return (await service.wecom.console('tag/list')).json.taglist;
 }
 
-async function wecomTag(tagid: number): Promise<WireTag & { errcode: number }> {
+async function wecomTag(service: ServiceHarness, tagid: number): Promise<WireTag & { errcode: number }> {
   return (await service.wecom.console('tag/get', { tagid })).json as WireTag & { errcode: number };
 }
 
-async function userids(): Promise<string[]> {
+async function userids(service: ServiceHarness): Promise<string[]> {
   return (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist.map((u: { userid: string }) => u.userid);
 }
 
@@ -53,11 +43,11 @@ const members = (op: 'addTagMembers' | 'removeTagMembers') => `mutation($tagId: 
 } ${ERROR_FIELDS}`;
 
 describe('createTag, updateTag, deleteTag', () => {
-  it('creates, renames and deletes a tag; later reads follow', async () => {
+  it('creates, renames and deletes a tag; later reads follow', async ({ service, published }) => {
     const created = await service.query(CREATE, { input: { tagName: '读书会' } });
     const tagId = created.data!.createTag.data.tagId as number;
     expect(created.data!.createTag).toEqual({ __typename: 'MutationCreateTagSuccess', data: { tagId, name: '读书会' } });
-    expect(await tagList()).toContainEqual({ tagid: tagId, tagname: '读书会' });
+    expect(await tagList(service)).toContainEqual({ tagid: tagId, tagname: '读书会' });
     expect(published).toEqual([{ kind: 'TAG_CREATED', tagId, source: 'mutation' }]);
 
     const withId = await service.query(CREATE, { input: { tagName: 'Explicit', tagId: 500 } });
@@ -65,18 +55,18 @@ describe('createTag, updateTag, deleteTag', () => {
 
     const renamed = await service.query(UPDATE, { input: { tagId, tagName: '读书会2' } });
     expect(renamed.data!.updateTag).toEqual({ __typename: 'MutationUpdateTagSuccess', data: { tagId, name: '读书会2' } });
-    expect(await tagList()).toContainEqual({ tagid: tagId, tagname: '读书会2' });
+    expect(await tagList(service)).toContainEqual({ tagid: tagId, tagname: '读书会2' });
     expect((await service.query(`{ tag(id: ${tagId}) { name } }`)).data).toEqual({ tag: { name: '读书会2' } });
 
     const deleted = await service.query(DELETE, { tagId });
     expect(deleted.data!.deleteTag).toEqual({ __typename: 'MutationDeleteTagSuccess', data: { tagId } });
-    expect((await tagList()).some((t) => t.tagid === tagId)).toBe(false);
+    expect((await tagList(service)).some((t) => t.tagid === tagId)).toBe(false);
     expect((await service.query(`{ tag(id: ${tagId}) { name } }`)).data).toEqual({ tag: null });
     expect(published.map((c) => c.kind)).toEqual(['TAG_CREATED', 'TAG_CREATED', 'TAG_UPDATED', 'TAG_DELETED']);
   });
 
-  it('refuses an empty name, 33 characters and a negative id before calling WeCom', async () => {
-    const before = await tagList();
+  it('refuses an empty name, 33 characters and a negative id before calling WeCom', async ({ service }) => {
+    const before = await tagList(service);
     for (const [input, field] of [
       [{ tagName: '' }, 'input.tagName'],
       [{ tagName: '标'.repeat(33) }, 'input.tagName'],
@@ -88,11 +78,11 @@ describe('createTag, updateTag, deleteTag', () => {
     const update = await service.query(UPDATE, { input: { tagId: 1, tagName: ' ' } });
     expect(update.data!.updateTag).toMatchObject({ __typename: 'ValidationError', field: 'input.tagName' });
     expect((await service.wecom.stats()).total).toBe(0);
-    expect(await tagList()).toEqual(before);
+    expect(await tagList(service)).toEqual(before);
   });
 
-  it('maps a taken name (40071), a taken id, an unknown tag (40068) and another app’s tag (81011), changing nothing', async () => {
-    const before = await tagList();
+  it('maps a taken name (40071), a taken id, an unknown tag (40068) and another app’s tag (81011), changing nothing', async ({ service, published }) => {
+    const before = await tagList(service);
     const [first, second] = before;
     const dupName = await service.query(CREATE, { input: { tagName: first!.tagname } });
     expect(dupName.data!.createTag).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.tagName', errcode: 40071 });
@@ -107,16 +97,16 @@ describe('createTag, updateTag, deleteTag', () => {
     expect(foreignRename.data!.updateTag).toMatchObject({ __typename: 'PermissionDeniedError', errcode: 81011 });
     const foreignDelete = await service.query(DELETE, { tagId: SALES_APP_TAG });
     expect(foreignDelete.data!.deleteTag).toMatchObject({ __typename: 'PermissionDeniedError', errcode: 81011 });
-    expect(await tagList()).toEqual(before);
+    expect(await tagList(service)).toEqual(before);
     expect(published).toEqual([]);
   });
 });
 
 describe('addTagMembers and removeTagMembers', () => {
-  it('adds members and departments, returning the invalid ones; the rest is applied', async () => {
+  it('adds members and departments, returning the invalid ones; the rest is applied', async ({ service, published }) => {
     const created = await service.query(CREATE, { input: { tagName: 'Members test' } });
     const tagId = created.data!.createTag.data.tagId as number;
-    const [a, b] = await userids();
+    const [a, b] = await userids(service);
     published.length = 0;
 
     const res = await service.query(members('addTagMembers'), { tagId, userids: [a, b, 'no.such.member'], departmentIds: [3, 987654] });
@@ -128,7 +118,7 @@ describe('addTagMembers and removeTagMembers', () => {
         invalidDepartmentIds: [987654],
       },
     });
-    const stored = await wecomTag(tagId);
+    const stored = await wecomTag(service, tagId);
     expect(stored.userlist.map((u) => u.userid)).toEqual([a, b]);
     expect(stored.partylist).toEqual([3]);
     expect(published).toEqual([{ kind: 'TAG_MEMBERS_CHANGED', tagId, addedUserids: [a, b], addedDepartmentIds: [3], source: 'mutation' }]);
@@ -139,32 +129,32 @@ describe('addTagMembers and removeTagMembers', () => {
       __typename: 'MutationRemoveTagMembersSuccess',
       data: { tag: { tagId, name: 'Members test', users: [{ userid: b }], departments: [{ departmentId: 3 }] }, invalidUserids: ['no.such.member'], invalidDepartmentIds: [] },
     });
-    expect((await wecomTag(tagId)).userlist.map((u) => u.userid)).toEqual([b]);
+    expect((await wecomTag(service, tagId)).userlist.map((u) => u.userid)).toEqual([b]);
     expect(published).toEqual([{ kind: 'TAG_MEMBERS_CHANGED', tagId, removedUserids: [a], removedDepartmentIds: [], source: 'mutation' }]);
     const later = await service.query(`{ tag(id: ${tagId}) { users { userid } } }`);
     expect(later.data!.tag.users).toEqual([{ userid: b }]);
   });
 
-  it('maps all-invalid members (40070 on add, 40031 on remove) and another app’s tag (81011), changing nothing', async () => {
-    const before = await wecomTag(1);
+  it('maps all-invalid members (40070 on add, 40031 on remove) and another app’s tag (81011), changing nothing', async ({ service, published }) => {
+    const before = await wecomTag(service, 1);
     const add = await service.query(members('addTagMembers'), { tagId: 1, userids: ['no.such.member'] });
     expect(add.data!.addTagMembers).toMatchObject({ __typename: 'ValidationError', field: 'userids', errcode: 40070 });
     const remove = await service.query(members('removeTagMembers'), { tagId: 1, userids: ['no.such.member'] });
     expect(remove.data!.removeTagMembers).toMatchObject({ __typename: 'ValidationError', field: 'userids', errcode: 40031 });
-    expect(await wecomTag(1)).toEqual(before);
+    expect(await wecomTag(service, 1)).toEqual(before);
 
-    const foreignBefore = await wecomTag(SALES_APP_TAG);
-    const [someone] = await userids();
+    const foreignBefore = await wecomTag(service, SALES_APP_TAG);
+    const [someone] = await userids(service);
     const foreign = await service.query(members('addTagMembers'), { tagId: SALES_APP_TAG, userids: [someone] });
     expect(foreign.data!.addTagMembers).toMatchObject({ __typename: 'PermissionDeniedError', errcode: 81011 });
-    expect(await wecomTag(SALES_APP_TAG)).toEqual(foreignBefore);
+    expect(await wecomTag(service, SALES_APP_TAG)).toEqual(foreignBefore);
     const unknown = await service.query(members('addTagMembers'), { tagId: 98765, userids: [someone] });
     expect(unknown.data!.addTagMembers).toMatchObject({ __typename: 'NotFoundError', errcode: 40068 });
     expect(published).toEqual([]);
   });
 
-  it('refuses empty lists, more than 1000 users, more than 100 departments and bad userids before calling WeCom', async () => {
-    const before = await wecomTag(1);
+  it('refuses empty lists, more than 1000 users, more than 100 departments and bad userids before calling WeCom', async ({ service }) => {
+    const before = await wecomTag(service, 1);
     for (const [vars, field] of [
       [{}, 'userids'],
       [{ userids: Array.from({ length: 1001 }, (_, i) => `u${i}`) }, 'userids'],
@@ -177,6 +167,6 @@ describe('addTagMembers and removeTagMembers', () => {
       expect(remove.data!.removeTagMembers).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
     }
     expect((await service.wecom.stats()).total).toBe(0);
-    expect(await wecomTag(1)).toEqual(before);
+    expect(await wecomTag(service, 1)).toEqual(before);
   });
 });

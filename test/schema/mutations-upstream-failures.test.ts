@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { pino } from 'pino';
-import { ServiceHarness } from '../helpers/service.ts';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { ownServiceTest, type ServiceOptions, type StartService } from '../testkit/service.ts';
 import { createWeComClient } from '../../src/wecom/client.ts';
 import { createApp } from '../../src/server.ts';
 import { ChangeBus } from '../../src/directory/changes.ts';
@@ -14,14 +15,10 @@ import type { DirectoryChange } from '../../src/directory/changes.ts';
  * the client remembers rate-limit windows and per-endpoint state.
  */
 
-let service: ServiceHarness | undefined;
-afterEach(async () => {
-  await service?.close();
-  service = undefined;
-});
+const it = ownServiceTest;
 
-async function start(options: Parameters<typeof ServiceHarness.start>[0] = {}): Promise<{ service: ServiceHarness; published: DirectoryChange[] }> {
-  service = await ServiceHarness.start(options);
+async function start(startService: StartService, options: ServiceOptions = {}): Promise<{ service: ServiceHarness; published: DirectoryChange[] }> {
+  const service = await startService(options);
   const published: DirectoryChange[] = [];
   service.changes.subscribe((c) => published.push(c));
   // Tokens are fetched before the faults, so only the endpoints under test misbehave.
@@ -36,9 +33,9 @@ const CREATE = `mutation($input: CreateUserInput!) {
 } ${ERROR_FIELDS}`;
 
 describe('a write whose answer is lost after WeCom applied it', () => {
-  it('reports createUser as applied, exactly once: one user in WeCom, one user/create call', async () => {
+  it('reports createUser as applied, exactly once: one user in WeCom, one user/create call', async ({ startService }) => {
     // Short header timeout: the dropped answer is noticed quickly, then the client reads back.
-    const { service, published } = await start({ client: { headersTimeoutMs: 300 } });
+    const { service, published } = await start(startService, { client: { headersTimeoutMs: 300 } });
     await service.wecom.faults({ dropResponseAfterApply: { '/cgi-bin/user/create': 1 } });
     const input = { userid: 'lost.answer', name: '超时成员', departmentIds: [2], email: 'lost.answer@example.com' };
 
@@ -61,8 +58,8 @@ describe('a write whose answer is lost after WeCom applied it', () => {
     expect(retry.data!.createUser).toMatchObject({ __typename: 'AlreadyExistsError', errcode: 60102 });
   });
 
-  it('reports deleteUser as applied when reading back shows the member gone', async () => {
-    const { service } = await start({ client: { headersTimeoutMs: 300 } });
+  it('reports deleteUser as applied when reading back shows the member gone', async ({ startService }) => {
+    const { service } = await start(startService, { client: { headersTimeoutMs: 300 } });
     const [victim] = (await service.wecom.console('user/list', { department_id: 3 })).json.userlist as { userid: string }[];
     await service.wecom.faults({ dropResponseAfterApply: { '/cgi-bin/user/delete': 1 } });
     const res = await service.query(`mutation($u: String!) { deleteUser(userid: $u) { __typename ...ErrorFields ... on MutationDeleteUserSuccess { data { userids } } } } ${ERROR_FIELDS}`, { u: victim!.userid });
@@ -71,8 +68,8 @@ describe('a write whose answer is lost after WeCom applied it', () => {
     expect((await service.wecom.stats()).calls['/cgi-bin/user/delete']).toBe(1);
   });
 
-  it('gives OutcomeUnknownError for a write WeCom cannot read back (batch/invite), without resending it', async () => {
-    const { service, published } = await start({ client: { headersTimeoutMs: 300 } });
+  it('gives OutcomeUnknownError for a write WeCom cannot read back (batch/invite), without resending it', async ({ startService }) => {
+    const { service, published } = await start(startService, { client: { headersTimeoutMs: 300 } });
     const [user] = (await service.wecom.console('user/list', { department_id: 2 })).json.userlist as { userid: string }[];
     await service.wecom.faults({ dropResponseAfterApply: { '/cgi-bin/batch/invite': 1 } });
     const res = await service.query(`mutation($u: [String!]) { inviteUsers(userids: $u) { __typename ...ErrorFields } } ${ERROR_FIELDS}`, { u: [user!.userid] });
@@ -86,8 +83,8 @@ describe('a write whose answer is lost after WeCom applied it', () => {
 });
 
 describe('limits and refusals outside the input', () => {
-  it('gives RateLimitedError when WeCom answers 45009 for longer than the call may wait, creating nothing', async () => {
-    const { service, published } = await start();
+  it('gives RateLimitedError when WeCom answers 45009 for longer than the call may wait, creating nothing', async ({ startService }) => {
+    const { service, published } = await start(startService);
     await service.wecom.faults({ rateLimitPerMinute: { '/cgi-bin/user/create': 0 } });
     const res = await service.query(CREATE, { input: { userid: 'limited', name: 'L', departmentIds: [2], email: 'limited@example.com' } });
     expect(res.data!.createUser).toMatchObject({ __typename: 'RateLimitedError', errcode: 45009, retryAfterSeconds: 60 });
@@ -96,8 +93,8 @@ describe('limits and refusals outside the input', () => {
     expect(published).toEqual([]);
   });
 
-  it('gives WeComError with the errcode for other refusals (-1 "system busy" on an export submission)', async () => {
-    const { service } = await start();
+  it('gives WeComError with the errcode for other refusals (-1 "system busy" on an export submission)', async ({ startService }) => {
+    const { service } = await start(startService);
     await service.wecom.faults({ errorRate: { '-1': 1 } });
     const res = await service.query(`mutation { startExport(kind: DEPARTMENTS) { __typename ...ErrorFields } } ${ERROR_FIELDS}`);
     expect(res.data!.startExport).toMatchObject({ __typename: 'WeComError', errcode: -1 });
@@ -105,9 +102,8 @@ describe('limits and refusals outside the input', () => {
     expect((await service.wecom.stats()).calls['/cgi-bin/export/department']).toBe(3);
   });
 
-  it('refuses writes locally when only an app secret is configured (WeCom would answer 48002)', async () => {
-    const wecomOnlyApp = await ServiceHarness.start();
-    service = wecomOnlyApp;
+  it('refuses writes locally when only an app secret is configured (WeCom would answer 48002)', async ({ startService }) => {
+    const wecomOnlyApp = await startService();
     const creds = wecomOnlyApp.wecom.creds;
     const appOnly = createWeComClient({ baseUrl: wecomOnlyApp.wecom.url, corpId: creds.corpId, secrets: { app: creds.app } });
     const app = createApp({ client: appOnly, changes: new ChangeBus(), logger: pino({ level: 'silent' }), graphiql: false });

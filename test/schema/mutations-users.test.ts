@@ -1,28 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect } from 'vitest';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { serviceTest } from '../testkit/service.ts';
+import type { Wire } from '../testkit/wire.ts';
 import { ERROR_FIELDS } from '../helpers/mutations.ts';
-import type { DirectoryChange } from '../../src/directory/changes.ts';
 
-let service: ServiceHarness;
-const published: DirectoryChange[] = [];
-beforeAll(async () => {
-  service = await ServiceHarness.start();
-  service.changes.subscribe((c) => published.push(c));
-});
-afterAll(() => service.close());
-beforeEach(async () => {
-  published.length = 0;
-  await service.wecom.resetStats();
-});
+const it = serviceTest();
 
-// any: tests compare WeCom's wire JSON field by field
-type Wire = Record<string, any>;
-
-async function wecomUser(userid: string): Promise<Wire> {
+async function wecomUser(service: ServiceHarness, userid: string): Promise<Wire> {
   return (await service.wecom.console('user/get', { userid })).json;
 }
 
-async function allUsers(): Promise<Wire[]> {
+async function allUsers(service: ServiceHarness): Promise<Wire[]> {
   return (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
 }
 
@@ -58,8 +46,8 @@ function expectedUser(u: Wire) {
 }
 
 describe('createUser', () => {
-  it('creates the member, returns it as WeCom has it, and later requests see it', async () => {
-    const [leader] = await allUsers();
+  it('creates the member, returns it as WeCom has it, and later requests see it', async ({ service, published }) => {
+    const [leader] = await allUsers(service);
     const res = await service.query(CREATE, {
       input: {
         userid: 'new.member',
@@ -77,7 +65,7 @@ describe('createUser', () => {
       },
     });
     expect(res.errors).toBeUndefined();
-    const stored = await wecomUser('new.member');
+    const stored = await wecomUser(service, 'new.member');
     expect(stored.errcode).toBe(0);
     expect(stored).toMatchObject({ name: '新成员', department: [2, 3], order: [4294967295, 7], is_leader_in_dept: [0, 1], main_department: 3, direct_leader: [leader!.userid] });
     expect(res.data!.createUser).toEqual({ __typename: 'MutationCreateUserSuccess', data: expectedUser(stored) });
@@ -94,7 +82,7 @@ describe('createUser', () => {
   });
 
   const valid = { userid: 'checked', name: 'Checked', departmentIds: [2], email: 'checked@example.com' };
-  it.each([
+  it.for([
     ['a userid starting with _', { userid: '_bad' }, 'input.userid'],
     ['a userid with a space', { userid: 'has space' }, 'input.userid'],
     ['a userid of 65 bytes', { userid: 'a'.repeat(65) }, 'input.userid'],
@@ -116,44 +104,44 @@ describe('createUser', () => {
     ['a telephone with letters', { telephone: '010-abc' }, 'input.telephone'],
     ['an external position of 13 characters', { externalPosition: '外'.repeat(13) }, 'input.externalPosition'],
     ['a web attribute without http', { extAttrs: [{ name: '个人主页', url: 'ftp://x', title: 't' }] }, 'input.extAttrs[0].url'],
-  ])('refuses %s before calling WeCom, naming the field', async (_what, change, field) => {
-    const before = (await allUsers()).length;
+  ] as const)('refuses %s before calling WeCom, naming the field', async ([_what, change, field], { service, published }) => {
+    const before = (await allUsers(service)).length;
     const res = await service.query(CREATE, { input: { ...valid, ...change } });
     expect(res.data!.createUser).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
     expect(res.data!.createUser.message).toMatch(new RegExp(`^${field.replace(/[[\].]/g, '\\$&')}: `));
     // no WeCom quota spent, nothing created
     expect((await service.wecom.stats()).total).toBe(0);
-    expect((await allUsers()).length).toBe(before);
+    expect((await allUsers(service)).length).toBe(before);
     expect(published).toEqual([]);
   });
 
-  it.each([
+  it.for([
     ['an existing userid (in another case)', (u: Wire) => ({ userid: u.userid.toUpperCase() }), 'AlreadyExistsError', 60102, 'input.userid'],
     ['a mobile another member has', (u: Wire) => ({ mobile: u.mobile }), 'AlreadyExistsError', 60104, 'input.mobile'],
     ['an email another member has', (u: Wire) => ({ email: u.email }), 'AlreadyExistsError', 60106, 'input.email'],
     ['a department that does not exist', () => ({ departmentIds: [987654] }), 'ValidationError', 40066, 'input.departmentIds'],
     ['a direct leader that does not exist', () => ({ directLeaderUserids: ['nobody.here'] }), 'NotFoundError', 60111, undefined],
-  ])('maps WeCom refusing %s to a typed error and changes nothing', async (_what, change, typename, errcode, field) => {
-    const users = await allUsers();
+  ] as const)('maps WeCom refusing %s to a typed error and changes nothing', async ([_what, change, typename, errcode, field], { service, published }) => {
+    const users = await allUsers(service);
     const existing = users.find((u) => u.mobile && u.email)!;
     const res = await service.query(CREATE, { input: { ...valid, userid: 'refused.one', ...change(existing) } });
     expect(res.data!.createUser).toMatchObject({ __typename: typename, errcode, ...(field ? { field } : {}) });
     expect(res.data!.createUser.message).not.toMatch(/from ip|hint/);
-    expect(await allUsers()).toEqual(users);
+    expect(await allUsers(service)).toEqual(users);
     expect(published).toEqual([]);
   });
 });
 
 describe('updateUser', () => {
-  it('renames, moves between departments and sets leaders; the payload and later reads show WeCom’s state', async () => {
-    const users = await allUsers();
+  it('renames, moves between departments and sets leaders; the payload and later reads show WeCom’s state', async ({ service, published }) => {
+    const users = await allUsers(service);
     const target = users.find((u) => u.department.length === 1 && u.department[0] !== 4 && u.department[0] !== 2)!;
     const leaders = users.filter((u) => u.userid !== target.userid && !target.direct_leader.includes(u.userid)).slice(0, 2).map((u) => u.userid);
     const res = await service.query(UPDATE, {
       input: { userid: target.userid, name: '改名了', departmentIds: [4, 2], order: [10, 20], isLeaderInDept: [true, false], directLeaderUserids: leaders, position: '主管' },
     });
     expect(res.errors).toBeUndefined();
-    const stored = await wecomUser(target.userid);
+    const stored = await wecomUser(service, target.userid);
     expect(stored).toMatchObject({ name: '改名了', department: [4, 2], order: [10, 20], is_leader_in_dept: [1, 0], direct_leader: leaders, position: '主管' });
     expect(res.data!.updateUser).toEqual({ __typename: 'MutationUpdateUserSuccess', data: expectedUser(stored) });
     expect(published).toEqual([
@@ -170,79 +158,79 @@ describe('updateUser', () => {
     expect(later.data!.department.members.nodes.map((u: Wire) => u.userid)).toContain(target.userid);
   });
 
-  it('takes gender UNSPECIFIED (what reads answer) as "leave it": the update reaches WeCom, the gender stays', async () => {
-    const target = (await allUsers()).find((u) => u.gender === '1')!;
+  it('takes gender UNSPECIFIED (what reads answer) as "leave it": the update reaches WeCom, the gender stays', async ({ service }) => {
+    const target = (await allUsers(service)).find((u) => u.gender === '1')!;
     const res = await service.query(UPDATE, { input: { userid: target.userid, gender: 'UNSPECIFIED', position: '顾问' } });
     expect(res.data!.updateUser.__typename).toBe('MutationUpdateUserSuccess');
     expect((await service.calls())['/cgi-bin/user/update']).toBe(1);
-    expect(await wecomUser(target.userid)).toMatchObject({ gender: '1', position: '顾问' });
+    expect(await wecomUser(service, target.userid)).toMatchObject({ gender: '1', position: '顾问' });
   });
 
-  it('changes a system-generated userid once, and refuses a second change (301036)', async () => {
+  it('changes a system-generated userid once, and refuses a second change (301036)', async ({ service, published }) => {
     // The seed marks some userids as generated by WeCom; read which (a fixture choice, nothing is changed here).
     const generated = [...service.wecom.emulator.store.users.values()].find((u) => u.userid_system_generated && !u.userid_changed && !u.is_creator)!;
     const res = await service.query(UPDATE, { input: { userid: generated.userid, newUserid: 'chosen.id' } });
     expect(res.data!.updateUser).toMatchObject({ __typename: 'MutationUpdateUserSuccess', data: { userid: 'chosen.id', name: generated.name } });
-    expect((await wecomUser(generated.userid)).errcode).toBe(60111);
-    expect((await wecomUser('chosen.id')).name).toBe(generated.name);
+    expect((await wecomUser(service, generated.userid)).errcode).toBe(60111);
+    expect((await wecomUser(service, 'chosen.id')).name).toBe(generated.name);
     expect(published[0]).toMatchObject({ kind: 'USER_UPDATED', userid: generated.userid, newUserid: 'chosen.id', changedFields: ['userid'] });
 
     const again = await service.query(UPDATE, { input: { userid: 'chosen.id', newUserid: 'chosen.again' } });
     expect(again.data!.updateUser).toMatchObject({ __typename: 'ValidationError', field: 'input.newUserid', errcode: 301036 });
-    expect((await wecomUser('chosen.id')).errcode).toBe(0);
-    expect((await wecomUser('chosen.again')).errcode).toBe(60111);
+    expect((await wecomUser(service, 'chosen.id')).errcode).toBe(0);
+    expect((await wecomUser(service, 'chosen.again')).errcode).toBe(60111);
   });
 
-  it.each([
+  it.for([
     ['order without departmentIds', { order: [1] }, 'input.order'],
     ['nothing to change', {}, 'input'],
     ['a malformed new userid', { newUserid: '-x' }, 'input.newUserid'],
     ['a malformed direct leader', { directLeaderUserids: ['bad leader'] }, 'input.directLeaderUserids[0]'],
-  ])('refuses %s before calling WeCom', async (_what, change, field) => {
-    const [user] = await allUsers();
-    const before = await wecomUser(user!.userid);
+  ] as const)('refuses %s before calling WeCom', async ([_what, change, field], { service }) => {
+    const [user] = await allUsers(service);
+    const before = await wecomUser(service, user!.userid);
     const res = await service.query(UPDATE, { input: { userid: user!.userid, ...change } });
     expect(res.data!.updateUser).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
     expect((await service.wecom.stats()).total).toBe(0);
-    expect(await wecomUser(user!.userid)).toEqual(before);
+    expect(await wecomUser(service, user!.userid)).toEqual(before);
   });
 
-  it('gives NotFoundError for an unknown member and AlreadyExistsError for a taken email, changing nothing', async () => {
+  it('gives NotFoundError for an unknown member and AlreadyExistsError for a taken email, changing nothing', async ({ service, published }) => {
     const missing = await service.query(UPDATE, { input: { userid: 'no.such.member', name: 'x' } });
     expect(missing.data!.updateUser).toMatchObject({ __typename: 'NotFoundError', errcode: 60111 });
 
-    const [a, b] = (await allUsers()).filter((u) => u.email);
-    const before = await wecomUser(a!.userid);
+    const [a, b] = (await allUsers(service)).filter((u) => u.email);
+    const before = await wecomUser(service, a!.userid);
     const taken = await service.query(UPDATE, { input: { userid: a!.userid, email: b!.email } });
     expect(taken.data!.updateUser).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.email', errcode: 60106 });
-    expect(await wecomUser(a!.userid)).toEqual(before);
+    expect(await wecomUser(service, a!.userid)).toEqual(before);
     expect(published).toEqual([]);
   });
 });
 
 describe('deleteUser and deleteUsers', () => {
-  it('deletes a member; later reads give null', async () => {
+  it('deletes a member; later reads give null', async ({ service, published }) => {
     await service.query(CREATE, { input: { userid: 'to.delete', name: 'X', departmentIds: [2], email: 'to.delete@example.com' } });
     published.length = 0;
     const res = await service.query(DELETE, { userid: 'to.delete' });
     expect(res.data!.deleteUser).toEqual({ __typename: 'MutationDeleteUserSuccess', data: { userids: ['to.delete'] } });
-    expect((await wecomUser('to.delete')).errcode).toBe(60111);
+    expect((await wecomUser(service, 'to.delete')).errcode).toBe(60111);
     expect(published).toEqual([{ kind: 'USER_DELETED', userid: 'to.delete', source: 'mutation' }]);
     expect((await service.query('{ user(userid: "to.delete") { userid } }')).data).toEqual({ user: null });
   });
 
-  it('gives NotFoundError for an unknown member, a ValidationError for the corp creator (301005) and a bad userid', async () => {
-    const users = await allUsers();
+  it('gives NotFoundError for an unknown member, a ValidationError for the corp creator (301005) and a bad userid', async ({ service }) => {
+    const users = await allUsers(service);
     expect((await service.query(DELETE, { userid: 'no.such.member' })).data!.deleteUser).toMatchObject({ __typename: 'NotFoundError', errcode: 60111 });
     const creator = [...service.wecom.emulator.store.users.values()].find((u) => u.is_creator)!;
     expect((await service.query(DELETE, { userid: creator.userid })).data!.deleteUser).toMatchObject({ __typename: 'ValidationError', field: 'userid', errcode: 301005 });
     await service.wecom.resetStats();
     expect((await service.query(DELETE, { userid: 'bad userid' })).data!.deleteUser).toMatchObject({ __typename: 'ValidationError', field: 'userid', errcode: null });
     expect((await service.wecom.stats()).total).toBe(0);
-    expect(await allUsers()).toEqual(users);
+    expect(await allUsers(service)).toEqual(users);
   });
 
-  it('deletes several members in one batchdelete', async () => {
+  it('deletes several members in one batchdelete', async ({ service, published }) => {
     for (const n of [1, 2, 3]) {
       await service.query(CREATE, { input: { userid: `batch.${n}`, name: `B${n}`, departmentIds: [2], email: `batch.${n}@example.com` } });
     }
@@ -251,11 +239,11 @@ describe('deleteUser and deleteUsers', () => {
     const res = await service.query(DELETE_MANY, { userids: ['batch.1', 'batch.2', 'batch.3'] });
     expect(res.data!.deleteUsers).toEqual({ __typename: 'MutationDeleteUsersSuccess', data: { userids: ['batch.1', 'batch.2', 'batch.3'] } });
     expect((await service.calls())['/cgi-bin/user/batchdelete']).toBe(1);
-    for (const n of [1, 2, 3]) expect((await wecomUser(`batch.${n}`)).errcode).toBe(60111);
+    for (const n of [1, 2, 3]) expect((await wecomUser(service, `batch.${n}`)).errcode).toBe(60111);
     expect(published.map((c) => c.kind === 'USER_DELETED' && c.userid)).toEqual(['batch.1', 'batch.2', 'batch.3']);
   });
 
-  it('enforces WeCom’s limit of 200 with a clear error, before calling WeCom', async () => {
+  it('enforces WeCom’s limit of 200 with a clear error, before calling WeCom', async ({ service }) => {
     const userids = Array.from({ length: 201 }, (_, i) => `u${i}`);
     const res = await service.query(DELETE_MANY, { userids });
     expect(res.data!.deleteUsers).toMatchObject({ __typename: 'ValidationError', field: 'userids', errcode: null });
@@ -265,11 +253,11 @@ describe('deleteUser and deleteUsers', () => {
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('deletes nothing when one of the members is unknown (all or nothing)', async () => {
-    const users = await allUsers();
+  it('deletes nothing when one of the members is unknown (all or nothing)', async ({ service, published }) => {
+    const users = await allUsers(service);
     const res = await service.query(DELETE_MANY, { userids: [users[5]!.userid, 'no.such.member'] });
     expect(res.data!.deleteUsers).toMatchObject({ __typename: 'NotFoundError', errcode: 60111 });
-    expect(await allUsers()).toEqual(users);
+    expect(await allUsers(service)).toEqual(users);
     expect(published).toEqual([]);
   });
 });
@@ -277,15 +265,15 @@ describe('deleteUser and deleteUsers', () => {
 describe('confirmJoin', () => {
   const CONFIRM = `mutation($userid: String!) { confirmJoin(userid: $userid) { __typename ...ErrorFields ... on MutationConfirmJoinSuccess { data { userid status } } } } ${ERROR_FIELDS}`;
 
-  it('lets a member who has not activated join (user/authsucc)', async () => {
-    const pending = (await allUsers()).find((u) => u.status === 4)!;
+  it('lets a member who has not activated join (user/authsucc)', async ({ service, published }) => {
+    const pending = (await allUsers(service)).find((u) => u.status === 4)!;
     const res = await service.query(CONFIRM, { userid: pending.userid });
     expect(res.data!.confirmJoin).toEqual({ __typename: 'MutationConfirmJoinSuccess', data: { userid: pending.userid, status: 'ACTIVE' } });
-    expect((await wecomUser(pending.userid)).status).toBe(1);
+    expect((await wecomUser(service, pending.userid)).status).toBe(1);
     expect(published).toEqual([{ kind: 'USER_UPDATED', userid: pending.userid, changedFields: ['status'], source: 'mutation' }]);
   });
 
-  it('gives NotFoundError for an unknown member', async () => {
+  it('gives NotFoundError for an unknown member', async ({ service }) => {
     const res = await service.query(CONFIRM, { userid: 'no.such.member' });
     expect(res.data!.confirmJoin).toMatchObject({ __typename: 'NotFoundError', errcode: 60111 });
   });
@@ -298,8 +286,8 @@ describe('inviteUsers', () => {
     }
   } ${ERROR_FIELDS}`;
 
-  it('invites the valid targets and returns the invalid users, departments and tags', async () => {
-    const [user] = await allUsers();
+  it('invites the valid targets and returns the invalid users, departments and tags', async ({ service, published }) => {
+    const [user] = await allUsers(service);
     const res = await service.query(INVITE, { userids: [user!.userid, 'no.such.member'], departmentIds: [2, 987654], tagIds: [1, 9999] });
     expect(res.data!.inviteUsers).toEqual({
       __typename: 'MutationInviteUsersSuccess',
@@ -310,7 +298,7 @@ describe('inviteUsers', () => {
     expect(published).toEqual([]);
   });
 
-  it('refuses an empty invitation and more than 1000 users before calling WeCom', async () => {
+  it('refuses an empty invitation and more than 1000 users before calling WeCom', async ({ service }) => {
     const before = (await service.wecom.admin('invitations')).json.invitations.length;
     const empty = await service.query(INVITE, {});
     expect(empty.data!.inviteUsers).toMatchObject({ __typename: 'ValidationError', field: 'userids' });

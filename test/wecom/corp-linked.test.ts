@@ -1,28 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from 'wecom-emulator/testing';
-import { LeakWatch, allSecrets, failure, makeClient } from './helpers.ts';
-import type { WeComClient } from '../../src/wecom/client.ts';
+import { describe, expect } from 'vitest';
+import { allSecrets, failure, makeClient } from './helpers.ts';
+import { wecomTest } from '../testkit/wecom.ts';
 import { WeComApiError, WeComConfigError } from '../../src/wecom/errors.ts';
 
 /** The client's corp and linkedCorp groups against the emulator over HTTP. */
 
-let h: EmulatorHarness;
-let client: WeComClient;
-const watch = new LeakWatch();
-
-beforeAll(async () => {
-  h = await EmulatorHarness.start();
-  client = makeClient(h, watch);
-});
-afterAll(async () => {
-  await client.close();
-  await watch.close();
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-  await h.clearFaults();
-});
+const it = wecomTest();
 
 /** Today in China Standard Time (UTC+8), as get_active_stat dates are. */
 function chinaDate(daysBack: number): string {
@@ -30,29 +13,29 @@ function chinaDate(daysBack: number): string {
 }
 
 describe('corp', () => {
-  it('getJoinQrCode returns the link for the requested size', async () => {
+  it('getJoinQrCode returns the link for the requested size', async ({ emulator, client }) => {
     const link = await client.corp.getJoinQrCode(3);
     expect(link).toMatch(/^https:\/\/work\.weixin\.qq\.com\/wework_admin\/genqrcode\?action=join&vcode=\w+.*qr_size=3$/);
-    const raw = (await h.asContact('corp/get_join_qrcode', { query: { size_type: 3 } })).json.join_qrcode as string;
+    const raw = (await emulator.asContact('corp/get_join_qrcode', { query: { size_type: 3 } })).json.join_qrcode as string;
     expect(new URL(link).searchParams.get('qr_size')).toBe(new URL(raw).searchParams.get('qr_size'));
     expect(await client.corp.getJoinQrCode()).toMatch(/^https:/);
   });
 
-  it('getActiveStat returns the count for a date; 40058 beyond 30 days back', async () => {
+  it('getActiveStat returns the count for a date; 40058 beyond 30 days back', async ({ emulator, client, watch }) => {
     const date = chinaDate(1);
-    const raw = (await h.asContact('user/get_active_stat', { body: { date } })).json.active_cnt as number;
+    const raw = (await emulator.asContact('user/get_active_stat', { body: { date } })).json.active_cnt as number;
     expect(await client.corp.getActiveStat(date)).toBe(raw);
     const err = await failure(watch, client.corp.getActiveStat(chinaDate(40)));
     expect((err as WeComApiError).errcode).toBe(40058);
   });
 
-  it('both need the contacts-sync secret: refused locally without one', async () => {
-    const appOnly = makeClient(h, watch, { contact: false });
+  it('both need the contacts-sync secret: refused locally without one', async ({ emulator, watch }) => {
+    const appOnly = makeClient(emulator, watch, { contact: false });
     try {
-      await h.resetStats();
+      await emulator.resetStats();
       expect(await failure(watch, appOnly.corp.getJoinQrCode())).toBeInstanceOf(WeComConfigError);
       expect(await failure(watch, appOnly.corp.getActiveStat(chinaDate(1)))).toBeInstanceOf(WeComConfigError);
-      expect((await h.stats()).total).toBe(0);
+      expect((await emulator.stats()).total).toBe(0);
     } finally {
       await appOnly.close();
     }
@@ -60,7 +43,7 @@ describe('corp', () => {
 });
 
 describe('linkedCorp', () => {
-  it('getPermList, listDepartments, simpleListUsers, listUsers and getUser keep string ids', async () => {
+  it('getPermList, listDepartments, simpleListUsers, listUsers and getUser keep string ids', async ({ emulator, client }) => {
     const perm = await client.linkedCorp.getPermList();
     expect(perm.userids).toEqual([]);
     expect(perm.departmentIds).toHaveLength(1);
@@ -68,7 +51,7 @@ describe('linkedCorp', () => {
     expect(root).toMatch(/^lk[0-9a-f]+\/1$/);
 
     const departments = await client.linkedCorp.listDepartments(root);
-    const rawDepartments = (await h.asApp('linkedcorp/department/list', { body: { department_id: root } })).json.department_list as Record<string, unknown>[];
+    const rawDepartments = (await emulator.asApp('linkedcorp/department/list', { body: { department_id: root } })).json.department_list as Record<string, unknown>[];
     expect(departments).toEqual(
       rawDepartments.map((d) => ({ departmentId: d.department_id, departmentName: d.department_name, parentid: d.parentid, order: d.order })),
     );
@@ -86,13 +69,13 @@ describe('linkedCorp', () => {
     const first = detailed[0]!;
     const composite = first.userid.includes('/') ? first.userid : `${first.corpid}/${first.userid}`;
     const one = await client.linkedCorp.getUser(composite);
-    const raw = (await h.asApp('linkedcorp/user/get', { body: { userid: composite } })).json.user_info;
+    const raw = (await emulator.asApp('linkedcorp/user/get', { body: { userid: composite } })).json.user_info;
     expect(one).toMatchObject({ userid: raw.userid, name: raw.name, corpid: raw.corpid, department: raw.department, mobile: raw.mobile, position: raw.position });
     expect(one.extattr?.attrs).toEqual(raw.extattr.attrs);
   });
 
-  it('an app with a narrower range sees only its linked department; outside it 60011', async () => {
-    const sales = makeClient(h, watch, { app: 1000003 });
+  it('an app with a narrower range sees only its linked department; outside it 60011', async ({ emulator, watch }) => {
+    const sales = makeClient(emulator, watch, { app: 1000003 });
     try {
       const perm = await sales.linkedCorp.getPermList();
       expect(perm.departmentIds).toHaveLength(1);
@@ -105,20 +88,20 @@ describe('linkedCorp', () => {
     }
   });
 
-  it('linked corps need a self-built app: refused locally with only the contacts-sync secret', async () => {
-    const contactOnly = makeClient(h, watch, { app: false });
+  it('linked corps need a self-built app: refused locally with only the contacts-sync secret', async ({ emulator, watch }) => {
+    const contactOnly = makeClient(emulator, watch, { app: false });
     try {
-      await h.resetStats();
+      await emulator.resetStats();
       const err = await failure(watch, contactOnly.linkedCorp.getPermList());
       expect(err).toBeInstanceOf(WeComConfigError);
       expect((err as WeComConfigError).message).toContain('self-built app');
-      expect((await h.stats()).total).toBe(0);
+      expect((await emulator.stats()).total).toBe(0);
     } finally {
       await contactOnly.close();
     }
   });
 });
 
-it('no error or log line of this file contains a secret or a token', () => {
-  watch.assertClean(allSecrets(h));
+it('no error or log line of this file contains a secret or a token', ({ emulator, watch }) => {
+  watch.assertClean(allSecrets(emulator));
 });

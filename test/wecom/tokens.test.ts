@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from 'wecom-emulator/testing';
-import { LeakWatch, allSecrets, failure, makeClient } from './helpers.ts';
+import { describe, expect } from 'vitest';
+import { allSecrets, failure, makeClient } from './helpers.ts';
+import { wecomTest } from '../testkit/wecom.ts';
 import { createWeComClient } from '../../src/wecom/client.ts';
 import { WeComApiError, WeComConfigError, isWeComConfigError } from '../../src/wecom/errors.ts';
 import { DEFAULT_TOKEN_SAFETY_MARGIN_MS, LruTokenStore, type StoredToken, type TokenStore } from '../../src/wecom/token.ts';
@@ -8,37 +8,24 @@ import { TOKEN_EXPIRES_IN_SECONDS } from 'wecom-protocol/limits';
 
 /** The token manager against the emulator: single flight, expiry, refresh-and-replay, config errors. */
 
-let h: EmulatorHarness;
-const watch = new LeakWatch();
-
-beforeAll(async () => {
-  h = await EmulatorHarness.start();
-});
-afterAll(async () => {
-  await watch.close();
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-  await h.clearFaults();
-});
+const it = wecomTest();
 
 describe('single flight', () => {
-  it('1,000 concurrent calls with no token cause exactly 1 gettoken, and again after a forced expiry', async () => {
-    const client = makeClient(h, watch, { app: false });
+  it('1,000 concurrent calls with no token cause exactly 1 gettoken, and again after a forced expiry', async ({ emulator, watch }) => {
+    const client = makeClient(emulator, watch, { app: false });
     try {
       const ids = Array.from({ length: 1000 }, (_, i) => 2 + (i % 30));
       const first = await Promise.all(ids.map((id) => client.departments.get(id)));
       expect(first.map((d) => d.id)).toEqual(ids);
-      let stats = await h.stats();
+      let stats = await emulator.stats();
       expect(stats.calls['/cgi-bin/gettoken']).toBe(1);
       expect(stats.calls['/cgi-bin/department/get']).toBe(1000);
 
-      await h.faults({ expireTokens: true });
-      await h.resetStats();
+      await emulator.faults({ expireTokens: true });
+      await emulator.resetStats();
       const second = await Promise.all(ids.map((id) => client.departments.get(id)));
       expect(second.map((d) => d.id)).toEqual(ids);
-      stats = await h.stats();
+      stats = await emulator.stats();
       expect(stats.calls['/cgi-bin/gettoken']).toBe(1);
       // Only the calls already in flight with the old token met 42001 (at most the endpoint's concurrency).
       expect(stats.errors['42001']).toBeGreaterThan(0);
@@ -50,14 +37,14 @@ describe('single flight', () => {
     }
   });
 
-  it('a token WeCom no longer knows (40014) is refetched once and the call replayed once', async () => {
-    const client = makeClient(h, watch, { app: false });
+  it('a token WeCom no longer knows (40014) is refetched once and the call replayed once', async ({ emulator, watch }) => {
+    const client = makeClient(emulator, watch, { app: false });
     try {
       await client.departments.get(2);
-      await h.reset(); // a new corp state: the cached token is unknown now
+      await emulator.reset(); // a new corp state: the cached token is unknown now
       const dept = await client.departments.get(2);
       expect(dept.id).toBe(2);
-      const stats = await h.stats();
+      const stats = await emulator.stats();
       expect(stats.errors['40014']).toBe(1);
       expect(stats.calls['/cgi-bin/gettoken']).toBe(1);
       expect(stats.calls['/cgi-bin/department/get']).toBe(2);
@@ -66,19 +53,19 @@ describe('single flight', () => {
     }
   });
 
-  it('a token refused again after the replay is an error, not a loop', async () => {
+  it('a token refused again after the replay is an error, not a loop', async ({ emulator, watch }) => {
     // A store that keeps handing out the same dead token (as a broken shared store would).
     const stuck: TokenStore = {
       get: () => ({ accessToken: 'dead-token-0123456789', expiresAtMs: Date.now() + 3_600_000 }),
       set: () => undefined,
       deleteIf: () => undefined,
     };
-    const client = makeClient(h, watch, { app: false, options: { tokenStore: stuck } });
+    const client = makeClient(emulator, watch, { app: false, options: { tokenStore: stuck } });
     try {
       const err = await failure(watch, client.departments.get(2));
       expect(err).toBeInstanceOf(WeComApiError);
       expect((err as WeComApiError).errcode).toBe(40014);
-      const stats = await h.stats();
+      const stats = await emulator.stats();
       expect(stats.calls['/cgi-bin/department/get']).toBe(2);
       expect(stats.calls['/cgi-bin/gettoken']).toBeUndefined();
     } finally {
@@ -88,24 +75,24 @@ describe('single flight', () => {
 });
 
 describe('cache', () => {
-  it('keeps a token for expires_in minus the safety margin', async () => {
+  it('keeps a token for expires_in minus the safety margin', async ({ emulator, watch }) => {
     let offsetMs = 0;
-    const client = makeClient(h, watch, { app: false, options: { now: () => Date.now() + offsetMs } });
+    const client = makeClient(emulator, watch, { app: false, options: { now: () => Date.now() + offsetMs } });
     try {
       await client.departments.get(2);
       offsetMs = TOKEN_EXPIRES_IN_SECONDS * 1000 - DEFAULT_TOKEN_SAFETY_MARGIN_MS - 5_000;
       await client.departments.get(2);
-      expect((await h.stats()).calls['/cgi-bin/gettoken']).toBe(1);
+      expect((await emulator.stats()).calls['/cgi-bin/gettoken']).toBe(1);
       offsetMs = TOKEN_EXPIRES_IN_SECONDS * 1000 - DEFAULT_TOKEN_SAFETY_MARGIN_MS + 5_000;
       await client.departments.get(2);
-      expect((await h.stats()).calls['/cgi-bin/gettoken']).toBe(2);
+      expect((await emulator.stats()).calls['/cgi-bin/gettoken']).toBe(2);
       expect(client.stats().tokenRefreshes.contact).toEqual({ ok: 2, failed: 0 });
     } finally {
       await client.close();
     }
   });
 
-  it('a shared store serves several clients with one token per secret', async () => {
+  it('a shared store serves several clients with one token per secret', async ({ emulator, watch }) => {
     const store = new LruTokenStore();
     const seen: string[] = [];
     const spy: TokenStore = {
@@ -116,28 +103,28 @@ describe('cache', () => {
       },
       deleteIf: (k, t) => store.deleteIf(k, t),
     };
-    const a = makeClient(h, watch, { app: false, options: { tokenStore: spy } });
-    const b = makeClient(h, watch, { app: false, options: { tokenStore: spy } });
+    const a = makeClient(emulator, watch, { app: false, options: { tokenStore: spy } });
+    const b = makeClient(emulator, watch, { app: false, options: { tokenStore: spy } });
     try {
       await a.departments.get(2);
       await b.departments.get(3);
-      expect((await h.stats()).calls['/cgi-bin/gettoken']).toBe(1);
+      expect((await emulator.stats()).calls['/cgi-bin/gettoken']).toBe(1);
       // Store keys are hashes: a shared store never sees the secret.
       expect(seen).toHaveLength(1);
       expect(seen[0]).toMatch(/^wecom:token:[0-9a-f]{32}$/);
-      expect(seen[0]).not.toContain(h.creds.contactSecret);
+      expect(seen[0]).not.toContain(emulator.creds.contactSecret);
     } finally {
       await a.close();
       await b.close();
     }
   });
 
-  it('each secret has its own token', async () => {
-    const client = makeClient(h, watch);
+  it('each secret has its own token', async ({ emulator, watch }) => {
+    const client = makeClient(emulator, watch);
     try {
       await client.departments.get(2); // app
       await client.users.listIds({ limit: 1 }); // contacts sync
-      expect((await h.stats()).calls['/cgi-bin/gettoken']).toBe(2);
+      expect((await emulator.stats()).calls['/cgi-bin/gettoken']).toBe(2);
       expect(Object.keys(client.stats().tokenRefreshes).sort()).toEqual(['app', 'contact']);
     } finally {
       await client.close();
@@ -146,12 +133,12 @@ describe('cache', () => {
 });
 
 describe('configuration errors', () => {
-  it('a wrong secret is a WeComConfigError (40001): one gettoken for 50 callers, none while it is remembered', async () => {
+  it('a wrong secret is a WeComConfigError (40001): one gettoken for 50 callers, none while it is remembered', async ({ emulator, watch }) => {
     const client = createWeComClient({
-      baseUrl: h.url,
-      corpId: h.creds.corpId,
+      baseUrl: emulator.url,
+      corpId: emulator.creds.corpId,
       secrets: { contact: 'wrong-secret-0123456789abcdef' },
-      dispatcher: watch.dispatcher(h.url),
+      dispatcher: watch.dispatcher(emulator.url),
       logger: watch.logger,
     });
     try {
@@ -161,10 +148,10 @@ describe('configuration errors', () => {
         expect((err as WeComConfigError).errcode).toBe(40001);
         expect((err as WeComConfigError).message).not.toContain('wrong-secret-0123456789abcdef');
       }
-      expect((await h.stats()).calls['/cgi-bin/gettoken']).toBe(1);
+      expect((await emulator.stats()).calls['/cgi-bin/gettoken']).toBe(1);
       await failure(watch, client.departments.get(3));
-      expect((await h.stats()).calls['/cgi-bin/gettoken']).toBe(1);
-      expect((await h.stats()).calls['/cgi-bin/department/get']).toBeUndefined();
+      expect((await emulator.stats()).calls['/cgi-bin/gettoken']).toBe(1);
+      expect((await emulator.stats()).calls['/cgi-bin/department/get']).toBeUndefined();
       watch.lines.push(...errors.map(String));
       for (const line of watch.lines) expect(line).not.toContain('wrong-secret-0123456789abcdef');
     } finally {
@@ -172,19 +159,19 @@ describe('configuration errors', () => {
     }
   });
 
-  it('a wrong corpid is a WeComConfigError (40013) with a hint naming the variable', async () => {
+  it('a wrong corpid is a WeComConfigError (40013) with a hint naming the variable', async ({ emulator, watch }) => {
     const client = createWeComClient({
-      baseUrl: h.url,
+      baseUrl: emulator.url,
       corpId: 'ww_not_this_corp',
-      secrets: { contact: h.creds.contactSecret },
-      dispatcher: watch.dispatcher(h.url),
+      secrets: { contact: emulator.creds.contactSecret },
+      dispatcher: watch.dispatcher(emulator.url),
       logger: watch.logger,
     });
     try {
       const err = await failure(watch, client.users.get('yujing'));
       expect((err as WeComConfigError).errcode).toBe(40013);
       expect((err as WeComConfigError).message).toContain('WECOM_CORP_ID');
-      expect((await h.stats()).calls['/cgi-bin/gettoken']).toBe(1);
+      expect((await emulator.stats()).calls['/cgi-bin/gettoken']).toBe(1);
     } finally {
       await client.close();
     }
@@ -196,6 +183,6 @@ describe('configuration errors', () => {
   });
 });
 
-it('no error or log line of this file contains a secret or a token', () => {
-  watch.assertClean(allSecrets(h));
+it('no error or log line of this file contains a secret or a token', ({ emulator, watch }) => {
+  watch.assertClean(allSecrets(emulator));
 });

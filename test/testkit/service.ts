@@ -1,0 +1,69 @@
+import { test } from 'vitest';
+import { ServiceHarness } from '../helpers/service.ts';
+import type { DirectoryChange } from '../../src/directory/changes.ts';
+import { executor } from './execute.ts';
+
+export type ServiceOptions = NonNullable<Parameters<typeof ServiceHarness.start>[0]>;
+
+export interface ServiceTestOptions {
+  /**
+   * Zero the emulator's call counters before every test (default), so each test counts only its
+   * own upstream calls; false where a file has always counted across its tests.
+   */
+  resetStats?: boolean;
+  /** Runs before every test, before the stats reset (e.g. emptying the directory cache). */
+  beforeEach?: (service: ServiceHarness) => Promise<void> | void;
+  /** Runs once when the file's service has started (e.g. members a file's tests look for). */
+  prepare?: (service: ServiceHarness) => Promise<void>;
+}
+
+/**
+ * Fixtures for the service's tests: one `service` per file (ServiceHarness: the app in-process
+ * over a real emulator) started with `options`, its typed `execute`, and per test the changes it
+ * `published` during that test. Files whose tests need a service of their own (other settings, a
+ * fresh client) still start one in the test, with `ServiceHarness.start` and `try/finally`.
+ */
+export function serviceTest(options: ServiceOptions = {}, perFile: ServiceTestOptions = {}) {
+  return (
+    test
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+      .extend('service', { scope: 'file' }, async ({}, { onCleanup }) => {
+        const service = await ServiceHarness.start(options);
+        onCleanup(() => service.close());
+        await perFile.prepare?.(service);
+        return service;
+      })
+      .extend('execute', { scope: 'file' }, async ({ service }) => executor(service))
+      .extend('published', async ({ service }, { onCleanup }) => {
+        const published: DirectoryChange[] = [];
+        onCleanup(service.changes.subscribe((change) => published.push(change)));
+        return published;
+      })
+      .extend('freshStats', { auto: true }, async ({ service }) => {
+        await perFile.beforeEach?.(service);
+        if (perFile.resetStats !== false) await service.wecom.resetStats();
+      })
+  );
+}
+
+export type StartService = (options?: ServiceOptions) => Promise<ServiceHarness>;
+
+/**
+ * `startService(options)`: a service of the test's own, closed when the test ends; for files whose
+ * tests cannot share one (the client remembers rate-limit windows and per-endpoint state).
+ */
+export const ownServiceTest = test.extend(
+  'startService',
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+  async ({}, { onCleanup }): Promise<StartService> => {
+    const started: ServiceHarness[] = [];
+    onCleanup(async () => {
+      await Promise.all(started.map((service) => service.close()));
+    });
+    return async (options = {}) => {
+      const service = await ServiceHarness.start(options);
+      started.push(service);
+      return service;
+    };
+  },
+);
