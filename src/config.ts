@@ -20,7 +20,7 @@ const envSchema = z.object({
   WECOM_BASE_URL: z.string().url('WECOM_BASE_URL must be an http(s) URL').default('https://qyapi.weixin.qq.com'),
   WECOM_EMULATOR_PORT: port('WECOM_EMULATOR_PORT', 4010),
   WECOM_EMULATOR_SEED: int('WECOM_EMULATOR_SEED', 1, 0, 2 ** 31 - 1),
-  WECOM_EMULATOR_SIZE: z.enum(['demo', 'large'], { message: 'WECOM_EMULATOR_SIZE must be "demo" or "large"' }).default('demo'),
+  WECOM_EMULATOR_SIZE: z.enum(['demo', 'large', 'huge'], { message: 'WECOM_EMULATOR_SIZE must be "demo", "large" or "huge"' }).default('demo'),
   // 'naive' is the benchmark's baseline only (src/loaders/naive.ts): no cache, no batching.
   DIRECTORY_PLANNING: z.enum(['planned', 'naive'], { message: 'DIRECTORY_PLANNING must be "planned" or "naive" (naive: the benchmark baseline)' }).default('planned'),
   // The cross-request directory cache (src/cache): off only for measurements and debugging.
@@ -71,7 +71,7 @@ export interface Config {
   /** Real WeCom (or any WeCom-compatible server) when credentials are set; otherwise the embedded emulator. */
   wecom:
     | { mode: 'remote'; target: WeComTarget }
-    | { mode: 'embedded'; emulatorPort: number; seed: number; size: 'demo' | 'large' };
+    | { mode: 'embedded'; emulatorPort: number; seed: number; size: 'demo' | 'large' | 'huge' };
 }
 
 export class ConfigError extends Error {
