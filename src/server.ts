@@ -10,6 +10,7 @@ import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
 import { responseCachePlugin } from './cache/response-cache.ts';
+import { compactingSource } from './cache/compact-user.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
 import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
@@ -75,7 +76,7 @@ export function createApp(options: AppOptions): App {
   // change and reads at once finds the cache already invalidated.
   const cache =
     !given.source && given.planning !== 'naive' && cacheSettings !== false
-      ? new DirectoryCache(defaultSource(), { ...DEFAULT_CACHE_SETTINGS, ...cacheSettings, corpId: given.client.core.corpId })
+      ? new DirectoryCache(compactingSource(defaultSource()), { ...DEFAULT_CACHE_SETTINGS, ...cacheSettings, corpId: given.client.core.corpId })
       : undefined;
   cache?.attach(given.changes);
   const feed = changeFeedOf(given.changes, changeFeed);

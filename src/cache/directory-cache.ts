@@ -43,6 +43,9 @@ export interface DirectoryCacheStats {
   entries: number;
 }
 
+/** What `refresh` can read again: the lists the warm-up keeps fresh. */
+export type RefreshTarget = { kind: 'departments' } | { kind: 'members'; departmentId: number } | { kind: 'tags' } | { kind: 'tag'; tagId: number };
+
 /** A read in flight: invalidated while it ran (refetch), and whether its stale value may still be served. */
 interface Flight {
   kind: EntryKind;
@@ -165,6 +168,29 @@ export class DirectoryCache implements DirectorySource {
   }
 
   /**
+   * Reads one entry again now, before it expires (refresh-ahead, src/cache/warm-up.ts). Readers
+   * keep getting the current value meanwhile; a refresh that finds the same data keeps the views.
+   */
+  async refresh(what: RefreshTarget): Promise<void> {
+    const key = what.kind === 'members' ? this.key('members', what.departmentId) : what.kind === 'tag' ? this.key('tag', what.tagId) : this.key(what.kind);
+    // A key in flight is being read already; a refresh would only repeat it.
+    if (this.flights.has(key)) return;
+    const load = async (): Promise<CacheEntry> => {
+      switch (what.kind) {
+        case 'departments':
+          return { kind: 'departments', value: await this.inner.departments(), fetchedAt: this.now() };
+        case 'members':
+          return { kind: 'members', departmentId: what.departmentId, value: await this.inner.members(what.departmentId), fetchedAt: this.now() };
+        case 'tags':
+          return { kind: 'tags', value: await this.inner.tags(), fetchedAt: this.now() };
+        case 'tag':
+          return { kind: 'tag', tagId: what.tagId, value: await this.inner.tag(what.tagId), fetchedAt: this.now() };
+      }
+    };
+    await this.lru.fetch(key, { forceRefresh: true, allowStale: false, context: { kind: what.kind, load } });
+  }
+
+  /**
    * A view computed from cached reads, shared by every request until a read it depends on changes
    * or the TTL passes. Concurrent callers share one build; a failed build is forgotten.
    */
@@ -186,6 +212,17 @@ export class DirectoryCache implements DirectorySource {
       if (keep && !keep(value as T)) forget();
     }, forget);
     return view.promise as Promise<T>;
+  }
+
+  /**
+   * After a refresh of every list (warm-up.ts): views whose lists were all found unchanged are as
+   * fresh as those lists, so their TTL starts again instead of a caller rebuilding them.
+   */
+  renewViews(): void {
+    const now = this.now();
+    for (const view of this.views.values()) {
+      if ((Object.keys(this.epochs) as DerivedDependency[]).every((d) => view.epochs[d] === this.epochs[d])) view.builtAt = now;
+    }
   }
 
   /** Drops what a change makes wrong (see invalidation.ts). */
