@@ -67,6 +67,7 @@ function rankIn(key: string, p: Patterns): number {
 }
 
 const byName = new Intl.Collator('zh-Hans-CN');
+const EMPTY = new Int32Array(0);
 
 /**
  * People-picker search over a snapshot of the directory: case-insensitive matches on userid,
@@ -74,15 +75,19 @@ const byName = new Intl.Collator('zh-Hans-CN');
  * exact matches rank before prefixes, prefixes before substrings, then by name (Chinese
  * collation), then userid.
  *
- * Built for one scan per keystroke over every member: members are held in result order (sorted
- * once, at build), each with one search key string and its name's shared pinyin key, so a query
- * is a pass of `includes` into three buckets with no sorting and no allocation per member.
+ * Built for a keystroke each few milliseconds on 200,000 members: members are held in result
+ * order (sorted once, at build), each with one search key string (its texts and its name's
+ * pinyin). A query looks only at the members whose key holds its rarest pair of characters (or
+ * its one character): a posting list per character and pair, built with the index. Matches
+ * go into three buckets (exact, prefix, substring) already in order: no sorting per query.
  */
 export class UserSearchIndex {
   private constructor(
     private readonly users: readonly WeComUser[],
     /** Per member: its lower-cased texts, then its name's pinyin, each between separators. */
     private readonly keys: readonly string[],
+    /** Per character and pair of consecutive characters: the members whose key holds it, ascending. */
+    private readonly grams: ReadonlyMap<string, Int32Array>,
   ) {}
 
   /** Builds the index, letting other requests in between chunks (src/ops/yield.ts). */
@@ -95,14 +100,40 @@ export class UserSearchIndex {
     keyed.sort((a, b) => a.rank - b.rank || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const sorted: WeComUser[] = [];
     const keys: string[] = [];
+    const postings = new Map<string, number[]>();
     for (let i = 0; i < keyed.length; i++) {
       if (i % BUILD_CHUNK === 0) await yieldIfBusy();
       const { user } = keyed[i]!;
       sorted.push(user);
       const py = pinyinKey(user.name);
-      keys.push(py ? textKey(user) + py.slice(SEP.length) : textKey(user));
+      const key = py ? textKey(user) + py.slice(SEP.length) : textKey(user);
+      keys.push(key);
+      const post = (gram: string) => {
+        const list = postings.get(gram);
+        if (!list) postings.set(gram, [i]);
+        else if (list[list.length - 1] !== i) list.push(i);
+      };
+      for (let c = 0; c < key.length; c++) {
+        if (key[c] === SEP) continue;
+        post(key[c]!);
+        if (c + 1 < key.length && key[c + 1] !== SEP) post(key.slice(c, c + 2));
+      }
     }
-    return new UserSearchIndex(sorted, keys);
+    const grams = new Map<string, Int32Array>();
+    for (const [gram, list] of postings) grams.set(gram, Int32Array.from(list));
+    return new UserSearchIndex(sorted, keys, grams);
+  }
+
+  /** The members that may hold `text`: those whose key holds its rarest pair of characters (or its one character). */
+  private candidates(text: string): Int32Array {
+    if (text.length === 1) return this.grams.get(text) ?? EMPTY;
+    let best: Int32Array | undefined;
+    for (let c = 0; c + 1 < text.length; c++) {
+      const list = this.grams.get(text.slice(c, c + 2));
+      if (!list) return EMPTY;
+      if (!best || list.length < best.length) best = list;
+    }
+    return best ?? EMPTY;
   }
 
   get size(): number {
@@ -118,13 +149,26 @@ export class UserSearchIndex {
     // "zhang san" finds the pinyin "zhangsan": with spaces, the query is also tried without them.
     const spaceless = compact && compact !== q ? patternsOf(compact) : undefined;
     const buckets: WeComUser[][] = [[], [], []];
-    for (let i = 0; i < this.users.length; i++) {
+    const visit = (i: number) => {
       const key = this.keys[i]!;
       let rank = rankIn(key, patterns);
       if (spaceless && rank !== EXACT) rank = Math.min(rank, rankIn(key, spaceless));
-      if (rank === NO_MATCH) continue;
+      if (rank === NO_MATCH) return;
       const user = this.users[i]!;
       if (!accept || accept(user)) buckets[rank]!.push(user);
+    };
+    const forQuery = this.candidates(q);
+    const forSpaceless = spaceless ? this.candidates(compact) : EMPTY;
+    // Both lists ascend: merged, each member is visited once and in result order.
+    let a = 0;
+    let b = 0;
+    while (a < forQuery.length || b < forSpaceless.length) {
+      const x = a < forQuery.length ? forQuery[a]! : Infinity;
+      const y = b < forSpaceless.length ? forSpaceless[b]! : Infinity;
+      const next = Math.min(x, y);
+      if (x === next) a++;
+      if (y === next) b++;
+      visit(next);
     }
     return buckets[EXACT]!.concat(buckets[PREFIX]!, buckets[SUBSTRING]!);
   }
