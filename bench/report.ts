@@ -325,7 +325,7 @@ export function sideBySide(all: BenchResults[]): string {
     row('search p50 / p99 over distinct keystrokes, ms', sc((s) => `${fmt(s.searchP50Ms)} / ${fmt(s.searchP99Ms)} (${s.searchQueries} queries)`)),
     row('big tree on a response-cache miss: bottom departments × members', sc((s) => `${s.treeDepartments} × ${s.treeMembersPerDepartment} (${fmt(s.treeBytes / 1e6, 1)} MB)`)),
     row('big tree p50 / worst, ms', sc((s) => `${fmt(s.treeP50Ms, 0)} / ${fmt(s.treeMaxMs, 0)}${s.treeVerified ? '' : ' WRONG'}`)),
-    row('small query p99: idle → during the tree, ms', sc((s) => `${fmt(s.smallIdleP99Ms)} → ${fmt(s.smallDuringTreeP99Ms)} (${ratio(s.smallDuringTreeP99Ms, s.smallIdleP99Ms)})`)),
+    row('small query p99: idle → during the tree, ms', sc((s) => `${fmt(s.smallIdleP99Ms)} → ${fmt(s.smallDuringTreeP99Ms)} (${ratio(s.smallDuringTreeP99Ms, s.smallIdleP99Ms)}; ${s.smallDuringTreeCount} answered${s.smallDuringTreeErrors ? `, ${s.smallDuringTreeErrors} reset` : ''})`)),
     row('event-loop delay during the tree: p99 / max, ms', sc((s) => `${fmt(s.eventLoopP99Ms)} / ${fmt(s.eventLoopMaxMs)}`)),
     row('service RSS: warm → after all scenarios (peak), MB', sc((s) => `${fmt(s.rssWarmMb, 0)} → ${fmt(s.rssAfterMb, 0)} (${fmt(s.peakRssMb, 0)})`)),
     row('bare Yoga { hello } rps', scenario('bare-yoga-hello', (x) => fmt(x.rps, 0))),

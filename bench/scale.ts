@@ -52,6 +52,8 @@ export interface ScaleReport {
   smallDuringTreeP50Ms: number | null;
   smallDuringTreeP99Ms: number | null;
   smallDuringTreeCount: number;
+  /** Small queries that got no answer (connection reset) while the trees ran. */
+  smallDuringTreeErrors: number;
   /** Event-loop delay while the trees ran (service_event_loop_delay_seconds), ms. */
   eventLoopP99Ms: number | null;
   eventLoopMaxMs: number | null;
@@ -119,9 +121,15 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
   await wecom.resetStats();
   let running = true;
   const during: number[] = [];
+  let smallErrors = 0;
   const smallLoop = async () => {
     while (running) {
-      during.push((await post(service, SMALL_QUERY)).ms);
+      try {
+        during.push((await post(service, SMALL_QUERY)).ms);
+      } catch {
+        // A keep-alive socket the server closed while the loop was held (its 5 s idle timeout): counted, not fatal.
+        smallErrors++;
+      }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };
@@ -182,6 +190,7 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
       smallDuringTreeP50Ms: percentile(during, 0.5),
       smallDuringTreeP99Ms: percentile(during, 0.99),
       smallDuringTreeCount: during.length,
+      smallDuringTreeErrors: smallErrors,
       eventLoopP99Ms: loop.p99Ms,
       eventLoopMaxMs: loop.maxMs,
       rssWarmMb,
