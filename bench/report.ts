@@ -330,7 +330,7 @@ export function sideBySide(all: BenchResults[]): string {
     row('small query p99: idle → during the tree, ms', sc((s) => `${fmt(s.smallIdleP99Ms)} → ${fmt(s.smallDuringTreeP99Ms)} (${ratio(s.smallDuringTreeP99Ms, s.smallIdleP99Ms)}; ${s.smallDuringTreeCount} answered${s.smallDuringTreeErrors ? `, ${s.smallDuringTreeErrors} reset` : ''})`)),
     row('event-loop delay during the tree: p99 / max, ms', sc((s) => `${fmt(s.eventLoopP99Ms)} / ${fmt(s.eventLoopMaxMs)}`)),
     row('service RSS: warm → after all scenarios (peak), MB', sc((s) => `${fmt(s.rssWarmMb, 0)} → ${fmt(s.rssAfterMb, 0)} (${fmt(s.peakRssMb, 0)})`)),
-    row('bare Yoga { hello } rps', scenario('bare-yoga-hello', (x) => fmt(x.rps, 0))),
+    row('bare Yoga { hello } under load: p50 / p99 ms, rps (this machine, this run)', scenario('bare-yoga-hello', (x) => `${fmt(x.p50Ms)} / ${fmt(x.p99Ms)}, ${fmt(x.rps, 0)}`)),
     row('warm org tree rps (× bare Yoga)', scenario('org-tree-warm', (x) => `${fmt(x.rps, 0)} (${fmt(x.ratioToBareYoga, 3)})`)),
     row('cold org tree p50 ms (calls = minimum?)', scenario('org-tree-cold', (x) => `${fmt(x.p50Ms)} (${x.upstreamCallsPerQuery === x.minimumCallsPerQuery ? 'yes' : 'NO'})`)),
   ];

@@ -71,9 +71,11 @@ function attributes(attrs: readonly ExtAttr[] | undefined): { attrs: ExtAttr[] }
 }
 
 function profile(p: ExternalProfile | undefined): ExternalProfile | undefined {
-  // Kept even when empty: the schema shows an empty profile, not null. Identical ones are one object.
+  // Kept even when empty: the schema shows an empty profile, not null. The common one (a corp name,
+  // nothing else) is one object for everyone; the rest stay as they are.
   if (!p) return undefined;
-  return profiles.get(JSON.stringify(p), () => Object.freeze(p));
+  if (p.wechatChannels || p.externalAttr?.length) return p;
+  return profiles.get(p.externalCorpName ?? '', () => Object.freeze(p));
 }
 
 /** The member as the cache keeps it (see above); the data the schema shows is unchanged. */

@@ -68,6 +68,8 @@ interface Loader {
  * that it is handed to the waiting readers but stored as already expired.
  */
 const MAX_ATTEMPTS = 3;
+/** Share of the entries single members primed from lists may take; the rest stays for lists. */
+const PRIME_SHARE = 0.9;
 /** Reads retried when lru-cache aborted the fetch they joined (eviction under pressure). */
 const MAX_READS = 3;
 
@@ -332,10 +334,12 @@ export class DirectoryCache implements DirectorySource {
 
   /**
    * A member list holds the same records as user/get, so it answers later single reads too. Only
-   * free room is used: priming never evicts a list.
+   * free room is used, and never the last tenth of it: priming never evicts a list, nor fills the
+   * cache so that the lists still to come would (the huge seed has 200,000 members in 8,841 lists:
+   * a warm-up that primed them all evicted its own first lists).
    */
   private primeUsers(users: WeComUser[]): void {
-    if (this.lru.size + users.length > this.options.maxEntries) return;
+    if (this.lru.size + users.length > this.options.maxEntries * PRIME_SHARE) return;
     const fetchedAt = this.now();
     for (const user of users) {
       const id = userKey(user.userid);
