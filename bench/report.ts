@@ -322,7 +322,7 @@ export function sideBySide(all: BenchResults[]): string {
     row('members / departments', (r) => `${r.settings.users} / ${r.settings.departments}`),
     row('cold start to warm (spawn → /readyz ready), ms', sc((s) => fmt(s.coldStartToWarmMs, 0))),
     row('warm-up upstream calls (minimum)', sc((s) => `${s.warmUpCalls} (${s.warmUpMinimumCalls})`)),
-    row('first search without warm-up (whole-corp load), ms / calls', (r) => (r.large ? `${fmt(r.large.coldFullTreeWalkMs, 0)} / ${r.large.coldFullTreeWalkCalls}${r.large.coldFullTreeWalkFailure ? ` (failed: ${r.large.coldFullTreeWalkFailure})` : ''}` : '–')),
+    row('first search without warm-up (whole-corp load), ms / calls', (r) => (r.large && r.settings.size !== 'demo' ? `${fmt(r.large.coldFullTreeWalkMs, 0)} / ${r.large.coldFullTreeWalkCalls}${r.large.coldFullTreeWalkFailure ? ` (failed: ${r.large.coldFullTreeWalkFailure})` : ''}` : '–')),
     row('first search after warm-up, ms / calls', sc((s) => `${fmt(s.firstSearchAfterWarmMs)} / ${s.firstSearchAfterWarmCalls}`)),
     row('search p50 / p99 over distinct keystrokes, ms', sc((s) => `${fmt(s.searchP50Ms)} / ${fmt(s.searchP99Ms)} (${s.searchQueries} queries)`)),
     row('big tree on a response-cache miss: bottom departments × members', sc((s) => `${s.treeDepartments} × ${s.treeMembersPerDepartment} (${fmt(s.treeBytes / 1e6, 1)} MB)`)),
