@@ -26,7 +26,7 @@ import { ALL_SCOPE_NAMES } from '../src/auth/scopes.ts';
  */
 
 export interface FleetBenchOptions {
-  size: 'demo' | 'large';
+  size: 'demo' | 'large' | 'huge';
   seed: number;
   latencyMs: number;
   jitterMs: number;
@@ -53,7 +53,7 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<void> {
     const emulatorPort = await freePort();
     const emulator = await ChildService.start({
       name: 'emulator',
-      script: 'src/emulator/cli.ts',
+      script: 'packages/wecom-emulator/src/cli.ts',
       args: ['--port', String(emulatorPort), '--seed', String(options.seed), '--size', options.size],
       port: emulatorPort,
       ready: answers('/__emulator/credentials'),

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORP_API_CALLS_PER_MINUTE } from 'wecom-protocol/limits';
+import type { ScaleReport } from './scale.ts';
 
 /** Which service answered a row. */
 export type Configuration = 'bare-yoga' | 'cached' | 'uncached' | 'naive';
@@ -52,7 +53,7 @@ export interface MachineInfo {
 }
 
 export interface RunSettings {
-  size: 'demo' | 'large';
+  size: 'demo' | 'large' | 'huge';
   seed: number;
   quick: boolean;
   users: number;
@@ -78,10 +79,12 @@ export interface LargeSeedReport {
   date?: string;
   users: number;
   departments: number;
-  /** A cold full-tree walk: every department's members (the dashboard query) right after start. */
+  /** The first people-picker search right after start with the warm-up off: it loads every department's members. */
   coldFullTreeWalkMs: number;
   coldFullTreeWalkCalls: number;
   coldFullTreeWalkMinimumCalls: number;
+  /** Set when that first search failed (the huge seed: the load outlasts a call's deadline under WeCom's per-minute limit). */
+  coldFullTreeWalkFailure?: string;
   /** RSS of the service just started (token held, nothing cached): the runtime's own share. */
   rssAtStartMb: number;
   /** RSS once the tree, every member list, the search index and the tags are cached. */
@@ -100,7 +103,10 @@ export interface BenchResults {
   settings: RunSettings;
   scenarios: ScenarioResult[];
   targets: TargetResult[];
+  /** The cold load without warm-up and RSS fully cached (large and huge runs). */
   large?: LargeSeedReport;
+  /** Warm-up, search, big tree, event loop and memory at this size (bench/scale.ts). */
+  scale?: ScaleReport;
 }
 
 /** The limit over the busiest path's calls per query; null when a query needs no upstream call. */
@@ -154,12 +160,14 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): TargetR
   });
 
   const large = results.large;
+  const huge = results.settings.size === 'huge';
+  const limitMb = huge ? 800 : 300;
   targets.push({
-    target: 'RSS under 300 MB with the large seed fully cached',
+    target: `RSS under ${limitMb} MB with the ${huge ? 'huge' : 'large'} seed fully cached`,
     measured: large
-      ? `${fmt(large.rssFullyCachedMb, 0)} MB fully cached (${fmt(large.rssAtStartMb, 0)} MB at start, peak ${fmt(large.peakRssMb, 0)} MB), ${large.users} users${results.settings.size === 'large' ? '' : `, large-seed run of ${large.date ?? '?'}`}`
+      ? `${fmt(large.rssFullyCachedMb, 0)} MB fully cached (${fmt(large.rssAtStartMb, 0)} MB at start, peak ${fmt(large.peakRssMb, 0)} MB), ${large.users} users${results.settings.size !== 'demo' ? '' : `, large-seed run of ${large.date ?? '?'}`}`
       : 'not measured in this run (npm run bench -- --size large)',
-    met: large ? large.rssFullyCachedMb < 300 : null,
+    met: large ? large.rssFullyCachedMb < limitMb : null,
   });
   return targets;
 }
@@ -211,18 +219,18 @@ export function markdown(results: BenchResults): string {
   const large = results.large
     ? [
         '',
-        '## Large seed',
+        `## ${s.size === 'huge' ? 'Huge' : 'Large'} seed: cold load without warm-up, memory`,
         '',
-        ...(s.size === 'large' ? [] : [`From the latest \`npm run bench -- --size large\` (${results.large.date ?? 'date unknown'}); details in RESULTS.large.md.`, '']),
+        ...(s.size !== 'demo' ? [] : [`From the latest \`npm run bench -- --size large\` (${results.large.date ?? 'date unknown'}); details in RESULTS.large.md.`, '']),
         `- ${results.large.users} users, ${results.large.departments} departments`,
-        `- cold full-tree walk (every department's members, right after start): ${fmt(results.large.coldFullTreeWalkMs, 0)} ms, ${results.large.coldFullTreeWalkCalls} upstream calls (minimum ${results.large.coldFullTreeWalkMinimumCalls})`,
+        `- first people-picker search without warm-up (loads every department's members, right after start): ${fmt(results.large.coldFullTreeWalkMs, 0)} ms, ${results.large.coldFullTreeWalkCalls} upstream calls (minimum ${results.large.coldFullTreeWalkMinimumCalls})${results.large.coldFullTreeWalkFailure ? `; it failed (${results.large.coldFullTreeWalkFailure})` : ''}`,
         `- RSS with the directory fully cached: ${fmt(results.large.rssFullyCachedMb, 0)} MB (peak ${fmt(results.large.peakRssMb, 0)} MB; ${fmt(results.large.rssAtStartMb, 0)} MB just after start, nothing cached)`,
       ]
     : [];
   return [
-    `# Benchmark results${s.size === 'large' ? ' (large seed)' : ''}`,
+    `# Benchmark results (${s.size} seed)`,
     '',
-    `Produced by \`npm run bench${s.size === 'large' ? ' -- --size large' : ''}${s.quick ? ' -- --quick' : ''}\` on ${m.date}. How to read it: README, section "Benchmark".`,
+    `Produced by \`npm run bench${s.size !== 'demo' ? ` -- --size ${s.size}` : ''}${s.quick ? ' -- --quick' : ''}\` on ${m.date}. How to read it: README, section "Benchmark".`,
     '',
     `- machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.memoryGb)} GB RAM, Node ${m.node}, ${m.platform}; load average ${fmt(m.loadAverage.atStart, 2)} at the start, ${fmt(m.loadAverage.atEnd, 2)} at the end`,
     `- seed: ${s.size} (seed ${s.seed}: ${s.users} users, ${s.departments} departments); upstream latency ${s.upstreamLatencyMs} ± ${s.upstreamJitterMs} ms (measured: one call ${fmt(s.upstreamRoundTripMs)} ms, the cold org tree's two waves ${fmt(s.upstreamTwoWavesMs)} ms)`,
@@ -249,15 +257,101 @@ export function latestLargeReport(dir: string): LargeSeedReport | undefined {
   return previous.large ? { ...previous.large, date: previous.large.date ?? previous.machine?.date } : undefined;
 }
 
-/** Writes results.json and RESULTS.md (with a `.large` infix for the large seed) into `dir`. */
+const SIZES = ['demo', 'large', 'huge'] as const;
+/** results.json for the demo seed (as before), results.large.json and results.huge.json for the others. */
+const jsonName = (size: RunSettings['size']) => (size === 'demo' ? 'results.json' : `results.${size}.json`);
+
+/**
+ * Writes this size's results (results[.size].json, RESULTS.<size>.md) into `dir`, and RESULTS.md:
+ * the sizes whose results are in `dir`, side by side, then each size's full tables.
+ */
 export function writeResults(dir: string, results: BenchResults): { json: string; markdown: string } {
   mkdirSync(dir, { recursive: true });
-  const suffix = results.settings.size === 'large' ? '.large' : '';
-  const json = join(dir, `results${suffix}.json`);
-  const md = join(dir, `RESULTS${suffix}.md`);
+  const size = results.settings.size;
+  const json = join(dir, jsonName(size));
   writeFileSync(json, `${JSON.stringify(results, roundNumbers, 2)}\n`);
-  writeFileSync(md, markdown(results));
+  writeFileSync(join(dir, `RESULTS.${size}.md`), markdown(results));
+  const all = SIZES.flatMap((s) => {
+    if (s === size) return [results];
+    const file = join(dir, jsonName(s));
+    return existsSync(file) ? [JSON.parse(readFileSync(file, 'utf8')) as BenchResults] : [];
+  });
+  const md = join(dir, 'RESULTS.md');
+  writeFileSync(md, sideBySide(all));
   return { json, markdown: md };
+}
+
+/** What issue 13 asks at each size (the large seed's targets; RSS for huge too). */
+function scaleTargets(r: BenchResults): TargetResult[] {
+  const s = r.scale;
+  const size = r.settings.size;
+  if (!s) return [];
+  const out: TargetResult[] = [
+    { target: `${size}: warm-up makes the fewest upstream calls that load the corp`, measured: `${s.warmUpCalls} calls (minimum ${s.warmUpMinimumCalls}, gettoken left out)`, met: s.warmUpCalls === s.warmUpMinimumCalls },
+    { target: `${size}: no upstream call for searches after warm-up`, measured: `${s.firstSearchAfterWarmCalls + s.searchCalls} calls over ${s.searchQueries + 1} searches`, met: s.firstSearchAfterWarmCalls + s.searchCalls === 0 },
+  ];
+  if (size === 'large') {
+    out.push(
+      { target: 'large: first search after warm-up ≤ 50 ms', measured: `${fmt(s.firstSearchAfterWarmMs)} ms`, met: s.firstSearchAfterWarmMs <= 50 },
+      { target: 'large: search p99 ≤ 10 ms over 1–5 character queries', measured: `p99 ${fmt(s.searchP99Ms)} ms, p50 ${fmt(s.searchP50Ms)} ms over ${s.searchQueries} distinct queries`, met: s.searchP99Ms !== null && s.searchP99Ms <= 10 },
+      { target: `large: the ${s.treeDepartments}-department tree on a response-cache miss ≤ 500 ms`, measured: `p50 ${fmt(s.treeP50Ms)} ms, worst ${fmt(s.treeMaxMs)} ms over ${s.treeSamples}`, met: s.treeP50Ms !== null && s.treeP50Ms <= 500 },
+      { target: 'large: small queries p99 ≤ 100 ms while it runs', measured: `p99 ${fmt(s.smallDuringTreeP99Ms)} ms (idle ${fmt(s.smallIdleP99Ms)} ms); event loop p99 ${fmt(s.eventLoopP99Ms)} ms, max ${fmt(s.eventLoopMaxMs)} ms`, met: s.smallDuringTreeP99Ms !== null && s.smallDuringTreeP99Ms <= 100 },
+      { target: 'large: service RSS fully cached ≤ 300 MB', measured: `${fmt(s.rssAfterMb, 0)} MB after every scenario (${fmt(s.rssWarmMb, 0)} MB once warm, peak ${fmt(s.peakRssMb, 0)} MB)`, met: s.rssAfterMb <= 300 },
+    );
+  }
+  if (size === 'huge') {
+    out.push({ target: 'huge: service RSS fully cached ≤ 800 MB', measured: `${fmt(s.rssAfterMb, 0)} MB after every scenario (${fmt(s.rssWarmMb, 0)} MB once warm, peak ${fmt(s.peakRssMb, 0)} MB)`, met: s.rssAfterMb <= 800 });
+  }
+  return out;
+}
+
+/** RESULTS.md: the scale figures of every size measured, side by side, then each size's own tables. */
+export function sideBySide(all: BenchResults[]): string {
+  const sizes = all.map((r) => r.settings.size);
+  const row = (label: string, value: (r: BenchResults) => string) => `| ${label} | ${all.map(value).join(' | ')} |`;
+  const sc = (f: (s: ScaleReport) => string) => (r: BenchResults) => (r.scale ? f(r.scale) : '–');
+  const scenario = (name: string, f: (x: ScenarioResult) => string) => (r: BenchResults) => {
+    const x = r.scenarios.find((s) => s.name === name && s.status === 'ok');
+    return x ? f(x) : '–';
+  };
+  const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(1)}×` : '–');
+  const table = [
+    `| | ${sizes.join(' | ')} |`,
+    `| --- | ${sizes.map(() => '---:').join(' | ')} |`,
+    row('run date (load average start → end)', (r) => `${r.machine.date.slice(0, 16)} (${fmt(r.machine.loadAverage.atStart, 1)} → ${fmt(r.machine.loadAverage.atEnd, 1)})`),
+    row('members / departments', (r) => `${r.settings.users} / ${r.settings.departments}`),
+    row('cold start to warm (spawn → /readyz ready), ms', sc((s) => fmt(s.coldStartToWarmMs, 0))),
+    row('warm-up upstream calls (minimum)', sc((s) => `${s.warmUpCalls} (${s.warmUpMinimumCalls})`)),
+    row('first search without warm-up (whole-corp load), ms / calls', (r) => (r.large && r.settings.size !== 'demo' ? `${fmt(r.large.coldFullTreeWalkMs, 0)} / ${r.large.coldFullTreeWalkCalls}${r.large.coldFullTreeWalkFailure ? ` (failed: ${r.large.coldFullTreeWalkFailure})` : ''}` : '–')),
+    row('first search after warm-up, ms / calls', sc((s) => `${fmt(s.firstSearchAfterWarmMs)} / ${s.firstSearchAfterWarmCalls}`)),
+    row('search p50 / p99 over distinct keystrokes, ms', sc((s) => `${fmt(s.searchP50Ms)} / ${fmt(s.searchP99Ms)} (${s.searchQueries} queries)`)),
+    row('big tree on a response-cache miss: bottom departments × members', sc((s) => `${s.treeDepartments} × ${s.treeMembersPerDepartment} (${fmt(s.treeBytes / 1e6, 1)} MB)`)),
+    row('big tree p50 / worst, ms', sc((s) => `${fmt(s.treeP50Ms, 0)} / ${fmt(s.treeMaxMs, 0)}${s.treeVerified ? '' : ' WRONG'}`)),
+    row('small query p99: idle → during the tree, ms', sc((s) => `${fmt(s.smallIdleP99Ms)} → ${fmt(s.smallDuringTreeP99Ms)} (${ratio(s.smallDuringTreeP99Ms, s.smallIdleP99Ms)}; ${s.smallDuringTreeCount} answered${s.smallDuringTreeErrors ? `, ${s.smallDuringTreeErrors} reset` : ''})`)),
+    row('event-loop delay during the tree: p99 / max, ms', sc((s) => `${fmt(s.eventLoopP99Ms)} / ${fmt(s.eventLoopMaxMs)}`)),
+    row('service RSS: warm → after all scenarios (peak), MB', sc((s) => `${fmt(s.rssWarmMb, 0)} → ${fmt(s.rssAfterMb, 0)} (${fmt(s.peakRssMb, 0)})`)),
+    row('bare Yoga { hello } under load: p50 / p99 ms, rps (this machine, this run)', scenario('bare-yoga-hello', (x) => `${fmt(x.p50Ms)} / ${fmt(x.p99Ms)}, ${fmt(x.rps, 0)}`)),
+    row('warm org tree rps (× bare Yoga)', scenario('org-tree-warm', (x) => `${fmt(x.rps, 0)} (${fmt(x.ratioToBareYoga, 3)})`)),
+    row('cold org tree p50 ms (calls = minimum?)', scenario('org-tree-cold', (x) => `${fmt(x.p50Ms)} (${x.upstreamCallsPerQuery === x.minimumCallsPerQuery ? 'yes' : 'NO'})`)),
+  ];
+  const targets = all.flatMap((r) => [...r.targets.slice(0, 1).map((t) => ({ ...t, target: `${r.settings.size}: ${t.target}` })), ...scaleTargets(r)]);
+  return [
+    '# Benchmark results',
+    '',
+    `Sizes side by side, each from its own \`npm run bench -- --size <size>\` (the emulator in its own process, ${all[0] ? `${all[0].settings.upstreamLatencyMs} ± ${all[0].settings.upstreamJitterMs} ms` : 'injected'} upstream latency). Full tables per size below and in RESULTS.<size>.md. How to read them: docs/benchmark.md.`,
+    '',
+    '**The machine was shared** with other work while these ran (see the load averages: 2 CPUs): absolute times are noisy and pessimistic; compare figures within one column (ratios), not with other machines.',
+    '',
+    ...table,
+    '',
+    '## Targets',
+    '',
+    '| target | measured | |',
+    '| --- | --- | --- |',
+    ...targets.map((t) => `| ${t.target.replace(/\|/g, '\\|')} | ${t.measured.replace(/\|/g, '\\|')} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`),
+    '',
+    ...all.flatMap((r) => [markdown(r).replace(/^# /m, '## ').replace(/^## (?!Benchmark)/gm, '### '), '']),
+  ].join('\n');
 }
 
 /** Three decimals are plenty in the JSON. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { int, port, text } from './env-fields.ts';
+import { flag, int, port, text } from './env-fields.ts';
 import { loadSecurityConfig, type SecurityConfig } from './security/config.ts';
 import { loadOpsConfig, type OpsConfig } from './ops/config.ts';
 import { parseAllowedCallbackIps, parseTrustedProxies, type AllowedCallbackIps } from './callback/source-ip.ts';
@@ -21,7 +21,7 @@ const envSchema = z.object({
   WECOM_BASE_URL: z.string().url('WECOM_BASE_URL must be an http(s) URL').default('https://qyapi.weixin.qq.com'),
   WECOM_EMULATOR_PORT: port('WECOM_EMULATOR_PORT', 4010),
   WECOM_EMULATOR_SEED: int('WECOM_EMULATOR_SEED', 1, 0, 2 ** 31 - 1),
-  WECOM_EMULATOR_SIZE: z.enum(['demo', 'large'], { message: 'WECOM_EMULATOR_SIZE must be "demo" or "large"' }).default('demo'),
+  WECOM_EMULATOR_SIZE: z.enum(['demo', 'large', 'huge'], { message: 'WECOM_EMULATOR_SIZE must be "demo", "large" or "huge"' }).default('demo'),
   // 'naive' is the benchmark's baseline only (src/loaders/naive.ts): no cache, no batching.
   DIRECTORY_PLANNING: z.enum(['planned', 'naive'], { message: 'DIRECTORY_PLANNING must be "planned" or "naive" (naive: the benchmark baseline)' }).default('planned'),
   // The cross-request directory cache (src/cache): off only for measurements and debugging.
@@ -32,6 +32,9 @@ const envSchema = z.object({
   CACHE_TTL_SECONDS: int('CACHE_TTL_SECONDS', 300, 1, 86_400),
   CACHE_STALE_SECONDS: int('CACHE_STALE_SECONDS', 60, 0, 86_400),
   CACHE_MAX_ENTRIES: int('CACHE_MAX_ENTRIES', 100_000, 100, 10_000_000),
+  // Warm-up and refresh-ahead of the directory cache (src/cache/warm-up.ts), within this share of the rate budget.
+  CACHE_WARM_UP: flag('CACHE_WARM_UP', true),
+  CACHE_WARM_UP_BUDGET_PERCENT: int('CACHE_WARM_UP_BUDGET_PERCENT', 50, 1, 100),
   // The contacts-sync callback (wecom-api.md §9.1); /wecom/callback answers 404 without them.
   WECOM_CALLBACK_TOKEN: text,
   WECOM_CALLBACK_AES_KEY: text,
@@ -61,7 +64,16 @@ export interface Config {
   /** How reads are planned: 'planned' (loaders and cache), or 'naive', the benchmark's N+1 baseline. */
   planning: 'planned' | 'naive';
   /** The cross-request directory cache. */
-  cache: { enabled: boolean; ttlSeconds: number; staleSeconds: number; maxEntries: number };
+  cache: {
+    enabled: boolean;
+    ttlSeconds: number;
+    staleSeconds: number;
+    maxEntries: number;
+    /** Load the corp in the background at start and after a full flush; refresh before expiry while in use. */
+    warmUp: boolean;
+    /** Share of the client's per-endpoint rate budget a warm-up pass may use, percent. */
+    warmUpBudgetPercent: number;
+  };
   /**
    * The contacts-sync callback's Token and EncodingAESKey (remote mode; the embedded emulator's own
    * are used in embedded mode). Without them /wecom/callback answers 404.
@@ -81,7 +93,7 @@ export interface Config {
   /** Real WeCom (or any WeCom-compatible server) when credentials are set; otherwise the embedded emulator. */
   wecom:
     | { mode: 'remote'; target: WeComTarget }
-    | { mode: 'embedded'; emulatorPort: number; seed: number; size: 'demo' | 'large' };
+    | { mode: 'embedded'; emulatorPort: number; seed: number; size: 'demo' | 'large' | 'huge' };
 }
 
 export class ConfigError extends Error {
@@ -106,7 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
     planning: e.DIRECTORY_PLANNING,
-    cache: { enabled: e.CACHE_ENABLED, ttlSeconds: e.CACHE_TTL_SECONDS, staleSeconds: e.CACHE_STALE_SECONDS, maxEntries: e.CACHE_MAX_ENTRIES },
+    cache: { enabled: e.CACHE_ENABLED, ttlSeconds: e.CACHE_TTL_SECONDS, staleSeconds: e.CACHE_STALE_SECONDS, maxEntries: e.CACHE_MAX_ENTRIES, warmUp: e.CACHE_WARM_UP, warmUpBudgetPercent: e.CACHE_WARM_UP_BUDGET_PERCENT },
     ...(callback ? { callback } : {}),
     callbackSources,
     changeFeed: { maxEntries: e.CHANGE_FEED_MAX_ENTRIES, retentionSeconds: e.CHANGE_FEED_RETENTION_SECONDS },

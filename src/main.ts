@@ -15,6 +15,9 @@ import { Readiness } from './ops/readiness.ts';
 import { InFlight, createHttpFront, createMetricsListener } from './ops/http.ts';
 import { gracefulShutdown } from './ops/shutdown.ts';
 import { createScaleOut, type ScaleOut } from './redis/index.ts';
+import { CacheWarmer } from './cache/warm-up.ts';
+import { RequestLoaders } from './loaders/index.ts';
+import { CORP_API_CALLS_PER_MINUTE } from 'wecom-protocol/limits';
 import { describeRedisUrl } from './redis/connection.ts';
 
 /**
@@ -98,8 +101,26 @@ async function main(): Promise<void> {
   // Header and request timeouts, header size (src/security/http-server.ts).
   await scale?.bridge.attach(changes);
 
+  // Warm-up and refresh-ahead (src/cache/warm-up.ts): the corp is loaded in the background within a
+  // share of the client's user/list budget, so no caller waits for a whole-corp load.
+  const cache = app.cache;
+  let warmer: CacheWarmer | undefined;
+  if (cache && config.cache.warmUp) {
+    const listBudget = ops.rateBudget.perEndpoint['/cgi-bin/user/list'] ?? Math.floor(ops.rateBudget.fraction * CORP_API_CALLS_PER_MINUTE);
+    warmer = new CacheWarmer({
+      cache,
+      callsPerWindow: (listBudget * config.cache.warmUpBudgetPercent) / 100,
+      logger,
+      buildViews: async () => {
+        const loaders = new RequestLoaders(cache);
+        await Promise.all([loaders.searchIndex(), loaders.directReports(''), loaders.tagIndex()]);
+      },
+    });
+  }
+
   const readiness = new Readiness({
     wecom: () => client.core.probeTokens(),
+    ...(warmer ? { warmUp: () => warmer.snapshot() } : {}),
     ...(scale ? { redis: () => scale.ping() } : {}),
     visibility: () => app.visibility(),
     cacheMs: ops.readiness.cacheMs,
@@ -115,6 +136,7 @@ async function main(): Promise<void> {
         ? { redisFallbacks: () => scale.fallbacks.snapshot(), changeBroadcast: () => scale.bridge.stats(), redisUp: () => scale.up(), sharedCache: () => scale.directoryStore.stats() }
         : {}),
       ready: () => readiness.lastReady,
+      ...(warmer ? { warmUp: () => warmer.snapshot() } : {}),
     });
   }
   const inFlight = new InFlight();
@@ -129,6 +151,9 @@ async function main(): Promise<void> {
     servers.push(metricsServer);
     logger.info({ metrics: `http://${metricsHost}:${ops.metrics.port}/metrics` }, 'metrics served on their own port');
   }
+
+  // Started once the listener is up: /readyz reports its progress meanwhile.
+  const stopWarmUp = warmer?.start(changes);
 
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
   const graphqlUrl = `http://${shownHost}:${config.port}/graphql`;
@@ -171,6 +196,7 @@ Try: curl -s ${graphqlUrl} -H 'content-type: application/json' -d '{"query":"{ d
         timeoutMs: ops.shutdown.timeoutMs,
         endSubscriptions: () => app.feed.closeStreams(),
         resources: [
+          { name: 'cache warm-up', close: async () => stopWarmUp?.() },
           { name: 'job tracker', close: () => app.jobs.close() },
           { name: 'graphql', close: () => app.yoga.dispose() },
           { name: 'wecom client', close: () => client.close() },

@@ -11,6 +11,7 @@ import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
 import { DEFAULT_RESPONSE_CACHE_LIMITS, responseCachePlugin } from './cache/response-cache.ts';
+import { compactingSource } from './cache/compact-user.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
 import { CallbackSourceCheck, type AllowedCallbackIps } from './callback/source-ip.ts';
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
@@ -88,7 +89,7 @@ export function createApp(options: AppOptions): App {
   // change and reads at once finds the cache already invalidated.
   const cache =
     !given.source && given.planning !== 'naive' && cacheSettings !== false
-      ? new DirectoryCache(defaultSource(), { ...DEFAULT_CACHE_SETTINGS, ...cacheSettings, corpId: given.client.core.corpId })
+      ? new DirectoryCache(compactingSource(defaultSource()), { ...DEFAULT_CACHE_SETTINGS, ...cacheSettings, corpId: given.client.core.corpId })
       : undefined;
   cache?.attach(given.changes);
   // Unknown userids and openids remembered across requests (a flood of lookups costs WeCom once).

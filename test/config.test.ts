@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     [{ WECOM_CORP_ID: 'ww1', WECOM_APP_SECRET: 'topsecret' }, 'WECOM_AGENT_ID'],
     [{ WECOM_CORP_ID: 'ww1', WECOM_APP_SECRET: 'topsecret', WECOM_AGENT_ID: 'abc' }, 'WECOM_AGENT_ID: must be a number'],
     [{ PORT: '70000' }, 'PORT must be a port number'],
-    [{ WECOM_EMULATOR_SIZE: 'huge' }, 'WECOM_EMULATOR_SIZE'],
+    [{ WECOM_EMULATOR_SIZE: 'gigantic' }, 'WECOM_EMULATOR_SIZE'],
     [{ WECOM_BASE_URL: 'not a url', WECOM_CORP_ID: 'ww1', WECOM_CONTACT_SECRET: 'topsecret' }, 'WECOM_BASE_URL'],
   ])('refuses %j naming %s, without echoing secrets', (env, named) => {
     let error: unknown;

@@ -50,6 +50,9 @@ export interface DirectoryCacheStats {
   entries: number;
 }
 
+/** What `refresh` can read again: the lists the warm-up keeps fresh. */
+export type RefreshTarget = { kind: 'departments' } | { kind: 'members'; departmentId: number } | { kind: 'tags' } | { kind: 'tag'; tagId: number };
+
 /** A read in flight: invalidated while it ran (refetch), and whether its stale value may still be served. */
 interface Flight {
   kind: EntryKind;
@@ -72,6 +75,8 @@ interface Loader {
  * that it is handed to the waiting readers but stored as already expired.
  */
 const MAX_ATTEMPTS = 3;
+/** Share of the entries single members primed from lists may take; the rest stays for lists. */
+const PRIME_SHARE = 0.9;
 /** Reads retried when lru-cache aborted the fetch they joined (eviction under pressure). */
 const MAX_READS = 3;
 
@@ -182,6 +187,29 @@ export class DirectoryCache implements DirectorySource {
   }
 
   /**
+   * Reads one entry again now, before it expires (refresh-ahead, src/cache/warm-up.ts). Readers
+   * keep getting the current value meanwhile; a refresh that finds the same data keeps the views.
+   */
+  async refresh(what: RefreshTarget): Promise<void> {
+    const key = what.kind === 'members' ? this.key('members', what.departmentId) : what.kind === 'tag' ? this.key('tag', what.tagId) : this.key(what.kind);
+    // A key in flight is being read already; a refresh would only repeat it.
+    if (this.flights.has(key)) return;
+    const load = async (): Promise<CacheEntry> => {
+      switch (what.kind) {
+        case 'departments':
+          return { kind: 'departments', value: await this.inner.departments(), fetchedAt: this.now() };
+        case 'members':
+          return { kind: 'members', departmentId: what.departmentId, value: await this.inner.members(what.departmentId), fetchedAt: this.now() };
+        case 'tags':
+          return { kind: 'tags', value: await this.inner.tags(), fetchedAt: this.now() };
+        case 'tag':
+          return { kind: 'tag', tagId: what.tagId, value: await this.inner.tag(what.tagId), fetchedAt: this.now() };
+      }
+    };
+    await this.lru.fetch(key, { forceRefresh: true, allowStale: false, context: { kind: what.kind, load } });
+  }
+
+  /**
    * A view computed from cached reads, shared by every request until a read it depends on changes
    * or the TTL passes. Concurrent callers share one build; a failed build is forgotten.
    */
@@ -203,6 +231,17 @@ export class DirectoryCache implements DirectorySource {
       if (keep && !keep(value as T)) forget();
     }, forget);
     return view.promise as Promise<T>;
+  }
+
+  /**
+   * After a refresh of every list (warm-up.ts): views whose lists were all found unchanged are as
+   * fresh as those lists, so their TTL starts again instead of a caller rebuilding them.
+   */
+  renewViews(): void {
+    const now = this.now();
+    for (const view of this.views.values()) {
+      if ((Object.keys(this.epochs) as DerivedDependency[]).every((d) => view.epochs[d] === this.epochs[d])) view.builtAt = now;
+    }
   }
 
   /** Drops what a change makes wrong (see invalidation.ts). */
@@ -349,10 +388,12 @@ export class DirectoryCache implements DirectorySource {
 
   /**
    * A member list holds the same records as user/get, so it answers later single reads too. Only
-   * free room is used: priming never evicts a list.
+   * free room is used, and never the last tenth of it: priming never evicts a list, nor fills the
+   * cache so that the lists still to come would (the huge seed has 200,000 members in 8,841 lists:
+   * a warm-up that primed them all evicted its own first lists).
    */
   private primeUsers(users: WeComUser[], fetchedAt: number): void {
-    if (this.lru.size + users.length > this.options.maxEntries) return;
+    if (this.lru.size + users.length > this.options.maxEntries * PRIME_SHARE) return;
     const ttl = Math.max(1, this.options.ttlMs - (this.now() - fetchedAt));
     for (const user of users) {
       const id = userKey(user.userid);

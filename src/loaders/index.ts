@@ -137,7 +137,7 @@ export class RequestLoaders {
   }
 
   searchIndex(): Promise<UserSearchIndex> {
-    return (this.searchPromise ??= this.shared('searchIndex', ['departments', 'members'], () => this.allUsers().then((users) => new UserSearchIndex(users))));
+    return (this.searchPromise ??= this.shared('searchIndex', ['departments', 'members'], () => this.allUsers().then((users) => UserSearchIndex.build(users))));
   }
 
   /** A view shared across requests when the source can memoise it (the directory cache), else built for this request. */

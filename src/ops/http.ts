@@ -120,7 +120,13 @@ export function createHttpFront(options: HttpFrontOptions): (req: IncomingMessag
       if (path === '/healthz') return json(res, 200, { status: 'ok' });
       if (path === '/readyz') {
         void readiness.check().then(
-          (report) => json(res, report.ready ? 200 : 503, { status: report.status, checks: report.checks, ...(report.visibility ? { visibility: report.visibility } : {}) }),
+          (report) =>
+            json(res, report.ready ? 200 : 503, {
+              status: report.status,
+              checks: report.checks,
+              ...(report.visibility ? { visibility: report.visibility } : {}),
+              ...(report.cache ? { cache: report.cache } : {}),
+            }),
           () => json(res, 503, { status: 'not ready', checks: {} }),
         );
         return;

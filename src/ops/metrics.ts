@@ -5,6 +5,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { WeComClientHooks } from '../wecom/metrics.ts';
 import type { LaneSnapshot } from '../wecom/scheduler.ts';
 import type { DirectoryCacheStats } from '../cache/directory-cache.ts';
+import type { WarmUpStatus } from '../cache/warm-up.ts';
+import { EventLoopDelay, type EventLoopDelaySample } from './event-loop.ts';
 import type { CallbackHandlerStats } from '../callback/handler.ts';
 import type { ChangeBus } from '../directory/changes.ts';
 import { SERVED_FROM_RESPONSE_CACHE } from '../cache/response-cache.ts';
@@ -43,6 +45,8 @@ export interface MetricSources {
   sharedCache?: () => { hits: number; waited: number; loaded: number; degraded: number; staleWrites: number };
   changeBroadcast?: () => { published: number; received: number; malformed: number };
   ready?: () => boolean;
+  /** The directory cache's warm-up (src/cache/warm-up.ts), when it runs. */
+  warmUp?: () => WarmUpStatus;
 }
 
 /** The HTTP routes the service has; anything else is labelled "other". */
@@ -148,6 +152,9 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  /** The event-loop delay monitor behind service_event_loop_delay_seconds. */
+  readonly eventLoop: EventLoopDelay;
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     // Process CPU, memory, event-loop lag, GC: the usual Node.js dashboard.
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -230,6 +237,40 @@ export class ServiceMetrics {
         for (const [reason, n] of Object.entries(stats.rejected)) this.inc({ outcome: 'rejected', reason }, n ?? 0);
       },
     });
+    // One sample per scrape, shared by the quantile series (each scrape reports the interval since the last).
+    const loop = new EventLoopDelay();
+    this.eventLoop = loop;
+    let loopSample: EventLoopDelaySample | undefined;
+    new Gauge({
+      name: 'service_event_loop_delay_seconds',
+      help: 'How long callbacks waited for the event loop since the previous scrape (perf_hooks.monitorEventLoopDelay, 5 ms resolution), by quantile (1 = the maximum). A long answer that holds the loop shows here.',
+      labelNames: ['quantile'] as const,
+      registers,
+      collect() {
+        loopSample = loop.sample();
+        this.set({ quantile: '0.5' }, loopSample.p50);
+        this.set({ quantile: '0.99' }, loopSample.p99);
+        this.set({ quantile: '1' }, loopSample.max);
+      },
+    });
+    const warmGauge = (name: string, help: string, read: (w: WarmUpStatus) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const status = sources().warmUp?.();
+          if (status) this.set(read(status));
+        },
+      });
+    warmGauge('directory_cache_warm', '1 once the first warm-up of the directory cache has finished (the whole corp loaded), 0 before.', (w) => (w.firstWarmMs === null ? 0 : 1));
+    warmGauge('directory_cache_warming', '1 while a warm-up or refresh-ahead pass runs.', (w) => (w.state === 'warming' ? 1 : 0));
+    warmGauge('directory_cache_warm_departments_loaded', 'Member lists read by the running (or last) warm-up pass.', (w) => w.departmentsLoaded);
+    warmGauge('directory_cache_warm_departments_total', 'Departments in the tree the warm-up walks.', (w) => w.departmentsTotal);
+    warmGauge('directory_cache_warm_failures', 'Member lists the last warm-up pass could not read (read on demand instead).', (w) => w.failures);
+    warmGauge('directory_cache_warm_passes', 'Warm-up passes finished since start (first warm-up, refresh-ahead, re-warm after a full flush).', (w) => w.passes);
+    warmGauge('directory_cache_first_warm_seconds', 'Seconds from start until the first warm-up finished (0 until then).', (w) => (w.firstWarmMs ?? 0) / 1000);
+    warmGauge('directory_cache_last_warm_pass_seconds', 'Duration of the last finished warm-up pass.', (w) => (w.lastPassMs ?? 0) / 1000);
     new Gauge({
       name: 'service_ready',
       help: '1 when the last readiness check passed (/readyz), 0 otherwise (and during shutdown).',

@@ -1,5 +1,6 @@
 import { WeComError } from '../wecom/errors.ts';
 import type { WeComAgent } from '../wecom/agent.ts';
+import type { WarmUpStatus } from '../cache/warm-up.ts';
 
 /** A check's answer is reused this long, so frequent probes cost WeCom nothing (and a gettoken at most once per period). */
 export const DEFAULT_READINESS_CACHE_MS = 5_000;
@@ -17,6 +18,8 @@ export interface ReadinessReport {
    * counted (the members and departments themselves are for `Query.visibility`, behind a key).
    */
   visibility?: ReadinessVisibility;
+  /** How warm the directory cache is (src/cache/warm-up.ts), when the service warms it. */
+  cache?: WarmUpStatus;
 }
 
 export type ReadinessVisibility =
@@ -33,6 +36,12 @@ export interface ReadinessOptions {
    * disabled app (close = 1) makes the service not ready: its secret reads nothing.
    */
   visibility?: () => Promise<WeComAgent | null>;
+  /**
+   * The directory cache's warm-up (src/cache/warm-up.ts): not ready until the first warm-up has
+   * finished, so a load balancer sends no caller to an instance that would load the corp for it.
+   * Read live on every check (it is not cached with the others).
+   */
+  warmUp?: () => WarmUpStatus;
   cacheMs?: number;
   timeoutMs?: number;
   now?: () => number;
@@ -65,16 +74,25 @@ export class Readiness {
 
   /** The last answer, without checking (for the `service_ready` gauge). */
   get lastReady(): boolean {
-    return !this.shuttingDown && (this.last?.report.ready ?? false);
+    return !this.shuttingDown && (this.last ? this.withWarmUp(this.last.report).ready : false);
   }
 
   async check(): Promise<ReadinessReport> {
     if (this.shuttingDown) return { ready: false, status: 'shutting down', checks: {} };
     const cacheMs = this.options.cacheMs ?? DEFAULT_READINESS_CACHE_MS;
-    if (this.last && this.now() - this.last.at < cacheMs) return this.last.report;
+    if (this.last && this.now() - this.last.at < cacheMs) return this.withWarmUp(this.last.report);
     this.running ??= this.run().finally(() => (this.running = undefined));
-    const report = await this.running;
+    const report = this.withWarmUp(await this.running);
     return this.shuttingDown ? { ready: false, status: 'shutting down', checks: report.checks } : report;
+  }
+
+  /** Adds the cache's warmth, as it is now, to a report of the dependencies. */
+  private withWarmUp(report: ReadinessReport): ReadinessReport {
+    const warmUp = this.options.warmUp?.();
+    if (!warmUp) return report;
+    const cache = warmUp.firstWarmMs !== null ? 'ok' : `warming (${warmUp.departmentsLoaded}/${warmUp.departmentsTotal || '?'} departments)`;
+    const ready = report.ready && cache === 'ok';
+    return { ready, status: ready ? 'ready' : 'not ready', checks: { ...report.checks, cache }, cache: warmUp };
   }
 
   private async run(): Promise<ReadinessReport> {

@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import { DepartmentRef, UserConnectionRef, UserRef } from './refs.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import { badInput } from './input.ts';
+import { yieldIfBusy } from '../ops/yield.ts';
 
 /** Relay arguments are bounded: a page holds at most this many users. */
 export const MAX_PAGE_SIZE = 500;
@@ -35,7 +36,10 @@ builder.node(DepartmentRef, {
     children: t.field({
       type: [DepartmentRef],
       description: 'Sub-departments, in WeCom order.',
-      resolve: async (d, _args, ctx) => (await ctx.loaders.tree()).children(d.id),
+      resolve: async (d, _args, ctx) => {
+        await yieldIfBusy();
+        return (await ctx.loaders.tree()).children(d.id);
+      },
     }),
     ancestors: t.field({
       type: [DepartmentRef],
@@ -48,6 +52,7 @@ builder.node(DepartmentRef, {
       args: { maxDepth: t.arg.int({ required: false, description: 'Levels to descend (1 = children only); all when omitted.' }) },
       resolve: async (d, { maxDepth }, ctx) => {
         if (maxDepth != null && maxDepth < 1) throw badInput('maxDepth must be at least 1');
+        await yieldIfBusy();
         return (await ctx.loaders.tree()).descendants(d.id, maxDepth ?? undefined);
       },
     }),
@@ -66,6 +71,8 @@ builder.node(DepartmentRef, {
         description: 'Members of the department, in WeCom order; with `recursive`, of its whole subtree, each once. Pages of 50 by default; a larger `first` than 500 gives 500.',
         args: { recursive: t.arg.boolean({ defaultValue: false, description: 'Include members of all sub-departments.' }) },
         resolve: async (d, args, ctx) => {
+          // One of thousands in a big tree: let other requests in between (src/ops/yield.ts).
+          await yieldIfBusy();
           const users = args.recursive ? await ctx.loaders.subtreeMembers(d.id) : await ctx.loaders.members.load(d.id);
           return pageOf(users, args);
         },
@@ -75,8 +82,10 @@ builder.node(DepartmentRef, {
     memberCount: t.int({
       description: 'Number of members; with `recursive`, of the whole subtree, each counted once.',
       args: { recursive: t.arg.boolean({ defaultValue: false, description: 'Count the members of all sub-departments too.' }) },
-      resolve: async (d, { recursive }, ctx) =>
-        (recursive ? await ctx.loaders.subtreeMembers(d.id) : await ctx.loaders.members.load(d.id)).length,
+      resolve: async (d, { recursive }, ctx) => {
+        await yieldIfBusy();
+        return (recursive ? await ctx.loaders.subtreeMembers(d.id) : await ctx.loaders.members.load(d.id)).length;
+      },
     }),
   }),
 });

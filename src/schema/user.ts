@@ -7,6 +7,7 @@ import { nullWhenMissing } from '../directory/source.ts';
 import { WeComApiError } from '../wecom/errors.ts';
 import { PII, PII_LOOKUP } from './pii.ts';
 import { isValidUserid } from 'wecom-protocol/limits';
+import { yieldIfBusy } from '../ops/yield.ts';
 
 /** Lists of ids a caller may pass at once (users(userids:)). */
 export const MAX_USERIDS_PER_QUERY = 200;
@@ -162,6 +163,8 @@ builder.node(UserRef, {
       type: [DepartmentRef],
       description: 'Departments the member belongs to, in WeCom order; only those this service can see (see `memberships` for order and head flags).',
       resolve: async (u, _args, ctx) => {
+        // Asked for every member of a big list: let other requests in between (src/ops/yield.ts).
+        await yieldIfBusy();
         const tree = await ctx.loaders.tree();
         return u.department.flatMap((id) => tree.get(id) ?? []);
       },

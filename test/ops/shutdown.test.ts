@@ -17,7 +17,8 @@ describe('graceful shutdown on SIGTERM', () => {
     // user/list_id, with a page size never asked before (the response cache would answer a repeat).
     const query = (first: number) => `{ userIds(first: ${first}) { nodes { userid } } }`;
     expect((await s.query(query(2))).errors).toBeUndefined(); // token fetched: what follows is one slow call
-    expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+    // Ready once the directory cache's first warm-up has finished (src/cache/warm-up.ts).
+    await expect.poll(async () => (await fetch(`${s.url}/readyz`)).status, { timeout: 15_000, interval: 100 }).toBe(200);
 
     const sub = await SseSubscription.open(fetch, `${s.url}/graphql`, 'subscription { contactChanged { kind } }');
     // Every WeCom call now takes 1.5 s: a request in flight when the signal comes.

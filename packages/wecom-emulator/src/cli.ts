@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Emulator } from './server.ts';
-import type { SeedSize } from './options.ts';
+import { SEED_SIZES, type SeedSize } from './options.ts';
 
 /** `npm run emulator -- --port 4010 --seed 1 --size demo`: the emulator alone, for any WeCom client. */
 const { values } = parseArgs({
@@ -26,7 +26,8 @@ const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`--port must be a port number (0-65535), got "${values.port}"`);
 const seed = Number(values.seed);
 if (!Number.isInteger(seed)) fatal(`--seed must be an integer, got "${values.seed}"`);
-if (values.size !== 'demo' && values.size !== 'large') fatal(`--size must be "demo" or "large", got "${values.size}"`);
+const isSeedSize = (v: string): v is SeedSize => (SEED_SIZES as readonly string[]).includes(v);
+if (!isSeedSize(values.size)) fatal(`--size must be ${SEED_SIZES.map((s) => `"${s}"`).join(', ')}, got "${values.size}"`);
 const callbackUrl = values['callback-url'] || null;
 if (callbackUrl && !/^https?:\/\/[^\s]+$/.test(callbackUrl)) fatal(`--callback-url / WECOM_EMULATOR_CALLBACK_URL must be an http(s) URL, got "${callbackUrl}"`);
 const fieldSet = values['callback-field-set'];
@@ -35,7 +36,7 @@ if (fieldSet !== 'full' && fieldSet !== 'reduced') fatal(`--callback-field-set m
 const started = Date.now();
 const emulator = new Emulator({
   seed,
-  size: values.size as SeedSize,
+  size: values.size,
   restrictContactReads: values['restrict-contact-reads'],
   withholdSensitiveFields: values['withhold-sensitive-fields'],
   callbackUrl,

@@ -1,6 +1,9 @@
 import { CALLBACK_RETRY_DELAY_MS, CALLBACK_TIMEOUT_MS, URL_VERIFY_TIMEOUT_MS } from './callback-delivery.ts';
 
-export type SeedSize = 'demo' | 'large';
+/** demo ≈ 40 departments, 400 members; large 2,221 and 50,400; huge 8,841 and 200,000. */
+export type SeedSize = 'demo' | 'large' | 'huge';
+/** Every size, for validating `--size` and `WECOM_EMULATOR_SIZE`. */
+export const SEED_SIZES: readonly SeedSize[] = ['demo', 'large', 'huge'];
 /** `change_contact` field sets: all fields, or the post-2022-08-15 minimal ones (wecom-api.md §9.6). */
 export type CallbackFieldSet = 'full' | 'reduced';
 

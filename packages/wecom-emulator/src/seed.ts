@@ -147,7 +147,8 @@ export function seedCorp(seed: number, size: SeedSize): Seeded {
 
   addDepartment(store, { id: ROOT_DEPARTMENT_ID, name: store.corpName, name_en: 'Example Tech', parentid: 0, order: 100_000_000 });
 
-  const plans = size === 'demo' ? DEMO_TREE : largeTree();
+  const shape = SHAPES[size];
+  const plans = shape.tree();
   let nextId = 2;
   const leaves: number[] = [];
   const walk = (list: DeptPlan[], parent: number) => {
@@ -163,7 +164,7 @@ export function seedCorp(seed: number, size: SeedSize): Seeded {
   walk(plans, ROOT_DEPARTMENT_ID);
 
   const allDepts = [...store.departments.keys()];
-  const userCount = size === 'demo' ? 400 : 50_400;
+  const userCount = shape.users;
   const names = new NameFactory(r);
   for (let i = 0; i < userCount; i++) {
     // Most people sit in leaf teams; a few in managing departments; about 8% in two departments.
@@ -198,12 +199,21 @@ function addDepartment(store: CorpStore, d: Omit<Department, 'department_leader'
   store.putDepartment({ ...d, department_leader: [], created_seq: store.nextSeq() });
 }
 
-/** Large seed: 20 divisions × 10 departments × 10 teams = 2,220 departments. */
-function largeTree(): DeptPlan[] {
-  return Array.from({ length: 20 }, (_, a) => ({
+/** Each size: its tree below the root, how many members, and at most how many members per tag. */
+const SHAPES: Record<SeedSize, { tree: () => DeptPlan[]; users: number; membersPerTag: number }> = {
+  demo: { tree: () => DEMO_TREE, users: 400, membersPerTag: 12 },
+  // 20 divisions × 10 departments × 10 teams = 2,220 departments.
+  large: { tree: () => gridTree(20, 10), users: 50_400, membersPerTag: 200 },
+  // 40 divisions × 20 departments × 10 teams = 8,840 departments (the corps WeCom's limits bite).
+  huge: { tree: () => gridTree(40, 20), users: 200_000, membersPerTag: 800 },
+};
+
+/** Divisions of departments of ten teams each. */
+function gridTree(divisions: number, departmentsPerDivision: number): DeptPlan[] {
+  return Array.from({ length: divisions }, (_, a) => ({
     name: `事业群${a + 1}`,
     nameEn: `Division ${a + 1}`,
-    children: Array.from({ length: 10 }, (_, b) => ({
+    children: Array.from({ length: departmentsPerDivision }, (_, b) => ({
       name: `部门${a + 1}-${b + 1}`,
       nameEn: `Department ${a + 1}-${b + 1}`,
       children: Array.from({ length: 10 }, (_, c) => ({
@@ -314,7 +324,7 @@ function assignLeaders(store: CorpStore, r: Rng): void {
 function seedTags(store: CorpStore, r: Rng, size: SeedSize): void {
   const users = [...store.users.values()];
   const depts = [...store.departments.keys()].filter((d) => d !== ROOT_DEPARTMENT_ID);
-  const perTag = size === 'demo' ? 12 : 200;
+  const perTag = SHAPES[size].membersPerTag;
   TAG_NAMES.forEach((tagname, i) => {
     const tagid = i + 1;
     // The last tag belongs to the sales app: only it may change it (81011 for others).

@@ -136,3 +136,17 @@ describe('the large organisation', () => {
     expect(userids.size).toBe(store.users.size);
   });
 });
+
+describe('the huge organisation', () => {
+  it('has 200,000 members in at least 8,000 departments, each userid once', () => {
+    const start = performance.now();
+    const { store } = seedCorp(1, 'huge');
+    const ms = performance.now() - start;
+    expect(store.users.size).toBe(200_000);
+    expect(store.departments.size).toBeGreaterThanOrEqual(8_000);
+    // Four times the large seed; the bound only catches something gone quadratic on a shared machine.
+    expect(ms).toBeLessThan(60_000);
+    const userids = new Set([...store.users.values()].map((u) => u.userid.toLowerCase()));
+    expect(userids.size).toBe(store.users.size);
+  });
+});
