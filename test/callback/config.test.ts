@@ -16,8 +16,8 @@ function refusal(env: Record<string, string>): string {
 }
 
 describe('cache settings', () => {
-  it('default to on, 300 s fresh, 60 s stale, 100,000 entries', () => {
-    expect(loadConfig({}).cache).toEqual({ enabled: true, ttlSeconds: 300, staleSeconds: 60, maxEntries: 100_000 });
+  it('default to on, 300 s fresh, 60 s stale, 100,000 entries, warmed at start within half the user/list budget', () => {
+    expect(loadConfig({}).cache).toEqual({ enabled: true, ttlSeconds: 300, staleSeconds: 60, maxEntries: 100_000, warmUp: true, warmUpBudgetPercent: 50 });
   });
 
   it('read CACHE_ENABLED, CACHE_TTL_SECONDS, CACHE_STALE_SECONDS, CACHE_MAX_ENTRIES', () => {
@@ -26,6 +26,8 @@ describe('cache settings', () => {
       ttlSeconds: 30,
       staleSeconds: 0,
       maxEntries: 5000,
+      warmUp: true,
+      warmUpBudgetPercent: 50,
     });
     expect(loadConfig({ CACHE_ENABLED: '0' }).cache.enabled).toBe(false);
     expect(loadConfig({ CACHE_ENABLED: 'true' }).cache.enabled).toBe(true);

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseSubscription } from '../helpers/sse.ts';
 import { freePort } from '../helpers/service-process.ts';
@@ -10,8 +9,6 @@ import { freePort } from '../helpers/service-process.ts';
  * the emulator's console flows to subscribers and to the next query with no set-up.
  */
 
-const require = createRequire(import.meta.url);
-
 
 let child: ChildProcess;
 let graphql: string;
@@ -21,9 +18,9 @@ beforeAll(async () => {
   const [port, emulatorPort] = [await freePort(), await freePort()];
   graphql = `http://127.0.0.1:${port}/graphql`;
   emulator = `http://127.0.0.1:${emulatorPort}`;
-  child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts'], {
+  child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
     cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...process.env, PORT: String(port), WECOM_EMULATOR_PORT: String(emulatorPort), LOG_LEVEL: 'silent', WECOM_CORP_ID: '', WECOM_CONTACT_SECRET: '', WECOM_APP_SECRET: '', WECOM_AGENT_ID: '' },
+    env: { ...process.env, PORT: String(port), WECOM_EMULATOR_PORT: String(emulatorPort), LOG_LEVEL: 'silent', CACHE_WARM_UP: 'false', WECOM_CORP_ID: '', WECOM_CONTACT_SECRET: '', WECOM_APP_SECRET: '', WECOM_AGENT_ID: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -41,7 +41,8 @@ export class ServiceProcess {
     const args = entry === 'dist' ? ['--enable-source-maps', 'dist/main.js'] : ['--conditions=source', '--import', 'tsx', 'src/main.ts'];
     const proc = spawn(process.execPath, args, {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ENV_FILE: '/dev/null', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env, PORT: String(port) },
+      // No warm-up unless a test asks for one: tests count the upstream calls their own requests cause.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ENV_FILE: '/dev/null', HOST: '127.0.0.1', LOG_LEVEL: 'info', CACHE_WARM_UP: 'false', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(proc, port);
