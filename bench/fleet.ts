@@ -163,7 +163,7 @@ function startService(name: string, emulatorUrl: string, creds: Credentials, ext
   return freePort().then((port) =>
     ChildService.start({
       name: `service (${name})`,
-      script: 'src/main.ts',
+      script: 'dist/main.js',
       port,
       headers: { 'x-api-key': API_KEY },
       env: {

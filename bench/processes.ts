@@ -53,7 +53,10 @@ export class ChildService {
     );
   }
 
-  /** Starts `script` (relative to the repo) with tsx and waits until `ready(port)` answers true. */
+  /**
+   * Starts `script` (relative to the repo) and waits until `ready(port)` answers true: a compiled
+   * `.js` file with node alone (what production runs), a `.ts` file through tsx.
+   */
   static async start(options: {
     name: string;
     script: string;
@@ -63,7 +66,8 @@ export class ChildService {
     headers?: Record<string, string>;
     ready: (port: number) => Promise<boolean>;
   }): Promise<ChildService> {
-    const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', options.script, ...(options.args ?? [])], {
+    const runner = options.script.endsWith('.js') ? [] : ['--conditions=source', '--import', 'tsx'];
+    const proc = spawn(process.execPath, [...runner, options.script, ...(options.args ?? [])], {
       cwd: REPO_ROOT,
       env: { ...baseEnvironment(), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

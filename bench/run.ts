@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,6 +64,12 @@ const isSize = (v: string): v is (typeof SIZES)[number] => (SIZES as readonly st
 if (!isSize(args.size)) fail(`--size must be "demo", "large" or "huge", got "${args.size}"`);
 const size = args.size;
 const quick = args.quick;
+/**
+ * The service as production runs it, compiled by `npm run build` (node alone: its memory is the
+ * service's, not a loader's); the quick smoke run uses the sources through tsx, with no build.
+ */
+const SERVICE_SCRIPT = quick ? 'src/main.ts' : 'dist/main.js';
+if (!quick) execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
 const options = {
   size,
   quick,
@@ -316,7 +323,7 @@ class Launcher {
   private service(kind: Exclude<ServiceKind, 'bare'>, port: number): Promise<ChildService> {
     return ChildService.start({
       name: `service (${kind})`,
-      script: 'src/main.ts',
+      script: SERVICE_SCRIPT,
       port,
       headers: { 'x-api-key': BENCH_API_KEY },
       env: {
