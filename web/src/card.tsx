@@ -70,7 +70,7 @@ export function MemberCard({ userid, caller, onClose, onOpenMember }: { userid: 
   const piiHidden = caller ? !caller.scopes.includes('directory:pii') : false;
   return (
     <section class="card" aria-label={member?.name ?? userid} data-userid={userid}>
-      <button class="close" onClick={onClose} aria-label={t.card.close}>
+      <button type="button" class="close" onClick={onClose} aria-label={t.card.close}>
         ×
       </button>
       {error ? <ErrorNote error={error} /> : null}
@@ -110,7 +110,7 @@ export function MemberCard({ userid, caller, onClose, onOpenMember }: { userid: 
                 <dt>{t.card.leaders}</dt>
                 <dd>
                   {member.directLeaders.map((l) => (
-                    <button class="link" key={l.userid} onClick={() => onOpenMember(l.userid)}>
+                    <button type="button" class="link" key={l.userid} onClick={() => onOpenMember(l.userid)}>
                       {l.name}
                     </button>
                   ))}

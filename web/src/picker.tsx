@@ -77,7 +77,7 @@ export function PeoplePicker({ onOpenMember }: { onOpenMember: (userid: string) 
           <ul>
             {results.nodes.map((u) => (
               <li key={u.userid}>
-                <button class="person" data-userid={u.userid} onClick={() => onOpenMember(u.userid)}>
+                <button type="button" class="person" data-userid={u.userid} onClick={() => onOpenMember(u.userid)}>
                   <Initial name={u.name} />
                   <span class="person-name">{u.name}</span>
                   {u.alias ? <span class="person-alias">{u.alias}</span> : null}

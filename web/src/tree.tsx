@@ -70,7 +70,7 @@ export function DepartmentNode({ id, name, memberCount, expandable, initiallyOpe
     <li class="dept" data-department-id={id}>
       <div class="dept-row">
         {expandable ? (
-          <button class="toggle" aria-expanded={open} aria-label={open ? t.collapse : t.expand} onClick={() => setOpen(!open)}>
+          <button type="button" class="toggle" aria-expanded={open} aria-label={open ? t.collapse : t.expand} onClick={() => setOpen(!open)}>
             {open ? '▾' : '▸'}
           </button>
         ) : (
@@ -102,7 +102,7 @@ export function DepartmentNode({ id, name, memberCount, expandable, initiallyOpe
               <ul>
                 {level.members.nodes.map((m) => (
                   <li key={m.userid}>
-                    <button class="person" data-userid={m.userid} onClick={() => onOpenMember(m.userid)}>
+                    <button type="button" class="person" data-userid={m.userid} onClick={() => onOpenMember(m.userid)}>
                       <Initial name={m.name} />
                       <span class="person-name">{m.name}</span>
                       {m.position ? <span class="person-position">{m.position}</span> : null}
