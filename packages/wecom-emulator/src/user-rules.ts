@@ -247,45 +247,89 @@ export function readUserid(payload: UserPayload, field = 'userid'): string {
   return userid;
 }
 
+/** What every rule group reads: the payload and, on update, the member as stored. */
+interface UserWrite {
+  store: CorpStore;
+  payload: UserPayload;
+  caller: Caller;
+  /** The member before the update; undefined on create. */
+  current: User | undefined;
+  clock: Clock;
+  /** Whether `other` is a member other than the one written (userids ignore case). */
+  takenByOther: (other: User | undefined) => boolean;
+}
+
 /**
  * Validates a create (`current` undefined) or update payload and returns the member as it would
- * be stored. Reads the store, writes nothing (it only takes a creation sequence number).
+ * be stored. Reads the store, writes nothing (it only takes a creation sequence number). The rule
+ * groups run in this order, which is the order WeCom reports errcodes in.
  */
 function resolveUser(store: CorpStore, payload: UserPayload, caller: Caller, current: User | undefined, clock: Clock): User {
-  const creating = current === undefined;
   const selfKey = current ? userKey(current.userid) : undefined;
   const takenByOther = (other: User | undefined) => other !== undefined && userKey(other.userid) !== selfKey;
+  const write: UserWrite = { store, payload, caller, current, clock, takenByOther };
 
-  // userid / new_userid (40003, 60102, 301036)
-  let userid: string;
-  let useridChanged = current?.userid_changed ?? false;
-  if (creating) {
-    userid = readUserid(payload);
+  const identity = resolveIdentity(write);
+  const names = resolveNames(write);
+  const contact = resolveContact(write);
+  const placement = resolvePlacement(write);
+  const directLeaders = resolveDirectLeaders(write);
+  const profile = resolveProfile(write);
+  const attributes = resolveAttributes(write);
+  const enable = resolveAccountFlags(write);
+  const avatar = resolveAvatar(write);
+  checkDepartmentCapacity(write, placement.department);
+
+  const fields = { ...identity, ...names, ...contact, ...placement, direct_leader: directLeaders, ...profile, ...attributes, avatar };
+  if (current === undefined) return createdUser(store, fields, enable);
+  const next = updatedUser(current, fields);
+  applyEnable(next, current, enable);
+  return next;
+}
+
+type ResolvedFields = ReturnType<typeof resolveIdentity> &
+  ReturnType<typeof resolveNames> &
+  ReturnType<typeof resolveContact> &
+  ReturnType<typeof resolvePlacement> &
+  ReturnType<typeof resolveProfile> &
+  ReturnType<typeof resolveAttributes> & { direct_leader: string[]; avatar: ReturnType<typeof resolveAvatar> };
+
+/** userid / new_userid (40003, 60102, 301036). */
+function resolveIdentity({ store, payload, current, takenByOther }: UserWrite): { userid: string; useridChanged: boolean } {
+  if (current === undefined) {
+    const userid = readUserid(payload);
     if (store.getUser(userid)) throw fail(60102, `userid ${userid} exists (userids ignore case)`);
-  } else {
-    userid = current.userid;
-    const wanted = bodyString(payload, 'new_userid', 40003);
-    if (wanted !== undefined && wanted !== '' && wanted !== current.userid) {
-      // Changeable once, and only when WeCom generated the userid (§3.1).
-      if (!current.userid_system_generated || current.userid_changed) {
-        throw fail(301036, 'the userid was not system-generated or was already changed once');
-      }
-      userid = readUserid(payload, 'new_userid');
-      if (takenByOther(store.getUser(userid))) throw fail(60102, `userid ${userid} exists (userids ignore case)`);
-      useridChanged = true;
-    }
+    return { userid, useridChanged: false };
   }
+  const wanted = bodyString(payload, 'new_userid', 40003);
+  if (wanted === undefined || wanted === '' || wanted === current.userid) {
+    return { userid: current.userid, useridChanged: current.userid_changed ?? false };
+  }
+  // Changeable once, and only when WeCom generated the userid (§3.1).
+  if (!current.userid_system_generated || current.userid_changed) {
+    throw fail(301036, 'the userid was not system-generated or was already changed once');
+  }
+  const userid = readUserid(payload, 'new_userid');
+  if (takenByOther(store.getUser(userid))) throw fail(60102, `userid ${userid} exists (userids ignore case)`);
+  return { userid, useridChanged: true };
+}
 
-  // name (60112), alias
+/** name (60112), alias. */
+function resolveNames({ payload, current }: UserWrite): { name: string | undefined; alias: string | undefined } {
   const name = bodyString(payload, 'name', 60112);
-  if (creating && name === undefined) throw fail(60112, 'name missing');
+  if (current === undefined && name === undefined) throw fail(60112, 'name missing');
   if (name !== undefined && (name.trim() === '' || charLength(name) > USER_NAME_MAX_CHARS)) {
     throw fail(60112, `name must be 1–${USER_NAME_MAX_CHARS} characters`);
   }
   const alias = bodyString(payload, 'alias');
   maxChars(alias, ALIAS_MAX_CHARS, INVALID, 'alias');
+  return { name, alias };
+}
 
-  // mobile (60103, 60104): silently ignored on update for a member who activated WeCom (§3.1).
+/** mobile (60103, 60104), email (60105, 60106), biz_mail (60143, 60145), and 60129. */
+function resolveContact({ store, payload, current, takenByOther }: UserWrite) {
+  const creating = current === undefined;
+  // mobile: silently ignored on update for a member who activated WeCom (§3.1).
   const mobileIgnored = !creating && current.status === 1;
   const mobile = mobileIgnored ? undefined : bodyString(payload, 'mobile', 60103);
   if (mobile) {
@@ -294,14 +338,13 @@ function resolveUser(store: CorpStore, payload: UserPayload, caller: Caller, cur
     if (takenByOther(store.userByMobile(mobile))) throw fail(60104, `mobile ${normaliseMobile(mobile)} exists`);
   }
 
-  // email (60105, 60106)
   const email = bodyString(payload, 'email', 60105);
   if (email) {
     if (!isValidEmail(email)) throw fail(60105, 'email: 6–64 bytes, a valid address');
     if (takenByOther(store.userByEmail(email))) throw fail(60106, `email ${email} exists`);
   }
 
-  // biz_mail (60143, 60145); an empty value keeps the current one.
+  // An empty biz_mail keeps the current one.
   const bizMail = bodyString(payload, 'biz_mail', 60143);
   if (bizMail) {
     if (!isValidEmail(bizMail)) throw fail(60143, 'biz_mail: 6–64 bytes, a valid address');
@@ -314,10 +357,13 @@ function resolveUser(store: CorpStore, payload: UserPayload, caller: Caller, cur
   if ((creating || mobile !== undefined || email !== undefined) && !finalMobile && !finalEmail) {
     throw fail(60129, 'mobile and email must not both be empty');
   }
+  return { mobile: finalMobile, email: finalEmail, bizMail };
+}
 
-  // department (41019, 40066, 60110, 60011), order (40058), is_leader_in_dept (60132)
+/** department (41019, 40066, 60110, 60011), order (40058), is_leader_in_dept (60132), main_department (40058). */
+function resolvePlacement({ store, payload, caller, current }: UserWrite) {
   const departments = readDepartments(store, payload, caller);
-  if (creating && departments === undefined) throw fail(41019, 'department missing');
+  if (current === undefined && departments === undefined) throw fail(41019, 'department missing');
   const finalDepartments = departments ?? current!.department;
   let order: number[];
   let leaderFlags: number[];
@@ -347,24 +393,28 @@ function resolveUser(store: CorpStore, payload: UserPayload, caller: Caller, cur
   }
   const mainDepartment =
     givenMain ?? (current && finalDepartments.includes(current.main_department) ? current.main_department : finalDepartments[0]!);
+  return { department: finalDepartments, order, is_leader_in_dept: leaderFlags, main_department: mainDepartment };
+}
 
-  // direct_leader: at most 5 existing members.
+/** direct_leader: at most 5 existing members (40058, 60111). */
+function resolveDirectLeaders({ store, payload, current }: UserWrite): string[] {
   const leaders = bodyArray(payload, 'direct_leader', isString, INVALID);
-  let directLeaders = current ? [...current.direct_leader] : [];
-  if (leaders) {
-    if (leaders.length > DIRECT_LEADERS_MAX) throw fail(INVALID, `at most ${DIRECT_LEADERS_MAX} direct leaders`);
-    const seen = new Set<string>();
-    directLeaders = [];
-    for (const id of leaders) {
-      const leader = store.getUser(id);
-      if (!leader) throw fail(60111, `direct leader ${id} not found`);
-      if (seen.has(userKey(id))) continue;
-      seen.add(userKey(id));
-      directLeaders.push(leader.userid);
-    }
+  if (!leaders) return current ? [...current.direct_leader] : [];
+  if (leaders.length > DIRECT_LEADERS_MAX) throw fail(INVALID, `at most ${DIRECT_LEADERS_MAX} direct leaders`);
+  const seen = new Set<string>();
+  const directLeaders: string[] = [];
+  for (const id of leaders) {
+    const leader = store.getUser(id);
+    if (!leader) throw fail(60111, `direct leader ${id} not found`);
+    if (seen.has(userKey(id))) continue;
+    seen.add(userKey(id));
+    directLeaders.push(leader.userid);
   }
+  return directLeaders;
+}
 
-  // plain text fields
+/** The plain text fields: position (301012), telephone (301013), gender, english_name (301014), address, external_position. */
+function resolveProfile({ payload }: UserWrite) {
   const position = bodyString(payload, 'position', 301012);
   maxChars(position, POSITION_MAX_CHARS, 301012, 'position');
   const telephone = bodyString(payload, 'telephone', 301013);
@@ -378,87 +428,103 @@ function resolveUser(store: CorpStore, payload: UserPayload, caller: Caller, cur
   maxChars(address, ADDRESS_MAX_CHARS, INVALID, 'address');
   const externalPosition = bodyString(payload, 'external_position');
   maxChars(externalPosition, EXTERNAL_POSITION_MAX_CHARS, INVALID, 'external_position');
+  return { position, telephone, gender, englishName, address, externalPosition };
+}
+
+/** extattr and external_profile (merged into the current ones on update). */
+function resolveAttributes({ payload, current }: UserWrite) {
   const attrs = readExtAttrs(payload, current?.extattr.attrs ?? []);
   const externalProfile = readExternalProfile(payload, current?.external_profile ?? { external_attr: [] });
+  return { attrs, externalProfile };
+}
+
+/** enable, and to_invite on create (checked for its type, nothing to store). */
+function resolveAccountFlags({ payload, current }: UserWrite): 0 | 1 | undefined {
   const enable = readEnable(payload);
-  if (creating) bodyBool(payload, 'to_invite'); // create-only flag: checked for its type, nothing to store
+  if (current === undefined) bodyBool(payload, 'to_invite');
+  return enable;
+}
 
-  // avatar_mediaid (301015): a live image from media/upload.
+/** avatar_mediaid (301015): a live image from media/upload. */
+function resolveAvatar({ store, payload, current, clock }: UserWrite): Pick<User, 'avatar' | 'thumb_avatar' | 'avatar_mediaid'> {
   const mediaId = bodyString(payload, 'avatar_mediaid', 301015);
-  let avatar = current ? { avatar: current.avatar, thumb_avatar: current.thumb_avatar, avatar_mediaid: current.avatar_mediaid } : { avatar: '', thumb_avatar: '', avatar_mediaid: '' };
-  if (mediaId) {
-    avatarImage({ store, clock }, mediaId);
-    const base = `https://wework.qpic.cn/wwhead/${hash(`${store.corpId}:${mediaId}`, 24)}`;
-    avatar = { avatar: `${base}/0`, thumb_avatar: `${base}/100`, avatar_mediaid: mediaId };
+  if (!mediaId) {
+    return current ? { avatar: current.avatar, thumb_avatar: current.thumb_avatar, avatar_mediaid: current.avatar_mediaid } : { avatar: '', thumb_avatar: '', avatar_mediaid: '' };
   }
+  avatarImage({ store, clock }, mediaId);
+  const base = `https://wework.qpic.cn/wwhead/${hash(`${store.corpId}:${mediaId}`, 24)}`;
+  return { avatar: `${base}/0`, thumb_avatar: `${base}/100`, avatar_mediaid: mediaId };
+}
 
-  // 81001: each department the member joins holds at most 30,000 nodes.
-  for (const d of finalDepartments) {
+/** 81001: each department the member joins holds at most 30,000 nodes. */
+function checkDepartmentCapacity({ store, current }: UserWrite, departments: readonly number[]): void {
+  for (const d of departments) {
     if (current?.department.includes(d)) continue;
     if (store.childNodeCount(d) >= DEPARTMENT_CHILD_NODES_MAX) throw fail(81001, `department ${d} already holds ${DEPARTMENT_CHILD_NODES_MAX} nodes`);
   }
+}
 
-  if (creating) {
-    const status = enable === 0 ? 2 : 4;
-    return {
-      userid,
-      name: name!,
-      alias: alias ?? '',
-      mobile: mobile ?? '',
-      email: email ?? '',
-      biz_mail: bizMail || generatedBizMail(store, userid),
-      department: finalDepartments,
-      order,
-      is_leader_in_dept: leaderFlags,
-      direct_leader: directLeaders,
-      position: position ?? '',
-      gender: gender ?? '0',
-      telephone: telephone ?? '',
-      address: address ?? '',
-      ...avatar,
-      enable: enable ?? 1,
-      status,
-      extattr: { attrs: attrs ?? [] },
-      external_position: externalPosition ?? '',
-      external_profile: externalProfile ?? { external_attr: [] },
-      main_department: mainDepartment,
-      open_userid: `wo${hash(`${store.corpId}:open:${userKey(userid)}`, 30)}`,
-      qr_code: `https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=${hash(`${store.corpId}:qr:${userKey(userid)}`, 16)}`,
-      english_name: englishName ?? '',
-      openid: '',
-      userid_system_generated: false,
-      userid_changed: false,
-      created_seq: store.nextSeq(),
-      is_creator: false,
-    };
-  }
-
-  const next: User = {
-    ...current,
-    userid,
-    userid_changed: useridChanged,
-    name: name ?? current.name,
-    alias: alias ?? current.alias,
-    mobile: finalMobile,
-    email: finalEmail,
-    biz_mail: bizMail || current.biz_mail,
-    department: [...finalDepartments],
-    order,
-    is_leader_in_dept: leaderFlags,
-    direct_leader: directLeaders,
-    position: position ?? current.position,
-    gender: gender ?? current.gender,
-    telephone: telephone ?? current.telephone,
-    address: address ?? current.address,
-    ...avatar,
-    extattr: { attrs: attrs ?? current.extattr.attrs.map((a) => ({ ...a })) },
-    external_position: externalPosition ?? current.external_position,
-    external_profile: externalProfile ?? current.external_profile,
-    main_department: mainDepartment,
-    english_name: englishName ?? current.english_name,
+/** A new member from validated fields: defaults for what the payload left out. */
+function createdUser(store: CorpStore, f: ResolvedFields, enable: 0 | 1 | undefined): User {
+  return {
+    userid: f.userid,
+    name: f.name!,
+    alias: f.alias ?? '',
+    mobile: f.mobile,
+    email: f.email,
+    biz_mail: f.bizMail || generatedBizMail(store, f.userid),
+    department: f.department,
+    order: f.order,
+    is_leader_in_dept: f.is_leader_in_dept,
+    direct_leader: f.direct_leader,
+    position: f.position ?? '',
+    gender: f.gender ?? '0',
+    telephone: f.telephone ?? '',
+    address: f.address ?? '',
+    ...f.avatar,
+    enable: enable ?? 1,
+    status: enable === 0 ? 2 : 4,
+    extattr: { attrs: f.attrs ?? [] },
+    external_position: f.externalPosition ?? '',
+    external_profile: f.externalProfile ?? { external_attr: [] },
+    main_department: f.main_department,
+    open_userid: `wo${hash(`${store.corpId}:open:${userKey(f.userid)}`, 30)}`,
+    qr_code: `https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=${hash(`${store.corpId}:qr:${userKey(f.userid)}`, 16)}`,
+    english_name: f.englishName ?? '',
+    openid: '',
+    userid_system_generated: false,
+    userid_changed: false,
+    created_seq: store.nextSeq(),
+    is_creator: false,
   };
-  applyEnable(next, current, enable);
-  return next;
+}
+
+/** `current` with the validated fields applied; what the payload left out stays as it was. */
+function updatedUser(current: User, f: ResolvedFields): User {
+  return {
+    ...current,
+    userid: f.userid,
+    userid_changed: f.useridChanged,
+    name: f.name ?? current.name,
+    alias: f.alias ?? current.alias,
+    mobile: f.mobile,
+    email: f.email,
+    biz_mail: f.bizMail || current.biz_mail,
+    department: [...f.department],
+    order: f.order,
+    is_leader_in_dept: f.is_leader_in_dept,
+    direct_leader: f.direct_leader,
+    position: f.position ?? current.position,
+    gender: f.gender ?? current.gender,
+    telephone: f.telephone ?? current.telephone,
+    address: f.address ?? current.address,
+    ...f.avatar,
+    extattr: { attrs: f.attrs ?? current.extattr.attrs.map((a) => ({ ...a })) },
+    external_position: f.externalPosition ?? current.external_position,
+    external_profile: f.externalProfile ?? current.external_profile,
+    main_department: f.main_department,
+    english_name: f.englishName ?? current.english_name,
+  };
 }
 
 /** `enable`: 0 disables (status 2); 1 re-enables a disabled member as activated (1) or not (4). */

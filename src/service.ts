@@ -1,0 +1,207 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config, WeComTarget } from './config.ts';
+import { ChangeBus } from './directory/changes.ts';
+import { createApp } from './server.ts';
+import { createWeComClient } from './wecom/client.ts';
+import type { Emulator } from 'wecom-emulator';
+import { anonymousAccessWarning } from './security/from-config.ts';
+import { serverOptions } from './security/http-server.ts';
+import type { SecuritySettings } from './security/settings.ts';
+import { ServiceMetrics } from './ops/metrics.ts';
+import { Readiness } from './ops/readiness.ts';
+import { InFlight, createHttpFront, createMetricsListener } from './ops/http.ts';
+import { gracefulShutdown, type ShutdownPlan } from './ops/shutdown.ts';
+import { createScaleOut, type ScaleOut } from './redis/index.ts';
+import { describeRedisUrl } from './redis/connection.ts';
+import { CacheWarmer } from './cache/warm-up.ts';
+import { RequestLoaders } from './loaders/index.ts';
+import { CORP_API_CALLS_PER_MINUTE } from 'wecom-protocol/limits';
+
+export interface ServiceDependencies {
+  /** The security settings built from `config.security` (the persisted operations file read). */
+  security: SecuritySettings;
+  logger: Logger;
+}
+
+export interface Service {
+  /** Starts the embedded emulator (when configured), Redis scale-out, the client, the app and the listeners; prints the banner. */
+  start(): Promise<void>;
+  /** Graceful shutdown (src/ops/shutdown.ts): true when every part closed in time. */
+  stop(signal: string): Promise<boolean>;
+}
+
+/**
+ * The service as one unit: the embedded emulator when no WeCom credentials are set, Redis
+ * scale-out, the WeCom client, the GraphQL app, the HTTP front and metrics listeners, and their
+ * orderly shutdown. main.ts reads the configuration and handles signals around it.
+ */
+export function createService(config: Config, { security, logger }: ServiceDependencies): Service {
+  let shutdownPlan: ShutdownPlan | undefined;
+
+  async function start(): Promise<void> {
+    if (shutdownPlan) throw new Error('the service is already started');
+    const ops = config.ops;
+    const metrics = ops.metrics.enabled ? new ServiceMetrics() : undefined;
+
+    let emulator: Emulator | undefined;
+    let target: WeComTarget;
+    let callback = config.callback;
+    if (config.wecom.mode === 'embedded') {
+      // The emulator's contacts-sync callback points at this service from the start, so changes made
+      // in its console reach /wecom/callback with no set-up (PORT=0 cannot be known in advance: none).
+      const loopback = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+      const callbackUrl = config.port === 0 ? null : `http://${loopback}:${config.port}/wecom/callback`;
+      // Loaded only here: a deployment with real credentials never loads the emulator.
+      const { Emulator } = await import('wecom-emulator');
+      emulator = new Emulator({ seed: config.wecom.seed, size: config.wecom.size, callbackUrl, logger: logger.child({ component: 'emulator' }) });
+      const emulatorUrl = await emulator.listen(config.wecom.emulatorPort);
+      const creds = emulator.credentials();
+      target = { baseUrl: emulatorUrl, corpId: creds.corpId, contactSecret: creds.contactSecret, app: creds.app };
+      callback = creds.callback;
+    } else {
+      target = config.wecom.target;
+    }
+
+    // REDIS_URL: tokens, rate budget, callback de-duplication and directory changes shared by every
+    // instance (src/redis). Each embedded emulator is its own WeCom, so its keys are its own too.
+    let scale: ScaleOut | undefined;
+    if (ops.redis) {
+      const keyPrefix = emulator ? `${ops.redis.keyPrefix}embedded:${new URL(emulator.url).port}:` : ops.redis.keyPrefix;
+      scale = createScaleOut({ url: ops.redis.url, prefix: keyPrefix, corpId: target.corpId, logger, cacheTtlMs: config.cache.ttlSeconds * 1000 });
+      if (!(await scale.connected())) logger.warn({ redis: describeRedisUrl(ops.redis.url) }, 'redis is not reachable yet: running on this instance alone until it is (/readyz reports it)');
+      logger.info({ redis: describeRedisUrl(ops.redis.url), keyPrefix }, 'scaled out: sharing tokens, rate budget, callbacks, changes, the directory cache and caller limits through Redis');
+    }
+
+    const client = createWeComClient({
+      baseUrl: target.baseUrl,
+      corpId: target.corpId,
+      secrets: { contact: target.contactSecret, app: target.app },
+      logger,
+      rateBudgetFraction: ops.rateBudget.fraction,
+      callerShare: ops.rateBudget.callerShare,
+      ...(Object.keys(ops.rateBudget.perEndpoint).length ? { rateBudget: ops.rateBudget.perEndpoint } : {}),
+      ...(metrics ? { hooks: metrics.clientHooks() } : {}),
+      ...(scale ? { tokenStore: scale.tokenStore, sharedRateBudget: scale.rateBudget } : {}),
+    });
+    const changes = new ChangeBus();
+    const app = createApp({
+      client,
+      changes,
+      ...(metrics ? { plugins: [metrics.yogaPlugin()] } : {}),
+      logger,
+      graphiql: config.security.graphiql,
+      security: scale ? { ...security, callerBudgets: scale.callerBudgets } : security,
+      planning: config.planning,
+      cache: config.cache.enabled
+        ? { ttlMs: config.cache.ttlSeconds * 1000, staleMs: config.cache.staleSeconds * 1000, maxEntries: config.cache.maxEntries, ...(scale ? { secondLevel: scale.directoryStore } : {}) }
+        : false,
+      ...(callback ? { callback: { ...callback, ...config.callbackSources, ...(scale ? { replayGuard: scale.replayGuard } : {}) } } : {}),
+      changeFeed: { maxEntries: config.changeFeed.maxEntries, retentionMs: config.changeFeed.retentionSeconds * 1000 },
+    });
+    // Header and request timeouts, header size (src/security/http-server.ts).
+    await scale?.bridge.attach(changes);
+
+    // Warm-up and refresh-ahead (src/cache/warm-up.ts): the corp is loaded in the background within a
+    // share of the client's user/list budget, so no caller waits for a whole-corp load.
+    const cache = app.cache;
+    let warmer: CacheWarmer | undefined;
+    if (cache && config.cache.warmUp) {
+      const listBudget = ops.rateBudget.perEndpoint['/cgi-bin/user/list'] ?? Math.floor(ops.rateBudget.fraction * CORP_API_CALLS_PER_MINUTE);
+      warmer = new CacheWarmer({
+        cache,
+        callsPerWindow: (listBudget * config.cache.warmUpBudgetPercent) / 100,
+        logger,
+        buildViews: async () => {
+          const loaders = new RequestLoaders(cache);
+          await Promise.all([loaders.searchIndex(), loaders.directReports(''), loaders.tagIndex()]);
+        },
+      });
+    }
+
+    const readiness = new Readiness({
+      wecom: () => client.core.probeTokens(),
+      ...(warmer ? { warmUp: () => warmer.snapshot() } : {}),
+      ...(scale ? { redis: () => scale.ping() } : {}),
+      visibility: () => app.visibility(),
+      cacheMs: ops.readiness.cacheMs,
+      timeoutMs: ops.readiness.timeoutMs,
+    });
+    if (metrics) {
+      metrics.observeChanges(changes);
+      metrics.observe({
+        scheduler: () => client.core.scheduler.snapshot(),
+        ...(app.cache ? { cache: () => app.cache!.stats() } : {}),
+        ...(app.callback ? { callbacks: () => app.callback!.stats() } : {}),
+        ...(scale
+          ? { redisFallbacks: () => scale.fallbacks.snapshot(), changeBroadcast: () => scale.bridge.stats(), redisUp: () => scale.up(), sharedCache: () => scale.directoryStore.stats() }
+          : {}),
+        ready: () => readiness.lastReady,
+        ...(warmer ? { warmUp: () => warmer.snapshot() } : {}),
+      });
+    }
+    const inFlight = new InFlight();
+    const front = createHttpFront({ handle: app.handle, logger, readiness, inFlight, ...(metrics ? { metrics } : {}), serveMetrics: ops.metrics.port === undefined });
+    const server = createServer(serverOptions(config.security.server), front);
+    await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+    const servers: Server[] = [server];
+    if (metrics && ops.metrics.port !== undefined) {
+      const metricsServer = createServer(createMetricsListener(metrics));
+      const metricsHost = ops.metrics.host ?? config.host;
+      await new Promise<void>((resolve) => metricsServer.listen(ops.metrics.port, metricsHost, resolve));
+      servers.push(metricsServer);
+      logger.info({ metrics: `http://${metricsHost}:${ops.metrics.port}/metrics` }, 'metrics served on their own port');
+    }
+
+    // Started once the listener is up: /readyz reports its progress meanwhile.
+    const stopWarmUp = warmer?.start(changes);
+
+    const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+    const graphqlUrl = `http://${shownHost}:${config.port}/graphql`;
+    if (emulator) {
+      const creds = emulator.credentials();
+      console.log(`WeCom directory GraphQL: ${graphqlUrl} (GraphiQL in the browser)
+Embedded WeCom emulator: ${emulator.url} (seed ${config.wecom.mode === 'embedded' ? config.wecom.seed : ''}, ${emulator.store.users.size} users, ${emulator.store.departments.size} departments)
+Demo credentials (emulator only, not real WeCom):
+  corp id          ${creds.corpId}
+  contacts secret  ${creds.contactSecret}
+  app              agent ${creds.app.agentId}, secret ${creds.app.secret}
+  callback         token ${creds.callback.token}, EncodingAESKey ${creds.callback.encodingAESKey}
+  change callbacks ${emulator.callbackUrl ?? 'off (PORT=0)'}
+Try: curl -s ${graphqlUrl} -H 'content-type: application/json' -d '{"query":"{ department(id: 1) { name children { name } } }"}'`);
+    } else {
+      logger.info({ graphql: graphqlUrl, wecom: target.baseUrl }, 'WeCom directory service started');
+    }
+
+    const warning = anonymousAccessWarning(config.security);
+    if (warning) {
+      console.warn(warning);
+      logger.warn({ anonymousScopes: config.security.anonymousScopes, reason: config.security.anonymousReason }, 'anonymous access is on');
+    }
+
+    shutdownPlan = {
+      servers,
+      readiness,
+      inFlight,
+      logger,
+      delayMs: ops.shutdown.delayMs,
+      timeoutMs: ops.shutdown.timeoutMs,
+      endSubscriptions: () => app.feed.closeStreams(),
+      resources: [
+        { name: 'cache warm-up', close: async () => stopWarmUp?.() },
+        { name: 'job tracker', close: () => app.jobs.close() },
+        { name: 'graphql', close: () => app.yoga.dispose() },
+        { name: 'wecom client', close: () => client.close() },
+        ...(scale ? [{ name: 'redis', close: () => scale.close() }] : []),
+        ...(emulator ? [{ name: 'emulator', close: () => emulator.close() }] : []),
+      ],
+    };
+  }
+
+  async function stop(signal: string): Promise<boolean> {
+    if (!shutdownPlan) throw new Error('the service was not started');
+    return gracefulShutdown(shutdownPlan, signal);
+  }
+
+  return { start, stop };
+}
