@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { TagRef } from './refs.ts';
 import { AlreadyExistsError, NotFoundError, mutating, mutationErrors } from './errors-types.ts';
@@ -138,11 +139,11 @@ builder.mutationFields((t) => ({
       await guardMembers(ctx, 'userids', members.userlist);
       await guardDepartments(ctx, 'departmentIds', members.partylist);
       const result = await mutating(MEMBER_FIELDS, () => ctx.client.tags.addMembers(members));
-      const refusedUsers = new Set(result.invalidUsers.map((u) => u.toLowerCase()));
+      const refusedUsers = new Set(result.invalidUsers.map(userKey));
       publishWrite(ctx, {
         kind: 'TAG_MEMBERS_CHANGED',
         tagId: members.tagid,
-        addedUserids: members.userlist.filter((u) => !refusedUsers.has(u.toLowerCase())),
+        addedUserids: members.userlist.filter((u) => !refusedUsers.has(userKey(u))),
         addedDepartmentIds: members.partylist.filter((d) => !result.invalidParties.includes(d)),
         source: 'mutation',
       });
@@ -163,11 +164,11 @@ builder.mutationFields((t) => ({
       await guardMembers(ctx, 'userids', members.userlist);
       await guardDepartments(ctx, 'departmentIds', members.partylist);
       const result = await mutating(MEMBER_FIELDS, () => ctx.client.tags.removeMembers(members));
-      const refusedUsers = new Set(result.invalidUsers.map((u) => u.toLowerCase()));
+      const refusedUsers = new Set(result.invalidUsers.map(userKey));
       publishWrite(ctx, {
         kind: 'TAG_MEMBERS_CHANGED',
         tagId: members.tagid,
-        removedUserids: members.userlist.filter((u) => !refusedUsers.has(u.toLowerCase())),
+        removedUserids: members.userlist.filter((u) => !refusedUsers.has(userKey(u))),
         removedDepartmentIds: members.partylist.filter((d) => !result.invalidParties.includes(d)),
         source: 'mutation',
       });

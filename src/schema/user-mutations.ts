@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { UserRef } from './refs.ts';
 import { Gender } from './user.ts';
@@ -153,7 +154,7 @@ builder.mutationFields((t) => ({
       await guardDepartments(ctx, 'input.departmentIds', update.department ?? []);
       await guardVisibleMembers(ctx, 'input.directLeaderUserids', update.directLeader ?? []);
       await mutating(USER_FIELDS, () => ctx.client.users.update(update));
-      const renamed = update.newUserid !== undefined && update.newUserid.toLowerCase() !== update.userid.toLowerCase();
+      const renamed = update.newUserid !== undefined && userKey(update.newUserid) !== userKey(update.userid);
       publishWrite(ctx, {
         kind: 'USER_UPDATED',
         userid: update.userid,

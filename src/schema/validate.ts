@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { ValidationError } from './errors-types.ts';
 import type { ExtAttr, UserCreateInput, UserUpdateInput } from '../wecom/users.ts';
 import type { DepartmentCreateInput, DepartmentUpdateInput } from '../wecom/departments.ts';
@@ -316,7 +317,7 @@ export function checkImportUserRows(field: string, rows: readonly UserFields[]):
   return rows.map((row, i) => {
     const path = `${field}[${i}]`;
     const user = checkUserCreate(path, row);
-    const key = user.userid.toLowerCase();
+    const key = userKey(user.userid);
     const first = seen.get(key);
     if (first !== undefined) fail(`${path}.userid`, `${user.userid} is also in ${field}[${first}] (userids ignore case)`);
     seen.set(key, i);
