@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { upstreamGraphQLError } from './schema/errors.ts';
+import { upstreamGraphQLError } from './schema/graphql-errors.ts';
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
-import { adaptiveSource } from './directory/restricted.ts';
+import { adaptiveSource } from './directory/adaptive-source.ts';
 import type { WeComAgent } from './wecom/agent.ts';
 import { naiveSource } from './loaders/naive.ts';
 import { JobTracker } from './jobs/tracker.ts';

@@ -8,7 +8,7 @@ import type { WeComUser } from '../wecom/users.ts';
 import type { EntryKind, EntryOf } from '../cache/entries.ts';
 import type { SecondLevelStore, SharedRead } from '../cache/second-level.ts';
 import { planSharedInvalidation } from '../cache/shared-invalidation.ts';
-import type { RedisFallbacks } from './degraded.ts';
+import type { RedisFallbacks } from './fallbacks.ts';
 import { decodeEntry, encodeEntry } from './entry-codec.ts';
 import { RedisScript } from './script.ts';
 

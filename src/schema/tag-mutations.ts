@@ -1,9 +1,9 @@
 import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { TagRef } from './refs.ts';
-import { AlreadyExistsError, NotFoundError, mutating, mutationErrors } from './errors-types.ts';
+import { AlreadyExistsError, NotFoundError, mutating, mutationErrors } from './mutation-errors.ts';
 import { checkTagId, checkTagMembers, checkTagName } from './validate.ts';
-import { publishWrite, readBack } from './write.ts';
+import { publishWrite, readBack } from './after-write.ts';
 import type { GraphQLContext } from './context.ts';
 import { guardDepartments, guardMembers, guardVisibleTag } from './scope-guards.ts';
 import type { WeComTagSummary } from '../wecom/tags.ts';
@@ -54,7 +54,7 @@ const TagMembersChangeRef = builder.objectRef<TagMembersChange>('TagMembersChang
   }),
 });
 
-/** The tag after a write, read from WeCom (write.ts). */
+/** The tag after a write, read from WeCom (after-write.ts). */
 function tagNow(ctx: GraphQLContext, tagid: number): Promise<WeComTagSummary> {
   return readBack(
     `tag ${tagid}`,

@@ -2,9 +2,9 @@ import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { UserRef } from './refs.ts';
 import { Gender } from './user.ts';
-import { mutating, mutationErrors, type ErrcodeFields } from './errors-types.ts';
+import { mutating, mutationErrors, type ErrcodeFields } from './mutation-errors.ts';
 import { checkUserCreate, checkUserUpdate, checkUserid, checkUseridsToDelete } from './validate.ts';
-import { publishWrite, readBack } from './write.ts';
+import { publishWrite, readBack } from './after-write.ts';
 import type { GraphQLContext } from './context.ts';
 import { guardDepartments, guardMembers, guardVisibleMembers } from './scope-guards.ts';
 import type { UserUpdateInput, WeComUser } from '../wecom/users.ts';
@@ -108,7 +108,7 @@ function changedFields(input: UserUpdateInput): string[] {
   return names;
 }
 
-/** The member after a write, read from WeCom (write.ts). */
+/** The member after a write, read from WeCom (after-write.ts). */
 function memberNow(ctx: GraphQLContext, userid: string): Promise<WeComUser> {
   return readBack(
     `member ${userid}`,

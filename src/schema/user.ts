@@ -2,7 +2,7 @@ import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { DepartmentRef, TagRef, UserRef } from './refs.ts';
 import { present } from './department.ts';
-import { badInput } from './input.ts';
+import { badInput } from './graphql-errors.ts';
 import type { ExtAttr, WeComUser } from '../wecom/users.ts';
 import { nullWhenMissing } from '../directory/source.ts';
 import { WeComApiError } from '../wecom/errors.ts';
