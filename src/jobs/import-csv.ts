@@ -6,7 +6,7 @@ import { MEDIA_MAX_BYTES, MEDIA_MIN_EXCLUSIVE_BYTES } from 'wecom-protocol/limit
  * the layout the import reads, and checked before an uploaded file costs any quota.
  *
  * Member files use the newer template header (the official header row is unconfirmed, §13; it is
- * the layout the emulator reads, src/emulator/import-users.ts):
+ * the layout the emulator reads, packages/wecom-emulator/src/import-users.ts):
  *   姓名,帐号,手机号,邮箱,所在部门,职位,性别,是否部门内领导,排序,别名,地址,座机,禁用
  * with `;`-separated department ids, leader flags (0/1) and orders aligned with them, 性别 男/女
  * and 禁用 1 (disabled) / 0 (enabled). Department files: 部门名称,部门ID,父部门ID,排序.
