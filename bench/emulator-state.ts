@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 /**
  * What the benchmark knows of the emulator, read over HTTP like any tool outside the service:
  * the admin API (`/__emulator/…`) for credentials, faults and call counters, the console
@@ -117,7 +118,7 @@ export class EmulatorClient {
     department.forEach((d, i) => {
       const list = lists[i] ?? [];
       membersByDepartment.set(d.id, list);
-      for (const u of list) everyone.set(u.userid.toLowerCase(), u);
+      for (const u of list) everyone.set(userKey(u.userid), u);
     });
     const { taglist } = await this.console<{ taglist: { tagid: number }[] }>('tag/list');
     const tags = await mapLimit(taglist, CONSOLE_PARALLELISM, async (t) => {

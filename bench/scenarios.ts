@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { DirectorySnapshot, StateDepartment, StateUser } from './emulator-state.ts';
 import type { GraphQLRequest } from './measure.ts';
 
@@ -81,7 +82,7 @@ export class SnapshotTree {
   /** Distinct members of a department and everything below it. */
   subtreeMemberCount(id: number): number {
     const seen = new Set<string>();
-    for (const d of this.subtreeIds(id)) for (const u of this.snapshot.membersByDepartment.get(d) ?? []) seen.add(u.userid.toLowerCase());
+    for (const d of this.subtreeIds(id)) for (const u of this.snapshot.membersByDepartment.get(d) ?? []) seen.add(userKey(u.userid));
     return seen.size;
   }
 }
@@ -219,7 +220,7 @@ interface LinkedData {
 }
 
 const sameSet = <T>(a: readonly T[], b: readonly T[]) => a.length === b.length && new Set(a).size === new Set([...a, ...b]).size;
-const lower = (ids: readonly string[]) => ids.map((id) => id.toLowerCase());
+const lower = (ids: readonly string[]) => ids.map(userKey);
 
 /** Builds the scenarios for the emulator's current state. */
 export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
@@ -253,7 +254,7 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
 
   const cardUser = pickCardUser(snapshot.users);
   const cardTags = snapshot.tags.filter(
-    (t) => lower(t.userids).includes(cardUser.userid.toLowerCase()) || t.departmentIds.some((d) => cardUser.department.includes(d)),
+    (t) => lower(t.userids).includes(userKey(cardUser.userid)) || t.departmentIds.some((d) => cardUser.department.includes(d)),
   );
   const cardLeaders = [...new Set(lower(cardUser.direct_leader ?? []))];
   const userCard: ReadScenario = {

@@ -1,22 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { upstreamGraphQLError } from './schema/errors.ts';
+import { upstreamGraphQLError } from './schema/graphql-errors.ts';
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
-import { adaptiveSource } from './directory/restricted.ts';
+import { adaptiveSource } from './directory/adaptive-source.ts';
 import type { WeComAgent } from './wecom/agent.ts';
 import { naiveSource } from './loaders/naive.ts';
 import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
-import { DEFAULT_RESPONSE_CACHE_LIMITS, responseCachePlugin } from './cache/response-cache.ts';
+import { DEFAULT_RESPONSE_CACHE_LIMITS, useResponseCache } from './cache/response-cache.ts';
 import { compactingSource } from './cache/compact-user.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
 import { CallbackSourceCheck, type AllowedCallbackIps } from './callback/source-ip.ts';
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
 import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
-import { securityPlugins } from './security/plugins.ts';
+import { useSecurity } from './security/plugins.ts';
 import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
 import { createWebFront } from './web/index.ts';
@@ -133,8 +133,8 @@ export function createApp(options: AppOptions): App {
     batching: security.batching === false ? false : { limit: security.batching },
     // After the security plugins: a cached answer is still authenticated, rate-limited and checked.
     plugins: [
-      ...securityPlugins(security, { logger, graphiql, estimate }),
-      ...(cache && responseCache ? [responseCachePlugin({ directory: cache, ...DEFAULT_RESPONSE_CACHE_LIMITS })] : []),
+      ...useSecurity(security, { logger, graphiql, estimate }),
+      ...(cache && responseCache ? [useResponseCache({ directory: cache, ...DEFAULT_RESPONSE_CACHE_LIMITS })] : []),
       ...extraPlugins,
       ...web.plugins,
     ],

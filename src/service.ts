@@ -88,7 +88,7 @@ export function createService(config: Config, { security, logger }: ServiceDepen
     const app = createApp({
       client,
       changes,
-      ...(metrics ? { plugins: [metrics.yogaPlugin()] } : {}),
+      ...(metrics ? { plugins: [metrics.useMetrics()] } : {}),
       logger,
       graphiql: config.security.graphiql,
       security: scale ? { ...security, callerBudgets: scale.callerBudgets } : security,

@@ -1,10 +1,9 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { DerivedDependency, DirectorySource } from '../directory/source.ts';
 import { DepartmentTree } from '../directory/tree.ts';
 import type { WeComDepartment } from '../wecom/departments.ts';
 import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
 import type { WeComUser } from '../wecom/users.ts';
-
-const userKey = (userid: string) => userid.toLowerCase();
 
 /**
  * A caller limited to department subtrees (an API key's `departments`, a JWT's `departments`

@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { isDeepStrictEqual } from 'node:util';
 import { LRUCache } from 'lru-cache';
 import type { ChangeBus, DirectoryChange } from '../directory/changes.ts';
@@ -6,7 +7,7 @@ import type { WeComAgent } from '../wecom/agent.ts';
 import type { WeComDepartment } from '../wecom/departments.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
-import { type CacheEntry, type EntryKind, type EntryOf, userKey } from './entries.ts';
+import type { CacheEntry, EntryKind, EntryOf } from './entries.ts';
 import { CacheRegistry } from './registry.ts';
 import { type InvalidationPlan, planInvalidation } from './invalidation.ts';
 import type { SecondLevelStore } from './second-level.ts';

@@ -15,6 +15,3 @@ export type CacheEntry =
 
 export type EntryKind = CacheEntry['kind'];
 export type EntryOf<K extends EntryKind> = Extract<CacheEntry, { kind: K }>;
-
-/** WeCom userids are case-insensitive (user/get answers either case), so keys are lower-cased. */
-export const userKey = (userid: string): string => userid.toLowerCase();

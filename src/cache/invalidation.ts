@@ -1,7 +1,7 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { DirectoryChange } from '../directory/changes.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import type { CacheRegistry } from './registry.ts';
-import { userKey } from './entries.ts';
 
 /** The cache entries one change makes wrong. */
 export interface InvalidationPlan {

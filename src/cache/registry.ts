@@ -1,4 +1,5 @@
-import { type CacheEntry, userKey } from './entries.ts';
+import { userKey } from 'wecom-protocol/userid';
+import type { CacheEntry } from './entries.ts';
 
 /**
  * Reverse indexes over what the cache holds, so a change can be mapped to exactly the entries it

@@ -74,7 +74,7 @@ function cacheableOperation(document: DocumentNode, operationName: string | null
  * Unlike envelop's response-cache plugin it does no entity bookkeeping (no document rewriting to
  * add `__typename`/`id`, no walk of the result): answers are retired by generation, not by entity.
  */
-export function responseCachePlugin(options: ResponseCacheOptions): Plugin {
+export function useResponseCache(options: ResponseCacheOptions): Plugin {
   const { directory } = options;
   const store = new LRUCache<string, Stored>({
     maxSize: options.maxBytes,

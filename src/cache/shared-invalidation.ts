@@ -1,5 +1,6 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { DirectoryChange } from '../directory/changes.ts';
-import { type EntryKind, userKey } from './entries.ts';
+import type { EntryKind } from './entries.ts';
 import { TAG_FIELDS, TREE_FIELDS } from './invalidation.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { LRUCache } from 'lru-cache';
 import type { ChangeBus, DirectoryChange } from './changes.ts';
 import type { DirectorySource } from './source.ts';
@@ -28,8 +29,6 @@ export const DEFAULT_MEMBER_MEMO: MemberMemoOptions = {
   openIdMaxEntries: 100_000,
 };
 
-const key = (userid: string) => userid.toLowerCase();
-
 export class MemberMemo {
   private readonly missing: LRUCache<string, true>;
   private readonly openIds: LRUCache<string, { openid: string | null }>;
@@ -55,25 +54,25 @@ export class MemberMemo {
     if (change.kind !== 'USER_CREATED' && change.kind !== 'USER_UPDATED' && change.kind !== 'USER_DELETED') return;
     for (const id of [change.userid, change.newUserid]) {
       if (id === undefined) continue;
-      this.missing.delete(key(id));
-      this.openIds.delete(key(id));
+      this.missing.delete(userKey(id));
+      this.openIds.delete(userKey(id));
     }
   }
 
   /** WeCom said recently that this member does not exist. */
   knownMissing(userid: string): boolean {
-    return this.missing.has(key(userid));
+    return this.missing.has(userKey(userid));
   }
 
   /** The member's openid is remembered (a lookup would not go upstream). */
   knowsOpenId(userid: string): boolean {
-    return this.openIds.has(key(userid));
+    return this.openIds.has(userKey(userid));
   }
 
   /** `source` with its single-member reads remembered when WeCom says "no such member", and shared while in flight. */
   source(inner: DirectorySource): DirectorySource {
     const user: DirectorySource['user'] = (userid) => {
-      const k = key(userid);
+      const k = userKey(userid);
       if (this.missing.has(k)) return Promise.resolve(null);
       const inFlight = this.userFlights.get(k) as ReturnType<DirectorySource['user']> | undefined;
       if (inFlight) return inFlight;
@@ -103,7 +102,7 @@ export class MemberMemo {
 
   /** The member's openid, from memory or from `load` (one call per member however many ask at once). */
   openId(userid: string, load: () => Promise<string | null>): Promise<string | null> {
-    const k = key(userid);
+    const k = userKey(userid);
     const remembered = this.openIds.get(k);
     if (remembered) return Promise.resolve(remembered.openid);
     const inFlight = this.openIdFlights.get(k);

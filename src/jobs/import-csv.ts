@@ -1,3 +1,4 @@
+import { CsvSyntaxError, csvRecords, decodeUtf8 } from 'wecom-protocol/csv';
 import { MEDIA_MAX_BYTES, MEDIA_MIN_EXCLUSIVE_BYTES } from 'wecom-protocol/limits';
 
 /**
@@ -5,7 +6,7 @@ import { MEDIA_MAX_BYTES, MEDIA_MIN_EXCLUSIVE_BYTES } from 'wecom-protocol/limit
  * the layout the import reads, and checked before an uploaded file costs any quota.
  *
  * Member files use the newer template header (the official header row is unconfirmed, §13; it is
- * the layout the emulator reads, src/emulator/import-users.ts):
+ * the layout the emulator reads, packages/wecom-emulator/src/import-users.ts):
  *   姓名,帐号,手机号,邮箱,所在部门,职位,性别,是否部门内领导,排序,别名,地址,座机,禁用
  * with `;`-separated department ids, leader flags (0/1) and orders aligned with them, 性别 男/女
  * and 禁用 1 (disabled) / 0 (enabled). Department files: 部门名称,部门ID,父部门ID,排序.
@@ -121,61 +122,40 @@ const REQUIRED_COLUMNS: Record<ImportFileKind, readonly (readonly string[])[]> =
   departments: [['部门名称'], ['部门ID'], ['父部门ID']],
 };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * Checks what WeCom would refuse a file for as a whole, before anything is uploaded: the size
  * media/upload accepts (> 5 bytes, ≤ 20 MB for files, §6.1), UTF-8 (§6.2; Excel's default GBK
  * export is the classic mistake), the required header columns and at least one record (40092).
+ * Only the header and the first record are read: the rows themselves are WeCom's to judge.
  */
 export function checkImportFile(bytes: Uint8Array, kind: ImportFileKind): void {
   checkImportFileSize(bytes.length);
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw new ImportFileError('the file is not UTF-8 encoded (save it as "CSV UTF-8")');
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  // Blank lines are skipped by the import, so the header is the first line with content.
-  const { cells, rest } = firstRecord(text.replace(/^(?:[ \t,]*\r?\n)+/, ''));
-  const header = new Set(cells.map((c) => c.trim()));
+  const text = decodeUtf8(bytes);
+  if (text === null) throw new ImportFileError('the file is not UTF-8 encoded (save it as "CSV UTF-8")');
+  // csvRecords skips blank lines as the import does, so the header is the first line with content.
+  const records = csvRecords(text);
+  const [header, firstRow] = readingCsv(() => [records.next(), records.next()]);
+  const columns = new Set(header.done ? [] : header.value.cells);
   for (const spellings of REQUIRED_COLUMNS[kind]) {
-    if (!spellings.some((s) => header.has(s))) {
+    if (!spellings.some((s) => columns.has(s))) {
       throw new ImportFileError(`the header row has no ${spellings.join(' / ')} column (expected ${kind === 'members' ? MEMBER_CSV_HEADER.join(',') : DEPARTMENT_CSV_HEADER.join(',')})`);
     }
   }
-  if (!/[^\s,]/.test(rest)) throw new ImportFileError('the file has a header row but no records');
+  if (firstRow.done) throw new ImportFileError('the file has a header row but no records');
+}
+
+/** Runs `read`, reporting text that is not CSV as an ImportFileError (WeCom would answer 40092). */
+function readingCsv<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof CsvSyntaxError) throw new ImportFileError(`the file is not valid CSV: ${error.message}`);
+    throw error;
+  }
 }
 
 /** media/upload's size rule for files: more than 5 bytes, at most 20 MB. */
 export function checkImportFileSize(size: number): void {
   if (size <= MEDIA_MIN_EXCLUSIVE_BYTES) throw new ImportFileError(`the file must be larger than ${MEDIA_MIN_EXCLUSIVE_BYTES} bytes`);
   if (size > MEDIA_MAX_BYTES.file) throw new ImportFileError(`the file must be at most ${MEDIA_MAX_BYTES.file / (1024 * 1024)} MB`);
-}
-
-/** The first CSV record (quotes may hold commas and line breaks) and the text after it. */
-function firstRecord(text: string): { cells: string[]; rest: string } {
-  const cells: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      cells.push(field);
-      return { cells, rest: text.slice(i + 1) };
-    } else field += ch;
-  }
-  cells.push(field);
-  return { cells, rest: '' };
 }

@@ -1,11 +1,10 @@
+import { userKey } from 'wecom-protocol/userid';
 import DataLoader from 'dataloader';
 import type { DerivedDependency, DirectorySource } from '../directory/source.ts';
 import { DepartmentTree } from '../directory/tree.ts';
 import { UserSearchIndex } from '../directory/search.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
-
-const userKey = (userid: string) => userid.toLowerCase();
 
 /** DataLoader wants one result or Error per key; one failed upstream read must not sink the rest. */
 async function settleEach<K, V>(keys: readonly K[], load: (key: K) => Promise<V>): Promise<(V | Error)[]> {

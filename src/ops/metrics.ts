@@ -336,7 +336,7 @@ export class ServiceMetrics {
    * code). An answer served by the response cache never executes: it is counted when its result
    * goes out, under the labels its query text had when it last executed.
    */
-  yogaPlugin(): Plugin {
+  useMetrics(): Plugin {
     const operation = (document: DocumentNode, operationName: string | null | undefined, request: object | undefined): OperationLabels => {
       const ast = getOperationAST(document, operationName ?? undefined);
       const labels = { type: ast?.operation ?? 'unknown', name: this.operationLabel(ast?.name?.value) };

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TokenBuckets, type CallerBudget, type CallerBudgets } from '../security/rate-limit.ts';
-import type { RedisFallbacks } from './degraded.ts';
+import type { RedisFallbacks } from './fallbacks.ts';
 
 /**
  * Per-caller budgets kept in Redis, so a caller gets its budget once for the whole fleet, not once

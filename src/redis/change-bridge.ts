@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CHANGE_KINDS, type ChangeBus, type DirectoryChange } from '../directory/changes.ts';
 import type { RedisLogger } from './connection.ts';
-import type { RedisFallbacks } from './degraded.ts';
+import type { RedisFallbacks } from './fallbacks.ts';
 
 /**
  * Carries directory changes between instances over Redis pub/sub, so a mutation, import or

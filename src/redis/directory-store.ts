@@ -1,13 +1,14 @@
+import { userKey } from 'wecom-protocol/userid';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { DirectoryChange } from '../directory/changes.ts';
 import type { WeComUser } from '../wecom/users.ts';
-import { type EntryKind, type EntryOf, userKey } from '../cache/entries.ts';
+import type { EntryKind, EntryOf } from '../cache/entries.ts';
 import type { SecondLevelStore, SharedRead } from '../cache/second-level.ts';
 import { planSharedInvalidation } from '../cache/shared-invalidation.ts';
-import type { RedisFallbacks } from './degraded.ts';
+import type { RedisFallbacks } from './fallbacks.ts';
 import { decodeEntry, encodeEntry } from './entry-codec.ts';
 import { RedisScript } from './script.ts';
 

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { CALLBACK_TIMESTAMP_TOLERANCE_SECONDS } from '../callback/handler.ts';
 import { ChangeBridge } from './change-bridge.ts';
 import { createCommandConnection, createSubscriberConnection, whenReady, type RedisLogger } from './connection.ts';
-import { RedisFallbacks } from './degraded.ts';
+import { RedisFallbacks } from './fallbacks.ts';
 import { RedisRateBudget } from './rate-budget.ts';
 import { RedisReplayGuard } from './replay-guard.ts';
 import { RedisTokenStore } from './token-store.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { SharedRateBudget } from '../wecom/scheduler.ts';
-import type { RedisFallbacks } from './degraded.ts';
+import type { RedisFallbacks } from './fallbacks.ts';
 import { RedisScript } from './script.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ReplayGuard, type CallbackReplayGuard } from '../callback/replay-guard.ts';
 import { CALLBACK_REPLAY_MAX_ENTRIES } from '../callback/handler.ts';
-import type { RedisFallbacks } from './degraded.ts';
+import type { RedisFallbacks } from './fallbacks.ts';
 
 /**
  * Callback de-duplication shared by every instance behind the callback URL: WeCom retries a

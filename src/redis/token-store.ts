@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { LruTokenStore, type StoredToken, type TokenStore } from '../wecom/token.ts';
 import type { RedisLogger } from './connection.ts';
-import type { RedisFallbacks } from './degraded.ts';
+import type { RedisFallbacks } from './fallbacks.ts';
 import { RedisScript } from './script.ts';
 
 /**

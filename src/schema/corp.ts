@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { badInput } from './input.ts';
+import { badInput } from './graphql-errors.ts';
 
 const QrCodeSize = builder.enumType('QrCodeSize', {
   description: 'Size of the join-the-corp QR code image.',

@@ -1,8 +1,8 @@
 import { builder } from './builder.ts';
 import { DepartmentRef } from './refs.ts';
-import { mutating, mutationErrors, type ErrcodeFields } from './errors-types.ts';
+import { mutating, mutationErrors, type ErrcodeFields } from './mutation-errors.ts';
 import { checkDepartmentCreate, checkDepartmentToDelete, checkDepartmentUpdate } from './validate.ts';
-import { publishWrite, readBack } from './write.ts';
+import { publishWrite, readBack } from './after-write.ts';
 import type { GraphQLContext } from './context.ts';
 import { guardDepartments, guardNotSubtreeTop } from './scope-guards.ts';
 import type { DepartmentUpdateInput, WeComDepartment } from '../wecom/departments.ts';
@@ -52,7 +52,7 @@ const DepartmentDeletion = builder.simpleObject('DepartmentDeletion', {
   fields: (t) => ({ departmentId: t.int({ description: 'WeCom id of the deleted department.' }) }),
 });
 
-/** The department after a write, read from WeCom (write.ts). */
+/** The department after a write, read from WeCom (after-write.ts). */
 function departmentNow(ctx: GraphQLContext, id: number): Promise<WeComDepartment> {
   return readBack(
     `department ${id}`,

@@ -2,7 +2,7 @@ import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { builder } from './builder.ts';
 import { DepartmentRef, UserConnectionRef, UserRef } from './refs.ts';
 import type { WeComUser } from '../wecom/users.ts';
-import { badInput } from './input.ts';
+import { badInput } from './graphql-errors.ts';
 import { yieldIfBusy } from '../ops/yield.ts';
 
 /** Relay arguments are bounded: a page holds at most this many users. */

@@ -1,7 +1,7 @@
 import { builder } from './builder.ts';
 import { DepartmentRef, TagRef, UserRef } from './refs.ts';
 import { COMPOSITE_ID, LinkedCorpRef, LinkedDepartmentRef, LinkedUserRef } from './linked-corp.ts';
-import { badInput } from './input.ts';
+import { badInput } from './graphql-errors.ts';
 import { isValidUserid } from 'wecom-protocol/limits';
 
 /**

@@ -4,7 +4,7 @@ import { builder } from './builder.ts';
 import { Gender, UserStatus } from './user.ts';
 import { totalCountOptions } from './refs.ts';
 import { MAX_PAGE_SIZE } from './department.ts';
-import { ValidationError, mutating, mutationErrors } from './errors-types.ts';
+import { ValidationError, mutating, mutationErrors } from './mutation-errors.ts';
 import { checkBlockSize, checkTagId } from './validate.ts';
 import type { ExportJobState } from '../jobs/tracker.ts';
 import type { ExportKind, ExportRecord } from '../jobs/export-records.ts';

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import { Gender } from './user.ts';
-import { ValidationError, mutating, mutationErrors } from './errors-types.ts';
+import { ValidationError, mutating, mutationErrors } from './mutation-errors.ts';
 import { checkImportDepartmentRows, checkImportUserRows } from './validate.ts';
 import type { UploadedFile } from './builder.ts';
 import type { GraphQLContext } from './context.ts';

@@ -10,7 +10,7 @@ import './corp.ts';
 import './visibility.ts';
 import './linked-corp.ts';
 import './upload.ts';
-import './errors-types.ts';
+import './mutation-errors.ts';
 import './user-mutations.ts';
 import './invite-mutations.ts';
 import './department-mutations.ts';

@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { mutating, mutationErrors } from './errors-types.ts';
+import { mutating, mutationErrors } from './mutation-errors.ts';
 import { checkInvite } from './validate.ts';
 import { guardDepartments, guardMembers, guardWholeCorp } from './scope-guards.ts';
 

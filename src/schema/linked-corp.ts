@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import type { LinkGroup, LinkedDept, LinkedMember } from '../loaders/linked.ts';
-import { badInput } from './input.ts';
+import { badInput } from './graphql-errors.ts';
 import type { ExtAttr } from '../wecom/users.ts';
 import { PII } from './pii.ts';
 

@@ -3,7 +3,7 @@
  * connections, edges and paging arguments; the errors plugin's result unions and Success types),
  * so that GraphiQL documents them like the hand-written ones (issue 5). Descriptions only: no
  * option here changes a name, a type, nullability or a resolver. builder.ts spreads them into
- * the plugin options; mutations give their own texts through `mutationErrors` (errors-types.ts).
+ * the plugin options; mutations give their own texts through `mutationErrors` (mutation-errors.ts).
  */
 
 /** `relay` builder options (@pothos/plugin-relay RelayPluginOptions): descriptions only. */

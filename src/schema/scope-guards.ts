@@ -1,5 +1,5 @@
 import type { GraphQLContext } from './context.ts';
-import { PermissionDeniedError } from './errors-types.ts';
+import { PermissionDeniedError } from './mutation-errors.ts';
 
 /**
  * Checks of a mutation's targets for a caller limited to department subtrees, made after the

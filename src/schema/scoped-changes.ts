@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { GraphQLContext } from './context.ts';
 import type { DirectoryChange } from '../directory/changes.ts';
 import type { ChangePage, RecordedChange } from '../directory/change-feed.ts';
@@ -43,7 +44,7 @@ async function visibleChange(ctx: GraphQLContext, change: DirectoryChange): Prom
     case 'TAG_DELETED':
     case 'TAG_MEMBERS_CHANGED': {
       const users = await scope.allowedUsers();
-      const visibleUser = (u: string) => users.has(u.toLowerCase());
+      const visibleUser = (u: string) => users.has(userKey(u));
       const cut = {
         ...(change.addedUserids ? { addedUserids: change.addedUserids.filter(visibleUser) } : {}),
         ...(change.removedUserids ? { removedUserids: change.removedUserids.filter(visibleUser) } : {}),

@@ -1,7 +1,7 @@
 import { builder } from './builder.ts';
 import { UserConnectionRef, UserRef } from './refs.ts';
 import { pageOf } from './department.ts';
-import { badInput } from './input.ts';
+import { badInput } from './graphql-errors.ts';
 
 /** Longest search text accepted: names are at most 64 characters. */
 export const MAX_SEARCH_QUERY_LENGTH = 64;

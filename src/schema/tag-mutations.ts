@@ -1,8 +1,9 @@
+import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { TagRef } from './refs.ts';
-import { AlreadyExistsError, NotFoundError, mutating, mutationErrors } from './errors-types.ts';
+import { AlreadyExistsError, NotFoundError, mutating, mutationErrors } from './mutation-errors.ts';
 import { checkTagId, checkTagMembers, checkTagName } from './validate.ts';
-import { publishWrite, readBack } from './write.ts';
+import { publishWrite, readBack } from './after-write.ts';
 import type { GraphQLContext } from './context.ts';
 import { guardDepartments, guardMembers, guardVisibleTag } from './scope-guards.ts';
 import type { WeComTagSummary } from '../wecom/tags.ts';
@@ -53,7 +54,7 @@ const TagMembersChangeRef = builder.objectRef<TagMembersChange>('TagMembersChang
   }),
 });
 
-/** The tag after a write, read from WeCom (write.ts). */
+/** The tag after a write, read from WeCom (after-write.ts). */
 function tagNow(ctx: GraphQLContext, tagid: number): Promise<WeComTagSummary> {
   return readBack(
     `tag ${tagid}`,
@@ -138,11 +139,11 @@ builder.mutationFields((t) => ({
       await guardMembers(ctx, 'userids', members.userlist);
       await guardDepartments(ctx, 'departmentIds', members.partylist);
       const result = await mutating(MEMBER_FIELDS, () => ctx.client.tags.addMembers(members));
-      const refusedUsers = new Set(result.invalidUsers.map((u) => u.toLowerCase()));
+      const refusedUsers = new Set(result.invalidUsers.map(userKey));
       publishWrite(ctx, {
         kind: 'TAG_MEMBERS_CHANGED',
         tagId: members.tagid,
-        addedUserids: members.userlist.filter((u) => !refusedUsers.has(u.toLowerCase())),
+        addedUserids: members.userlist.filter((u) => !refusedUsers.has(userKey(u))),
         addedDepartmentIds: members.partylist.filter((d) => !result.invalidParties.includes(d)),
         source: 'mutation',
       });
@@ -163,11 +164,11 @@ builder.mutationFields((t) => ({
       await guardMembers(ctx, 'userids', members.userlist);
       await guardDepartments(ctx, 'departmentIds', members.partylist);
       const result = await mutating(MEMBER_FIELDS, () => ctx.client.tags.removeMembers(members));
-      const refusedUsers = new Set(result.invalidUsers.map((u) => u.toLowerCase()));
+      const refusedUsers = new Set(result.invalidUsers.map(userKey));
       publishWrite(ctx, {
         kind: 'TAG_MEMBERS_CHANGED',
         tagId: members.tagid,
-        removedUserids: members.userlist.filter((u) => !refusedUsers.has(u.toLowerCase())),
+        removedUserids: members.userlist.filter((u) => !refusedUsers.has(userKey(u))),
         removedDepartmentIds: members.partylist.filter((d) => !result.invalidParties.includes(d)),
         source: 'mutation',
       });

@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { badInput } from './input.ts';
+import { badInput } from './graphql-errors.ts';
 import { totalCountOptions } from './refs.ts';
 import { LIST_ID_LIMIT_MAX } from 'wecom-protocol/limits';
 

@@ -1,9 +1,10 @@
+import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { UserRef } from './refs.ts';
 import { Gender } from './user.ts';
-import { mutating, mutationErrors, type ErrcodeFields } from './errors-types.ts';
+import { mutating, mutationErrors, type ErrcodeFields } from './mutation-errors.ts';
 import { checkUserCreate, checkUserUpdate, checkUserid, checkUseridsToDelete } from './validate.ts';
-import { publishWrite, readBack } from './write.ts';
+import { publishWrite, readBack } from './after-write.ts';
 import type { GraphQLContext } from './context.ts';
 import { guardDepartments, guardMembers, guardVisibleMembers } from './scope-guards.ts';
 import type { UserUpdateInput, WeComUser } from '../wecom/users.ts';
@@ -107,7 +108,7 @@ function changedFields(input: UserUpdateInput): string[] {
   return names;
 }
 
-/** The member after a write, read from WeCom (write.ts). */
+/** The member after a write, read from WeCom (after-write.ts). */
 function memberNow(ctx: GraphQLContext, userid: string): Promise<WeComUser> {
   return readBack(
     `member ${userid}`,
@@ -153,7 +154,7 @@ builder.mutationFields((t) => ({
       await guardDepartments(ctx, 'input.departmentIds', update.department ?? []);
       await guardVisibleMembers(ctx, 'input.directLeaderUserids', update.directLeader ?? []);
       await mutating(USER_FIELDS, () => ctx.client.users.update(update));
-      const renamed = update.newUserid !== undefined && update.newUserid.toLowerCase() !== update.userid.toLowerCase();
+      const renamed = update.newUserid !== undefined && userKey(update.newUserid) !== userKey(update.userid);
       publishWrite(ctx, {
         kind: 'USER_UPDATED',
         userid: update.userid,

@@ -1,7 +1,8 @@
+import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { DepartmentRef, TagRef, UserRef } from './refs.ts';
 import { present } from './department.ts';
-import { badInput } from './input.ts';
+import { badInput } from './graphql-errors.ts';
 import type { ExtAttr, WeComUser } from '../wecom/users.ts';
 import { nullWhenMissing } from '../directory/source.ts';
 import { WeComApiError } from '../wecom/errors.ts';
@@ -190,7 +191,7 @@ builder.node(UserRef, {
       description: "Tags listing this member or one of the member's departments.",
       resolve: async (u, _args, ctx) => {
         const [index, tags] = await Promise.all([ctx.loaders.tagIndex(), ctx.loaders.tags()]);
-        const ids = new Set(index.byUser.get(u.userid.toLowerCase()) ?? []);
+        const ids = new Set(index.byUser.get(userKey(u.userid)) ?? []);
         for (const d of u.department) for (const id of index.byDepartment.get(d) ?? []) ids.add(id);
         return tags.filter((t) => ids.has(t.tagid));
       },

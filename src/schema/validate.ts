@@ -1,4 +1,5 @@
-import { ValidationError } from './errors-types.ts';
+import { userKey } from 'wecom-protocol/userid';
+import { ValidationError } from './mutation-errors.ts';
 import type { ExtAttr, UserCreateInput, UserUpdateInput } from '../wecom/users.ts';
 import type { DepartmentCreateInput, DepartmentUpdateInput } from '../wecom/departments.ts';
 import type { DepartmentCsvRow, MemberCsvRow } from '../jobs/import-csv.ts';
@@ -41,7 +42,8 @@ import {
 
 type Maybe<T> = T | null | undefined;
 
-function fail(field: string, message: string): never {
+/** Refuses the input: throws a ValidationError naming `field`. */
+function reject(field: string, message: string): never {
   throw new ValidationError(field, `${field}: ${message}`);
 }
 
@@ -52,22 +54,22 @@ function optional<T>(v: Maybe<T>): T | undefined {
 }
 
 export function checkUserid(field: string, userid: string): string {
-  if (!isValidUserid(userid)) fail(field, 'must be 1–64 bytes of letters, digits, _ - @ . starting with a letter or digit');
+  if (!isValidUserid(userid)) reject(field, 'must be 1–64 bytes of letters, digits, _ - @ . starting with a letter or digit');
   return userid;
 }
 
 function checkMaxChars(field: string, value: Maybe<string>, max: number): void {
-  if (given(value) && charLength(value) > max) fail(field, `must be at most ${max} characters`);
+  if (given(value) && charLength(value) > max) reject(field, `must be at most ${max} characters`);
 }
 
 /** A positive 32-bit department id (the root is 1). */
 function checkDepartmentIdValue(field: string, id: number, min = ROOT_DEPARTMENT_ID): number {
-  if (!Number.isInteger(id) || id < min || id > INT32_MAX) fail(field, `must be a department id from ${min} to ${INT32_MAX}`);
+  if (!Number.isInteger(id) || id < min || id > INT32_MAX) reject(field, `must be a department id from ${min} to ${INT32_MAX}`);
   return id;
 }
 
 function checkIdList<T extends string | number>(field: string, ids: readonly T[], max: number, what: string, each: (f: string, v: T) => unknown): T[] {
-  if (ids.length > max) fail(field, `at most ${max} ${what} per call`);
+  if (ids.length > max) reject(field, `at most ${max} ${what} per call`);
   ids.forEach((v, i) => each(`${field}[${i}]`, v));
   return [...ids];
 }
@@ -108,27 +110,27 @@ export interface UserFields {
 }
 
 function checkName(field: string, name: string): string {
-  if (name.trim() === '' || charLength(name) > USER_NAME_MAX_CHARS) fail(field, `must be 1–${USER_NAME_MAX_CHARS} characters`);
+  if (name.trim() === '' || charLength(name) > USER_NAME_MAX_CHARS) reject(field, `must be 1–${USER_NAME_MAX_CHARS} characters`);
   return name;
 }
 
 function checkDepartments(field: string, ids: readonly number[]): number[] {
-  if (ids.length === 0) fail(field, 'must list at least one department');
-  if (ids.length > USER_DEPARTMENTS_MAX) fail(field, `at most ${USER_DEPARTMENTS_MAX} departments`);
+  if (ids.length === 0) reject(field, 'must list at least one department');
+  if (ids.length > USER_DEPARTMENTS_MAX) reject(field, `at most ${USER_DEPARTMENTS_MAX} departments`);
   ids.forEach((id, i) => checkDepartmentIdValue(`${field}[${i}]`, id));
-  if (new Set(ids).size !== ids.length) fail(field, 'lists a department twice');
+  if (new Set(ids).size !== ids.length) reject(field, 'lists a department twice');
   return [...ids];
 }
 
 function checkExtAttrs(path: string, attrs: readonly ExtAttrFields[]): ExtAttr[] {
   return attrs.map((a, i) => {
     const field = `${path}.extAttrs[${i}]`;
-    if (a.name.trim() === '') fail(`${field}.name`, 'must name a custom field of the admin console');
+    if (a.name.trim() === '') reject(`${field}.name`, 'must name a custom field of the admin console');
     if (given(a.url) || given(a.title)) {
-      if (given(a.text)) fail(field, 'is either text or a web link (url, title), not both');
+      if (given(a.text)) reject(field, 'is either text or a web link (url, title), not both');
       const url = a.url ?? '';
       const title = a.title ?? '';
-      if (url !== '' && !/^https?:\/\//i.test(url)) fail(`${field}.url`, 'must start with http:// or https://');
+      if (url !== '' && !/^https?:\/\//i.test(url)) reject(`${field}.url`, 'must start with http:// or https://');
       checkMaxChars(`${field}.title`, title, EXTATTR_WEB_TITLE_MAX_CHARS);
       return { type: 1, name: a.name, web: { url, title } };
     }
@@ -147,26 +149,26 @@ function checkUserFields(path: string, input: UserFields): Omit<UserUpdateInput,
   const departments = given(input.departmentIds) ? checkDepartments(at('departmentIds'), input.departmentIds) : undefined;
   if (given(input.order)) {
     // WeCom honours `order` only together with `department` (§3.2), and item by item.
-    if (!departments) fail(at('order'), 'is honoured only together with departmentIds');
-    if (input.order.length !== departments.length) fail(at('order'), 'must have one value per department of departmentIds');
+    if (!departments) reject(at('order'), 'is honoured only together with departmentIds');
+    if (input.order.length !== departments.length) reject(at('order'), 'must have one value per department of departmentIds');
   }
   if (given(input.isLeaderInDept) && departments && input.isLeaderInDept.length !== departments.length) {
-    fail(at('isLeaderInDept'), 'must have one flag per department of departmentIds (60132)');
+    reject(at('isLeaderInDept'), 'must have one flag per department of departmentIds (60132)');
   }
-  if (input.mobile && (!MOBILE_PATTERN.test(input.mobile) || !/\d/.test(input.mobile))) fail(at('mobile'), 'at most 32 digits, +, - and spaces');
-  if (input.email && !isValidEmail(input.email)) fail(at('email'), 'must be a valid address of 6–64 bytes');
-  if (input.bizMail && !isValidEmail(input.bizMail)) fail(at('bizMail'), 'must be a valid address of 6–64 bytes');
+  if (input.mobile && (!MOBILE_PATTERN.test(input.mobile) || !/\d/.test(input.mobile))) reject(at('mobile'), 'at most 32 digits, +, - and spaces');
+  if (input.email && !isValidEmail(input.email)) reject(at('email'), 'must be a valid address of 6–64 bytes');
+  if (input.bizMail && !isValidEmail(input.bizMail)) reject(at('bizMail'), 'must be a valid address of 6–64 bytes');
   checkMaxChars(at('alias'), input.alias, ALIAS_MAX_CHARS);
   checkMaxChars(at('position'), input.position, POSITION_MAX_CHARS);
   checkMaxChars(at('address'), input.address, ADDRESS_MAX_CHARS);
   checkMaxChars(at('externalPosition'), input.externalPosition, EXTERNAL_POSITION_MAX_CHARS);
-  if (input.telephone && !TELEPHONE_PATTERN.test(input.telephone)) fail(at('telephone'), 'at most 32 digits, -, + and ,');
+  if (input.telephone && !TELEPHONE_PATTERN.test(input.telephone)) reject(at('telephone'), 'at most 32 digits, -, + and ,');
   if (given(input.directLeaderUserids)) {
     checkIdList(at('directLeaderUserids'), input.directLeaderUserids, DIRECT_LEADERS_MAX, 'direct leaders', checkUserid);
   }
   if (given(input.mainDepartmentId)) {
     checkDepartmentIdValue(at('mainDepartmentId'), input.mainDepartmentId);
-    if (departments && !departments.includes(input.mainDepartmentId)) fail(at('mainDepartmentId'), 'must be one of departmentIds');
+    if (departments && !departments.includes(input.mainDepartmentId)) reject(at('mainDepartmentId'), 'must be one of departmentIds');
   }
   return {
     name: optional(input.name),
@@ -194,9 +196,9 @@ function checkUserFields(path: string, input: UserFields): Omit<UserUpdateInput,
 /** createUser: userid, name, departments and a mobile or an email are required (§3.2). */
 export function checkUserCreate(path: string, input: UserFields): UserCreateInput {
   const userid = checkUserid(`${path}.userid`, input.userid);
-  if (!given(input.name)) fail(`${path}.name`, 'is required');
-  if (!given(input.departmentIds)) fail(`${path}.departmentIds`, 'is required');
-  if (!input.mobile && !input.email) fail(`${path}.mobile`, 'a mobile or an email is required (60129)');
+  if (!given(input.name)) reject(`${path}.name`, 'is required');
+  if (!given(input.departmentIds)) reject(`${path}.departmentIds`, 'is required');
+  if (!input.mobile && !input.email) reject(`${path}.mobile`, 'a mobile or an email is required (60129)');
   const fields = checkUserFields(path, input);
   return { ...fields, userid, name: fields.name!, department: fields.department!, ...(given(input.toInvite) ? { toInvite: input.toInvite } : {}) };
 }
@@ -207,15 +209,15 @@ export function checkUserUpdate(path: string, input: UserFields): UserUpdateInpu
   const newUserid = given(input.newUserid) ? checkUserid(`${path}.newUserid`, input.newUserid) : undefined;
   const fields = checkUserFields(path, input);
   const changes = Object.values(fields).some((v) => v !== undefined) || (newUserid !== undefined && newUserid !== userid);
-  if (!changes) fail(path, 'names no field to change');
+  if (!changes) reject(path, 'names no field to change');
   return { userid, ...(newUserid !== undefined ? { newUserid } : {}), ...fields };
 }
 
 /** deleteUsers: WeCom's batchdelete takes 1 to 200 userids, all or nothing (§3.2). */
 export function checkUseridsToDelete(field: string, userids: readonly string[]): string[] {
-  if (userids.length === 0) fail(field, 'must list at least one userid');
+  if (userids.length === 0) reject(field, 'must list at least one userid');
   if (userids.length > BATCH_DELETE_MAX) {
-    fail(field, `WeCom deletes at most ${BATCH_DELETE_MAX} members per call (got ${userids.length}); split the list`);
+    reject(field, `WeCom deletes at most ${BATCH_DELETE_MAX} members per call (got ${userids.length}); split the list`);
   }
   return checkIdList(field, userids, BATCH_DELETE_MAX, 'userids', checkUserid);
 }
@@ -225,7 +227,7 @@ export function checkInvite(args: { userids?: Maybe<readonly string[]>; departme
   const user = checkIdList('userids', args.userids ?? [], INVITE_USERS_MAX, 'userids', checkUserid);
   const party = checkIdList('departmentIds', args.departmentIds ?? [], INVITE_PARTIES_MAX, 'departments', (f, id) => checkDepartmentIdValue(f, id));
   const tag = checkIdList('tagIds', args.tagIds ?? [], INVITE_TAGS_MAX, 'tags', checkTagId);
-  if (!user.length && !party.length && !tag.length) fail('userids', 'userids, departmentIds and tagIds are all empty');
+  if (!user.length && !party.length && !tag.length) reject('userids', 'userids, departmentIds and tagIds are all empty');
   return { user, party, tag };
 }
 
@@ -233,8 +235,8 @@ export function checkInvite(args: { userids?: Maybe<readonly string[]>; departme
 
 /** 1–32 characters, none of \ : * ? " < > | (60001, 60009). */
 export function checkDepartmentName(field: string, name: string): string {
-  if (name.trim() === '' || charLength(name) > DEPARTMENT_NAME_MAX_CHARS) fail(field, `must be 1–${DEPARTMENT_NAME_MAX_CHARS} characters`);
-  if (DEPARTMENT_NAME_FORBIDDEN.test(name)) fail(field, 'must not contain \\ : * ? " < > |');
+  if (name.trim() === '' || charLength(name) > DEPARTMENT_NAME_MAX_CHARS) reject(field, `must be 1–${DEPARTMENT_NAME_MAX_CHARS} characters`);
+  if (DEPARTMENT_NAME_FORBIDDEN.test(name)) reject(field, 'must not contain \\ : * ? " < > |');
   return name;
 }
 
@@ -269,18 +271,18 @@ export function checkDepartmentUpdate(path: string, input: DepartmentFields & { 
   if (given(input.nameEn)) out.nameEn = checkDepartmentName(`${path}.nameEn`, input.nameEn);
   if (given(input.parentId)) {
     out.parentid = checkDepartmentIdValue(`${path}.parentId`, input.parentId);
-    if (out.parentid === id) fail(`${path}.parentId`, 'a department cannot be its own parent');
-    if (id === ROOT_DEPARTMENT_ID) fail(`${path}.parentId`, 'the root department cannot be moved');
+    if (out.parentid === id) reject(`${path}.parentId`, 'a department cannot be its own parent');
+    if (id === ROOT_DEPARTMENT_ID) reject(`${path}.parentId`, 'the root department cannot be moved');
   }
   if (given(input.order)) out.order = input.order;
-  if (Object.keys(out).length === 1) fail(path, 'names no field to change (name, nameEn, parentId, order)');
+  if (Object.keys(out).length === 1) reject(path, 'names no field to change (name, nameEn, parentId, order)');
   return out;
 }
 
 /** deleteDepartment: never the root (60007). */
 export function checkDepartmentToDelete(field: string, id: number): number {
   checkDepartmentIdValue(field, id);
-  if (id === ROOT_DEPARTMENT_ID) fail(field, 'the root department cannot be deleted');
+  if (id === ROOT_DEPARTMENT_ID) reject(field, 'the root department cannot be deleted');
   return id;
 }
 
@@ -288,13 +290,13 @@ export function checkDepartmentToDelete(field: string, id: number): number {
 
 /** 1–32 characters (40072). */
 export function checkTagName(field: string, name: string): string {
-  if (name.trim() === '' || charLength(name) > TAG_NAME_MAX_CHARS) fail(field, `must be 1–${TAG_NAME_MAX_CHARS} characters`);
+  if (name.trim() === '' || charLength(name) > TAG_NAME_MAX_CHARS) reject(field, `must be 1–${TAG_NAME_MAX_CHARS} characters`);
   return name;
 }
 
 /** Tag ids are non-negative 32-bit integers (§5). */
 export function checkTagId(field: string, id: number): number {
-  if (!Number.isInteger(id) || id < 0 || id > INT32_MAX) fail(field, `must be a tag id from 0 to ${INT32_MAX}`);
+  if (!Number.isInteger(id) || id < 0 || id > INT32_MAX) reject(field, `must be a tag id from 0 to ${INT32_MAX}`);
   return id;
 }
 
@@ -303,7 +305,7 @@ export function checkTagMembers(args: { tagId: number; userids?: Maybe<readonly 
   const tagid = checkTagId('tagId', args.tagId);
   const userlist = checkIdList('userids', args.userids ?? [], TAG_USERS_PER_CALL_MAX, 'userids', checkUserid);
   const partylist = checkIdList('departmentIds', args.departmentIds ?? [], TAG_PARTIES_PER_CALL_MAX, 'departments', (f, id) => checkDepartmentIdValue(f, id));
-  if (!userlist.length && !partylist.length) fail('userids', 'userids and departmentIds are both empty');
+  if (!userlist.length && !partylist.length) reject('userids', 'userids and departmentIds are both empty');
   return { tagid, userlist, partylist };
 }
 
@@ -311,14 +313,14 @@ export function checkTagMembers(args: { tagId: number; userids?: Maybe<readonly 
 
 /** Member rows of an import: the createUser rules per row, and no userid twice (302003; userids ignore case). */
 export function checkImportUserRows(field: string, rows: readonly UserFields[]): MemberCsvRow[] {
-  if (rows.length === 0) fail(field, 'must hold at least one row');
+  if (rows.length === 0) reject(field, 'must hold at least one row');
   const seen = new Map<string, number>();
   return rows.map((row, i) => {
     const path = `${field}[${i}]`;
     const user = checkUserCreate(path, row);
-    const key = user.userid.toLowerCase();
+    const key = userKey(user.userid);
     const first = seen.get(key);
-    if (first !== undefined) fail(`${path}.userid`, `${user.userid} is also in ${field}[${first}] (userids ignore case)`);
+    if (first !== undefined) reject(`${path}.userid`, `${user.userid} is also in ${field}[${first}] (userids ignore case)`);
     seen.set(key, i);
     return {
       userid: user.userid,
@@ -344,22 +346,22 @@ export function checkImportUserRows(field: string, rows: readonly UserFields[]):
  * names unique (302007) — with the department name rules per row.
  */
 export function checkImportDepartmentRows(field: string, rows: readonly (DepartmentFields & { departmentId: number; name: string })[]): DepartmentCsvRow[] {
-  if (rows.length === 0) fail(field, 'must hold at least one row');
+  if (rows.length === 0) reject(field, 'must hold at least one row');
   const out = rows.map((row, i): DepartmentCsvRow => {
     const path = `${field}[${i}]`;
     const id = checkDepartmentIdValue(`${path}.departmentId`, row.departmentId);
     checkDepartmentName(`${path}.name`, row.name);
     const isRoot = id === ROOT_DEPARTMENT_ID;
     const parentId = row.parentId ?? (isRoot ? 0 : undefined);
-    if (parentId === undefined) fail(`${path}.parentId`, 'is required (0 only for the root department)');
-    if (isRoot && parentId !== 0) fail(`${path}.parentId`, 'the root department has no parent (0)');
+    if (parentId === undefined) reject(`${path}.parentId`, 'is required (0 only for the root department)');
+    if (isRoot && parentId !== 0) reject(`${path}.parentId`, 'the root department has no parent (0)');
     if (!isRoot) checkDepartmentIdValue(`${path}.parentId`, parentId);
     return { departmentId: id, name: row.name, parentId, ...(given(row.order) ? { order: row.order } : {}) };
   });
   const byId = new Map<number, number>();
   out.forEach((row, i) => {
     const first = byId.get(row.departmentId);
-    if (first !== undefined) fail(`${field}[${i}].departmentId`, `${row.departmentId} is also in ${field}[${first}]`);
+    if (first !== undefined) reject(`${field}[${i}].departmentId`, `${row.departmentId} is also in ${field}[${first}]`);
     byId.set(row.departmentId, i);
   });
   const siblings = new Map<string, number>();
@@ -367,16 +369,16 @@ export function checkImportDepartmentRows(field: string, rows: readonly (Departm
     // Walk up to the root: every parent must be in the rows (or be the root), without a cycle.
     const visited = new Set<number>();
     for (let cur: DepartmentCsvRow | undefined = row; cur && cur.departmentId !== ROOT_DEPARTMENT_ID; cur = out[byId.get(cur.parentId) ?? -1]) {
-      if (visited.has(cur.departmentId)) fail(`${field}[${i}].parentId`, `department ${row.departmentId} is in a cycle`);
+      if (visited.has(cur.departmentId)) reject(`${field}[${i}].parentId`, `department ${row.departmentId} is in a cycle`);
       visited.add(cur.departmentId);
       if (cur.parentId !== ROOT_DEPARTMENT_ID && !byId.has(cur.parentId)) {
-        fail(`${field}[${byId.get(cur.departmentId)}].parentId`, `parent ${cur.parentId} is neither in ${field} nor the root department`);
+        reject(`${field}[${byId.get(cur.departmentId)}].parentId`, `parent ${cur.parentId} is neither in ${field} nor the root department`);
       }
     }
     if (row.departmentId === ROOT_DEPARTMENT_ID) return;
     const key = `${row.parentId}\n${row.name}`;
     const first = siblings.get(key);
-    if (first !== undefined) fail(`${field}[${i}].name`, `${field}[${first}] under the same parent has the same name`);
+    if (first !== undefined) reject(`${field}[${i}].name`, `${field}[${first}] under the same parent has the same name`);
     siblings.set(key, i);
   });
   return out;
@@ -385,7 +387,7 @@ export function checkImportDepartmentRows(field: string, rows: readonly (Departm
 /** Export files hold 10^4 to 10^6 records each (§7). */
 export function checkBlockSize(field: string, blockSize: number): number {
   if (!Number.isInteger(blockSize) || blockSize < EXPORT_BLOCK_SIZE_MIN || blockSize > EXPORT_BLOCK_SIZE_MAX) {
-    fail(field, `must be from ${EXPORT_BLOCK_SIZE_MIN} to ${EXPORT_BLOCK_SIZE_MAX}`);
+    reject(field, `must be from ${EXPORT_BLOCK_SIZE_MIN} to ${EXPORT_BLOCK_SIZE_MAX}`);
   }
   return blockSize;
 }

@@ -80,7 +80,7 @@ export function corsOptions(settings: CorsSettings) {
  * Refuses (403) a request whose Origin is neither the service's own nor allowed, before it is
  * authenticated or parsed. Requests without Origin (curl, servers) are not browser requests and pass.
  */
-export function originGuard(settings: CorsSettings): Plugin {
+export function useOriginGuard(settings: CorsSettings): Plugin {
   return {
     onRequest({ request, endResponse }) {
       const origin = request.headers.get('origin');

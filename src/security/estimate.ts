@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import {
   Kind,
   getArgumentValues,
@@ -126,7 +127,7 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
     if (n > 0) calls[endpoint] = (calls[endpoint] ?? 0) + n;
   };
   const userPopulation = (ids: string[]): Population => {
-    const distinct = [...new Set(ids.map((id) => id.toLowerCase()))];
+    const distinct = [...new Set(ids.map(userKey))];
     for (const id of distinct) if (!inputs.memberKnown(id)) userGets.add(id);
     return { count: ids.length, userids: distinct };
   };

@@ -29,7 +29,7 @@ function isAsyncIterable(value: unknown): boolean {
   return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === 'function';
 }
 
-export function executionLimitsPlugin(limits: QueryLimits, options: { logger: Logger }): Plugin {
+export function useExecutionLimits(limits: QueryLimits, options: { logger: Logger }): Plugin {
   const { logger } = options;
   return {
     onExecute({ args, executeFn, setExecuteFn }) {

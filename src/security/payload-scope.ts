@@ -30,7 +30,7 @@ function payloadField(args: ExecutionArgs): string | undefined {
   return found;
 }
 
-export function payloadScopePlugin(): Plugin {
+export function usePayloadScope(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const identity = (args.contextValue as { identity?: Identity }).identity;

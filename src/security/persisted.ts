@@ -49,7 +49,7 @@ function operationId(params: GraphQLParams): string | null {
 
 const refusal = (message: string, code: string) => ({ message, extensions: { code, http: { status: 400 } } });
 
-export function persistedOperationsPlugin(store: ReadonlyMap<string, string>): Plugin {
+export function usePersistedOperationsOnly(store: ReadonlyMap<string, string>): Plugin {
   return usePersistedOperations({
     getPersistedOperation: (key) => store.get(key) ?? null,
     extractPersistedOperationId: operationId,

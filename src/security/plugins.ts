@@ -1,12 +1,12 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { CSRF_HEADERS, originGuard } from './cors.ts';
-import { persistedOperationsPlugin } from './persisted.ts';
-import { armorPlugin, characterLimitPlugin, noIntrospectionPlugin, operationLimitsPlugin, type EstimateSources } from './query-limits.ts';
-import { executionLimitsPlugin } from './execution-limits.ts';
-import { payloadScopePlugin } from './payload-scope.ts';
-import { subscriptionCapPlugin } from './subscription-cap.ts';
+import { CSRF_HEADERS, useOriginGuard } from './cors.ts';
+import { usePersistedOperationsOnly } from './persisted.ts';
+import { useArmor, useCharacterLimit, useNoIntrospection, useOperationLimits, type EstimateSources } from './query-limits.ts';
+import { useExecutionLimits } from './execution-limits.ts';
+import { usePayloadScope } from './payload-scope.ts';
+import { useSubscriptionCap } from './subscription-cap.ts';
 import { requestGuard } from './request-guard.ts';
 import type { SecuritySettings } from './settings.ts';
 
@@ -18,20 +18,20 @@ export { CSRF_HEADERS };
  * parse/validate limits, then list bounds, cost and upstream calls, the mutation budget, and the
  * limits of the execution itself (time, answer size, the caller's share of WeCom's budget).
  */
-export function securityPlugins(settings: SecuritySettings, options: { logger: Logger; graphiql: boolean; estimate?: EstimateSources }): Plugin[] {
+export function useSecurity(settings: SecuritySettings, options: { logger: Logger; graphiql: boolean; estimate?: EstimateSources }): Plugin[] {
   const guard = requestGuard({ auth: settings.auth, http: settings.http, rateLimit: settings.rateLimit, callerBudgets: settings.callerBudgets, logger: options.logger, graphiql: options.graphiql });
   return [
-    originGuard(settings.cors),
+    useOriginGuard(settings.cors),
     guard.request,
     ...(settings.csrf ? [useCSRFPrevention({ requestHeaders: CSRF_HEADERS }) as Plugin] : []),
-    ...(settings.persistedOperations ? [persistedOperationsPlugin(settings.persistedOperations)] : []),
-    characterLimitPlugin(settings.limits),
-    armorPlugin(settings.limits),
-    ...(settings.introspection ? [] : [noIntrospectionPlugin()]),
-    operationLimitsPlugin(settings.limits, options.estimate),
-    payloadScopePlugin(),
+    ...(settings.persistedOperations ? [usePersistedOperationsOnly(settings.persistedOperations)] : []),
+    useCharacterLimit(settings.limits),
+    useArmor(settings.limits),
+    ...(settings.introspection ? [] : [useNoIntrospection()]),
+    useOperationLimits(settings.limits, options.estimate),
+    usePayloadScope(),
     guard.mutations,
-    executionLimitsPlugin(settings.limits, { logger: options.logger }),
-    subscriptionCapPlugin(settings.limits.maxSubscriptionsPerCaller),
+    useExecutionLimits(settings.limits, { logger: options.logger }),
+    useSubscriptionCap(settings.limits.maxSubscriptionsPerCaller),
   ];
 }

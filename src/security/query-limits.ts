@@ -29,7 +29,7 @@ const reject =
   };
 
 /** GraphQL Armor: depth, aliases, directives and tokens, and no "Did you mean …?" suggestions. */
-export function armorPlugin(limits: QueryLimits): Plugin {
+export function useArmor(limits: QueryLimits): Plugin {
   return EnvelopArmorPlugin({
     maxDepth: { n: limits.maxDepth, flattenFragments: true, propagateOnRejection: false, onReject: [reject('QUERY_TOO_DEEP', 'Query depth', limits.maxDepth)] },
     maxAliases: { n: limits.maxAliases, propagateOnRejection: false, onReject: [reject('TOO_MANY_ALIASES', 'Aliases', limits.maxAliases)] },
@@ -89,7 +89,7 @@ export function valueNesting(value: unknown, stopAt: number): number {
 }
 
 /** The query text's length and bracket nesting, and the variables' nesting, before anything is parsed or coerced. */
-export function characterLimitPlugin(limits: QueryLimits): Plugin {
+export function useCharacterLimit(limits: QueryLimits): Plugin {
   return {
     onParams({ params }) {
       // GraphQL's coercion of variables recurses once per level: refuse deep values with a 400 first.
@@ -115,7 +115,7 @@ export function characterLimitPlugin(limits: QueryLimits): Plugin {
 }
 
 /** __schema and __type refused (introspection off); __typename stays. */
-export function noIntrospectionPlugin(): Plugin {
+export function useNoIntrospection(): Plugin {
   return {
     onValidate({ addValidationRule }) {
       addValidationRule(NoSchemaIntrospectionCustomRule);
@@ -152,7 +152,7 @@ const describeCalls = (calls: Record<string, number>) =>
  * List bounds, cost and upstream calls, on the operation about to run (queries, mutations and
  * subscriptions alike): refused before execution, with the estimate in the error.
  */
-export function operationLimitsPlugin(limits: QueryLimits, sources: EstimateSources = {}): Plugin {
+export function useOperationLimits(limits: QueryLimits, sources: EstimateSources = {}): Plugin {
   const check = (args: ExecutionArgs): GraphQLError | undefined => {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     const tooLong = checkListArguments(args.schema, args.document, variables, limits.maxListItems);

@@ -8,7 +8,7 @@ import { requestCaller } from './request-guard.ts';
  * hundred. A subscription counts from the moment it is accepted until its stream ends (the
  * client disconnects, or it completes).
  */
-export function subscriptionCapPlugin(limit: number): Plugin {
+export function useSubscriptionCap(limit: number): Plugin {
   const open = new Map<string, number>();
   return {
     onSubscribe({ args, setResultAndStopExecution }) {

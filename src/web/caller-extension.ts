@@ -20,7 +20,7 @@ export interface CallerExtension {
  * explorer shows the first as "hidden" and the second as empty, so it must know which applies.
  * Only on request: other clients' answers stay as they were (and their cached copies too).
  */
-export function callerExtensionPlugin(): Plugin {
+export function useCallerExtension(): Plugin {
   return {
     onResultProcess({ request, result, setResult }) {
       if (request.headers.get(CALLER_HEADER) !== '1') return;

@@ -41,7 +41,7 @@ export const PAGE_HEADERS: Record<string, string> = {
 const GRAPHIQL_HEADERS: Record<string, string> = { ...PAGE_HEADERS, 'content-security-policy': GRAPHIQL_CONTENT_SECURITY_POLICY };
 
 /** Puts PAGE_HEADERS on the HTML pages Yoga answers (GraphiQL, rendered by src/web/graphiql.ts). */
-export function pageHeadersPlugin(): Plugin {
+export function usePageHeaders(): Plugin {
   return {
     onResponse({ response }) {
       if (!(response.headers.get('content-type') ?? '').startsWith('text/html')) return;

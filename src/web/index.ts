@@ -6,8 +6,8 @@ import type { Plugin, YogaServerOptions } from 'graphql-yoga';
 import { StaticFiles } from './static-files.ts';
 import { join } from 'node:path';
 import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_BOOT_SCRIPT, InlinedAssets, graphiqlDistDir, graphiqlOptions, renderGraphiQL } from './graphiql.ts';
-import { PAGE_HEADERS, pageHeadersPlugin } from './csp.ts';
-import { callerExtensionPlugin } from './caller-extension.ts';
+import { PAGE_HEADERS, usePageHeaders } from './csp.ts';
+import { useCallerExtension } from './caller-extension.ts';
 
 /** The explorer's build output (`npm run build:web`, web/vite.config.ts). */
 export const EXPLORER_DIST_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -81,7 +81,7 @@ export function createWebFront(options: WebFrontOptions): WebFront {
 
   return {
     yoga: graphiql ? { graphiql: graphiqlOptions(), renderGraphiQL } : { graphiql: false },
-    plugins: [pageHeadersPlugin(), callerExtensionPlugin()],
+    plugins: [usePageHeaders(), useCallerExtension()],
     handle(req, res, path) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return false;
       if (path === '/favicon.svg' || path === '/favicon.ico') {

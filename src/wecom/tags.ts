@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 /**
  * Tags (标签管理, wecom-api.md §5). A tag belongs to the secret that created it, so tag calls
  * use the contacts-sync secret when one is configured, else the app (token policy `owner`).
@@ -47,11 +48,11 @@ const wireMembers = (input: TagMembersInput): WireObject => ({
 /** How many of the requested members the tag holds now. */
 async function membersPresent(invoke: Invoke, input: TagMembersInput, options: CallOptions): Promise<{ present: number; total: number }> {
   const tag = await invoke(getTag, input.tagid, options);
-  const users = new Set(tag.userlist.map((u) => u.userid.toLowerCase()));
+  const users = new Set(tag.userlist.map((u) => userKey(u.userid)));
   const parties = new Set(tag.partylist);
   const wantedUsers = input.userlist ?? [];
   const wantedParties = input.partylist ?? [];
-  const present = wantedUsers.filter((u) => users.has(u.toLowerCase())).length + wantedParties.filter((p) => parties.has(p)).length;
+  const present = wantedUsers.filter((u) => users.has(userKey(u))).length + wantedParties.filter((p) => parties.has(p)).length;
   return { present, total: wantedUsers.length + wantedParties.length };
 }
 

@@ -46,7 +46,7 @@ export class OpsService {
       retryMaxDelayMs: 5,
     });
     const changes = new ChangeBus();
-    const app = createApp({ client, changes, logger, graphiql: false, plugins: [metrics.yogaPlugin()], cache: {}, callback: creds.callback });
+    const app = createApp({ client, changes, logger, graphiql: false, plugins: [metrics.useMetrics()], cache: {}, callback: creds.callback });
     const readiness = new Readiness({ wecom: () => client.core.probeTokens(), cacheMs: options.readinessCacheMs ?? 5_000 });
     metrics.observeChanges(changes);
     metrics.observe({

@@ -57,6 +57,7 @@ describe('checkImportFile', () => {
     ['invalid UTF-8', Buffer.from([0xc4, 0xe3, 0xba, 0xc3, 0x2c, 0x2c, 0x2c]), /not UTF-8/],
     ['no 所在部门', ok('姓名,帐号,邮箱\nA,a,a@example.com\n'), /no 所在部门 column/],
     ['only blank records', ok('姓名,帐号,邮箱,所在部门\n,,,\n\n'), /no records/],
+    ['an unterminated quote in the first record', ok('姓名,帐号,邮箱,所在部门\n"A,a,a@example.com,2\n'), /not valid CSV: line 3: unterminated quoted field/],
   ])('refuses %s', (_what, bytes, message) => {
     expect(() => checkImportFile(bytes, 'members')).toThrow(ImportFileError);
     expect(() => checkImportFile(bytes, 'members')).toThrow(message);

@@ -8,7 +8,7 @@ import { generateApiKey, hashApiKey } from '../../src/auth/api-keys.ts';
 import { ALL_SCOPE_NAMES } from '../../src/auth/scopes.ts';
 import { fleetCallerBudgets } from '../../src/redis/caller-limits.ts';
 import { createCommandConnection } from '../../src/redis/connection.ts';
-import { RedisFallbacks } from '../../src/redis/degraded.ts';
+import { RedisFallbacks } from '../../src/redis/fallbacks.ts';
 
 /**
  * Per-caller limits counted for the fleet: a caller limited to 30 requests a minute (bursts of 30)

@@ -5,7 +5,7 @@ import { RedisTokenStore } from '../../src/redis/token-store.ts';
 import { RedisRateBudget } from '../../src/redis/rate-budget.ts';
 import { RedisReplayGuard } from '../../src/redis/replay-guard.ts';
 import { ChangeBridge } from '../../src/redis/change-bridge.ts';
-import { RedisFallbacks } from '../../src/redis/degraded.ts';
+import { RedisFallbacks } from '../../src/redis/fallbacks.ts';
 import { createCommandConnection, createSubscriberConnection, whenReady } from '../../src/redis/connection.ts';
 import { ChangeBus, type DirectoryChange } from '../../src/directory/changes.ts';
 import { createWeComClient } from '../../src/wecom/client.ts';

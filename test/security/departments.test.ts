@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceHarness } from '../helpers/service.ts';
 import { SseSubscription } from '../helpers/sse.ts';
@@ -136,11 +137,11 @@ describe('reads', () => {
     expect((await service.wecom.console('tag/create', { tagname: '销售专属', tagid: 50 })).json.errcode).toBe(0);
     expect((await service.wecom.console('tag/addtagusers', { tagid: 50, userlist: [outsideUser], partylist: [SALES] })).json.errcode).toBe(0);
     const tagList: { tagid: number }[] = (await service.wecom.console('tag/list')).json.taglist;
-    const rdMembers = new Set((await membersOf(RD)).map((u) => u.userid.toLowerCase()));
+    const rdMembers = new Set((await membersOf(RD)).map((u) => userKey(u.userid)));
     const expected: Record<number, { users: string[]; departments: number[] }> = {};
     for (const { tagid } of tagList) {
       const tag = (await service.wecom.console('tag/get', { tagid })).json;
-      const users = tag.userlist.map((u: { userid: string }) => u.userid).filter((u: string) => rdMembers.has(u.toLowerCase()));
+      const users = tag.userlist.map((u: { userid: string }) => u.userid).filter((u: string) => rdMembers.has(userKey(u)));
       const parties = tag.partylist.filter((d: number) => inside.has(d));
       if (users.length || parties.length) expected[tagid] = { users: users.sort(), departments: parties.sort((a: number, b: number) => a - b) };
     }

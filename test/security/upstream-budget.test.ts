@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,7 +92,7 @@ describe('upstream calls per request', () => {
     const userids: string[] = all.body.data.userIds.nodes.map((n: { userid: string }) => n.userid);
     expect(userids.length).toBeGreaterThan(DEFAULT_QUERY_LIMITS.maxUpstreamCalls);
     // WeCom userids are case-insensitive: one lookup per member, whatever the case asked for.
-    const listed = [...new Map(userids.map((u) => [u.toLowerCase(), u])).values()].slice(0, 400);
+    const listed = [...new Map(userids.map((u) => [userKey(u), u])).values()].slice(0, 400);
     expect(listed.length).toBeGreaterThan(DEFAULT_QUERY_LIMITS.maxUpstreamCalls);
     const tooMany = aliases(2, (i) => `users(userids: $v${i}) { openId }`);
     await service.wecom.resetStats();

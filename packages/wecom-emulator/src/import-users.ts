@@ -1,5 +1,6 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { Caller, User } from './model.ts';
-import { type CorpStore, userKey } from './store.ts';
+import type { CorpStore } from './store.ts';
 import type { Clock } from './clock.ts';
 import { WeComFault, fail } from './errors.ts';
 import { type CsvTable, readCsvTable } from './csv.ts';

@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { createHash } from 'node:crypto';
 import type { CorpStore } from './store.ts';
 import type { ExtAttr } from './model.ts';
@@ -202,7 +203,7 @@ export function linkedViewOf(corp: LinkedCorp, agentId: number): LinkedView {
   const departments = new Set<number>();
   const users = new Set<string>();
   for (const id of perm?.departments ?? []) for (const d of linkedSubtree(corp, id)) departments.add(d.id);
-  for (const u of corp.users.values()) if (u.department.some((d) => departments.has(d))) users.add(u.userid.toLowerCase());
-  for (const u of perm?.users ?? []) users.add(u.toLowerCase());
+  for (const u of corp.users.values()) if (u.department.some((d) => departments.has(d))) users.add(userKey(u.userid));
+  for (const u of perm?.users ?? []) users.add(userKey(u));
   return { departments, users };
 }

@@ -1,6 +1,7 @@
+import { userKey } from 'wecom-protocol/userid';
 import { createHash } from 'node:crypto';
 import type { Department, ExtAttr, Gender, User, UserStatus } from './model.ts';
-import { CorpStore, userKey } from './store.ts';
+import { CorpStore } from './store.ts';
 import { type Rng, rng } from './random.ts';
 import type { SeedSize } from './options.ts';
 import { ORDER_MAX, ROOT_DEPARTMENT_ID } from 'wecom-protocol/limits';

@@ -1,8 +1,8 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { App, Department, Tag, User } from './model.ts';
 import { ROOT_DEPARTMENT_ID } from 'wecom-protocol/limits';
 
 /** Userids are case-insensitive in WeCom: every index is keyed by the lower-cased userid. */
-export const userKey = (userid: string): string => userid.toLowerCase();
 
 /**
  * One corp's directory with the indexes the endpoints need: members by department, children by

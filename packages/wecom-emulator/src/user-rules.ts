@@ -1,6 +1,7 @@
+import { userKey } from 'wecom-protocol/userid';
 import { createHash } from 'node:crypto';
 import type { Caller, ExtAttr, ExternalProfile, Gender, User } from './model.ts';
-import { type CorpStore, normaliseMobile, userKey } from './store.ts';
+import { type CorpStore, normaliseMobile } from './store.ts';
 import { scopeOf } from './visibility.ts';
 import { fail } from './errors.ts';
 import { Clock } from './clock.ts';

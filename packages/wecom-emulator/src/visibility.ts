@@ -1,5 +1,6 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { Caller, Department, User } from './model.ts';
-import { type CorpStore, userKey } from './store.ts';
+import type { CorpStore } from './store.ts';
 
 /**
  * What a caller may see (可见范围). The contacts-sync secret and the console see the whole corp;

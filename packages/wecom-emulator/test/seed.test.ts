@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmulatorHarness } from '../src/testing.ts';
 import { seedCorp } from '../src/seed.ts';
@@ -132,7 +133,7 @@ describe('the large organisation', () => {
     // A sanity bound, not a benchmark: generation takes about a second here, far more only if
     // something went quadratic; the bound is wide because these machines are shared.
     expect(ms).toBeLessThan(15_000);
-    const userids = new Set([...store.users.values()].map((u) => u.userid.toLowerCase()));
+    const userids = new Set([...store.users.values()].map((u) => userKey(u.userid)));
     expect(userids.size).toBe(store.users.size);
   });
 });

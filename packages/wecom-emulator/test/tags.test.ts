@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmulatorHarness } from '../src/testing.ts';
 import { DIRECTORY_APP_AGENT_ID, SALES_APP_AGENT_ID } from '../src/seed.ts';
@@ -8,7 +9,6 @@ import {
   TAG_DEL_TOO_MANY_ERRCODE,
 } from '../src/routes/tags.ts';
 import type { ChangeEvent } from '../src/routes/types.ts';
-import { userKey } from '../src/store.ts';
 
 let wecom: EmulatorHarness;
 let events: ChangeEvent[][];

@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { ApiContext, Route } from './types.ts';
 import type { ExtAttr } from '../model.ts';
 import { fail } from '../errors.ts';
@@ -94,7 +95,7 @@ function membersListed(ctx: ApiContext): { located: Located; users: LinkedUser[]
   const users: LinkedUser[] = [];
   for (const d of depts) {
     for (const u of linkedMembersOf(located.corp, d)) {
-      const key = u.userid.toLowerCase();
+      const key = userKey(u.userid);
       if (!seen.has(key) && located.view.users.has(key)) {
         seen.add(key);
         users.push(u);
@@ -131,8 +132,8 @@ export const linkedCorpRoutes: Route[] = [
       const { corpId, userid } = parseLinkedUserId(ctx.body['userid'], 'userid');
       const corp = linkedCorpsOf(ctx.store).find((c) => c.corpId === corpId);
       const view = corp && linkedViewOf(corp, agentId);
-      const user = corp?.users.get(userid.toLowerCase());
-      if (!corp || !view || !user || !view.users.has(userid.toLowerCase())) {
+      const user = corp?.users.get(userKey(userid));
+      if (!corp || !view || !user || !view.users.has(userKey(userid))) {
         throw fail(LINKED_NOT_VISIBLE_ERRCODE, `member ${corpId}/${userid} is not in this app's linked visible range`);
       }
       return { user_info: detailView({ corp, view }, user) };

@@ -1,7 +1,7 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { ApiContext, Route } from './types.ts';
 import type { Caller, Department, Tag, TagOwner, User } from '../model.ts';
 import { fail } from '../errors.ts';
-import { userKey } from '../store.ts';
 import { bodyArray, bodyInt, bodyString, isInt32, isString, queryInt } from './params.ts';
 import {
   INT32_MAX,

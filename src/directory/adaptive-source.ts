@@ -1,3 +1,4 @@
+import { userKey } from 'wecom-protocol/userid';
 import type { WeComClient } from '../wecom/client.ts';
 import type { WeComDepartment } from '../wecom/departments.ts';
 import type { WeComUser } from '../wecom/users.ts';
@@ -62,7 +63,7 @@ export function adaptiveSource(client: WeComClient, now: () => number = Date.now
     if (!agent) return [];
     const wanted = new Map<string, string>();
     const want = (userid: string) => {
-      const key = userid.toLowerCase();
+      const key = userKey(userid);
       if (!known.has(key) && !wanted.has(key)) wanted.set(key, userid);
     };
     agent.allowUserids.forEach(want);
@@ -124,8 +125,8 @@ export function adaptiveSource(client: WeComClient, now: () => number = Date.now
     },
     async user(userid) {
       if (!restricted) return direct.user(userid);
-      const key = userid.toLowerCase();
-      for (const [id, depts] of await memberships()) if (id.toLowerCase() === key) return minimalUser(id, depts);
+      const key = userKey(userid);
+      for (const [id, depts] of await memberships()) if (userKey(id) === key) return minimalUser(id, depts);
       return null;
     },
     tags: direct.tags,

@@ -1,3 +1,4 @@
+/** The GraphQL errors a caller sees outside mutation results: WeCom failures of reads, and bad input. */
 import { GraphQLError } from 'graphql';
 import { WeComApiError, WeComError, type ErrorCategory } from '../wecom/errors.ts';
 
@@ -31,4 +32,9 @@ export function upstreamGraphQLError(error: unknown, path?: readonly (string | n
   const code = error.kind === 'config' ? 'WECOM_MISCONFIGURED' : error.kind === 'outcome-unknown' ? 'WECOM_OUTCOME_UNKNOWN' : 'WECOM_UNAVAILABLE';
   const message = error.kind === 'config' ? error.message : `WeCom ${error.endpoint ?? ''} is unavailable (${error.kind})`;
   return new GraphQLError(message, { path, extensions: { code, endpoint: error.endpoint } });
+}
+
+/** A caller mistake, named precisely; shown to the caller (it is not masked). */
+export function badInput(message: string, field?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) } });
 }

@@ -127,7 +127,6 @@ builder.objectType(ValidationError, {
   name: 'ValidationError',
   description: 'The input breaks a rule. Checked before any WeCom call where the rule is documented (no quota spent; errcode null).',
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof ValidationError,
   fields: (t) => ({
     field: t.exposeString('field', { description: 'The argument at fault, e.g. `input.userid` or `rows[3].mobile`.' }),
     errcode: t.exposeInt('errcode', errcodeField),
@@ -138,7 +137,6 @@ builder.objectType(NotFoundError, {
   name: 'NotFoundError',
   description: 'The user, department, tag or job does not exist (or is not visible to this service).',
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof NotFoundError,
   fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
 });
 
@@ -146,7 +144,6 @@ builder.objectType(AlreadyExistsError, {
   name: 'AlreadyExistsError',
   description: 'The userid, mobile, email, department or tag name is already taken.',
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof AlreadyExistsError,
   fields: (t) => ({
     field: t.exposeString('field', { description: 'The argument holding the taken value (`input` when WeCom does not say which).' }),
     errcode: t.exposeInt('errcode', errcodeField),
@@ -157,7 +154,6 @@ builder.objectType(ConflictError, {
   name: 'ConflictError',
   description: 'The directory is in a state that forbids this (a department still has members, a limit is reached, an import is running).',
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof ConflictError,
   fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
 });
 
@@ -165,7 +161,6 @@ builder.objectType(PermissionDeniedError, {
   name: 'PermissionDeniedError',
   description: "This service's WeCom secret may not do this, or the target is outside its reach (e.g. a tag another app created).",
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof PermissionDeniedError,
   fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
 });
 
@@ -173,7 +168,6 @@ builder.objectType(RateLimitedError, {
   name: 'RateLimitedError',
   description: "WeCom's frequency (45009) or concurrency (45033) limit; nothing was changed.",
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof RateLimitedError,
   fields: (t) => ({
     errcode: t.exposeInt('errcode', errcodeField),
     retryAfterSeconds: t.exposeInt('retryAfterSeconds', { nullable: true, description: 'How long the limit lasts, when WeCom documents it.' }),
@@ -192,7 +186,6 @@ builder.objectType(OutcomeUnknownError, {
   name: 'OutcomeUnknownError',
   description: 'The write was sent but its answer was lost; it was not resent. Read the entity before retrying.',
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof OutcomeUnknownError,
   fields: (t) => ({
     readBack: t.field({
       type: ReadBackOutcome,
@@ -206,12 +199,11 @@ builder.objectType(UpstreamRefusedError, {
   name: 'WeComError',
   description: 'Another refusal by WeCom, one the other error types do not cover; `errcode` says which (see WeCom’s global error codes).',
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof UpstreamRefusedError,
   fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
 });
 
-/** The error types every mutation result may hold. */
-export const MUTATION_ERRORS = [
+/** The error types every mutation result may hold, by their GraphQL names. */
+const MUTATION_ERROR_TYPES = {
   ValidationError,
   NotFoundError,
   AlreadyExistsError,
@@ -219,12 +211,13 @@ export const MUTATION_ERRORS = [
   PermissionDeniedError,
   RateLimitedError,
   OutcomeUnknownError,
-  UpstreamRefusedError,
-];
+  WeComError: UpstreamRefusedError,
+};
 
-/** The GraphQL names of MUTATION_ERRORS, as the result unions' descriptions list them. */
-const MUTATION_ERROR_NAMES =
-  'ValidationError, NotFoundError, AlreadyExistsError, ConflictError, PermissionDeniedError, RateLimitedError, OutcomeUnknownError or WeComError';
+export const MUTATION_ERRORS = Object.values(MUTATION_ERROR_TYPES);
+
+/** The GraphQL names of MUTATION_ERRORS, as the result unions' descriptions list them ("A, B or C"). */
+const MUTATION_ERROR_NAMES = ((names: string[]) => `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`)(Object.keys(MUTATION_ERROR_TYPES));
 
 /**
  * The `errors` option of a mutation field: the typed failures above, and what the types the errors
