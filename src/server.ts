@@ -37,6 +37,8 @@ export interface App {
   callback?: CallbackHandler;
   /** The ordered changes behind `directoryChanges` and `contactChanged`. */
   feed: ChangeFeed;
+  /** The corp's sizes behind every cost estimate (absent without the directory cache); the warm-up computes them ahead of the first caller. */
+  corpSizes?: CorpSizesCache;
   /** The app's visible range (agent/get) when reads go through an app secret; null for the contacts-sync secret (/readyz shows it). */
   visibility(): Promise<WeComAgent | null>;
 }
@@ -98,7 +100,8 @@ export function createApp(options: AppOptions): App {
   const feed = changeFeedOf(given.changes, changeFeed);
   const deps: ServiceDeps = { ...given, source: given.source ?? (given.planning === 'naive' ? defaultSource() : memo.source(cache ?? defaultSource())), jobs, memo };
   // What a query will cost is estimated from the corp's sizes the cache knows (src/security/estimate.ts).
-  const estimate = { memo, ...(cache ? { peek: cache, sizes: new CorpSizesCache(cache), loadTree: () => cache.departments() } : {}) };
+  const corpSizes = cache ? new CorpSizesCache(cache) : undefined;
+  const estimate = { memo, ...(cache && corpSizes ? { peek: cache, sizes: corpSizes, loadTree: () => cache.departments() } : {}) };
   // WeCom's change_contact and batch_job_result events (§9.6, §9.7); a tracked job is polled at once.
   const callback = callbackSettings
     ? createCallbackHandler({
@@ -164,6 +167,7 @@ export function createApp(options: AppOptions): App {
     ...(cache ? { cache } : {}),
     ...(callback ? { callback } : {}),
     feed,
+    ...(corpSizes ? { corpSizes } : {}),
     visibility: () => (deps.source?.visibility ? deps.source.visibility() : Promise.resolve(null)),
     handle(req, res) {
       const path = (req.url ?? '/').split('?')[0];

@@ -115,6 +115,8 @@ export function createService(config: Config, { security, logger }: ServiceDepen
         buildViews: async () => {
           const loaders = new RequestLoaders(cache);
           await Promise.all([loaders.searchIndex(), loaders.directReports(''), loaders.tagIndex()]);
+          // The sizes every query's cost is estimated from, so the first caller does not compute them.
+          app.corpSizes?.current();
         },
       });
     }
