@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { ConfigError, loadConfig, type WeComTarget } from './config.ts';
+import { ConfigError, loadConfig, type WeComTarget } from './config/index.ts';
 import { ChangeBus } from './directory/changes.ts';
 import { createApp } from './server.ts';
 import { createWeComClient } from './wecom/client.ts';
@@ -8,7 +8,7 @@ import { anonymousAccessWarning, securitySettingsFromConfig } from './security/f
 import { PersistedOperationsError } from './security/persisted.ts';
 import { serverOptions } from './security/http-server.ts';
 import type { SecuritySettings } from './security/settings.ts';
-import { applyEnvFile } from './ops/env-file.ts';
+import { applyEnvFile } from './config/env-file.ts';
 import { createLogger } from './ops/logger.ts';
 import { ServiceMetrics } from './ops/metrics.ts';
 import { Readiness } from './ops/readiness.ts';

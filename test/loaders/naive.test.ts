@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest';
 import type { ServiceHarness } from '../helpers/service.ts';
 import { serviceTest } from '../testkit/service.ts';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
 
 /**
  * The benchmark's naive baseline (DIRECTORY_PLANNING=naive, src/loaders/naive.ts): the same graph,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { configErrorOf as errorOf } from '../testkit/config.ts';
 
 /** The operations settings (src/ops/config.ts) as loadConfig reads them: defaults, and errors naming the variable. */
