@@ -209,7 +209,7 @@ async function main(): Promise<void> {
       else record(await benchRead(rt, await launcher.freshOf('uncached'), scenario, 'uncached', name));
     }
 
-    // The naive baseline (DIRECTORY_PLANNING=naive): no cache, no batching, one user/get per member.
+    // The naive baseline (bench/naive-service.ts): no cache, no batching, one user/get per member.
     for (const scenario of reads) {
       const name = `${scenario.base}-naive`;
       const skip = skipReason(scenario, 'naive');
@@ -300,7 +300,8 @@ class Launcher {
   private service(kind: Exclude<ServiceKind, 'bare'>, port: number): Promise<ChildService> {
     return ChildService.start({
       name: `service (${kind})`,
-      script: 'src/main.ts',
+      // The naive baseline is the service with createApp's naive seams (bench/naive-service.ts).
+      script: kind === 'naive' ? 'bench/naive-service.ts' : 'src/main.ts',
       port,
       headers: { 'x-api-key': BENCH_API_KEY },
       env: {
@@ -320,9 +321,8 @@ class Launcher {
         WECOM_CONTACT_SECRET: this.rt.creds.contactSecret,
         WECOM_AGENT_ID: String(this.rt.creds.app.agentId),
         WECOM_APP_SECRET: this.rt.creds.app.secret,
-        // The cache switch (src/config.ts); the naive baseline has no cache whatever it says.
+        // The cache switch (src/config/cache.ts); the naive baseline has no cache whatever it says.
         CACHE_ENABLED: kind === 'cached' || kind === 'cold' ? 'true' : 'false',
-        DIRECTORY_PLANNING: kind === 'naive' ? 'naive' : 'planned',
         // Cold: entries live 1 s and are never served stale (see benchCold).
         ...(kind === 'cold' ? { CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '0' } : {}),
       },

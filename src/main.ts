@@ -88,7 +88,6 @@ async function main(): Promise<void> {
     logger,
     graphiql: config.security.graphiql,
     security: scale ? { ...security, callerBudgets: scale.callerBudgets } : security,
-    planning: config.planning,
     cache: config.cache.enabled
       ? { ttlMs: config.cache.ttlSeconds * 1000, staleMs: config.cache.staleSeconds * 1000, maxEntries: config.cache.maxEntries, ...(scale ? { secondLevel: scale.directoryStore } : {}) }
       : false,

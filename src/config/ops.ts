@@ -4,7 +4,7 @@ import { problemLines } from './config-error.ts';
 import { flag, int, text } from './env-fields.ts';
 
 /**
- * The operations part of the configuration (src/config.ts calls `loadOpsConfig`): metrics,
+ * The operations part of the configuration (src/config/index.ts calls `loadOpsConfig`): metrics,
  * readiness, shutdown, scale-out over Redis, and the shared WeCom rate budget. Every problem names
  * its variable and the form it expects; REDIS_URL (it may hold a password) is never echoed back.
  */

@@ -13,7 +13,7 @@ import { corsOriginProblem, type CorsSettings } from '../security/cors.ts';
 
 /**
  * The security part of the configuration (environment → typed settings), validated like the
- * rest of src/config.ts: every problem names its variable, no secret is echoed back.
+ * rest of src/config/: every problem names its variable, no secret is echoed back.
  *
  * The start-up rule: with real WeCom credentials (remote mode) and no API key or JWT configured,
  * the service refuses to start unless ALLOW_ANONYMOUS=true; on the embedded emulator with none
