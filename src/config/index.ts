@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configError, ConfigError, problemLines } from './config-error.ts';
+import { configError, problemLines } from './config-error.ts';
 import { port } from './env-fields.ts';
 import { CACHE_VARIABLES, loadCacheConfig, type CacheConfig } from './cache.ts';
 import { CALLBACK_VARIABLES, loadCallbackConfig, type CallbackConfig } from './callback.ts';
@@ -44,27 +44,33 @@ export interface Config extends CallbackConfig {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const server = serverFields.safeParse(env);
   const production = server.success && server.data.NODE_ENV === 'production';
-  const parts = {
-    wecom: loadWeComConfig(env),
-    cache: loadCacheConfig(env),
-    callback: loadCallbackConfig(env),
-    ops: loadOpsConfig(env),
-    security: loadSecurityConfig(env, wecomMode(env), production),
-  };
-  const problems = [...(server.success ? [] : problemLines(server.error)), ...Object.values(parts).flatMap((part) => ('problems' in part ? part.problems : []))];
+  const wecom = loadWeComConfig(env);
+  const cache = loadCacheConfig(env);
+  const callback = loadCallbackConfig(env);
+  const ops = loadOpsConfig(env);
+  const security = loadSecurityConfig(env, wecomMode(env), production);
+  const problems = [server.success ? [] : problemLines(server.error), ...[wecom, cache, callback, ops, security].map(problemsOf)].flat();
   if (!server.success || problems.length) throw configError(problems);
-  const { wecom, cache, callback, ops, security } = parts;
-  if ('problems' in wecom || 'problems' in cache || 'problems' in callback || 'problems' in ops || 'problems' in security) throw new ConfigError('unreachable');
   const e = server.data;
   return {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     production,
-    cache: cache.config,
-    ...callback.config,
-    security: security.config,
-    ops: ops.config,
-    wecom: wecom.config,
+    cache: configOf(cache),
+    ...configOf(callback),
+    security: configOf(security),
+    ops: configOf(ops),
+    wecom: configOf(wecom),
   };
+}
+
+type Loaded<T> = { config: T } | { problems: string[] };
+
+const problemsOf = (part: Loaded<unknown>): string[] => ('problems' in part ? part.problems : []);
+
+/** A part's settings; its problems were reported above, so this only narrows the type. */
+function configOf<T>(part: Loaded<T>): T {
+  if ('problems' in part) throw configError(part.problems);
+  return part.config;
 }
