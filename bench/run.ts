@@ -231,7 +231,7 @@ async function main(): Promise<void> {
       else record(await benchRead(rt, await launcher.freshOf('uncached'), scenario, 'uncached', name));
     }
 
-    // The naive baseline (DIRECTORY_PLANNING=naive): no cache, no batching, one user/get per member.
+    // The naive baseline (bench/naive-service.ts): no cache, no batching, one user/get per member.
     for (const scenario of reads) {
       const name = `${scenario.base}-naive`;
       const skip = skipReason(scenario, 'naive');
@@ -323,7 +323,8 @@ class Launcher {
   private service(kind: Exclude<ServiceKind, 'bare'>, port: number): Promise<ChildService> {
     return ChildService.start({
       name: `service (${kind})`,
-      script: SERVICE_SCRIPT,
+      // The naive baseline is the service with createApp's naive seams (bench/naive-service.ts, through tsx).
+      script: kind === 'naive' ? 'bench/naive-service.ts' : SERVICE_SCRIPT,
       port,
       headers: { 'x-api-key': BENCH_API_KEY },
       env: {
@@ -343,9 +344,8 @@ class Launcher {
         WECOM_CONTACT_SECRET: this.rt.creds.contactSecret,
         WECOM_AGENT_ID: String(this.rt.creds.app.agentId),
         WECOM_APP_SECRET: this.rt.creds.app.secret,
-        // The cache switch (src/config.ts); the naive baseline has no cache whatever it says.
+        // The cache switch (src/config/cache.ts); the naive baseline has no cache whatever it says.
         CACHE_ENABLED: kind === 'cached' || kind === 'cold' || kind === 'nowarm' ? 'true' : 'false',
-        DIRECTORY_PLANNING: kind === 'naive' ? 'naive' : 'planned',
         // Cold: entries live 1 s and are never served stale (see benchCold); no warm-up, which
         // would refresh them behind the measurement's back.
         ...(kind === 'cold' ? { CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '0', CACHE_WARM_UP: 'false' } : {}),

@@ -1,8 +1,8 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from './config/index.ts';
 import { securitySettingsFromConfig } from './security/from-config.ts';
 import { PersistedOperationsError } from './security/persisted.ts';
 import type { SecuritySettings } from './security/settings.ts';
-import { applyEnvFile } from './ops/env-file.ts';
+import { applyEnvFile } from './config/env-file.ts';
 import { createLogger } from './ops/logger.ts';
 import { createService } from './service.ts';
 

@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
 import { adaptiveSource } from './directory/adaptive-source.ts';
 import type { WeComAgent } from './wecom/agent.ts';
-import { naiveSource } from './loaders/naive.ts';
 import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
@@ -48,7 +47,7 @@ export interface AppOptions extends ServiceDeps {
   graphiql: boolean;
   /**
    * The directory cache over the default source: on unless false (CACHE_ENABLED=false); the
-   * settings default to DEFAULT_CACHE_SETTINGS. Not used with a given `source` or the naive baseline.
+   * settings default to DEFAULT_CACHE_SETTINGS. Not used with a given `source`.
    */
   cache?: Partial<Omit<DirectoryCacheOptions, 'corpId'>> | false;
   /** The contacts-sync callback's Token and EncodingAESKey (§9.1): without them /wecom/callback answers 404. */
@@ -84,13 +83,12 @@ export function createApp(options: AppOptions): App {
   // Import and export jobs outlive requests: one tracker per app (batch_job_result callbacks call jobs.notify).
   const jobs = given.jobs ?? new JobTracker({ client: given.client, changes: given.changes, logger });
   // One source for the process: it remembers whether WeCom restricts the contacts-sync reads.
-  // The benchmark's naive baseline (planning 'naive') reads unplanned and uncached instead (loaders/naive.ts).
-  const defaultSource = () => (given.planning === 'naive' ? naiveSource(given.client) : adaptiveSource(given.client));
+  const defaultSource = () => adaptiveSource(given.client);
   // The cross-request cache sits under the loaders over that source, and drops what each change on
   // the bus makes wrong. It subscribes before the change feed, so a subscriber that hears of a
   // change and reads at once finds the cache already invalidated.
   const cache =
-    !given.source && given.planning !== 'naive' && cacheSettings !== false
+    !given.source && cacheSettings !== false
       ? new DirectoryCache(compactingSource(defaultSource()), { ...DEFAULT_CACHE_SETTINGS, ...cacheSettings, corpId: given.client.core.corpId })
       : undefined;
   cache?.attach(given.changes);
@@ -98,7 +96,7 @@ export function createApp(options: AppOptions): App {
   const memo = given.memo ?? new MemberMemo();
   memo.attach(given.changes);
   const feed = changeFeedOf(given.changes, changeFeed);
-  const deps: ServiceDeps = { ...given, source: given.source ?? (given.planning === 'naive' ? defaultSource() : memo.source(cache ?? defaultSource())), jobs, memo };
+  const deps: ServiceDeps = { ...given, source: given.source ?? memo.source(cache ?? defaultSource()), jobs, memo };
   // What a query will cost is estimated from the corp's sizes the cache knows (src/security/estimate.ts).
   const corpSizes = cache ? new CorpSizesCache(cache) : undefined;
   const estimate = { memo, ...(cache && corpSizes ? { peek: cache, sizes: corpSizes, loadTree: () => cache.departments() } : {}) };

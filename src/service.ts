@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { Config, WeComTarget } from './config.ts';
+import type { Config, WeComTarget } from './config/index.ts';
 import { ChangeBus } from './directory/changes.ts';
 import { createApp } from './server.ts';
 import { createWeComClient } from './wecom/client.ts';
@@ -92,7 +92,6 @@ export function createService(config: Config, { security, logger }: ServiceDepen
       logger,
       graphiql: config.security.graphiql,
       security: scale ? { ...security, callerBudgets: scale.callerBudgets } : security,
-      planning: config.planning,
       cache: config.cache.enabled
         ? { ttlMs: config.cache.ttlSeconds * 1000, staleMs: config.cache.staleSeconds * 1000, maxEntries: config.cache.maxEntries, ...(scale ? { secondLevel: scale.directoryStore } : {}) }
         : false,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig } from '../src/config/index.ts';
 
 describe('loadConfig', () => {
   it('runs on the embedded emulator when no WeCom credential is set', () => {

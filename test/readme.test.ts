@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CORE_VARIABLES } from '../src/config.ts';
-import { SECURITY_VARIABLES } from '../src/security/config.ts';
-import { OPS_VARIABLES } from '../src/ops/config.ts';
+import { CORE_VARIABLES } from '../src/config/index.ts';
+import { SECURITY_VARIABLES } from '../src/config/security.ts';
+import { OPS_VARIABLES } from '../src/config/ops.ts';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 const readme = read('README.md');
@@ -52,8 +52,8 @@ describe('docs/configuration.md', () => {
     expect(rows.filter((name) => !VARIABLES.includes(name))).toEqual([]);
   });
 
-  it('counts ENV_FILE only while src/ops/env-file.ts reads it', () => {
-    expect(read('src/ops/env-file.ts')).toContain('env.ENV_FILE');
+  it('counts ENV_FILE only while src/config/env-file.ts reads it', () => {
+    expect(read('src/config/env-file.ts')).toContain('env.ENV_FILE');
   });
 
   it('lists each variable once', () => {

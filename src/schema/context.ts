@@ -2,7 +2,6 @@ import type { WeComClient } from '../wecom/client.ts';
 import { clientSource, type DirectorySource } from '../directory/source.ts';
 import { RequestLoaders } from '../loaders/index.ts';
 import { LinkedLoaders } from '../loaders/linked.ts';
-import { NaiveLinkedLoaders, NaiveRequestLoaders, type DirectoryPlanning } from '../loaders/naive.ts';
 import type { ChangeBus } from '../directory/changes.ts';
 import { MemberMemo } from '../directory/member-memo.ts';
 import { JobTracker } from '../jobs/tracker.ts';
@@ -26,13 +25,24 @@ export interface ServiceDeps {
   /** Import and export jobs in progress (created with the app when not given). */
   jobs?: JobTracker;
   /**
-   * 'naive' is the benchmark's baseline (`DIRECTORY_PLANNING=naive`, src/loaders/naive.ts): no
-   * cache, no batching or de-duplication. Default 'planned'.
+   * How each request's loaders are made; the planned ones unless given. A seam for the benchmark's
+   * naive baseline (bench/naive-planning.ts), which passes loaders without batching or memo.
    */
-  planning?: DirectoryPlanning;
+  loaders?: RequestLoaderFactory;
   /** Per-member lookups remembered across requests (openids, unknown userids): src/directory/member-memo.ts. */
   memo?: MemberMemo;
 }
+
+export interface RequestLoaderFactory {
+  request(read: DirectorySource): RequestLoaders;
+  linked(client: WeComClient): LinkedLoaders;
+}
+
+/** The service's own loaders: batched, de-duplicated and primed from lists (src/loaders). */
+export const PLANNED_LOADERS: RequestLoaderFactory = {
+  request: (read) => new RequestLoaders(read),
+  linked: (client) => new LinkedLoaders(client),
+};
 
 export interface GraphQLContext {
   client: WeComClient;
@@ -85,19 +95,19 @@ function trackerOf(deps: ServiceDeps): JobTracker {
  */
 export function createContext(deps: ServiceDeps, identity: Identity = ANONYMOUS_FULL_ACCESS): GraphQLContext {
   const source = deps.source ?? clientSource(deps.client);
-  const naive = deps.planning === 'naive';
+  const make = deps.loaders ?? PLANNED_LOADERS;
   const roots = identity.departmentRoots;
   const scopeOf = () => (roots ? new DepartmentScope(source, roots) : undefined);
   const loadersOf = (scope: DepartmentScope | undefined) => {
     const read = scope ? scope.source() : source;
-    return naive ? new NaiveRequestLoaders(read) : new RequestLoaders(read);
+    return make.request(read);
   };
   const departmentScope = scopeOf();
   const context: GraphQLContext = {
     client: deps.client,
     changes: deps.changes,
     loaders: loadersOf(departmentScope),
-    linked: roots ? new NoLinkedLoaders(deps.client) : naive ? new NaiveLinkedLoaders(deps.client) : new LinkedLoaders(deps.client),
+    linked: roots ? new NoLinkedLoaders(deps.client) : make.linked(deps.client),
     scopes: identity.scopes,
     identity,
     ...(departmentScope ? { departmentScope } : {}),

@@ -1,5 +1,5 @@
 import { createAuthenticator } from '../auth/authenticate.ts';
-import type { SecurityConfig } from './config.ts';
+import type { SecurityConfig } from '../config/security.ts';
 import { loadPersistedOperations } from './persisted.ts';
 import type { SecuritySettings } from './settings.ts';
 

@@ -6,7 +6,7 @@ import { SAME_ORIGIN_ONLY, type CorsSettings } from './cors.ts';
 /**
  * How the service defends itself: who may call (auth), what a query may ask for before it runs
  * (limits), how much a request may send (http), how often a caller may call (rateLimit), and
- * the browser-facing switches. main.ts builds them from the environment (src/config.ts); createApp
+ * the browser-facing switches. main.ts builds them from the environment (src/config/); createApp
  * without them serves everyone with full access, for tests and embedding.
  */
 export interface SecuritySettings {

@@ -51,8 +51,8 @@ export class ServiceHarness {
       /** Serve /wecom/callback with the emulator's callback Token and EncodingAESKey (and these settings). */
       callback?: true | Omit<NonNullable<AppOptions['callback']>, 'token' | 'encodingAESKey'>;
       changeFeed?: AppOptions['changeFeed'];
-      /** 'naive': the benchmark's unplanned baseline (src/loaders/naive.ts). */
-      planning?: AppOptions['planning'];
+      /** How reads are planned, from the client: the benchmark's naive baseline passes `naivePlanning` (bench/naive-planning.ts). */
+      planning?: (client: WeComClient) => Pick<AppOptions, 'source' | 'loaders'>;
       /** Listen on an ephemeral loopback port (`service.url`). */
       listen?: boolean;
       /**
@@ -93,7 +93,7 @@ export class ServiceHarness {
       ...(options.responseCache === false ? { responseCache: false } : {}),
       ...(callback ? { callback } : {}),
       ...(options.changeFeed ? { changeFeed: options.changeFeed } : {}),
-      ...(options.planning ? { planning: options.planning } : {}),
+      ...(options.planning ? options.planning(client) : {}),
     });
     const harness = new ServiceHarness(wecom, client, app, changes);
     if (options.listen) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { configErrorOf as errorOf } from '../testkit/config.ts';
 
-/** The operations settings (src/ops/config.ts) as loadConfig reads them: defaults, and errors naming the variable. */
+/** The operations settings (src/config/ops.ts) as loadConfig reads them: defaults, and errors naming the variable. */
 
 describe('operations configuration', () => {
   it('defaults: metrics on PORT, no Redis, 10 s to drain, 80% of WeCom’s limits', () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyEnvFile } from '../../src/ops/env-file.ts';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { applyEnvFile } from '../../src/config/env-file.ts';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
 
 /** The optional .env file: read before validation, the real environment wins, a missing ENV_FILE is an error. */
 

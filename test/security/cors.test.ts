@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { CORS_ALLOWED_HEADERS } from '../../src/security/cors.ts';
 import { ServiceHarness } from '../helpers/service.ts';
 

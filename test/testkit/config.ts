@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
 
 /** The message of the ConfigError that loadConfig throws for `env`; fails the test if it accepts it. */
 export function configErrorOf(env: Record<string, string>): string {

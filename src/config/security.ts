@@ -1,18 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { int, optionalFlag, text } from '../env-fields.ts';
+import { problemLines } from './config-error.ts';
+import { int, optionalFlag, text } from './env-fields.ts';
 import { ApiKeyConfigError, parseApiKeyEntries, type ApiKeyEntry } from '../auth/api-keys.ts';
 import type { JwtSettings } from '../auth/jwt.ts';
 import { ALL_SCOPE_NAMES, parseScopeList, type ScopeName } from '../auth/scopes.ts';
-import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limit.ts';
-import { DEFAULT_HTTP_LIMITS, DEFAULT_QUERY_LIMITS, type HttpLimits, type QueryLimits } from './settings.ts';
-import { DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from './http-server.ts';
-import { DEFAULT_PERSISTED_OPERATIONS_FILE } from './persisted.ts';
-import { corsOriginProblem, type CorsSettings } from './cors.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from '../security/rate-limit.ts';
+import { DEFAULT_HTTP_LIMITS, DEFAULT_QUERY_LIMITS, type HttpLimits, type QueryLimits } from '../security/settings.ts';
+import { DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from '../security/http-server.ts';
+import { DEFAULT_PERSISTED_OPERATIONS_FILE } from '../security/persisted.ts';
+import { corsOriginProblem, type CorsSettings } from '../security/cors.ts';
 
 /**
  * The security part of the configuration (environment → typed settings), validated like the
- * rest of src/config.ts: every problem names its variable, no secret is echoed back.
+ * rest of src/config/: every problem names its variable, no secret is echoed back.
  *
  * The start-up rule: with real WeCom credentials (remote mode) and no API key or JWT configured,
  * the service refuses to start unless ALLOW_ANONYMOUS=true; on the embedded emulator with none
@@ -109,7 +110,7 @@ export function loadSecurityConfig(
   readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): { config: SecurityConfig } | { problems: string[] } {
   const parsed = securityEnv.safeParse(env);
-  if (!parsed.success) return { problems: parsed.error.issues.map((i) => `- ${i.path.join('.')}: ${i.message}`) };
+  if (!parsed.success) return { problems: problemLines(parsed.error) };
   const e = parsed.data;
   const problems: string[] = [];
 

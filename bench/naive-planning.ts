@@ -1,19 +1,21 @@
 import DataLoader from 'dataloader';
-import type { WeComClient } from '../wecom/client.ts';
-import type { WeComUser } from '../wecom/users.ts';
-import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
-import { clientSource, nullWhenMissing, type DirectorySource } from '../directory/source.ts';
-import { DepartmentTree } from '../directory/tree.ts';
-import { RequestLoaders } from './index.ts';
-import { LinkedLoaders, linkedUserId, type LinkGroup, type LinkedMember } from './linked.ts';
+import type { WeComClient } from '../src/wecom/client.ts';
+import type { WeComUser } from '../src/wecom/users.ts';
+import type { WeComTag, WeComTagSummary } from '../src/wecom/tags.ts';
+import { clientSource, nullWhenMissing, type DirectorySource } from '../src/directory/source.ts';
+import { DepartmentTree } from '../src/directory/tree.ts';
+import { RequestLoaders } from '../src/loaders/index.ts';
+import type { RequestLoaderFactory } from '../src/schema/context.ts';
+import { LinkedLoaders, linkedUserId, type LinkGroup, type LinkedMember } from '../src/loaders/linked.ts';
 
 /**
- * The benchmark's naive baseline (`DIRECTORY_PLANNING=naive`): the same schema and resolvers as
- * the planned service, but with the planning taken out, so `npm run bench` can show the N+1 cost
- * the design removes. Not meant for production.
+ * The benchmark's naive baseline (bench/naive-service.ts): the same schema and resolvers as the
+ * planned service, but with the planning taken out, so `npm run bench` can show the N+1 cost the
+ * design removes. It lives with the benchmark and reaches the service through two seams of
+ * createApp: a given `source` (which also leaves the cross-request cache out) and `loaders`.
  *
  * What "naive" means here, exactly:
- * - no cross-request directory cache (createApp uses `naiveSource`, never the cache);
+ * - no cross-request directory cache (a given source is used as it is, never cached);
  * - members of a department come from `user/simplelist` and then one `user/get` per member, as a
  *   resolver written without knowing that `user/list` returns details;
  * - no DataLoader batching or de-duplication, no priming from lists: every `user`, `members` and
@@ -23,8 +25,6 @@ import { LinkedLoaders, linkedUserId, type LinkGroup, type LinkedMember } from '
  * Views computed once per request from those reads (everyone, direct reports, the tag and search
  * indexes) are kept as the planned loaders keep them: each is used once per query anyway.
  */
-export type DirectoryPlanning = 'planned' | 'naive';
-
 /** Reads that ignore what lists already return: one `user/get` per member of a `user/simplelist`. */
 export function naiveSource(client: WeComClient): DirectorySource {
   const direct = clientSource(client);
@@ -94,4 +94,15 @@ export class NaiveLinkedLoaders extends LinkedLoaders {
   override groups(): Promise<LinkGroup[]> {
     return new LinkedLoaders(this.upstream).groups();
   }
+}
+
+/** The loaders of the naive baseline, for createApp's `loaders` seam. */
+export const NAIVE_LOADERS: RequestLoaderFactory = {
+  request: (read) => new NaiveRequestLoaders(read),
+  linked: (client) => new NaiveLinkedLoaders(client),
+};
+
+/** createApp options that turn the service into the naive baseline. */
+export function naivePlanning(client: WeComClient): { source: DirectorySource; loaders: RequestLoaderFactory } {
+  return { source: naiveSource(client), loaders: NAIVE_LOADERS };
 }

@@ -1,16 +1,16 @@
 import { describe, expect } from 'vitest';
 import type { ServiceHarness } from '../helpers/service.ts';
 import { serviceTest } from '../testkit/service.ts';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { naivePlanning } from '../../bench/naive-planning.ts';
 
 /**
- * The benchmark's naive baseline (DIRECTORY_PLANNING=naive, src/loaders/naive.ts): the same graph,
- * with the planning taken out. These tests pin what "naive" costs upstream, so the benchmark's
+ * The benchmark's naive baseline (bench/naive-planning.ts, through createApp's `source` and
+ * `loaders` seams): the same graph, with the planning taken out. These tests pin what "naive" costs upstream, so the benchmark's
  * baseline stays the N+1 it claims to be, and check its answers are still right.
  */
 
 // The cache is asked for and must still not be used: naive means no cache.
-const it = serviceTest({ planning: 'naive', cache: {} });
+const it = serviceTest({ planning: naivePlanning, cache: {} });
 
 interface WireDept {
   id: number;
@@ -95,17 +95,5 @@ describe('naive planning', () => {
       '/cgi-bin/linkedcorp/agent/get_perm_list': reads,
       '/cgi-bin/linkedcorp/department/list': reads * granted.length,
     });
-  });
-});
-
-describe('DIRECTORY_PLANNING', () => {
-  it("is 'planned' unless set, and takes 'naive'", () => {
-    expect(loadConfig({}).planning).toBe('planned');
-    expect(loadConfig({ DIRECTORY_PLANNING: 'naive' }).planning).toBe('naive');
-  });
-
-  it('refuses anything else, naming the variable', () => {
-    expect(() => loadConfig({ DIRECTORY_PLANNING: 'fast' })).toThrow(ConfigError);
-    expect(() => loadConfig({ DIRECTORY_PLANNING: 'fast' })).toThrow(/DIRECTORY_PLANNING must be "planned" or "naive"/);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { ConfigError } from '../config.ts';
+import { ConfigError } from './config-error.ts';
 
 /** Read when ENV_FILE is not set; its absence is normal (production sets the real environment). */
 export const DEFAULT_ENV_FILE = '.env';

@@ -1,9 +1,10 @@
 import { DEFAULT_CALLER_SHARE } from '../wecom/scheduler.ts';
 import { z } from 'zod';
-import { flag, int, text } from '../env-fields.ts';
+import { problemLines } from './config-error.ts';
+import { flag, int, text } from './env-fields.ts';
 
 /**
- * The operations part of the configuration (src/config.ts calls `loadOpsConfig`): metrics,
+ * The operations part of the configuration (src/config/index.ts calls `loadOpsConfig`): metrics,
  * readiness, shutdown, scale-out over Redis, and the shared WeCom rate budget. Every problem names
  * its variable and the form it expects; REDIS_URL (it may hold a password) is never echoed back.
  */
@@ -57,9 +58,9 @@ export const OPS_VARIABLES = Object.keys(opsEnv.shape);
 
 export function loadOpsConfig(env: NodeJS.ProcessEnv): { config: OpsConfig } | { problems: string[] } {
   const parsed = opsEnv.safeParse(env);
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `- ${i.path.join('.')}: ${i.message}`);
-  if (!parsed.success) return { problems };
+  if (!parsed.success) return { problems: problemLines(parsed.error) };
   const e = parsed.data;
+  const problems: string[] = [];
 
   let metricsPort: number | undefined;
   if (e.METRICS_PORT !== undefined) {
