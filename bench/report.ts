@@ -230,7 +230,7 @@ export function markdown(results: BenchResults): string {
   return [
     `# Benchmark results (${s.size} seed)`,
     '',
-    `Produced by \`npm run bench${s.size !== 'demo' ? ` -- --size ${s.size}` : ''}${s.quick ? ' -- --quick' : ''}\` on ${m.date}. How to read it: README, section "Benchmark".`,
+    `Produced by \`npm run bench${s.size !== 'demo' ? ` -- --size ${s.size}` : ''}${s.quick ? ' -- --quick' : ''}\` on ${m.date}. How to read it: docs/benchmark.md.`,
     '',
     `- machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.memoryGb)} GB RAM, Node ${m.node}, ${m.platform}; load average ${fmt(m.loadAverage.atStart, 2)} at the start, ${fmt(m.loadAverage.atEnd, 2)} at the end`,
     `- seed: ${s.size} (seed ${s.seed}: ${s.users} users, ${s.departments} departments); upstream latency ${s.upstreamLatencyMs} ± ${s.upstreamJitterMs} ms (measured: one call ${fmt(s.upstreamRoundTripMs)} ms, the cold org tree's two waves ${fmt(s.upstreamTwoWavesMs)} ms)`,

@@ -29,7 +29,7 @@ import {
 /**
  * `npm run bench [-- --size large] [-- --quick]`: the emulator with injected upstream latency,
  * the service in three configurations and a bare Yoga server, as child processes of this one, on
- * loopback; every scenario measured in the same run. See README "Benchmark".
+ * loopback; every scenario measured in the same run. See docs/benchmark.md.
  */
 
 const { values: args } = parseArgs({

@@ -7,7 +7,7 @@ import type { GraphQLRequest } from './measure.ts';
  * request needs (computed from the emulator's state, never hard-coded), and a check of each
  * answer against that state, so a fast wrong answer cannot pass for a result.
  *
- * "Fewest upstream calls" follows the design's call budget (shared/design.md §3): the tree is one
+ * "Fewest upstream calls" follows the design's call budget (docs/architecture.md §3): the tree is one
  * `department/list`, a department's members one `user/list` (WeCom has no "get many users", and
  * `fetch_child` is not relied on), a single member one `user/get`, tags one `tag/list` plus one
  * `tag/get` per tag. Tokens are held already (the runner warms them), so `gettoken` is not counted.

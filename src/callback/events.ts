@@ -2,7 +2,7 @@ import type { DirectoryChange } from '../directory/changes.ts';
 import { CallbackRejection } from './rejection.ts';
 import { type XmlElement, child, text } from './xml.ts';
 
-/** A finished async job (batch_job_result, wecom-api.md §9.7). */
+/** A finished async job (batch_job_result, docs/wecom-api.md §9.7). */
 export interface BatchJobResult {
   jobId: string;
   /** sync_user, replace_user, invite_user, replace_party, or an export type (export_user, …). */
@@ -52,7 +52,7 @@ const HEADER_ELEMENTS = new Set(['ToUserName', 'FromUserName', 'CreateTime', 'Ms
 
 /**
  * Maps one decrypted event to directory changes (source 'callback'), for every ChangeType of
- * wecom-api.md §9.6 in its full and its reduced form. An authentic event missing the id it is
+ * docs/wecom-api.md §9.6 in its full and its reduced form. An authentic event missing the id it is
  * about is `malformed_event`. A ChangeType this service does not know is read as "anything may
  * have changed" (DIRECTORY_RELOADED), so the cache never keeps what such a change made wrong.
  */

@@ -63,7 +63,7 @@ export interface CallbackHandler {
 }
 
 /**
- * The `/wecom/callback` endpoint (wecom-api.md §9.2, §9.3):
+ * The `/wecom/callback` endpoint (docs/wecom-api.md §9.2, §9.3):
  * - GET: URL verification; answers the decrypted `echostr`, exactly, within WeCom's 1 s.
  * - POST: an encrypted event. Checked in this order, nothing decrypted before the signature holds:
  *   body size (413), XML safety and shape, timestamp within ±5 min, msg_signature (constant time),

@@ -4,7 +4,7 @@ import proxyaddr from 'proxy-addr';
 
 /**
  * Where `/wecom/callback` requests may come from (WECOM_CALLBACK_ALLOWED_IPS): WeCom publishes
- * the addresses its callbacks come from (`getcallbackip`, wecom-api.md §14). The signature already
+ * the addresses its callbacks come from (`getcallbackip`, docs/wecom-api.md §14). The signature already
  * proves a request was sealed with our Token; the address check is a second line for when the
  * Token leaks (a leaked Token and EncodingAESKey let anyone forge events otherwise).
  */

@@ -4,7 +4,7 @@ import { parseAllowedCallbackIps, parseTrustedProxies, type AllowedCallbackIps }
 import { int, requirements, text } from './env-fields.ts';
 
 /**
- * The contacts-sync callback (wecom-api.md §9.1), where its requests may come from, and the change
+ * The contacts-sync callback (docs/wecom-api.md §9.1), where its requests may come from, and the change
  * feed it fills. Token: 1–32 letters or digits; EncodingAESKey: 43 letters or digits; both or neither.
  */
 

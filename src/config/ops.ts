@@ -53,7 +53,7 @@ const opsEnv = z.object({
   WECOM_CALLER_SHARE: text,
 });
 
-/** The variables this part reads (for the README's table and its test). */
+/** The variables this part reads (for docs/configuration.md's table and its test). */
 export const OPS_VARIABLES = Object.keys(opsEnv.shape);
 
 export function loadOpsConfig(env: NodeJS.ProcessEnv): { config: OpsConfig } | { problems: string[] } {

@@ -81,7 +81,7 @@ const securityEnv = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_SERVER_TIMEOUTS.keepAliveTimeoutMs, 1_000, 600_000),
 });
 
-/** The variables read here (the README's configuration table lists each; a test checks). */
+/** The variables read here (docs/configuration.md lists each; test/readme.test.ts checks). */
 export const SECURITY_VARIABLES = Object.keys(securityEnv.shape);
 
 

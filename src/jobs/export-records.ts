@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { parseUser, type WeComUser } from '../wecom/users.ts';
 import type { WeComDepartment } from '../wecom/departments.ts';
 
-/** What an export job exports (wecom-api.md §7), one WeCom endpoint each. */
+/** What an export job exports (docs/wecom-api.md §7), one WeCom endpoint each. */
 export type ExportKind = 'users' | 'userDetails' | 'departments' | 'tagMembers';
 
 /** One exported record, tagged with what it is. */

@@ -2,7 +2,7 @@ import { CsvSyntaxError, csvRecords, decodeUtf8 } from 'wecom-protocol/csv';
 import { MEDIA_MAX_BYTES, MEDIA_MIN_EXCLUSIVE_BYTES } from 'wecom-protocol/limits';
 
 /**
- * The CSV files of WeCom's asynchronous import (wecom-api.md §6.2): written from typed rows in
+ * The CSV files of WeCom's asynchronous import (docs/wecom-api.md §6.2): written from typed rows in
  * the layout the import reads, and checked before an uploaded file costs any quota.
  *
  * Member files use the newer template header (the official header row is unconfirmed, §13; it is

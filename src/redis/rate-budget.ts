@@ -9,7 +9,7 @@ import { RedisScript } from './script.ts';
  * a sorted set, checked and taken in one Lua script so no two instances take the last call of a
  * window. Redis's own clock (TIME) orders the calls, so the instances' clock skew does not matter.
  *
- * WeCom counts its limits per corp and per API (wecom-api.md §11), so the key is the corp id and
+ * WeCom counts its limits per corp and per API (docs/wecom-api.md §11), so the key is the corp id and
  * the endpoint path: instances serving the same corp share it, whatever else they do.
  */
 const TAKE = new RedisScript(`

@@ -7,7 +7,7 @@ import type { RedisFallbacks } from './fallbacks.ts';
 import { RedisScript } from './script.ts';
 
 /**
- * Access tokens shared by every instance (wecom-api.md §1: one token per secret is valid at a
+ * Access tokens shared by every instance (docs/wecom-api.md §1: one token per secret is valid at a
  * time for all callers, and each gettoken counts against the corp's limits). The token manager's
  * keys are already opaque hashes, so Redis never holds a secret; it holds the access token
  * itself, which is why REDIS_URL must point at a Redis only the service can read.

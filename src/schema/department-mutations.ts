@@ -8,7 +8,7 @@ import { guardDepartments, guardNotSubtreeTop } from './scope-guards.ts';
 import type { DepartmentUpdateInput, WeComDepartment } from '../wecom/departments.ts';
 
 /**
- * Department writes (wecom-api.md §4): create, update (rename, move, reorder) and delete. Input is
+ * Department writes (docs/wecom-api.md §4): create, update (rename, move, reorder) and delete. Input is
  * checked first (name rules, ids); each payload is the department as WeCom has it afterwards.
  */
 

@@ -13,7 +13,7 @@ import type { WeComDepartment } from '../wecom/departments.ts';
 import { PII } from './pii.ts';
 
 /**
- * Asynchronous exports (wecom-api.md §7): startExport submits a job with a key the service
+ * Asynchronous exports (docs/wecom-api.md §7): startExport submits a job with a key the service
  * generates (so only the service can read the files), the tracker follows it, then downloads,
  * verifies (size, md5) and decrypts the files; the records are paged through `ExportJob.records`.
  */

@@ -12,7 +12,7 @@ import { meaningOf } from '../wecom/errors.ts';
 import './upload.ts';
 
 /**
- * Asynchronous imports (wecom-api.md §6): importUsers (batch/syncuser or batch/replaceuser) and
+ * Asynchronous imports (docs/wecom-api.md §6): importUsers (batch/syncuser or batch/replaceuser) and
  * importDepartments (batch/replaceparty), from an uploaded CSV (GraphQL multipart request) or
  * from typed rows the service writes in WeCom's CSV layout (src/jobs/import-csv.ts). The file
  * is checked first (size, UTF-8, required columns), uploaded with media/upload and submitted;

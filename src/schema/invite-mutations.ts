@@ -4,7 +4,7 @@ import { checkInvite } from './validate.ts';
 import { guardDepartments, guardMembers, guardWholeCorp } from './scope-guards.ts';
 
 /**
- * batch/invite (wecom-api.md §3.2): invitations to members, whole departments and tags. WeCom
+ * batch/invite (docs/wecom-api.md §3.2): invitations to members, whole departments and tags. WeCom
  * invites what it can and reports the rest, so the payload lists the refused targets. An
  * invitation changes nothing in the directory, so no change is published.
  */

@@ -9,7 +9,7 @@ import { guardDepartments, guardMembers, guardVisibleTag } from './scope-guards.
 import type { WeComTagSummary } from '../wecom/tags.ts';
 
 /**
- * Tag writes (wecom-api.md §5). A tag belongs to the secret that created it: the service uses the
+ * Tag writes (docs/wecom-api.md §5). A tag belongs to the secret that created it: the service uses the
  * contacts-sync secret, which may also operate the super-admin group's tags; another app's tag
  * gives PermissionDeniedError (81011). Member changes report the members WeCom refused (the rest
  * was applied); when all are refused WeCom answers 40070 (add) or 40031 (remove).

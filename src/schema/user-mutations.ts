@@ -10,7 +10,7 @@ import { guardDepartments, guardMembers, guardVisibleMembers } from './scope-gua
 import type { UserUpdateInput, WeComUser } from '../wecom/users.ts';
 
 /**
- * Member writes (wecom-api.md §3.2): createUser, updateUser (moves, leaders, new_userid once),
+ * Member writes (docs/wecom-api.md §3.2): createUser, updateUser (moves, leaders, new_userid once),
  * deleteUser, deleteUsers (≤ 200, all or nothing) and confirmJoin (user/authsucc). Input is
  * checked first (validate.ts), WeCom's refusals become typed errors, and each payload is the
  * member as WeCom has it after the write.

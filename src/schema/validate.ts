@@ -34,7 +34,7 @@ import {
 } from 'wecom-protocol/limits';
 
 /**
- * The fact sheet's input rules (wecom-api.md §3.1, §4, §5, §6), checked before any upstream call
+ * The fact sheet's input rules (docs/wecom-api.md §3.1, §4, §5, §6), checked before any upstream call
  * so that bad input costs no WeCom quota and the error names the argument at fault. Each check
  * returns the input in the client's shape. Paths are relative to the mutation's arguments:
  * `input.userid`, `rows[3].mobile`, `userids[2]`.

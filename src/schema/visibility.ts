@@ -4,7 +4,7 @@ import type { WeComAgent } from '../wecom/agent.ts';
 import type { WeComUser } from '../wecom/users.ts';
 
 /**
- * What the service may see when it reads through an app secret (agent/get, wecom-api.md §14):
+ * What the service may see when it reads through an app secret (agent/get, docs/wecom-api.md §14):
  * since 2022 an app reads only its visible range (可见范围).
  */
 const AppVisibilityRef = builder.objectRef<WeComAgent>('AppVisibility').implement({

@@ -1,5 +1,5 @@
 /**
- * An app's details and visible range (wecom-api.md §14): what the app secret may read since 2022.
+ * An app's details and visible range (docs/wecom-api.md §14): what the app secret may read since 2022.
  */
 import { endpoint, type CallOptions, type Invoke } from './endpoint.ts';
 import { arrayField, numberField, type WireObject } from './wire.ts';

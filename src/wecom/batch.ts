@@ -1,5 +1,5 @@
 /**
- * Invitations and asynchronous imports (wecom-api.md §3.2 batch/invite, §6). Imports upload a
+ * Invitations and asynchronous imports (docs/wecom-api.md §3.2 batch/invite, §6). Imports upload a
  * CSV with media.upload, submit it here, then poll getResult (or wait for `batch_job_result`).
  */
 import { endpoint, type CallOptions, type Invoke } from './endpoint.ts';

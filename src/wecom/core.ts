@@ -290,7 +290,7 @@ export class WeComCore {
     }
   }
 
-  /** Which secret serves `ep` (wecom-api.md §2); a missing one is a configuration error, not a call. */
+  /** Which secret serves `ep` (docs/wecom-api.md §2); a missing one is a configuration error, not a call. */
   private credentialFor(ep: Endpoint<unknown, unknown>, via: SecretKind | undefined): Credential | undefined {
     if (via && ep.token !== 'none') {
       const allowed = ep.token === 'read' || ep.token === 'owner' || ep.token === via;

@@ -1,4 +1,4 @@
-/** Corp-wide facts (wecom-api.md §3.2, §14): the join QR code, the active member count, WeCom's callback addresses. */
+/** Corp-wide facts (docs/wecom-api.md §3.2, §14): the join QR code, the active member count, WeCom's callback addresses. */
 import { endpoint, type CallOptions, type Invoke } from './endpoint.ts';
 import { arrayField, numberField, stringField } from './wire.ts';
 

@@ -1,4 +1,4 @@
-/** Departments (部门管理, wecom-api.md §4). */
+/** Departments (部门管理, docs/wecom-api.md §4). */
 import { endpoint, noResult, type CallOptions, type Invoke, type ReadBack } from './endpoint.ts';
 import { WeComApiError } from './errors.ts';
 import { arrayField, fromWire, numberField, type WireObject } from './wire.ts';

@@ -8,7 +8,7 @@ import type { FormData } from 'undici';
 import type { WireObject } from './wire.ts';
 
 /**
- * Which secret's token an endpoint uses (wecom-api.md §2):
+ * Which secret's token an endpoint uses (docs/wecom-api.md §2):
  * - `contact`: the contacts-sync secret only: directory writes, user/list_id, the join QR code,
  *   the active stat;
  * - `read`: the app secret when one is configured (reads within its visibility), else the

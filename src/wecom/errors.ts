@@ -25,7 +25,7 @@ export interface ErrcodeMeaning {
 }
 
 /**
- * The errcodes a user of the directory will meet (wecom-api.md §1, §2, §10), with an actionable
+ * The errcodes a user of the directory will meet (docs/wecom-api.md §1, §2, §10), with an actionable
  * hint where there is one. Codes not listed fall back to WeCom's own errmsg and `invalid-input`.
  */
 export const ERRCODE_MEANINGS: Readonly<Record<number, ErrcodeMeaning>> = {
@@ -109,7 +109,7 @@ const NOT_FOUND_ERRCODES = new Set([60111, 60003, 40068, 46004, 40088, 60021]);
 /** gettoken errcodes that mean the configuration is wrong: never retried in a loop. */
 export const CONFIG_ERRCODES: ReadonlySet<number> = new Set([40001, 40013, 40091, 41002, 41004, 60020, 50003]);
 
-/** Token errcodes: refetch the token once and replay the call once (wecom-api.md §1). */
+/** Token errcodes: refetch the token once and replay the call once (docs/wecom-api.md §1). */
 export const TOKEN_ERRCODES: ReadonlySet<number> = new Set([40014, 42001]);
 
 export function meaningOf(errcode: number): ErrcodeMeaning | undefined {

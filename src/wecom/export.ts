@@ -1,5 +1,5 @@
 /**
- * Asynchronous export (异步导出接口, wecom-api.md §7): submit a job with an `encoding_aeskey`,
+ * Asynchronous export (异步导出接口, docs/wecom-api.md §7): submit a job with an `encoding_aeskey`,
  * poll `export/get_result`, then download each file and decrypt it (AES-256-CBC, IV = key[0:16],
  * 32-byte PKCS#7: the AES layer of crypto.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * Linked corps (互联企业, wecom-api.md §8): POST-only, self-built apps only. Ids are composite
+ * Linked corps (互联企业, docs/wecom-api.md §8): POST-only, self-built apps only. Ids are composite
  * strings: users `CORPID/USERID`, departments `LINKEDID/DEPARTMENTID`; they stay strings here.
  */
 import { endpoint, type CallOptions, type Invoke } from './endpoint.ts';

@@ -1,4 +1,4 @@
-/** Temporary media (上传临时素材, wecom-api.md §6.1): CSVs for imports, images for avatars. */
+/** Temporary media (上传临时素材, docs/wecom-api.md §6.1): CSVs for imports, images for avatars. */
 import { FormData } from 'undici';
 import { endpoint, type CallOptions, type Invoke } from './endpoint.ts';
 import { stringField } from './wire.ts';

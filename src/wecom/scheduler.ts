@@ -12,7 +12,7 @@ import { upstreamRequests } from './request-context.ts';
 export const DEFAULT_RATE_BUDGET_FRACTION = 0.8;
 export const DEFAULT_RATE_WINDOW_MS = RATE_LIMIT_WINDOW_MS;
 /**
- * Concurrent calls per endpoint. WeCom does not publish its 45033 cap (wecom-api.md §11,
+ * Concurrent calls per endpoint. WeCom does not publish its 45033 cap (docs/wecom-api.md §11,
  * unconfirmed); 16 keeps a GraphQL request's fan-out fast while staying modest.
  */
 export const DEFAULT_ENDPOINT_CONCURRENCY = 16;
@@ -29,7 +29,7 @@ export const RATE_BLOCK_JITTER_FRACTION = 0.1;
 
 /**
  * A rate budget shared by every instance of the service (Redis when scaled out): WeCom's limits
- * are per corp and per API, whatever the number of instances calling (wecom-api.md §11).
+ * are per corp and per API, whatever the number of instances calling (docs/wecom-api.md §11).
  */
 export interface SharedRateBudget {
   /**

@@ -1,6 +1,6 @@
 import { userKey } from 'wecom-protocol/userid';
 /**
- * Tags (标签管理, wecom-api.md §5). A tag belongs to the secret that created it, so tag calls
+ * Tags (标签管理, docs/wecom-api.md §5). A tag belongs to the secret that created it, so tag calls
  * use the contacts-sync secret when one is configured, else the app (token policy `owner`).
  */
 import { endpoint, noResult, type CallOptions, type Invoke, type ReadBack } from './endpoint.ts';

@@ -1,5 +1,5 @@
 /**
- * Access tokens, one per (corpid, secret) (wecom-api.md §1): cached with a TTL of `expires_in`
+ * Access tokens, one per (corpid, secret) (docs/wecom-api.md §1): cached with a TTL of `expires_in`
  * minus a safety margin, fetched once however many callers are waiting (single flight), dropped
  * when WeCom says a token is invalid or expired (40014 / 42001), and never refetched in a loop
  * when the configuration is wrong (40001, 40013, 41002, 41004 …).
@@ -86,7 +86,7 @@ export interface TokenManagerOptions {
 
 export const DEFAULT_TOKEN_SAFETY_MARGIN_MS = 5 * 60_000;
 /**
- * A wrong secret called again and again gets the calling IP blocked for an hour (wecom-api.md §1),
+ * A wrong secret called again and again gets the calling IP blocked for an hour (docs/wecom-api.md §1),
  * so a configuration error is remembered and answered locally for a while.
  */
 export const DEFAULT_CONFIG_ERROR_COOLDOWN_MS = 60_000;

@@ -1,4 +1,4 @@
-/** Members (成员管理, wecom-api.md §3). */
+/** Members (成员管理, docs/wecom-api.md §3). */
 import { endpoint, noResult, type CallOptions, type Invoke, type ReadBack } from './endpoint.ts';
 import { WeComApiError } from './errors.ts';
 import { LIST_ID_LIMIT_MAX } from 'wecom-protocol/limits';

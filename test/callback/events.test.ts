@@ -4,7 +4,7 @@ import { CallbackSender, send } from '../helpers/callback-sender.ts';
 import type { DirectoryChange } from '../../src/directory/changes.ts';
 
 /**
- * Every ChangeType of wecom-api.md §9.6, full and reduced (post-2022-08-15) field sets, as the
+ * Every ChangeType of docs/wecom-api.md §9.6, full and reduced (post-2022-08-15) field sets, as the
  * emulator delivers them for changes made in its console, mapped to the changes the service
  * publishes; then the events the emulator does not produce (NewUserID, unknown types,
  * batch_job_result) through signed requests built with the official package.

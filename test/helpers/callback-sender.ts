@@ -13,7 +13,7 @@ export interface SenderOptions {
 }
 
 /**
- * Builds callback requests as WeCom sends them (wecom-api.md §9.2, §9.3), with the official
+ * Builds callback requests as WeCom sends them (docs/wecom-api.md §9.2, §9.3), with the official
  * `@wecom/crypto` package rather than the code under test, and lets a test forge every part.
  */
 export class CallbackSender {

@@ -13,7 +13,7 @@ import {
   verifySignature,
 } from 'wecom-protocol/crypto';
 
-/** The official sample values of wecom-api.md §9.4. */
+/** The official sample values of docs/wecom-api.md §9.4. */
 const TOKEN = 'QDG6eK';
 const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
 const CORP_ID = 'wx5823bf96d3bd56c7';

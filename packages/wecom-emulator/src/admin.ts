@@ -17,7 +17,7 @@ const callbackSchema = z
     url: z.string().url().startsWith('http').nullable(),
     token: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'token: 1–32 letters or digits').optional(),
     encodingAESKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'encodingAESKey: 43 letters or digits').optional(),
-    /** 'reduced': the post-2022-08-15 minimal change_contact fields (wecom-api.md §9.6). */
+    /** 'reduced': the post-2022-08-15 minimal change_contact fields (docs/wecom-api.md §9.6). */
     fieldSet: z.enum(['full', 'reduced']).optional(),
   })
   .strict();
@@ -43,7 +43,7 @@ type AdminResult = { status: number; body: unknown };
 
 /**
  * The admin API under /__emulator/ (not part of WeCom). Its shapes are a contract with tools
- * outside the test suite (shared/design.md §3); bad input answers 400 naming the field.
+ * outside the test suite (docs/architecture.md §3); bad input answers 400 naming the field.
  */
 /** What the admin API reads and changes of an emulator (the Emulator itself, named by shape so server.ts may import this module). */
 export interface AdminTarget {

@@ -6,7 +6,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { encrypt, signature } from 'wecom-protocol/crypto';
 
 /**
- * The wire side of WeCom callbacks (wecom-api.md §9.2, §9.3): build the event XML, encrypt and
+ * The wire side of WeCom callbacks (docs/wecom-api.md §9.2, §9.3): build the event XML, encrypt and
  * sign it, POST it with WeCom's timeout and retry rules; and the GET URL verification. Used for
  * `change_contact` (callbacks.ts) and for `batch_job_result` of import and export jobs (§9.7).
  */

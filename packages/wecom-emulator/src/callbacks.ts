@@ -14,7 +14,7 @@ export { deliverEvent, verifyCallbackUrl, buildXml } from './callback-delivery.t
 export type { EventDelivery, DeliveryOutcome, XmlFields } from './callback-delivery.ts';
 
 /**
- * Contacts-sync `change_contact` callbacks (wecom-api.md §9.6): every change made in the admin
+ * Contacts-sync `change_contact` callbacks (docs/wecom-api.md §9.6): every change made in the admin
  * console (the emulator's console endpoints) is rendered as WeCom's event XML and delivered to the
  * configured URL, one event per request, in order, without holding up the API response. Changes
  * made by the contacts-sync token's own API calls are never delivered (the Emulator only passes

@@ -2,7 +2,7 @@ import { CsvSyntaxError, decodeUtf8, parseCsv } from 'wecom-protocol/csv';
 import { fail } from './errors.ts';
 
 /**
- * The import jobs' view of a CSV file (wecom-api.md §6.2): the shared reader (wecom-protocol/csv)
+ * The import jobs' view of a CSV file (docs/wecom-api.md §6.2): the shared reader (wecom-protocol/csv)
  * with WeCom's answer to a file it cannot read, illegal content (40092).
  */
 

@@ -3,7 +3,7 @@
  * a handler throws `fail(code)` and the dispatcher writes the envelope.
  */
 
-/** Short texts WeCom sends (observed or documented, wecom-api.md §0 and §10). */
+/** Short texts WeCom sends (observed or documented, docs/wecom-api.md §0 and §10). */
 const ERRMSG: Record<number, string> = {
   [-1]: 'system busy',
   40001: 'invalid credential',

@@ -4,7 +4,7 @@ import type { Clock } from './clock.ts';
 import { exportJobs, isExpired } from './exports.ts';
 
 /**
- * The download side of export/get_result's `data_list[].url` (wecom-api.md §7): the encrypted
+ * The download side of export/get_result's `data_list[].url` (docs/wecom-api.md §7): the encrypted
  * file, with HTTP Range support, valid for 2 hours by the emulator clock.
  */
 

@@ -12,7 +12,7 @@ import { aesEncrypt } from 'wecom-protocol/crypto';
 import { EXPORT_LINK_VALID_SECONDS, ROOT_DEPARTMENT_ID } from 'wecom-protocol/limits';
 
 /**
- * Asynchronous export (wecom-api.md §7): a job serialises what the caller may see as JSON,
+ * Asynchronous export (docs/wecom-api.md §7): a job serialises what the caller may see as JSON,
  * cuts it into files of `block_size` records, encrypts each with the caller's `encoding_aeskey`
  * (AES-256-CBC, key = base64decode(encoding_aeskey + "="), IV = key[0:16], PKCS#7 to 32 bytes) and
  * offers them as download links that answer HTTP Range requests and expire after 2 hours.

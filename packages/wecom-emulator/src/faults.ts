@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { mulberry32 } from './random.ts';
 
-/** The fault settings of `POST /__emulator/faults` (shared/design.md §3). */
+/** The fault settings of `POST /__emulator/faults` (docs/architecture.md §3). */
 export const faultsSchema = z
   .object({
     latencyMs: z.number().int().min(0).max(60_000),

@@ -16,7 +16,7 @@ import {
 } from 'wecom-protocol/limits';
 
 /**
- * batch/replaceparty (全量覆盖部门, wecom-api.md §6.3): the department file replaces the tree.
+ * batch/replaceparty (全量覆盖部门, docs/wecom-api.md §6.3): the department file replaces the tree.
  * In the file and the directory → modified; in the file only → created; in the directory only →
  * deleted when it has no members and no sub-departments, otherwise kept until a later member
  * import empties it.

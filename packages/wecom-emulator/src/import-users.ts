@@ -18,7 +18,7 @@ import {
 } from 'wecom-protocol/limits';
 
 /**
- * batch/syncuser (增量更新成员) and batch/replaceuser (全量覆盖成员), wecom-api.md §6.2–§6.3.
+ * batch/syncuser (增量更新成员) and batch/replaceuser (全量覆盖成员), docs/wecom-api.md §6.2–§6.3.
  *
  * The member file is the emulator's reading of WeCom's template (the official header row is
  * unconfirmed, §13): the newer header

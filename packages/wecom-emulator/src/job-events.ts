@@ -6,7 +6,7 @@ import { type XmlFields, deliverEvent } from './callback-delivery.ts';
 import { ENCODING_AES_KEY_PATTERN } from 'wecom-protocol/crypto';
 
 /**
- * The `batch_job_result` event (wecom-api.md §9.7) that tells a job's submitter it has finished.
+ * The `batch_job_result` event (docs/wecom-api.md §9.7) that tells a job's submitter it has finished.
  */
 
 /**

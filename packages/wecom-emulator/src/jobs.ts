@@ -6,7 +6,7 @@ import { perCorp } from './corp-state.ts';
 import { IMPORT_JOBS_KEPT } from 'wecom-protocol/limits';
 
 /**
- * Asynchronous jobs (wecom-api.md §6.3–§6.4): the slice runner shared with the exports, and the
+ * Asynchronous jobs (docs/wecom-api.md §6.3–§6.4): the slice runner shared with the exports, and the
  * import-job registry behind batch/syncuser, batch/replaceuser, batch/replaceparty and
  * batch/getresult.
  */

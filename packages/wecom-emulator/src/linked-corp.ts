@@ -6,7 +6,7 @@ import { fail } from './errors.ts';
 import { rng } from './random.ts';
 
 /**
- * Linked corps (互联企业, wecom-api.md §8): other corps joined to ours in a link group. Apps read
+ * Linked corps (互联企业, docs/wecom-api.md §8): other corps joined to ours in a link group. Apps read
  * their members and departments through `linkedcorp/*`, with composite string ids:
  * users `"CORPID/USERID"`, departments `"LINKEDID/DEPARTMENTID"`. The seeded corp has one
  * partner, generated from the same seed as the main directory.

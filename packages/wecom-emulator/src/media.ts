@@ -8,7 +8,7 @@ import { perCorp } from './corp-state.ts';
 import { MEDIA_MAX_BYTES, MEDIA_MIN_EXCLUSIVE_BYTES, MEDIA_VALID_SECONDS, type MediaType } from 'wecom-protocol/limits';
 
 /**
- * Temporary media (临时素材, wecom-api.md §6.1): files uploaded through `media/upload` and
+ * Temporary media (临时素材, docs/wecom-api.md §6.1): files uploaded through `media/upload` and
  * referred to by `media_id` for 3 days — import CSVs (`type=file`) and avatars (`type=image`).
  * A media_id is shared by every token of the corp, so the registry belongs to the corp.
  */

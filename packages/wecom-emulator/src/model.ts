@@ -98,7 +98,7 @@ export interface App {
   secret: string;
   name: string;
   visibility: AppVisibility;
-  /** What agent/get answers besides the visibility (wecom-api.md §14). */
+  /** What agent/get answers besides the visibility (docs/wecom-api.md §14). */
   description: string;
   squareLogoUrl: string;
   /** Trusted domain of the app's OAuth redirects (可信域名). */

@@ -4,7 +4,7 @@ import { CALLBACK_RETRY_DELAY_MS, CALLBACK_TIMEOUT_MS, URL_VERIFY_TIMEOUT_MS } f
 export type SeedSize = 'demo' | 'large' | 'huge';
 /** Every size, for validating `--size` and `WECOM_EMULATOR_SIZE`. */
 export const SEED_SIZES: readonly SeedSize[] = ['demo', 'large', 'huge'];
-/** `change_contact` field sets: all fields, or the post-2022-08-15 minimal ones (wecom-api.md §9.6). */
+/** `change_contact` field sets: all fields, or the post-2022-08-15 minimal ones (docs/wecom-api.md §9.6). */
 export type CallbackFieldSet = 'full' | 'reduced';
 
 /** Where the emulator reports failures it cannot answer with an errcode (pino's `error(fields, message)` fits). */

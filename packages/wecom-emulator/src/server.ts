@@ -310,7 +310,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-/** Escaped non-ASCII (`\uXXXX`) is refused with 40033 (wecom-api.md §0). */
+/** Escaped non-ASCII (`\uXXXX`) is refused with 40033 (docs/wecom-api.md §0). */
 const UNICODE_ESCAPE = /\\u[0-9a-fA-F]{4}/;
 
 function parseJsonBody(raw: Buffer, wecomCharsetRule: boolean): Record<string, unknown> {

@@ -14,7 +14,7 @@ interface IssuedToken {
 
 /**
  * Access tokens per (corpid, secret). Within its validity a secret gets the same token back, as
- * the older docs describe (wecom-api.md §1); after expiry or a forced expiry, a fresh one.
+ * the older docs describe (docs/wecom-api.md §1); after expiry or a forced expiry, a fresh one.
  */
 export class TokenIssuer {
   private readonly tokens = new Map<string, IssuedToken>();

@@ -34,7 +34,7 @@ import {
 } from 'wecom-protocol/limits';
 
 /**
- * The member write rules of wecom-api.md §3.1, free of HTTP: the member endpoints call them per
+ * The member write rules of docs/wecom-api.md §3.1, free of HTTP: the member endpoints call them per
  * request and the batch import job per CSV row. A payload is WeCom's JSON member object; a
  * refusal throws `fail(errcode)` before anything is written.
  */

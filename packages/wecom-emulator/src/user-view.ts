@@ -3,7 +3,7 @@ import type { CorpStore } from './store.ts';
 import type { Scope } from './visibility.ts';
 
 /**
- * How a member looks on the wire: the read shape of user/get and user/list (wecom-api.md §3.2),
+ * How a member looks on the wire: the read shape of user/get and user/list (docs/wecom-api.md §3.2),
  * and the fields of a change_contact event (§9.6). Shared by the member endpoints and the exports.
  */
 

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * WeCom's callback crypto (wecom-api.md §9.2–§9.5): the SHA-1 `msg_signature` and the AES scheme
+ * WeCom's callback crypto (docs/wecom-api.md §9.2–§9.5): the SHA-1 `msg_signature` and the AES scheme
  * used by callbacks and, with the same key and padding, by export files (§7).
  *
  * - AES key = base64decode(EncodingAESKey + "=") (32 bytes, AES-256), CBC, IV = key[0:16];

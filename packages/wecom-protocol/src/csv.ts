@@ -1,5 +1,5 @@
 /**
- * Reading the CSV files of WeCom's asynchronous import (wecom-api.md §6.2), for the service that
+ * Reading the CSV files of WeCom's asynchronous import (docs/wecom-api.md §6.2), for the service that
  * checks a file before uploading it and for the emulator that imports it. Files must be UTF-8:
  * Excel's default GBK export is the classic mistake, and WeCom refuses it as illegal content
  * (40092). A UTF-8 byte-order mark is tolerated. Fields follow RFC 4180: comma-separated,

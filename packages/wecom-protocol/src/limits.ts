@@ -1,5 +1,5 @@
 /**
- * WeCom's documented limits and input rules (shared/wecom-api.md). One source of truth for the
+ * WeCom's documented limits and input rules (docs/wecom-api.md). One source of truth for the
  * emulator, which enforces them, and for the service, which checks input before spending quota.
  */
 
@@ -23,7 +23,7 @@ export const ADDRESS_MAX_CHARS = 128;
 export const EXTERNAL_POSITION_MAX_CHARS = 12;
 /**
  * Departments per member. The docs say 100, error 60110 says 20: the emulator enforces the
- * documented 100 (unconfirmed which one the server enforces, wecom-api.md §13).
+ * documented 100 (unconfirmed which one the server enforces, docs/wecom-api.md §13).
  */
 export const USER_DEPARTMENTS_MAX = 100;
 export const DIRECT_LEADERS_MAX = 5;

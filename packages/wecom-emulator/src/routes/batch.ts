@@ -15,7 +15,7 @@ import { noticeTarget, notifyJobFinished, readJobCallback } from '../job-events.
 import type { PartyImportResult, UserImportResult } from '../jobs.ts';
 
 /**
- * Asynchronous import (wecom-api.md §6.3–§6.4). A submission is checked in this order:
+ * Asynchronous import (docs/wecom-api.md §6.3–§6.4). A submission is checked in this order:
  * media_id missing (41006) → unknown, expired or not a `file` upload (40007) → the other fields
  * (40058) → another import still running (302008) → the file as a whole (40092, 302003, 302004,
  * 302006, 302007) → replaceuser's deletion protection (45026). Any of these refuses the job and

@@ -13,7 +13,7 @@ import {
 } from 'wecom-protocol/limits';
 
 /**
- * Corp-level endpoints: invitations and the join QR code (wecom-api.md §3.2), the apps' details
+ * Corp-level endpoints: invitations and the join QR code (docs/wecom-api.md §3.2), the apps' details
  * and visibility, and the addresses WeCom's callbacks come from (§14).
  */
 
@@ -60,7 +60,7 @@ function readableApps(ctx: ApiContext): App[] {
 export const INVITE_BAD_LISTS_ERRCODE = 40035;
 
 /**
- * corp/get_join_qrcode without `size_type`. Unconfirmed (wecom-api.md §13): 3 (741×741) is the
+ * corp/get_join_qrcode without `size_type`. Unconfirmed (docs/wecom-api.md §13): 3 (741×741) is the
  * size of the doc's example link.
  */
 export const JOIN_QRCODE_DEFAULT_SIZE_TYPE = 3;

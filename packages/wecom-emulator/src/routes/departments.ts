@@ -12,7 +12,7 @@ import {
   charLength,
 } from 'wecom-protocol/limits';
 
-/** Departments (wecom-api.md §4). */
+/** Departments (docs/wecom-api.md §4). */
 
 function checkName(name: string | undefined, field: string): void {
   if (name === undefined) return;

@@ -19,7 +19,7 @@ import { aesKeyOf, ENCODING_AES_KEY_PATTERN } from 'wecom-protocol/crypto';
 import { EXPORT_BLOCK_SIZE_DEFAULT, EXPORT_BLOCK_SIZE_MAX, EXPORT_BLOCK_SIZE_MIN } from 'wecom-protocol/limits';
 
 /**
- * Asynchronous export (wecom-api.md §7). Every export covers only what the caller may see; the
+ * Asynchronous export (docs/wecom-api.md §7). Every export covers only what the caller may see; the
  * three directory exports are refused to the contacts-sync secret under the 2022-08-15 new-IP
  * rule (`restrictedRead`). Bad `encoding_aeskey` or `block_size` → 40058 (invalid parameter).
  */

@@ -19,7 +19,7 @@ import {
 } from '../linked-corp.ts';
 
 /**
- * Linked corps (wecom-api.md §8). All POST with JSON bodies, self-built apps only: the server
+ * Linked corps (docs/wecom-api.md §8). All POST with JSON bodies, self-built apps only: the server
  * refuses the contacts-sync token with 48002 (`access: 'app-only'`) and the console has no access.
  * Ids are strings: users `"CORPID/USERID"`, departments `"LINKEDID/DEPARTMENTID"`; in
  * `department/list` the ids and parentid are bare strings and `order` an int, as documented.

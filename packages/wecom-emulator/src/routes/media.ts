@@ -5,7 +5,7 @@ import { fail } from '../errors.ts';
 import { checkUpload, mediaById, readMediaPart, storeMedia } from '../media.ts';
 import { MEDIA_TYPES, type MediaType } from 'wecom-protocol/limits';
 
-/** Temporary media upload and download (wecom-api.md §6.1, §14). */
+/** Temporary media upload and download (docs/wecom-api.md §6.1, §14). */
 
 /**
  * WeCom quotes the name (`attachment; filename="…"`, §14) and SDKs parse it that way; a Chinese

@@ -13,10 +13,10 @@ import {
   charLength,
 } from 'wecom-protocol/limits';
 
-/** Tags (wecom-api.md §5) and who may operate them (§2: a tag belongs to the app that created it). */
+/** Tags (docs/wecom-api.md §5) and who may operate them (§2: a tag belongs to the app that created it). */
 
 /**
- * tag/create with an explicit `tagid` that is already taken. Unconfirmed (wecom-api.md §13):
+ * tag/create with an explicit `tagid` that is already taken. Unconfirmed (docs/wecom-api.md §13):
  * 40068 "invalid tagid" is the code WeCom uses for every other unusable tag id.
  */
 export const DUPLICATE_TAGID_ERRCODE = 40068;
@@ -91,7 +91,7 @@ interface MemberLists {
  * unknown ids and ids outside the caller's visibility are invalid (§5).
  */
 function memberLists(ctx: ApiContext, tooManyErrcode: number): MemberLists {
-  // 40035 also covers "string instead of array" (wecom-api.md §10).
+  // 40035 also covers "string instead of array" (docs/wecom-api.md §10).
   const userlist = bodyArray(ctx.body, 'userlist', isString, 40035) ?? [];
   const partylist = bodyArray(ctx.body, 'partylist', isInt32, 40035) ?? [];
   if (!userlist.length && !partylist.length) throw fail(40035, 'userlist and partylist are both empty');

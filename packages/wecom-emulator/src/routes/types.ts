@@ -44,7 +44,7 @@ export interface ApiContext {
 }
 
 /**
- * Who may call an endpoint (wecom-api.md §2):
+ * Who may call an endpoint (docs/wecom-api.md §2):
  * - `write`: the contacts-sync secret only (apps get 48002);
  * - `contact-only`: reads reserved to the contacts-sync secret (user/list_id, active stat, join QR);
  * - `read`: any token, limited to the caller's visibility by the handler;

@@ -17,7 +17,7 @@ import {
   isValidUserid,
 } from 'wecom-protocol/limits';
 
-/** Members (wecom-api.md §3.2). The write rules live in user-rules.ts, the read shape in user-view.ts. */
+/** Members (docs/wecom-api.md §3.2). The write rules live in user-rules.ts, the read shape in user-view.ts. */
 
 /**
  * `fetch_child=1` on user/simplelist and user/list: the current docs no longer list it and
