@@ -209,13 +209,13 @@ export function textTable(results: BenchResults): string {
 
 export function markdown(results: BenchResults): string {
   const { machine: m, settings: s } = results;
-  const escape = (c: string) => c.replace(/\|/g, '\\|');
+  const escapeCell = (c: string) => c.replace(/\|/g, '\\|');
   const table = [
     `| ${COLUMNS.join(' | ')} |`,
     `| ${COLUMNS.map((c, i) => (i === 0 || i === COLUMNS.length - 1 ? '---' : '---:')).join(' | ')} |`,
     ...results.scenarios.map((r) => `| ${cells(r).map(escape).join(' | ')} |`),
   ];
-  const targets = results.targets.map((t) => `| ${escape(t.target)} | ${escape(t.measured)} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`);
+  const targets = results.targets.map((t) => `| ${escapeCell(t.target)} | ${escapeCell(t.measured)} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`);
   const large = results.large
     ? [
         '',

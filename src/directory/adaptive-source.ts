@@ -68,7 +68,7 @@ export function adaptiveSource(client: WeComClient, now: () => number = Date.now
     };
     agent.allowUserids.forEach(want);
     const tags = await Promise.all(agent.allowTagIds.map((tagid) => direct.tag(tagid)));
-    for (const tag of tags) tag?.userlist.forEach((u) => want(u.userid));
+    for (const tag of tags) for (const u of tag?.userlist ?? []) want(u.userid);
     const userids = [...wanted.values()].slice(0, OUTSIDE_MEMBERS_MAX);
     const users = await Promise.all(userids.map((userid) => direct.user(userid)));
     return users.filter((u): u is WeComUser => u !== null);

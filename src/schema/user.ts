@@ -239,7 +239,7 @@ builder.queryFields((t) => ({
     args: { userids: t.arg.stringList({ required: true, description: `WeCom userids, any case; at most ${MAX_USERIDS_PER_QUERY}.` }) },
     resolve: async (_root, { userids }, ctx) => {
       if (userids.length > MAX_USERIDS_PER_QUERY) throw badInput(`userids: at most ${MAX_USERIDS_PER_QUERY} per query`, 'userids');
-      userids.forEach((userid, i) => readableUserid(userid, `userids[${i}]`));
+      for (const [i, userid] of userids.entries()) readableUserid(userid, `userids[${i}]`);
       const loaded = await ctx.loaders.user.loadMany(userids);
       return loaded.map((u) => {
         if (u instanceof Error) throw u;

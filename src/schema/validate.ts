@@ -70,7 +70,7 @@ function checkDepartmentIdValue(field: string, id: number, min = ROOT_DEPARTMENT
 
 function checkIdList<T extends string | number>(field: string, ids: readonly T[], max: number, what: string, each: (f: string, v: T) => unknown): T[] {
   if (ids.length > max) reject(field, `at most ${max} ${what} per call`);
-  ids.forEach((v, i) => each(`${field}[${i}]`, v));
+  for (const [i, v] of ids.entries()) each(`${field}[${i}]`, v);
   return [...ids];
 }
 
@@ -117,7 +117,7 @@ function checkName(field: string, name: string): string {
 function checkDepartments(field: string, ids: readonly number[]): number[] {
   if (ids.length === 0) reject(field, 'must list at least one department');
   if (ids.length > USER_DEPARTMENTS_MAX) reject(field, `at most ${USER_DEPARTMENTS_MAX} departments`);
-  ids.forEach((id, i) => checkDepartmentIdValue(`${field}[${i}]`, id));
+  for (const [i, id] of ids.entries()) checkDepartmentIdValue(`${field}[${i}]`, id);
   if (new Set(ids).size !== ids.length) reject(field, 'lists a department twice');
   return [...ids];
 }

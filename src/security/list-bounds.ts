@@ -71,7 +71,10 @@ export function checkListArguments(schema: GraphQLSchema, document: DocumentNode
     if (failure || value === null || value === undefined) return;
     const inner = isNonNullType(type) ? type.ofType : type;
     if (isListType(inner)) {
-      if (!Array.isArray(value)) return walk(value, inner.ofType, key, label);
+      if (!Array.isArray(value)) {
+        walk(value, inner.ofType, key, label);
+        return;
+      }
       const max = LIST_ARGUMENT_BOUNDS[key] ?? defaultMax;
       if (value.length > max) {
         failure = listTooLong(label, max, value.length);

@@ -438,7 +438,7 @@ export class WeComCore {
       this.metrics.reconcile({ endpoint: ep.path, outcome: 'unverifiable' });
       throw new WeComOutcomeUnknownError(ep.path, 'unverifiable', reason);
     }
-    let readBack;
+    let readBack: Awaited<ReturnType<NonNullable<typeof ep.readBack>>>;
     try {
       readBack = await ep.readBack(params, this.invoke, { signal: deadline.signal, deadlineMs: remainingMs, ...(via ? { via } : {}) });
     } catch (err) {

@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 const query = async (q: string) =>
-  // any: each test asserts the shape of the query it sent
+  // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
   (await (await fetch(graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) })).json()) as { data?: any; errors?: unknown };
 
 describe('embedded mode', () => {

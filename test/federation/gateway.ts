@@ -62,7 +62,7 @@ export class TestGateway {
     });
   }
 
-  // any: each test asserts the shape of the query it sent
+  // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
   async query(query: string, headers: Record<string, string> = {}): Promise<{ data?: any; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] }> {
     const res = await this.runtime.fetch('http://gateway/graphql', {
       method: 'POST',

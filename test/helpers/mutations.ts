@@ -17,7 +17,7 @@ export const ERROR_FIELDS = `
 
 export interface SseEvent {
   event: string;
-  // any: each test asserts the shape of the subscription it sent
+  // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the subscription it sent
   data: any;
 }
 

@@ -10,7 +10,7 @@ import type { EmulatorOptions } from 'wecom-emulator';
 import type { AppOptions } from '../../src/server.ts';
 
 export interface GraphQLResult {
-  // any: each test asserts the shape of the query it sent
+  // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
   data?: Record<string, any>;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
   extensions?: Record<string, unknown>;

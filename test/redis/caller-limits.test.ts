@@ -52,7 +52,9 @@ describeWithRedis('caller limits across the fleet', () => {
   });
 
   beforeEach(() => {
-    onTestFailed(() => fleet.forEach((s, i) => console.log(`instance ${i}:\n${s.output}`)));
+    onTestFailed(() => {
+      for (const [i, s] of fleet.entries()) console.log(`instance ${i}:\n${s.output}`);
+    });
   });
 
   const post = (service: ServiceProcess, key: string, query: string) =>

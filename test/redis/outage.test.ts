@@ -94,7 +94,9 @@ describeWithRedis('a Redis outage under load', () => {
   };
 
   it('serves every query while Redis is away, stays ready, logs it once, and shares again within 5 s of its return', async () => {
-    onTestFailed(() => fleet.forEach((s, i) => console.log(`instance ${i}:\n${s.output}`)));
+    onTestFailed(() => {
+      for (const [i, s] of fleet.entries()) console.log(`instance ${i}:\n${s.output}`);
+    });
     for (const s of fleet) expect(await redisUp(s)).toBe(1);
     const load = startLoad();
     await sleep(1_000);

@@ -37,7 +37,9 @@ describeWithRedis('the fleet’s shared directory cache', () => {
   });
 
   beforeEach(() => {
-    onTestFailed(() => fleet.forEach((s, i) => console.log(`instance ${i}:\n${s.output}`)));
+    onTestFailed(() => {
+      for (const [i, s] of fleet.entries()) console.log(`instance ${i}:\n${s.output}`);
+    });
   });
 
   it('three cold instances asked the org tree at once make one instance’s calls: one gettoken, one department/list, one user/list per level-3 department', async () => {

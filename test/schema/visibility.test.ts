@@ -21,7 +21,7 @@ async function readyz(service: ServiceHarness): Promise<{ status: number; body: 
   }
 }
 
-// any: tests compare WeCom's wire JSON field by field
+// biome-ignore lint/suspicious/noExplicitAny: tests compare WeCom's wire JSON field by field
 type Wire = Record<string, any>;
 
 const VISIBILITY = '{ visibility { agentId name closed departmentIds userids tagIds departments { departmentId name } users { userid name } tags { tagId name } } }';

@@ -33,7 +33,7 @@ export function keysOnly(keys: TestKey[], extra: Omit<AuthSettings, 'apiKeys'> =
 export const withKey = (k: TestKey) => ({ 'x-api-key': k.key });
 
 /** A response body as parsed JSON. */
-// any: each test asserts the shape of the response it expects, field by field.
+// biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the response it expects, field by field.
 export type Body = any;
 
 export async function jsonOf(res: Response): Promise<Body> {

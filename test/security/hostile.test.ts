@@ -345,7 +345,7 @@ describe('uploads', () => {
     const f = new FormData();
     f.append('operations', operations ?? JSON.stringify({ query: `${IMPORT} ${ERROR_FIELDS}`, variables: { file: null } }));
     f.append('map', map ?? JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [i === 0 ? 'variables.file' : `variables.extra${i}`]]))));
-    files.forEach((file, i) => f.append(String(i), file, `f${i}.csv`));
+    for (const [i, file] of files.entries()) f.append(String(i), file, `f${i}.csv`);
     return f;
   }
 

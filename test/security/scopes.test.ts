@@ -17,7 +17,7 @@ const admin = testKey('admin', ['directory:read', 'directory:write', 'directory:
 const adminNoWrite = testKey('admin-no-write', ['directory:read', 'directory:admin']);
 
 let service: ServiceHarness;
-// any: WeCom's user/get answer, read field by field.
+// biome-ignore lint/suspicious/noExplicitAny: WeCom's user/get answer, read field by field.
 let someone: Record<string, any>;
 
 beforeAll(async () => {

@@ -109,7 +109,7 @@ export function seedLinkedCorp(seed: number, apps: LinkedSeedApps): LinkedCorp {
   const hex = (label: string, len: number) => createHash('sha256').update(`${seed}:linked:${label}`).digest('hex').slice(0, len);
 
   const departments = new Map<number, LinkedDepartment>();
-  PARTNER_DEPARTMENTS.forEach((d, i) => departments.set(i + 1, { id: i + 1, ...d }));
+  for (const [i, d] of PARTNER_DEPARTMENTS.entries()) departments.set(i + 1, { id: i + 1, ...d });
 
   const names = [...PARTNER_NAMES];
   const users = new Map<string, LinkedUser>();

@@ -4,7 +4,7 @@ import type { EmulatorOptions } from './options.ts';
 export interface ApiResponse {
   status: number;
   /** The parsed JSON body (undefined for an empty or non-JSON body). */
-  // any: tests assert response bodies field by field, against WeCom shapes that vary by endpoint
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert response bodies field by field, against WeCom shapes that vary by endpoint
   json: Record<string, any>;
   text: string;
 }

@@ -27,7 +27,7 @@ const parser = new XMLParser({ parseTagValue: false, isArray: (name) => name ===
 export interface OpenedEvent {
   /** The outer envelope: ToUserName, AgentID, Encrypt. */
   outer: Record<string, string>;
-  // any: event XML varies by ChangeType; tests assert it field by field
+  // biome-ignore lint/suspicious/noExplicitAny: event XML varies by ChangeType; tests assert it field by field
   event: Record<string, any>;
   /** The raw decrypted XML. */
   xml: string;

@@ -29,7 +29,7 @@ beforeEach(async () => {
   receiver.encodingAESKey = KEY;
 });
 
-// any: the admin API's JSON, asserted field by field
+// biome-ignore lint/suspicious/noExplicitAny: the admin API's JSON, asserted field by field
 const callbackState = async (): Promise<Record<string, any>> => (await wecom.admin('callback')).json;
 
 async function subscribe(extra: Record<string, unknown> = {}) {

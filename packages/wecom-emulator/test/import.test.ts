@@ -3,7 +3,7 @@ import { EmulatorHarness } from '../src/testing.ts';
 import { CallbackReceiver } from './callback-receiver.ts';
 import type { User } from '../src/model.ts';
 
-// any: tests compare WeCom's JSON field by field
+// biome-ignore lint/suspicious/noExplicitAny: tests compare WeCom's JSON field by field
 type Json = Record<string, any>;
 
 let wecom: EmulatorHarness;

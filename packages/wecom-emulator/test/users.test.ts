@@ -5,7 +5,7 @@ import type { User } from '../src/model.ts';
 import { activeCount } from '../src/routes/users.ts';
 import { scopeOf } from '../src/visibility.ts';
 
-// any: tests compare WeCom's JSON field by field
+// biome-ignore lint/suspicious/noExplicitAny: tests compare WeCom's JSON field by field
 type Json = Record<string, any>;
 
 let wecom: EmulatorHarness;
