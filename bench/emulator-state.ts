@@ -92,7 +92,10 @@ export class EmulatorClient {
     const url = new URL(`/cgi-bin/${path}`, this.url);
     url.searchParams.set('access_token', token);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
-    const res = await fetch(url, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(
+      url,
+      body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    );
     const json = (await res.json()) as { errcode: number; errmsg: string } & T;
     if (json.errcode !== 0) throw new Error(`${path}: errcode ${json.errcode} ${json.errmsg}`);
     return json;

@@ -18,7 +18,9 @@ if (!directory || !assignees.length) {
   process.exit(2);
 }
 
-const tickets = await TicketsSubgraph.start(assignees.map((userid, i) => ({ id: `T-${i + 1}`, title: `Ticket ${i + 1}`, assigneeUserid: userid, departmentId: 1 })));
+const tickets = await TicketsSubgraph.start(
+  assignees.map((userid, i) => ({ id: `T-${i + 1}`, title: `Ticket ${i + 1}`, assigneeUserid: userid, departmentId: 1 })),
+);
 const gateway = new TestGateway(composeSupergraph({ directory, tickets: tickets.url }), { record: false });
 const server = createServer(gateway.handler);
 server.listen(Number(process.env.PORT ?? 4200), process.env.HOST ?? '127.0.0.1');

@@ -38,7 +38,19 @@ export interface FederatedTicketsContext {
 }
 
 function row(name: string, configuration: Configuration, description: string): ScenarioResult {
-  return { name, configuration, description, status: 'ok', upstreamCallsPerQuery: null, minimumCallsPerQuery: null, p50Ms: null, p99Ms: null, rps: null, ratioToBareYoga: null, peakRssMb: null };
+  return {
+    name,
+    configuration,
+    description,
+    status: 'ok',
+    upstreamCallsPerQuery: null,
+    minimumCallsPerQuery: null,
+    p50Ms: null,
+    p99Ms: null,
+    rps: null,
+    ratioToBareYoga: null,
+    peakRssMb: null,
+  };
 }
 
 const perQuery = (byPath: Record<string, number>, n: number) => Object.fromEntries(Object.entries(byPath).map(([p, c]) => [p, c / n]));
@@ -46,7 +58,8 @@ const total = (byPath: Record<string, number>) => Object.values(byPath).reduce((
 const readFailed = (status: number, body: string) => status !== 200 || body.includes('"errors"');
 
 function expectOk(answer: GraphQLAnswer, what: string): void {
-  if (answer.status !== 200 || answer.errors?.length) throw new Error(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.errors ?? []).slice(0, 300)}`);
+  if (answer.status !== 200 || answer.errors?.length)
+    throw new Error(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.errors ?? []).slice(0, 300)}`);
 }
 
 /** Differences between an answer's members and the emulator's (names, in ticket order). */
@@ -67,12 +80,16 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
   // The request Hive Gateway sends this service for the tickets query, sent directly: the
   // service's share of the federated query, apart from the gateway's.
   const entities: GraphQLRequest = {
-    query: 'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { userid name position department: mainDepartment { name } } } }',
+    query:
+      'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { userid name position department: mainDepartment { name } } } }',
     variables: { representations: members.map((u) => ({ __typename: 'User', userid: u.userid })) },
   };
-  const namesOfEntities = (a: GraphQLAnswer) => ((a.data as { _entities?: ({ name: string } | null)[] } | undefined)?._entities ?? []).map((u) => u?.name);
-  const namesOfTickets = (a: GraphQLAnswer) => ((a.data as { tickets?: { assignee: { name: string } | null }[] } | undefined)?.tickets ?? []).map((t) => t.assignee?.name);
-  const namesOfUsers = (a: GraphQLAnswer) => ((a.data as { users?: ({ name: string } | null)[] } | undefined)?.users ?? []).map((u) => u?.name);
+  const namesOfEntities = (a: GraphQLAnswer) =>
+    ((a.data as { _entities?: ({ name: string } | null)[] } | undefined)?._entities ?? []).map((u) => u?.name);
+  const namesOfTickets = (a: GraphQLAnswer) =>
+    ((a.data as { tickets?: { assignee: { name: string } | null }[] } | undefined)?.tickets ?? []).map((t) => t.assignee?.name);
+  const namesOfUsers = (a: GraphQLAnswer) =>
+    ((a.data as { users?: ({ name: string } | null)[] } | undefined)?.users ?? []).map((u) => u?.name);
   const description = (how: string) => `${FEDERATED_TICKETS_ASSIGNEES} ticket assignees (name, position, main department) ${how}`;
 
   const startGateway = async (service: ChildService) => {
@@ -82,13 +99,24 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
       script: 'bench/federated-gateway.ts',
       port,
       headers: service.headers,
-      env: { PORT: String(port), HOST: '127.0.0.1', DIRECTORY_URL: `${service.url}/graphql`, TICKET_ASSIGNEES: members.map((u) => u.userid).join(',') },
-      ready: async (p) => (await post({ url: `http://127.0.0.1:${p}`, headers: service.headers }, { query: '{ __typename }' })).status === 200,
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DIRECTORY_URL: `${service.url}/graphql`,
+        TICKET_ASSIGNEES: members.map((u) => u.userid).join(','),
+      },
+      ready: async (p) =>
+        (await post({ url: `http://127.0.0.1:${p}`, headers: service.headers }, { query: '{ __typename }' })).status === 200,
     });
   };
 
   /** Calls per query over `countQueries` sequential requests, after one that fills the cache and is checked. */
-  const measureCalls = async (target: Target, request: GraphQLRequest, names: (a: GraphQLAnswer) => (string | undefined)[], what: string) => {
+  const measureCalls = async (
+    target: Target,
+    request: GraphQLRequest,
+    names: (a: GraphQLAnswer) => (string | undefined)[],
+    what: string,
+  ) => {
     await settle(ctx.wecom);
     const first = await post(target, request, REQUEST_TIMEOUT_MS);
     expectOk(first, what);
@@ -108,8 +136,23 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
   const underLoad = async (target: Target, request: GraphQLRequest) => {
     const body = JSON.stringify(request);
     const requests = [{ body: () => body }];
-    if (ctx.warmupSeconds) await load({ target, requests, failed: () => false, connections: ctx.connections, durationSeconds: ctx.warmupSeconds, timeoutSeconds: 120 });
-    const result = await load({ target, requests, failed: readFailed, connections: ctx.connections, durationSeconds: ctx.durationSeconds, timeoutSeconds: 120 });
+    if (ctx.warmupSeconds)
+      await load({
+        target,
+        requests,
+        failed: () => false,
+        connections: ctx.connections,
+        durationSeconds: ctx.warmupSeconds,
+        timeoutSeconds: 120,
+      });
+    const result = await load({
+      target,
+      requests,
+      failed: readFailed,
+      connections: ctx.connections,
+      durationSeconds: ctx.durationSeconds,
+      timeoutSeconds: 120,
+    });
     return {
       p50Ms: result.p50Ms,
       p99Ms: result.p99Ms,
@@ -135,15 +178,42 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
   try {
     await attempt(row('federated-tickets', 'cached', description('through Hive Gateway (one batched _entities request)')), async () => {
       const m = await measureCalls(gateway, TICKETS, namesOfTickets, 'federated-tickets');
-      return { upstreamCallsPerQuery: m.calls, upstreamCallsByPath: m.byPath, minimumCallsPerQuery: 0, queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath), verified: !m.problems.length, ...(m.problems.length ? { problems: m.problems } : {}), ...(await underLoad(gateway, TICKETS)) };
+      return {
+        upstreamCallsPerQuery: m.calls,
+        upstreamCallsByPath: m.byPath,
+        minimumCallsPerQuery: 0,
+        queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
+        verified: !m.problems.length,
+        ...(m.problems.length ? { problems: m.problems } : {}),
+        ...(await underLoad(gateway, TICKETS)),
+      };
     });
-    await attempt(row('federated-tickets-entities', 'cached', description("as the gateway's _entities request, sent to the service directly")), async () => {
-      const m = await measureCalls(ctx.cached, entities, namesOfEntities, 'federated-tickets-entities');
-      return { upstreamCallsPerQuery: m.calls, upstreamCallsByPath: m.byPath, minimumCallsPerQuery: 0, queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath), verified: !m.problems.length, ...(m.problems.length ? { problems: m.problems } : {}), ...(await underLoad(ctx.cached, entities)) };
-    });
+    await attempt(
+      row('federated-tickets-entities', 'cached', description("as the gateway's _entities request, sent to the service directly")),
+      async () => {
+        const m = await measureCalls(ctx.cached, entities, namesOfEntities, 'federated-tickets-entities');
+        return {
+          upstreamCallsPerQuery: m.calls,
+          upstreamCallsByPath: m.byPath,
+          minimumCallsPerQuery: 0,
+          queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
+          verified: !m.problems.length,
+          ...(m.problems.length ? { problems: m.problems } : {}),
+          ...(await underLoad(ctx.cached, entities)),
+        };
+      },
+    );
     await attempt(row('federated-tickets-direct', 'cached', description('asked directly with users(userids:)')), async () => {
       const m = await measureCalls(ctx.cached, direct, namesOfUsers, 'federated-tickets-direct');
-      return { upstreamCallsPerQuery: m.calls, upstreamCallsByPath: m.byPath, minimumCallsPerQuery: 0, queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath), verified: !m.problems.length, ...(m.problems.length ? { problems: m.problems } : {}), ...(await underLoad(ctx.cached, direct)) };
+      return {
+        upstreamCallsPerQuery: m.calls,
+        upstreamCallsByPath: m.byPath,
+        minimumCallsPerQuery: 0,
+        queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
+        verified: !m.problems.length,
+        ...(m.problems.length ? { problems: m.problems } : {}),
+        ...(await underLoad(ctx.cached, direct)),
+      };
     });
   } finally {
     await gateway.stop();
@@ -156,13 +226,28 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
     let directCalls: number | null = null;
     const singles = (latencies: number[]) => {
       const sorted = [...latencies].sort((a, b) => a - b);
-      return { p50Ms: sorted[Math.floor((sorted.length - 1) / 2)] ?? null, p99Ms: sorted.at(-1) ?? null, latencyFrom: 'single-requests' as const };
+      return {
+        p50Ms: sorted[Math.floor((sorted.length - 1) / 2)] ?? null,
+        p99Ms: sorted.at(-1) ?? null,
+        latencyFrom: 'single-requests' as const,
+      };
     };
-    await attempt(row('federated-tickets-direct-uncached', 'uncached', description('asked directly with users(userids:), no cache')), async () => {
-      const m = await measureCalls(uncached, direct, namesOfUsers, 'federated-tickets-direct-uncached');
-      directCalls = m.calls;
-      return { upstreamCallsPerQuery: m.calls, upstreamCallsByPath: m.byPath, minimumCallsPerQuery: members.length + 1, queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath), verified: !m.problems.length, ...singles(m.latencies), note: 'one user/get per member and the tree once; not loaded (it would measure WeCom’s rate limit)' };
-    });
+    await attempt(
+      row('federated-tickets-direct-uncached', 'uncached', description('asked directly with users(userids:), no cache')),
+      async () => {
+        const m = await measureCalls(uncached, direct, namesOfUsers, 'federated-tickets-direct-uncached');
+        directCalls = m.calls;
+        return {
+          upstreamCallsPerQuery: m.calls,
+          upstreamCallsByPath: m.byPath,
+          minimumCallsPerQuery: members.length + 1,
+          queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
+          verified: !m.problems.length,
+          ...singles(m.latencies),
+          note: 'one user/get per member and the tree once; not loaded (it would measure WeCom’s rate limit)',
+        };
+      },
+    );
     await attempt(row('federated-tickets-uncached', 'uncached', description('through Hive Gateway, no cache')), async () => {
       const m = await measureCalls(uncachedGateway, TICKETS, namesOfTickets, 'federated-tickets-uncached');
       return {

@@ -68,15 +68,20 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<void> {
     await wecom.setFaults({
       latencyMs: options.latencyMs,
       jitterMs: options.jitterMs,
-      rateLimitPerMinute: Object.fromEntries(['department/list', 'user/list', 'user/get', 'tag/list', 'tag/get', 'gettoken'].map((p) => [`/cgi-bin/${p}`, LIFTED_RATE_LIMIT])),
+      rateLimitPerMinute: Object.fromEntries(
+        ['department/list', 'user/list', 'user/get', 'tag/list', 'tag/get', 'gettoken'].map((p) => [`/cgi-bin/${p}`, LIFTED_RATE_LIMIT]),
+      ),
     });
 
     const redisServer = await RedisServer.start();
     started.push(redisServer);
     const prefix = `bench-fleet-${randomBytes(4).toString('hex')}:`;
-    const service = (name: string, redisUrl?: string) => startService(name, emulator.url, creds, redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix } : {});
+    const service = (name: string, redisUrl?: string) =>
+      startService(name, emulator.url, creds, redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix } : {});
 
-    log(`emulator ${options.size} (${snapshot.users.length} members, ${snapshot.departments.length} departments), latency ${options.latencyMs} ± ${options.jitterMs} ms; redis ${redisServer.url}`);
+    log(
+      `emulator ${options.size} (${snapshot.users.length} members, ${snapshot.departments.length} departments), latency ${options.latencyMs} ± ${options.jitterMs} ms; redis ${redisServer.url}`,
+    );
     const single = await service('single');
     started.push(single);
     const fleet = await Promise.all([1, 2, 3].map((i) => service(`fleet-${i}`, redisServer.url)));
@@ -85,7 +90,9 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<void> {
     // Cold: nothing cached, no token held, anywhere.
     const calls: CallsRow[] = [];
     for (const scenario of [orgTree, search]) {
-      const one = await countUpstream(wecom, async () => expectOk(await post(single, scenario.request, REQUEST_TIMEOUT_MS), scenario.base, scenario));
+      const one = await countUpstream(wecom, async () =>
+        expectOk(await post(single, scenario.request, REQUEST_TIMEOUT_MS), scenario.base, scenario),
+      );
       const all = await countUpstream(wecom, async () => {
         if (staggered(options, scenario)) {
           for (const s of fleet) expectOk(await post(s, scenario.request, REQUEST_TIMEOUT_MS), scenario.base, scenario);
@@ -101,7 +108,9 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<void> {
     // An instance joining the warm fleet.
     const joiner = await service('fleet-4', redisServer.url);
     started.push(joiner);
-    const joined = await countUpstream(wecom, async () => expectOk(await post(joiner, orgTree.request, REQUEST_TIMEOUT_MS), 'joiner org tree', orgTree));
+    const joined = await countUpstream(wecom, async () =>
+      expectOk(await post(joiner, orgTree.request, REQUEST_TIMEOUT_MS), 'joiner org tree', orgTree),
+    );
     await joiner.stop();
     log(`joiner's first org tree: ${joined.total} calls`);
 
@@ -109,7 +118,14 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<void> {
     await settle(wecom);
     const body = JSON.stringify(orgTree.request);
     const run = (target: Target) =>
-      load({ target, requests: [{ body: () => body }], failed: (status, text) => status !== 200 || text.includes('"errors"'), connections: options.connections, durationSeconds: options.durationSeconds, timeoutSeconds: 60 });
+      load({
+        target,
+        requests: [{ body: () => body }],
+        failed: (status, text) => status !== 200 || text.includes('"errors"'),
+        connections: options.connections,
+        durationSeconds: options.durationSeconds,
+        timeoutSeconds: 60,
+      });
     await run(single); // warm-up (JIT)
     const singleLoad = await run(single);
     await Promise.all(fleet.map(run)); // warm-up
@@ -117,14 +133,29 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<void> {
     const fleetOneLoad = await run(fleet[0]!);
     const fleetLoads = await Promise.all(fleet.map(run));
     const fleetRps = fleetLoads.reduce((n, r) => n + r.rps, 0);
-    const failed = singleLoad.failed + singleLoad.errors + fleetOneLoad.failed + fleetOneLoad.errors + fleetLoads.reduce((n, r) => n + r.failed + r.errors, 0);
+    const failed =
+      singleLoad.failed +
+      singleLoad.errors +
+      fleetOneLoad.failed +
+      fleetOneLoad.errors +
+      fleetLoads.reduce((n, r) => n + r.failed + r.errors, 0);
     log(`warm org tree: single ${singleLoad.rps.toFixed(0)} rps, fleet ${fleetRps.toFixed(0)} rps (${failed} failed)`);
 
-    const memory = await sharedMemory(redisServer.url, prefix, snapshot.users.length, snapshot.departments.reduce((n, d) => n + (snapshot.membersByDepartment.get(d.id)?.length ?? 0), 0));
+    const memory = await sharedMemory(
+      redisServer.url,
+      prefix,
+      snapshot.users.length,
+      snapshot.departments.reduce((n, d) => n + (snapshot.membersByDepartment.get(d.id)?.length ?? 0), 0),
+    );
 
     const results = {
       scenario: 'fleet-3',
-      machine: { cpus: cpus().length, loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0]! }, date: new Date().toISOString(), node: process.version },
+      machine: {
+        cpus: cpus().length,
+        loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0]! },
+        date: new Date().toISOString(),
+        node: process.version,
+      },
       settings: { ...options, users: snapshot.users.length, departments: snapshot.departments.length, out: undefined },
       coldCalls: calls,
       joinerFirstOrgTreeCalls: joined.byPath,
@@ -209,14 +240,24 @@ async function sharedMemory(url: string, prefix: string, users: number, membersh
     const all = Object.values(sizes).reduce((a, b) => a + b, 0);
     const info = await redis.info('memory');
     const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
-    return { keys, bytes: sizes, totalBytes: all, users, memberships, bytesPerMember: all / users, memberListBytesPerMembership: sizes.memberLists / memberships, usedMemory: used };
+    return {
+      keys,
+      bytes: sizes,
+      totalBytes: all,
+      users,
+      memberships,
+      bytesPerMember: all / users,
+      memberListBytesPerMembership: sizes.memberLists / memberships,
+      usedMemory: used,
+    };
   } finally {
     redis.disconnect();
   }
 }
 
 function expectOk(answer: Awaited<ReturnType<typeof post>>, what: string, scenario: ReadScenario): void {
-  if (answer.status !== 200 || answer.errors?.length) throw new Error(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.errors ?? answer.data).slice(0, 300)}`);
+  if (answer.status !== 200 || answer.errors?.length)
+    throw new Error(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.errors ?? answer.data).slice(0, 300)}`);
   const problems = scenario.verify(answer.data);
   if (problems.length) throw new Error(`${what}: wrong answer: ${problems.slice(0, 3).join('; ')}`);
 }
@@ -225,10 +266,24 @@ const total = (byPath: Record<string, number>) => Object.values(byPath).reduce((
 
 function report(r: {
   machine: { cpus: number; loadAverage: { atStart: number; atEnd: number }; date: string };
-  settings: { size: string; users: number; departments: number; latencyMs: number; jitterMs: number; connections: number; durationSeconds: number };
+  settings: {
+    size: string;
+    users: number;
+    departments: number;
+    latencyMs: number;
+    jitterMs: number;
+    connections: number;
+    durationSeconds: number;
+  };
   coldCalls: CallsRow[];
   joinerFirstOrgTreeCalls: Record<string, number>;
-  warmOrgTree: { single: { rps: number; p50Ms: number | null }; fleetInstanceAlone: { rps: number; p50Ms: number | null }; fleet: { rps: number; perInstance: { rps: number; p50Ms: number | null }[] }; ratio: number; failedResponses: number };
+  warmOrgTree: {
+    single: { rps: number; p50Ms: number | null };
+    fleetInstanceAlone: { rps: number; p50Ms: number | null };
+    fleet: { rps: number; perInstance: { rps: number; p50Ms: number | null }[] };
+    ratio: number;
+    failedResponses: number;
+  };
   redisMemory: Awaited<ReturnType<typeof sharedMemory>>;
 }): string {
   const paths = (byPath: Record<string, number>) =>
@@ -297,7 +352,9 @@ class RedisServer {
 
   static async start(): Promise<RedisServer> {
     const port = await freePort();
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     const server = new RedisServer(proc, `redis://127.0.0.1:${port}`);
     const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
     client.on('error', () => undefined);

@@ -88,7 +88,10 @@ export class NaiveLinkedLoaders extends LinkedLoaders {
   );
 
   /** Each load through a fresh planned loader: nothing is shared between loads. */
-  override readonly user = new DataLoader<string, LinkedMember | null>(([id]) => one(() => new LinkedLoaders(this.upstream).user.load(id!)), UNPLANNED);
+  override readonly user = new DataLoader<string, LinkedMember | null>(
+    ([id]) => one(() => new LinkedLoaders(this.upstream).user.load(id!)),
+    UNPLANNED,
+  );
 
   /** A fresh planned loader per call: the grant and its department lists are read again every time. */
   override groups(): Promise<LinkGroup[]> {

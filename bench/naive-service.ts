@@ -19,7 +19,10 @@ import { naivePlanning } from './naive-planning.ts';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (config.wecom.mode !== 'remote') throw new ConfigError('invalid configuration:\n- WECOM_CORP_ID: the naive baseline runs against a WeCom (the benchmark\'s emulator) only');
+  if (config.wecom.mode !== 'remote')
+    throw new ConfigError(
+      "invalid configuration:\n- WECOM_CORP_ID: the naive baseline runs against a WeCom (the benchmark's emulator) only",
+    );
   if (config.security.refusal) throw new ConfigError(`refusing to start:\n${config.security.refusal}`);
   const logger = createLogger({ level: config.logLevel });
   const target = config.wecom.target;

@@ -75,7 +75,8 @@ export class ChildService {
     const child = new ChildService(options.name, options.port, proc, options.headers ?? {});
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${options.name} exited with code ${child.exitCode} before it was ready:\n${child.recentOutput()}`);
+      if (child.exitCode !== null)
+        throw new Error(`${options.name} exited with code ${child.exitCode} before it was ready:\n${child.recentOutput()}`);
       if (await options.ready(options.port).catch(() => false)) return child;
       await sleep(50);
     }

@@ -111,7 +111,12 @@ export interface BenchResults {
 
 /** The limit over the busiest path's calls per query; null when a query needs no upstream call. */
 export function queriesPerMinute(byPath: Record<string, number>): number | null {
-  const busiest = Math.max(0, ...Object.entries(byPath).filter(([p]) => p !== '/cgi-bin/gettoken').map(([, n]) => n));
+  const busiest = Math.max(
+    0,
+    ...Object.entries(byPath)
+      .filter(([p]) => p !== '/cgi-bin/gettoken')
+      .map(([, n]) => n),
+  );
   return busiest > 0 ? Math.floor(CORP_API_CALLS_PER_MINUTE / busiest) : null;
 }
 
@@ -121,7 +126,9 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): TargetR
   const find = (name: string) => rows.find((r) => r.name === name && r.status === 'ok');
   const targets: TargetResult[] = [];
 
-  const checked = rows.filter((r) => r.status === 'ok' && r.configuration !== 'naive' && r.configuration !== 'bare-yoga' && r.minimumCallsPerQuery !== null);
+  const checked = rows.filter(
+    (r) => r.status === 'ok' && r.configuration !== 'naive' && r.configuration !== 'bare-yoga' && r.minimumCallsPerQuery !== null,
+  );
   const off = checked.filter((r) => !nearlyEqual(r.upstreamCallsPerQuery, r.minimumCallsPerQuery));
   targets.push({
     target: 'upstream calls per query equal the computed minimum in every scenario (naive baseline excepted)',
@@ -134,7 +141,9 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): TargetR
   const naive = rows.filter((r) => r.configuration === 'naive' && r.status === 'ok');
   targets.push({
     target: "the naive baseline's ratio to bare Yoga is shown",
-    measured: naive.length ? naive.map((r) => `${r.name} ${fmt(r.ratioToBareYoga, 3)} (${fmt(r.upstreamCallsPerQuery)} calls/query)`).join('; ') : 'no naive rows measured',
+    measured: naive.length
+      ? naive.map((r) => `${r.name} ${fmt(r.ratioToBareYoga, 3)} (${fmt(r.upstreamCallsPerQuery)} calls/query)`).join('; ')
+      : 'no naive rows measured',
     met: naive.length > 0,
   });
 
@@ -181,10 +190,30 @@ export function fmt(value: number | null | undefined, digits = 1): string {
 
 const pct = (ratio: number | null) => (ratio === null ? '–' : `${(ratio * 100).toFixed(1)}%`);
 
-const COLUMNS = ['scenario', 'calls/query', 'minimum', 'p50 ms', 'p99 ms', 'rps', '× bare', 'peak RSS MB', 'WeCom-limited q/min', 'note'] as const;
+const COLUMNS = [
+  'scenario',
+  'calls/query',
+  'minimum',
+  'p50 ms',
+  'p99 ms',
+  'rps',
+  '× bare',
+  'peak RSS MB',
+  'WeCom-limited q/min',
+  'note',
+] as const;
 
 function cells(r: ScenarioResult): string[] {
-  const note = r.status === 'ok' ? [r.note, r.verified === false ? `WRONG ANSWER: ${r.problems?.join('; ')}` : '', r.failedResponses ? `${r.failedResponses} failed answers` : ''].filter(Boolean).join('; ') : `${r.status}: ${r.note ?? ''}`;
+  const note =
+    r.status === 'ok'
+      ? [
+          r.note,
+          r.verified === false ? `WRONG ANSWER: ${r.problems?.join('; ')}` : '',
+          r.failedResponses ? `${r.failedResponses} failed answers` : '',
+        ]
+          .filter(Boolean)
+          .join('; ')
+      : `${r.status}: ${r.note ?? ''}`;
   return [
     r.name,
     fmt(r.upstreamCallsPerQuery, 2),
@@ -194,7 +223,11 @@ function cells(r: ScenarioResult): string[] {
     fmt(r.rps, 0),
     fmt(r.ratioToBareYoga, 3),
     fmt(r.peakRssMb, 0),
-    r.queriesPerMinuteUnderWeComLimit === undefined ? '–' : r.queriesPerMinuteUnderWeComLimit === null ? 'no limit' : String(r.queriesPerMinuteUnderWeComLimit),
+    r.queriesPerMinuteUnderWeComLimit === undefined
+      ? '–'
+      : r.queriesPerMinuteUnderWeComLimit === null
+        ? 'no limit'
+        : String(r.queriesPerMinuteUnderWeComLimit),
     note,
   ];
 }
@@ -203,7 +236,11 @@ function cells(r: ScenarioResult): string[] {
 export function textTable(results: BenchResults): string {
   const rows = [[...COLUMNS], ...results.scenarios.map(cells)];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -215,13 +252,20 @@ export function markdown(results: BenchResults): string {
     `| ${COLUMNS.map((c, i) => (i === 0 || i === COLUMNS.length - 1 ? '---' : '---:')).join(' | ')} |`,
     ...results.scenarios.map((r) => `| ${cells(r).map(escape).join(' | ')} |`),
   ];
-  const targets = results.targets.map((t) => `| ${escapeCell(t.target)} | ${escapeCell(t.measured)} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`);
+  const targets = results.targets.map(
+    (t) => `| ${escapeCell(t.target)} | ${escapeCell(t.measured)} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`,
+  );
   const large = results.large
     ? [
         '',
         `## ${s.size === 'huge' ? 'Huge' : 'Large'} seed: cold load without warm-up, memory`,
         '',
-        ...(s.size !== 'demo' ? [] : [`From the latest \`npm run bench -- --size large\` (${results.large.date ?? 'date unknown'}); details in RESULTS.large.md.`, '']),
+        ...(s.size !== 'demo'
+          ? []
+          : [
+              `From the latest \`npm run bench -- --size large\` (${results.large.date ?? 'date unknown'}); details in RESULTS.large.md.`,
+              '',
+            ]),
         `- ${results.large.users} users, ${results.large.departments} departments`,
         `- first people-picker search without warm-up (loads every department's members, right after start): ${fmt(results.large.coldFullTreeWalkMs, 0)} ms, ${results.large.coldFullTreeWalkCalls} upstream calls (minimum ${results.large.coldFullTreeWalkMinimumCalls})${results.large.coldFullTreeWalkFailure ? `; it failed (${results.large.coldFullTreeWalkFailure})` : ''}`,
         `- RSS with the directory fully cached: ${fmt(results.large.rssFullyCachedMb, 0)} MB (peak ${fmt(results.large.peakRssMb, 0)} MB; ${fmt(results.large.rssAtStartMb, 0)} MB just after start, nothing cached)`,
@@ -287,20 +331,52 @@ function scaleTargets(r: BenchResults): TargetResult[] {
   const size = r.settings.size;
   if (!s) return [];
   const out: TargetResult[] = [
-    { target: `${size}: warm-up makes the fewest upstream calls that load the corp`, measured: `${s.warmUpCalls} calls (minimum ${s.warmUpMinimumCalls}, gettoken left out)`, met: s.warmUpCalls === s.warmUpMinimumCalls },
-    { target: `${size}: no upstream call for searches after warm-up`, measured: `${s.firstSearchAfterWarmCalls + s.searchCalls} calls over ${s.searchQueries + 1} searches`, met: s.firstSearchAfterWarmCalls + s.searchCalls === 0 },
+    {
+      target: `${size}: warm-up makes the fewest upstream calls that load the corp`,
+      measured: `${s.warmUpCalls} calls (minimum ${s.warmUpMinimumCalls}, gettoken left out)`,
+      met: s.warmUpCalls === s.warmUpMinimumCalls,
+    },
+    {
+      target: `${size}: no upstream call for searches after warm-up`,
+      measured: `${s.firstSearchAfterWarmCalls + s.searchCalls} calls over ${s.searchQueries + 1} searches`,
+      met: s.firstSearchAfterWarmCalls + s.searchCalls === 0,
+    },
   ];
   if (size === 'large') {
     out.push(
-      { target: 'large: first search after warm-up ≤ 50 ms', measured: `${fmt(s.firstSearchAfterWarmMs)} ms`, met: s.firstSearchAfterWarmMs <= 50 },
-      { target: 'large: search p99 ≤ 10 ms over 1–5 character queries', measured: `p99 ${fmt(s.searchP99Ms)} ms, p50 ${fmt(s.searchP50Ms)} ms over ${s.searchQueries} distinct queries`, met: s.searchP99Ms !== null && s.searchP99Ms <= 10 },
-      { target: `large: the ${s.treeDepartments}-department tree on a response-cache miss ≤ 500 ms`, measured: `p50 ${fmt(s.treeP50Ms)} ms, worst ${fmt(s.treeMaxMs)} ms over ${s.treeSamples}`, met: s.treeP50Ms !== null && s.treeP50Ms <= 500 },
-      { target: 'large: small queries p99 ≤ 100 ms while it runs', measured: `p99 ${fmt(s.smallDuringTreeP99Ms)} ms (idle ${fmt(s.smallIdleP99Ms)} ms); event loop p99 ${fmt(s.eventLoopP99Ms)} ms, max ${fmt(s.eventLoopMaxMs)} ms`, met: s.smallDuringTreeP99Ms !== null && s.smallDuringTreeP99Ms <= 100 },
-      { target: 'large: service RSS fully cached ≤ 300 MB', measured: `${fmt(s.rssAfterMb, 0)} MB after every scenario (${fmt(s.rssWarmMb, 0)} MB once warm, peak ${fmt(s.peakRssMb, 0)} MB)`, met: s.rssAfterMb <= 300 },
+      {
+        target: 'large: first search after warm-up ≤ 50 ms',
+        measured: `${fmt(s.firstSearchAfterWarmMs)} ms`,
+        met: s.firstSearchAfterWarmMs <= 50,
+      },
+      {
+        target: 'large: search p99 ≤ 10 ms over 1–5 character queries',
+        measured: `p99 ${fmt(s.searchP99Ms)} ms, p50 ${fmt(s.searchP50Ms)} ms over ${s.searchQueries} distinct queries`,
+        met: s.searchP99Ms !== null && s.searchP99Ms <= 10,
+      },
+      {
+        target: `large: the ${s.treeDepartments}-department tree on a response-cache miss ≤ 500 ms`,
+        measured: `p50 ${fmt(s.treeP50Ms)} ms, worst ${fmt(s.treeMaxMs)} ms over ${s.treeSamples}`,
+        met: s.treeP50Ms !== null && s.treeP50Ms <= 500,
+      },
+      {
+        target: 'large: small queries p99 ≤ 100 ms while it runs',
+        measured: `p99 ${fmt(s.smallDuringTreeP99Ms)} ms (idle ${fmt(s.smallIdleP99Ms)} ms); event loop p99 ${fmt(s.eventLoopP99Ms)} ms, max ${fmt(s.eventLoopMaxMs)} ms`,
+        met: s.smallDuringTreeP99Ms !== null && s.smallDuringTreeP99Ms <= 100,
+      },
+      {
+        target: 'large: service RSS fully cached ≤ 300 MB',
+        measured: `${fmt(s.rssAfterMb, 0)} MB after every scenario (${fmt(s.rssWarmMb, 0)} MB once warm, peak ${fmt(s.peakRssMb, 0)} MB)`,
+        met: s.rssAfterMb <= 300,
+      },
     );
   }
   if (size === 'huge') {
-    out.push({ target: 'huge: service RSS fully cached ≤ 800 MB', measured: `${fmt(s.rssAfterMb, 0)} MB after every scenario (${fmt(s.rssWarmMb, 0)} MB once warm, peak ${fmt(s.peakRssMb, 0)} MB)`, met: s.rssAfterMb <= 800 });
+    out.push({
+      target: 'huge: service RSS fully cached ≤ 800 MB',
+      measured: `${fmt(s.rssAfterMb, 0)} MB after every scenario (${fmt(s.rssWarmMb, 0)} MB once warm, peak ${fmt(s.peakRssMb, 0)} MB)`,
+      met: s.rssAfterMb <= 800,
+    });
   }
   return out;
 }
@@ -318,23 +394,72 @@ export function sideBySide(all: BenchResults[]): string {
   const table = [
     `| | ${sizes.join(' | ')} |`,
     `| --- | ${sizes.map(() => '---:').join(' | ')} |`,
-    row('run date (load average start → end)', (r) => `${r.machine.date.slice(0, 16)} (${fmt(r.machine.loadAverage.atStart, 1)} → ${fmt(r.machine.loadAverage.atEnd, 1)})`),
+    row(
+      'run date (load average start → end)',
+      (r) => `${r.machine.date.slice(0, 16)} (${fmt(r.machine.loadAverage.atStart, 1)} → ${fmt(r.machine.loadAverage.atEnd, 1)})`,
+    ),
     row('members / departments', (r) => `${r.settings.users} / ${r.settings.departments}`),
-    row('cold start to warm (spawn → /readyz ready), ms', sc((s) => fmt(s.coldStartToWarmMs, 0))),
-    row('warm-up upstream calls (minimum)', sc((s) => `${s.warmUpCalls} (${s.warmUpMinimumCalls})`)),
-    row('first search without warm-up (whole-corp load), ms / calls', (r) => (r.large && r.settings.size !== 'demo' ? `${fmt(r.large.coldFullTreeWalkMs, 0)} / ${r.large.coldFullTreeWalkCalls}${r.large.coldFullTreeWalkFailure ? ` (failed: ${r.large.coldFullTreeWalkFailure})` : ''}` : '–')),
-    row('first search after warm-up, ms / calls', sc((s) => `${fmt(s.firstSearchAfterWarmMs)} / ${s.firstSearchAfterWarmCalls}`)),
-    row('search p50 / p99 over distinct keystrokes, ms', sc((s) => `${fmt(s.searchP50Ms)} / ${fmt(s.searchP99Ms)} (${s.searchQueries} queries)`)),
-    row('big tree on a response-cache miss: bottom departments × members', sc((s) => `${s.treeDepartments} × ${s.treeMembersPerDepartment} (${fmt(s.treeBytes / 1e6, 1)} MB)`)),
-    row('big tree p50 / worst, ms', sc((s) => `${fmt(s.treeP50Ms, 0)} / ${fmt(s.treeMaxMs, 0)}${s.treeVerified ? '' : ' WRONG'}`)),
-    row('small query p99: idle → during the tree, ms', sc((s) => `${fmt(s.smallIdleP99Ms)} → ${fmt(s.smallDuringTreeP99Ms)} (${ratio(s.smallDuringTreeP99Ms, s.smallIdleP99Ms)}; ${s.smallDuringTreeCount} answered${s.smallDuringTreeErrors ? `, ${s.smallDuringTreeErrors} reset` : ''})`)),
-    row('event-loop delay during the tree: p99 / max, ms', sc((s) => `${fmt(s.eventLoopP99Ms)} / ${fmt(s.eventLoopMaxMs)}`)),
-    row('service RSS: warm → after all scenarios (peak), MB', sc((s) => `${fmt(s.rssWarmMb, 0)} → ${fmt(s.rssAfterMb, 0)} (${fmt(s.peakRssMb, 0)})`)),
-    row('bare Yoga { hello } under load: p50 / p99 ms, rps (this machine, this run)', scenario('bare-yoga-hello', (x) => `${fmt(x.p50Ms)} / ${fmt(x.p99Ms)}, ${fmt(x.rps, 0)}`)),
-    row('warm org tree rps (× bare Yoga)', scenario('org-tree-warm', (x) => `${fmt(x.rps, 0)} (${fmt(x.ratioToBareYoga, 3)})`)),
-    row('cold org tree p50 ms (calls = minimum?)', scenario('org-tree-cold', (x) => `${fmt(x.p50Ms)} (${x.upstreamCallsPerQuery === x.minimumCallsPerQuery ? 'yes' : 'NO'})`)),
+    row(
+      'cold start to warm (spawn → /readyz ready), ms',
+      sc((s) => fmt(s.coldStartToWarmMs, 0)),
+    ),
+    row(
+      'warm-up upstream calls (minimum)',
+      sc((s) => `${s.warmUpCalls} (${s.warmUpMinimumCalls})`),
+    ),
+    row('first search without warm-up (whole-corp load), ms / calls', (r) =>
+      r.large && r.settings.size !== 'demo'
+        ? `${fmt(r.large.coldFullTreeWalkMs, 0)} / ${r.large.coldFullTreeWalkCalls}${r.large.coldFullTreeWalkFailure ? ` (failed: ${r.large.coldFullTreeWalkFailure})` : ''}`
+        : '–',
+    ),
+    row(
+      'first search after warm-up, ms / calls',
+      sc((s) => `${fmt(s.firstSearchAfterWarmMs)} / ${s.firstSearchAfterWarmCalls}`),
+    ),
+    row(
+      'search p50 / p99 over distinct keystrokes, ms',
+      sc((s) => `${fmt(s.searchP50Ms)} / ${fmt(s.searchP99Ms)} (${s.searchQueries} queries)`),
+    ),
+    row(
+      'big tree on a response-cache miss: bottom departments × members',
+      sc((s) => `${s.treeDepartments} × ${s.treeMembersPerDepartment} (${fmt(s.treeBytes / 1e6, 1)} MB)`),
+    ),
+    row(
+      'big tree p50 / worst, ms',
+      sc((s) => `${fmt(s.treeP50Ms, 0)} / ${fmt(s.treeMaxMs, 0)}${s.treeVerified ? '' : ' WRONG'}`),
+    ),
+    row(
+      'small query p99: idle → during the tree, ms',
+      sc(
+        (s) =>
+          `${fmt(s.smallIdleP99Ms)} → ${fmt(s.smallDuringTreeP99Ms)} (${ratio(s.smallDuringTreeP99Ms, s.smallIdleP99Ms)}; ${s.smallDuringTreeCount} answered${s.smallDuringTreeErrors ? `, ${s.smallDuringTreeErrors} reset` : ''})`,
+      ),
+    ),
+    row(
+      'event-loop delay during the tree: p99 / max, ms',
+      sc((s) => `${fmt(s.eventLoopP99Ms)} / ${fmt(s.eventLoopMaxMs)}`),
+    ),
+    row(
+      'service RSS: warm → after all scenarios (peak), MB',
+      sc((s) => `${fmt(s.rssWarmMb, 0)} → ${fmt(s.rssAfterMb, 0)} (${fmt(s.peakRssMb, 0)})`),
+    ),
+    row(
+      'bare Yoga { hello } under load: p50 / p99 ms, rps (this machine, this run)',
+      scenario('bare-yoga-hello', (x) => `${fmt(x.p50Ms)} / ${fmt(x.p99Ms)}, ${fmt(x.rps, 0)}`),
+    ),
+    row(
+      'warm org tree rps (× bare Yoga)',
+      scenario('org-tree-warm', (x) => `${fmt(x.rps, 0)} (${fmt(x.ratioToBareYoga, 3)})`),
+    ),
+    row(
+      'cold org tree p50 ms (calls = minimum?)',
+      scenario('org-tree-cold', (x) => `${fmt(x.p50Ms)} (${x.upstreamCallsPerQuery === x.minimumCallsPerQuery ? 'yes' : 'NO'})`),
+    ),
   ];
-  const targets = all.flatMap((r) => [...r.targets.slice(0, 1).map((t) => ({ ...t, target: `${r.settings.size}: ${t.target}` })), ...scaleTargets(r)]);
+  const targets = all.flatMap((r) => [
+    ...r.targets.slice(0, 1).map((t) => ({ ...t, target: `${r.settings.size}: ${t.target}` })),
+    ...scaleTargets(r),
+  ]);
   return [
     '# Benchmark results',
     '',
@@ -348,9 +473,17 @@ export function sideBySide(all: BenchResults[]): string {
     '',
     '| target | measured | |',
     '| --- | --- | --- |',
-    ...targets.map((t) => `| ${t.target.replace(/\|/g, '\\|')} | ${t.measured.replace(/\|/g, '\\|')} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`),
+    ...targets.map(
+      (t) =>
+        `| ${t.target.replace(/\|/g, '\\|')} | ${t.measured.replace(/\|/g, '\\|')} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`,
+    ),
     '',
-    ...all.flatMap((r) => [markdown(r).replace(/^# /m, '## ').replace(/^## (?!Benchmark)/gm, '### '), '']),
+    ...all.flatMap((r) => [
+      markdown(r)
+        .replace(/^# /m, '## ')
+        .replace(/^## (?!Benchmark)/gm, '### '),
+      '',
+    ]),
   ].join('\n');
 }
 

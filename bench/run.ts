@@ -10,7 +10,17 @@ import { EmulatorClient, type Credentials, type DirectorySnapshot } from './emul
 import { SnapshotTree, buildScenarios, type ReadScenario, type WriteScenario } from './scenarios.ts';
 import { benchFederatedTickets } from './federated-tickets.ts';
 import { benchScale, type ScaleReport } from './scale.ts';
-import { countUpstream, load, percentile, post, settle, type GraphQLAnswer, type GraphQLRequest, type LoadResult, type Target } from './measure.ts';
+import {
+  countUpstream,
+  load,
+  percentile,
+  post,
+  settle,
+  type GraphQLAnswer,
+  type GraphQLRequest,
+  type LoadResult,
+  type Target,
+} from './measure.ts';
 import { runFleetBench } from './fleet.ts';
 import {
   evaluateTargets,
@@ -161,7 +171,10 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
 
   try {
-    if (loadAtStart > cpus().length / 2) log(`warning: the machine is busy (load average ${loadAtStart.toFixed(2)} on ${cpus().length} CPUs); throughput will be lower than on an idle machine`);
+    if (loadAtStart > cpus().length / 2)
+      log(
+        `warning: the machine is busy (load average ${loadAtStart.toFixed(2)} on ${cpus().length} CPUs); throughput will be lower than on an idle machine`,
+      );
     log(`starting the emulator (${size}, seed ${options.seed}), latency ${options.latencyMs} ± ${options.jitterMs} ms`);
     const emulatorPort = await freePort();
     emulator = await ChildService.start({
@@ -188,7 +201,9 @@ async function main(): Promise<void> {
     const rows: ScenarioResult[] = [];
     const record = (row: ScenarioResult) => {
       rows.push(row);
-      log(`${row.name}: ${row.status}${row.status === 'ok' ? `, ${fmt(row.upstreamCallsPerQuery, 2)} calls/query (min ${fmt(row.minimumCallsPerQuery, 2)}), p50 ${fmt(row.p50Ms)} ms, ${fmt(row.rps, 0)} rps` : ` (${row.note})`}`);
+      log(
+        `${row.name}: ${row.status}${row.status === 'ok' ? `, ${fmt(row.upstreamCallsPerQuery, 2)} calls/query (min ${fmt(row.minimumCallsPerQuery, 2)}), p50 ${fmt(row.p50Ms)} ms, ${fmt(row.rps, 0)} rps` : ` (${row.note})`}`,
+      );
     };
 
     // The ceiling: bare Yoga { hello }.
@@ -214,7 +229,17 @@ async function main(): Promise<void> {
 
     // Issue 18: the same members through Hive Gateway, beside the direct query (bench/federated-tickets.ts).
     const { connections, durationSeconds, warmupSeconds, countQueries } = options;
-    const federated = await benchFederatedTickets({ wecom, snapshot, cached, uncached: () => launcher!.freshOf('uncached'), bareRps: rt.bareRps, connections, durationSeconds, warmupSeconds, countQueries });
+    const federated = await benchFederatedTickets({
+      wecom,
+      snapshot,
+      cached,
+      uncached: () => launcher!.freshOf('uncached'),
+      bareRps: rt.bareRps,
+      connections,
+      durationSeconds,
+      warmupSeconds,
+      countQueries,
+    });
     federated.forEach(record);
 
     // Large seed: the cold full-tree walk and the memory of a fully cached directory.
@@ -226,7 +251,15 @@ async function main(): Promise<void> {
     for (const scenario of reads) {
       const name = `${scenario.base}-uncached`;
       const skip = skipReason(scenario, 'uncached');
-      if (!cacheActive) record(unavailable(name, 'uncached', scenario.description, 'the service answered a repeated org tree with upstream calls: no directory cache to switch off'));
+      if (!cacheActive)
+        record(
+          unavailable(
+            name,
+            'uncached',
+            scenario.description,
+            'the service answered a repeated org tree with upstream calls: no directory cache to switch off',
+          ),
+        );
       else if (skip) record(skipped(name, 'uncached', scenario, skip));
       else record(await benchRead(rt, await launcher.freshOf('uncached'), scenario, 'uncached', name));
     }
@@ -241,7 +274,10 @@ async function main(): Promise<void> {
 
     // Writes last (they change the directory; the members they leave are removed after each run).
     const mutations = await mutationsAvailable(cached);
-    for (const [configuration, name] of [['cached', 'write-mix'], ['naive', 'write-mix-naive']] as const) {
+    for (const [configuration, name] of [
+      ['cached', 'write-mix'],
+      ['naive', 'write-mix-naive'],
+    ] as const) {
       if (!mutations.ok) record(unavailable(name, configuration, write.description, mutations.missing));
       else record(await benchWrites(rt, configuration === 'cached' ? cached : await launcher.freshOf('naive'), write, configuration, name));
     }
@@ -263,7 +299,13 @@ async function main(): Promise<void> {
     };
     // A demo run shows the memory target from the latest large-seed run in the same folder, if any.
     const largeReport = large ?? latestLargeReport(options.out);
-    const partial = { machine: machineInfo(), settings, scenarios: rows, ...(largeReport ? { large: largeReport } : {}), ...(scale ? { scale } : {}) };
+    const partial = {
+      machine: machineInfo(),
+      settings,
+      scenarios: rows,
+      ...(largeReport ? { large: largeReport } : {}),
+      ...(scale ? { scale } : {}),
+    };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
     const files = writeResults(options.out, results);
     console.log(textTable(results));
@@ -433,13 +475,24 @@ async function benchCold(rt: Runtime, service: ChildService, orgTree: ReadScenar
       note: `${options.coldSamples} cold request(s), single; first request after start ${firstMs.toFixed(0)} ms; rps does not apply`,
     };
   } catch (err) {
-    return { ...emptyRow('org-tree-cold', 'cached', orgTree.description), status: 'failed', minimumCallsPerQuery: orgTree.minimumUncached, note: err instanceof Error ? err.message : String(err) };
+    return {
+      ...emptyRow('org-tree-cold', 'cached', orgTree.description),
+      status: 'failed',
+      minimumCallsPerQuery: orgTree.minimumUncached,
+      note: err instanceof Error ? err.message : String(err),
+    };
   } finally {
     await service.stop();
   }
 }
 
-async function benchRead(rt: Runtime, service: ChildService, scenario: ReadScenario, configuration: Configuration, name: string): Promise<ScenarioResult> {
+async function benchRead(
+  rt: Runtime,
+  service: ChildService,
+  scenario: ReadScenario,
+  configuration: Configuration,
+  name: string,
+): Promise<ScenarioResult> {
   const row = emptyRow(name, configuration, scenario.description);
   // Cached: a repeated read is answered from memory (the response cache over the directory cache).
   const minimum = configuration === 'cached' ? 0 : scenario.minimumUncached;
@@ -475,7 +528,13 @@ async function benchRead(rt: Runtime, service: ChildService, scenario: ReadScena
   }
 }
 
-async function benchWrites(rt: Runtime, service: ChildService, scenario: WriteScenario, configuration: Configuration, name: string): Promise<ScenarioResult> {
+async function benchWrites(
+  rt: Runtime,
+  service: ChildService,
+  scenario: WriteScenario,
+  configuration: Configuration,
+  name: string,
+): Promise<ScenarioResult> {
   const row = emptyRow(name, configuration, scenario.description);
   const runTag = `${configuration.slice(0, 1)}${Date.now().toString(36)}`;
   let next = 0;
@@ -483,7 +542,8 @@ async function benchWrites(rt: Runtime, service: ChildService, scenario: WriteSc
   const cycle = async () => {
     for (const op of scenario.cycle(runTag, next++)) {
       const answer = await post(service, op);
-      if (!JSON.stringify(answer.data ?? {}).includes('Success"')) problems.push(`${op.query.slice(11, 21)}: ${JSON.stringify(answer.errors ?? answer.data).slice(0, 200)}`);
+      if (!JSON.stringify(answer.data ?? {}).includes('Success"'))
+        problems.push(`${op.query.slice(11, 21)}: ${JSON.stringify(answer.errors ?? answer.data).slice(0, 200)}`);
     }
   };
   try {
@@ -517,7 +577,12 @@ async function benchWrites(rt: Runtime, service: ChildService, scenario: WriteSc
       note: `per operation (create, update, delete in turn); ${left} member(s) left by the cut-off load removed`,
     };
   } catch (err) {
-    return { ...row, status: 'failed', minimumCallsPerQuery: scenario.minimumPerOperation, note: err instanceof Error ? err.message : String(err) };
+    return {
+      ...row,
+      status: 'failed',
+      minimumCallsPerQuery: scenario.minimumPerOperation,
+      note: err instanceof Error ? err.message : String(err),
+    };
   }
 }
 
@@ -526,7 +591,12 @@ async function benchWrites(rt: Runtime, service: ChildService, scenario: WriteSc
  * (it loads every department's members: the whole-corp load the warm-up takes off callers), then
  * every scenario once so the whole directory is cached, then the process's RSS.
  */
-async function benchLargeSeed(rt: Runtime, service: ChildService, reads: ReadScenario[], snapshot: DirectorySnapshot): Promise<LargeSeedReport> {
+async function benchLargeSeed(
+  rt: Runtime,
+  service: ChildService,
+  reads: ReadScenario[],
+  snapshot: DirectorySnapshot,
+): Promise<LargeSeedReport> {
   // The people-picker search: what the first person to type paid before the warm-up (issue 13).
   const walk = reads.find((s) => s.base === 'people-picker-search')!;
   try {
@@ -573,18 +643,38 @@ async function removeBenchMembers(wecom: EmulatorClient, departmentId: number, r
 
 async function mutationsAvailable(service: ChildService): Promise<{ ok: true } | { ok: false; missing: string }> {
   const answer = await post(service, { query: '{ __type(name: "Mutation") { fields { name } } }' });
-  const fields = new Set(((answer.data as { __type: { fields: { name: string }[] } | null } | undefined)?.__type?.fields ?? []).map((f) => f.name));
+  const fields = new Set(
+    ((answer.data as { __type: { fields: { name: string }[] } | null } | undefined)?.__type?.fields ?? []).map((f) => f.name),
+  );
   const missing = ['createUser', 'updateUser', 'deleteUser'].filter((f) => !fields.has(f));
   return missing.length ? { ok: false, missing: `the schema has no ${missing.join(', ')}` } : { ok: true };
 }
 
 function warmup(target: Target, bodies: ((c: { sequence?: number }) => string)[]): Promise<LoadResult | undefined> {
   if (!options.warmupSeconds) return Promise.resolve(undefined);
-  return load({ target, requests: bodies.map((body) => ({ body })), failed: () => false, connections: options.connections, durationSeconds: options.warmupSeconds, timeoutSeconds: REQUEST_TIMEOUT_SECONDS });
+  return load({
+    target,
+    requests: bodies.map((body) => ({ body })),
+    failed: () => false,
+    connections: options.connections,
+    durationSeconds: options.warmupSeconds,
+    timeoutSeconds: REQUEST_TIMEOUT_SECONDS,
+  });
 }
 
-function runLoad(target: Target, bodies: ((c: { sequence?: number }) => string)[], failed: (status: number, body: string) => boolean): Promise<LoadResult> {
-  return load({ target, requests: bodies.map((body) => ({ body })), failed, connections: options.connections, durationSeconds: options.durationSeconds, timeoutSeconds: REQUEST_TIMEOUT_SECONDS });
+function runLoad(
+  target: Target,
+  bodies: ((c: { sequence?: number }) => string)[],
+  failed: (status: number, body: string) => boolean,
+): Promise<LoadResult> {
+  return load({
+    target,
+    requests: bodies.map((body) => ({ body })),
+    failed,
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    timeoutSeconds: REQUEST_TIMEOUT_SECONDS,
+  });
 }
 
 /** A read failed when it is not a 200 or carries GraphQL errors. */
@@ -619,7 +709,12 @@ function emptyRow(name: string, configuration: Configuration, description: strin
 }
 
 function skipped(name: string, configuration: Configuration, scenario: ReadScenario, why: string): ScenarioResult {
-  return { ...emptyRow(name, configuration, scenario.description), status: 'skipped', minimumCallsPerQuery: scenario.minimumUncached, note: why };
+  return {
+    ...emptyRow(name, configuration, scenario.description),
+    status: 'skipped',
+    minimumCallsPerQuery: scenario.minimumUncached,
+    note: why,
+  };
 }
 
 function unavailable(name: string, configuration: Configuration, description: string, why: string): ScenarioResult {
@@ -644,7 +739,11 @@ function expectOk(answer: GraphQLAnswer, what: string): void {
  * user/list in parallel (`twoWaves`: the plan's two round trips, the second as slow as its slowest
  * call). Medians.
  */
-async function upstreamRoundTrips(wecom: EmulatorClient, creds: Credentials, level3: number[]): Promise<{ single: number; twoWaves: number }> {
+async function upstreamRoundTrips(
+  wecom: EmulatorClient,
+  creds: Credentials,
+  level3: number[],
+): Promise<{ single: number; twoWaves: number }> {
   const token = await wecom.token(creds.corpId, creds.app.secret);
   const single: number[] = [];
   const twoWaves: number[] = [];
@@ -692,7 +791,15 @@ function machineInfo(): BenchResults['machine'] {
 
 // Exit once the results are written: idle keep-alive sockets of fetch would hold the loop a few seconds more.
 (args.fleet
-  ? runFleetBench({ size, seed: options.seed, latencyMs: options.latencyMs, jitterMs: options.jitterMs, connections: options.connections, durationSeconds: options.durationSeconds, out: options.out })
+  ? runFleetBench({
+      size,
+      seed: options.seed,
+      latencyMs: options.latencyMs,
+      jitterMs: options.jitterMs,
+      connections: options.connections,
+      durationSeconds: options.durationSeconds,
+      out: options.out,
+    })
   : main()
 ).then(
   () => process.exit(0),

@@ -105,7 +105,9 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
     searchTimes.push(answer.ms);
   }
   const searchCalls = (await wecom.stats()).total - firstCalls;
-  log(`scale: first search ${fmt(first.ms)} ms; ${searchTimes.length} keystrokes p50 ${fmt(percentile(searchTimes, 0.5))} ms, p99 ${fmt(percentile(searchTimes, 0.99))} ms`);
+  log(
+    `scale: first search ${fmt(first.ms)} ms; ${searchTimes.length} keystrokes p50 ${fmt(percentile(searchTimes, 0.5))} ms, p99 ${fmt(percentile(searchTimes, 0.99))} ms`,
+  );
 
   // Small queries alone, for the idle figure.
   const idle: number[] = [];
@@ -113,10 +115,14 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
 
   // The big tree on response-cache misses (a new operation name each time), small queries beside it.
   const root = tree.roots[0]!;
-  const bottom = tree.childrenOf(root.id).flatMap((a) => tree.childrenOf(a.id)).flatMap((b) => tree.childrenOf(b.id));
+  const bottom = tree
+    .childrenOf(root.id)
+    .flatMap((a) => tree.childrenOf(a.id))
+    .flatMap((b) => tree.childrenOf(b.id));
   const unmeasured = quick ? 0 : 2;
   const samples = quick ? 1 : 5;
-  for (let i = 0; i < unmeasured; i++) expectOk(await post(service, treeRequest(root.id, `Warm${i}`), REQUEST_TIMEOUT_MS), 'tree (JIT warm-up)');
+  for (let i = 0; i < unmeasured; i++)
+    expectOk(await post(service, treeRequest(root.id, `Warm${i}`), REQUEST_TIMEOUT_MS), 'tree (JIT warm-up)');
   await scrapeLoop(service);
   await wecom.resetStats();
   let running = true;
@@ -156,8 +162,14 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
   await Promise.all(loops);
   const loop = await scrapeLoop(service);
   const treeCalls = (await wecom.stats()).total;
-  const problems = verifyTree(last?.data, bottom.map((d) => d.id), snapshot);
-  log(`scale: tree of ${bottom.length} departments p50 ${fmt(percentile(treeTimes, 0.5))} ms; small queries meanwhile p99 ${fmt(percentile(during, 0.99))} ms; event loop p99 ${fmt(loop.p99Ms)} ms`);
+  const problems = verifyTree(
+    last?.data,
+    bottom.map((d) => d.id),
+    snapshot,
+  );
+  log(
+    `scale: tree of ${bottom.length} departments p50 ${fmt(percentile(treeTimes, 0.5))} ms; small queries meanwhile p99 ${fmt(percentile(during, 0.99))} ms; event loop p99 ${fmt(loop.p99Ms)} ms`,
+  );
 
   const memory = service.memory();
   return {
@@ -226,7 +238,8 @@ async function scrapeLoop(service: ChildService): Promise<{ p99Ms: number | null
 }
 
 const searchRequest = (text: string): GraphQLRequest => ({
-  query: 'query PeoplePicker($query: String!) { searchUsers(query: $query, first: 20) { totalCount nodes { userid name position mainDepartment { name } } } }',
+  query:
+    'query PeoplePicker($query: String!) { searchUsers(query: $query, first: 20) { totalCount nodes { userid name position mainDepartment { name } } } }',
   variables: { query: text },
 });
 
@@ -251,8 +264,10 @@ function verifyTree(data: unknown, bottomIds: number[], snapshot: DirectorySnaps
   if (got.length !== bottomIds.length) problems.push(`${got.length} bottom departments, emulator has ${bottomIds.length}`);
   for (const d of got) {
     const expected = snapshot.membersByDepartment.get(d.departmentId)?.length ?? -1;
-    if (d.members?.totalCount !== expected) problems.push(`department ${d.departmentId}: ${d.members?.totalCount} members, emulator has ${expected}`);
-    else if (d.members.nodes.length !== Math.min(TREE_MEMBERS, expected)) problems.push(`department ${d.departmentId}: page of ${d.members.nodes.length}`);
+    if (d.members?.totalCount !== expected)
+      problems.push(`department ${d.departmentId}: ${d.members?.totalCount} members, emulator has ${expected}`);
+    else if (d.members.nodes.length !== Math.min(TREE_MEMBERS, expected))
+      problems.push(`department ${d.departmentId}: page of ${d.members.nodes.length}`);
     if (problems.length > 5) break;
   }
   return problems;
@@ -275,7 +290,9 @@ export function keystrokeQueries(snapshot: DirectorySnapshot, count: number): st
       ...[1, 2, 3, 4, 5].map((n) => id.slice(0, n)),
       han.slice(0, 1).join(''),
       han.slice(0, 2).join(''),
-      han.length >= 2 ? pinyin(han.join(''), { pattern: 'first', toneType: 'none', type: 'array', surname: 'head' }).join('').toLowerCase() : '',
+      han.length >= 2
+        ? pinyin(han.join(''), { pattern: 'first', toneType: 'none', type: 'array', surname: 'head' }).join('').toLowerCase()
+        : '',
     ];
     for (const c of candidates) if (c && !out.has(c) && out.size < count) out.add(c);
   }
@@ -287,7 +304,8 @@ function withoutTokens(stats: { calls: Record<string, number> }): number {
 }
 
 function expectOk(answer: GraphQLAnswer, what: string): void {
-  if (answer.status !== 200 || answer.errors?.length) throw new Error(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.errors ?? answer.data).slice(0, 300)}`);
+  if (answer.status !== 200 || answer.errors?.length)
+    throw new Error(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.errors ?? answer.data).slice(0, 300)}`);
 }
 
 const fmt = (n: number | null) => (n === null ? '–' : n.toFixed(1));

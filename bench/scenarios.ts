@@ -194,7 +194,10 @@ const LINKED_BROWSE = /* GraphQL */ `
 interface OrgTreeData {
   department: {
     departmentId: number;
-    children: { departmentId: number; children: { departmentId: number; members: { totalCount: number; nodes: { userid: string }[] } }[] }[];
+    children: {
+      departmentId: number;
+      children: { departmentId: number; members: { totalCount: number; nodes: { userid: string }[] } }[];
+    }[];
   } | null;
 }
 
@@ -242,11 +245,24 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
       if (!d) return [`department ${root.id} is null`];
       const problems: string[] = [];
       const got3 = d.children.flatMap((c) => c.children);
-      if (!sameSet(d.children.map((c) => c.departmentId), level2.map((x) => x.id))) problems.push('level-2 departments differ');
-      if (!sameSet(got3.map((c) => c.departmentId), level3.map((x) => x.id))) problems.push('level-3 departments differ');
+      if (
+        !sameSet(
+          d.children.map((c) => c.departmentId),
+          level2.map((x) => x.id),
+        )
+      )
+        problems.push('level-2 departments differ');
+      if (
+        !sameSet(
+          got3.map((c) => c.departmentId),
+          level3.map((x) => x.id),
+        )
+      )
+        problems.push('level-3 departments differ');
       for (const c of got3) {
         const expected = snapshot.membersByDepartment.get(c.departmentId)?.length ?? -1;
-        if (c.members.totalCount !== expected) problems.push(`department ${c.departmentId}: ${c.members.totalCount} members, emulator has ${expected}`);
+        if (c.members.totalCount !== expected)
+          problems.push(`department ${c.departmentId}: ${c.members.totalCount} members, emulator has ${expected}`);
       }
       return problems;
     },
@@ -269,9 +285,21 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
       const u = (data as UserCardData).user;
       if (!u) return [`user ${cardUser.userid} is null`];
       const problems: string[] = [];
-      if (!sameSet(u.departments.map((d) => d.departmentId), cardUser.department)) problems.push('departments differ');
+      if (
+        !sameSet(
+          u.departments.map((d) => d.departmentId),
+          cardUser.department,
+        )
+      )
+        problems.push('departments differ');
       if (!sameSet(lower(u.directLeaders.map((l) => l.userid)), cardLeaders)) problems.push('direct leaders differ');
-      if (!sameSet(u.tags.map((t) => t.tagId), cardTags.map((t) => t.tagid))) problems.push('tags differ');
+      if (
+        !sameSet(
+          u.tags.map((t) => t.tagId),
+          cardTags.map((t) => t.tagid),
+        )
+      )
+        problems.push('tags differ');
       return problems;
     },
   };
@@ -308,7 +336,8 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
       if (list.length !== departmentCount) problems.push(`${list.length} departments, emulator has ${departmentCount}`);
       for (const d of list) {
         const expected = tree.subtreeMemberCount(d.departmentId);
-        if (d.memberCount !== expected) problems.push(`department ${d.departmentId}: memberCount ${d.memberCount}, emulator has ${expected}`);
+        if (d.memberCount !== expected)
+          problems.push(`department ${d.departmentId}: memberCount ${d.memberCount}, emulator has ${expected}`);
         if (problems.length > 5) break;
       }
       return problems;
@@ -327,7 +356,9 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     verify(data) {
       const corps = (data as LinkedData).linkedCorps;
       const got = corps.flatMap((c) => c.departments.map((d) => d.departmentId));
-      return sameSet(got, snapshot.linkedDepartmentIds) ? [] : [`granted departments ${got.join(',')} differ from ${snapshot.linkedDepartmentIds.join(',')}`];
+      return sameSet(got, snapshot.linkedDepartmentIds)
+        ? []
+        : [`granted departments ${got.join(',')} differ from ${snapshot.linkedDepartmentIds.join(',')}`];
     },
   };
 
@@ -359,7 +390,9 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
 function pickCardUser(users: readonly StateUser[]): StateUser {
   const withLeaders = users.filter((u) => (u.direct_leader?.length ?? 0) > 0 && u.department.length > 0);
   const pool = withLeaders.length ? withLeaders : users;
-  const best = [...pool].sort((a, b) => (b.direct_leader?.length ?? 0) - (a.direct_leader?.length ?? 0) || a.userid.localeCompare(b.userid))[0];
+  const best = [...pool].sort(
+    (a, b) => (b.direct_leader?.length ?? 0) - (a.direct_leader?.length ?? 0) || a.userid.localeCompare(b.userid),
+  )[0];
   if (!best) throw new Error('the emulator has no members');
   return best;
 }

@@ -20,12 +20,17 @@ async function main(): Promise<void> {
   try {
     security = securitySettingsFromConfig(config.security);
   } catch (err) {
-    if (err instanceof PersistedOperationsError) throw new ConfigError(`invalid configuration:\n- PERSISTED_OPERATIONS_FILE: ${err.message}`);
+    if (err instanceof PersistedOperationsError)
+      throw new ConfigError(`invalid configuration:\n- PERSISTED_OPERATIONS_FILE: ${err.message}`);
     throw err;
   }
   // JSON lines with request ids; secrets censored by field name and scrubbed from strings (src/ops/logger.ts).
   const logger = createLogger({ level: config.logLevel });
-  if (envFile.path) logger.info({ file: envFile.path, applied: envFile.applied, overriddenByEnvironment: envFile.overridden }, 'read settings from an env file');
+  if (envFile.path)
+    logger.info(
+      { file: envFile.path, applied: envFile.applied, overriddenByEnvironment: envFile.overridden },
+      'read settings from an env file',
+    );
 
   const service = createService(config, { security, logger });
   await service.start();

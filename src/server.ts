@@ -51,7 +51,10 @@ export interface AppOptions extends ServiceDeps {
    */
   cache?: Partial<Omit<DirectoryCacheOptions, 'corpId'>> | false;
   /** The contacts-sync callback's Token and EncodingAESKey (§9.1): without them /wecom/callback answers 404. */
-  callback?: Pick<CallbackHandlerOptions, 'token' | 'encodingAESKey' | 'nowSeconds' | 'timestampToleranceSeconds' | 'maxBodyBytes' | 'replayGuard'> & {
+  callback?: Pick<
+    CallbackHandlerOptions,
+    'token' | 'encodingAESKey' | 'nowSeconds' | 'timestampToleranceSeconds' | 'maxBodyBytes' | 'replayGuard'
+  > & {
     /** WECOM_CALLBACK_ALLOWED_IPS: where callbacks may come from (`auto`: WeCom's getcallbackip list); absent: anywhere. */
     allowedIps?: AllowedCallbackIps;
     /** TRUSTED_PROXIES: whose X-Forwarded-For gives the callback's address. */
@@ -78,7 +81,18 @@ export interface AppOptions extends ServiceDeps {
  * in-process; main.ts mounts `app.handle` on a node:http server.
  */
 export function createApp(options: AppOptions): App {
-  const { logger, graphiql, responseCache = true, cache: cacheSettings, callback: callbackSettings, changeFeed, security: securityGiven, plugins: extraPlugins = [], explorer, ...given } = options;
+  const {
+    logger,
+    graphiql,
+    responseCache = true,
+    cache: cacheSettings,
+    callback: callbackSettings,
+    changeFeed,
+    security: securityGiven,
+    plugins: extraPlugins = [],
+    explorer,
+    ...given
+  } = options;
   const security: SecuritySettings = { ...OPEN_SECURITY, ...securityGiven };
   // Import and export jobs outlive requests: one tracker per app (batch_job_result callbacks call jobs.notify).
   const jobs = given.jobs ?? new JobTracker({ client: given.client, changes: given.changes, logger });
@@ -89,7 +103,11 @@ export function createApp(options: AppOptions): App {
   // change and reads at once finds the cache already invalidated.
   const cache =
     !given.source && cacheSettings !== false
-      ? new DirectoryCache(compactingSource(defaultSource()), { ...DEFAULT_CACHE_SETTINGS, ...cacheSettings, corpId: given.client.core.corpId })
+      ? new DirectoryCache(compactingSource(defaultSource()), {
+          ...DEFAULT_CACHE_SETTINGS,
+          ...cacheSettings,
+          corpId: given.client.core.corpId,
+        })
       : undefined;
   cache?.attach(given.changes);
   // Unknown userids and openids remembered across requests (a flood of lookups costs WeCom once).
@@ -122,7 +140,9 @@ export function createApp(options: AppOptions): App {
     : undefined;
   // GraphiQL and the org explorer, served from this origin only (src/web).
   const web = createWebFront({ graphiql, logger, ...(explorer !== undefined ? { explorer } : {}) });
-  const callbackBudget = security.rateLimit ? new TokenBuckets(security.rateLimit.requestsPerMinute, security.rateLimit.requestBurst) : undefined;
+  const callbackBudget = security.rateLimit
+    ? new TokenBuckets(security.rateLimit.requestsPerMinute, security.rateLimit.requestBurst)
+    : undefined;
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',

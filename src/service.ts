@@ -54,7 +54,12 @@ export function createService(config: Config, { security, logger }: ServiceDepen
       const callbackUrl = config.port === 0 ? null : `http://${loopback}:${config.port}/wecom/callback`;
       // Loaded only here: a deployment with real credentials never loads the emulator.
       const { Emulator } = await import('wecom-emulator');
-      emulator = new Emulator({ seed: config.wecom.seed, size: config.wecom.size, callbackUrl, logger: logger.child({ component: 'emulator' }) });
+      emulator = new Emulator({
+        seed: config.wecom.seed,
+        size: config.wecom.size,
+        callbackUrl,
+        logger: logger.child({ component: 'emulator' }),
+      });
       const emulatorUrl = await emulator.listen(config.wecom.emulatorPort);
       const creds = emulator.credentials();
       target = { baseUrl: emulatorUrl, corpId: creds.corpId, contactSecret: creds.contactSecret, app: creds.app };
@@ -68,9 +73,22 @@ export function createService(config: Config, { security, logger }: ServiceDepen
     let scale: ScaleOut | undefined;
     if (ops.redis) {
       const keyPrefix = emulator ? `${ops.redis.keyPrefix}embedded:${new URL(emulator.url).port}:` : ops.redis.keyPrefix;
-      scale = createScaleOut({ url: ops.redis.url, prefix: keyPrefix, corpId: target.corpId, logger, cacheTtlMs: config.cache.ttlSeconds * 1000 });
-      if (!(await scale.connected())) logger.warn({ redis: describeRedisUrl(ops.redis.url) }, 'redis is not reachable yet: running on this instance alone until it is (/readyz reports it)');
-      logger.info({ redis: describeRedisUrl(ops.redis.url), keyPrefix }, 'scaled out: sharing tokens, rate budget, callbacks, changes, the directory cache and caller limits through Redis');
+      scale = createScaleOut({
+        url: ops.redis.url,
+        prefix: keyPrefix,
+        corpId: target.corpId,
+        logger,
+        cacheTtlMs: config.cache.ttlSeconds * 1000,
+      });
+      if (!(await scale.connected()))
+        logger.warn(
+          { redis: describeRedisUrl(ops.redis.url) },
+          'redis is not reachable yet: running on this instance alone until it is (/readyz reports it)',
+        );
+      logger.info(
+        { redis: describeRedisUrl(ops.redis.url), keyPrefix },
+        'scaled out: sharing tokens, rate budget, callbacks, changes, the directory cache and caller limits through Redis',
+      );
     }
 
     const client = createWeComClient({
@@ -93,7 +111,12 @@ export function createService(config: Config, { security, logger }: ServiceDepen
       graphiql: config.security.graphiql,
       security: scale ? { ...security, callerBudgets: scale.callerBudgets } : security,
       cache: config.cache.enabled
-        ? { ttlMs: config.cache.ttlSeconds * 1000, staleMs: config.cache.staleSeconds * 1000, maxEntries: config.cache.maxEntries, ...(scale ? { secondLevel: scale.directoryStore } : {}) }
+        ? {
+            ttlMs: config.cache.ttlSeconds * 1000,
+            staleMs: config.cache.staleSeconds * 1000,
+            maxEntries: config.cache.maxEntries,
+            ...(scale ? { secondLevel: scale.directoryStore } : {}),
+          }
         : false,
       ...(callback ? { callback: { ...callback, ...config.callbackSources, ...(scale ? { replayGuard: scale.replayGuard } : {}) } } : {}),
       changeFeed: { maxEntries: config.changeFeed.maxEntries, retentionMs: config.changeFeed.retentionSeconds * 1000 },
@@ -106,7 +129,8 @@ export function createService(config: Config, { security, logger }: ServiceDepen
     const cache = app.cache;
     let warmer: CacheWarmer | undefined;
     if (cache && config.cache.warmUp) {
-      const listBudget = ops.rateBudget.perEndpoint['/cgi-bin/user/list'] ?? Math.floor(ops.rateBudget.fraction * CORP_API_CALLS_PER_MINUTE);
+      const listBudget =
+        ops.rateBudget.perEndpoint['/cgi-bin/user/list'] ?? Math.floor(ops.rateBudget.fraction * CORP_API_CALLS_PER_MINUTE);
       warmer = new CacheWarmer({
         cache,
         callsPerWindow: (listBudget * config.cache.warmUpBudgetPercent) / 100,
@@ -135,14 +159,26 @@ export function createService(config: Config, { security, logger }: ServiceDepen
         ...(app.cache ? { cache: () => app.cache!.stats() } : {}),
         ...(app.callback ? { callbacks: () => app.callback!.stats() } : {}),
         ...(scale
-          ? { redisFallbacks: () => scale.fallbacks.snapshot(), changeBroadcast: () => scale.bridge.stats(), redisUp: () => scale.up(), sharedCache: () => scale.directoryStore.stats() }
+          ? {
+              redisFallbacks: () => scale.fallbacks.snapshot(),
+              changeBroadcast: () => scale.bridge.stats(),
+              redisUp: () => scale.up(),
+              sharedCache: () => scale.directoryStore.stats(),
+            }
           : {}),
         ready: () => readiness.lastReady,
         ...(warmer ? { warmUp: () => warmer.snapshot() } : {}),
       });
     }
     const inFlight = new InFlight();
-    const front = createHttpFront({ handle: app.handle, logger, readiness, inFlight, ...(metrics ? { metrics } : {}), serveMetrics: ops.metrics.port === undefined });
+    const front = createHttpFront({
+      handle: app.handle,
+      logger,
+      readiness,
+      inFlight,
+      ...(metrics ? { metrics } : {}),
+      serveMetrics: ops.metrics.port === undefined,
+    });
     const server = createServer(serverOptions(config.security.server), front);
     await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
     const servers: Server[] = [server];

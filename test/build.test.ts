@@ -24,7 +24,14 @@ afterAll(() => service?.stop());
 
 describe('npm run build', () => {
   it('writes the compiled service and packages with source maps', () => {
-    for (const file of ['dist/main.js', 'dist/main.js.map', 'dist/web/favicon.svg', 'web/dist/index.html', 'packages/wecom-emulator/dist/cli.js', 'packages/wecom-protocol/dist/crypto.js']) {
+    for (const file of [
+      'dist/main.js',
+      'dist/main.js.map',
+      'dist/web/favicon.svg',
+      'web/dist/index.html',
+      'packages/wecom-emulator/dist/cli.js',
+      'packages/wecom-protocol/dist/crypto.js',
+    ]) {
       expect(existsSync(`${REPO}/${file}`), file).toBe(true);
     }
   });

@@ -9,10 +9,20 @@ describe('loadConfig', () => {
   });
 
   it('targets WeCom with a corp id and a secret', () => {
-    const config = loadConfig({ WECOM_CORP_ID: 'ww1234', WECOM_CONTACT_SECRET: 's3cret', WECOM_APP_SECRET: 'app', WECOM_AGENT_ID: '1000002' });
+    const config = loadConfig({
+      WECOM_CORP_ID: 'ww1234',
+      WECOM_CONTACT_SECRET: 's3cret',
+      WECOM_APP_SECRET: 'app',
+      WECOM_AGENT_ID: '1000002',
+    });
     expect(config.wecom).toEqual({
       mode: 'remote',
-      target: { baseUrl: 'https://qyapi.weixin.qq.com', corpId: 'ww1234', contactSecret: 's3cret', app: { agentId: 1000002, secret: 'app' } },
+      target: {
+        baseUrl: 'https://qyapi.weixin.qq.com',
+        corpId: 'ww1234',
+        contactSecret: 's3cret',
+        app: { agentId: 1000002, secret: 'app' },
+      },
     });
   });
 

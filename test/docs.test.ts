@@ -38,7 +38,10 @@ function anchorsOf(markdown: string): Set<string> {
     const heading = /^#{1,6} +(.*?) *#* *$/.exec(line);
     if (!heading) continue;
     const text = heading[1]!.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/`/g, '');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);
@@ -114,7 +117,9 @@ describe('section citations in the code', () => {
   });
 
   it('each resolve to a numbered heading of the page they cite', () => {
-    const unresolved = citations.filter((c) => !sections[c.page].has(c.section)).map((c) => `${c.file}:${c.line} cites ${c.page}.md ${SECTION_SIGN}${c.section}`);
+    const unresolved = citations
+      .filter((c) => !sections[c.page].has(c.section))
+      .map((c) => `${c.file}:${c.line} cites ${c.page}.md ${SECTION_SIGN}${c.section}`);
     expect(unresolved).toEqual([]);
   });
 
@@ -129,7 +134,11 @@ describe('section citations in the code', () => {
   });
 });
 
-const pages = ['README.md', ...walk('docs', (path) => path.endsWith('.md')), ...walk('packages', (path) => /^packages\/[\w-]+\/README\.md$/.test(path))];
+const pages = [
+  'README.md',
+  ...walk('docs', (path) => path.endsWith('.md')),
+  ...walk('packages', (path) => /^packages\/[\w-]+\/README\.md$/.test(path)),
+];
 
 interface Link {
   page: string;

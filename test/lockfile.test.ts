@@ -14,7 +14,10 @@ interface LockedPackage {
   link?: boolean;
 }
 
-const lock = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8')) as { lockfileVersion: number; packages: Record<string, LockedPackage> };
+const lock = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8')) as {
+  lockfileVersion: number;
+  packages: Record<string, LockedPackage>;
+};
 
 /** Where npm would find `name` from the package at `path`: its own node_modules, then each ancestor's. */
 function resolves(path: string, name: string): boolean {

@@ -24,11 +24,7 @@ const entrySchema = z.object({
   scopes: z.array(z.string()).min(1, 'scopes: at least one of directory:read, directory:write, directory:pii, directory:admin'),
   departments: z
     .array(
-      z
-        .number({ message: DEPARTMENTS_MESSAGE })
-        .int(DEPARTMENTS_MESSAGE)
-        .min(1, DEPARTMENTS_MESSAGE)
-        .max(INT32_MAX, DEPARTMENTS_MESSAGE),
+      z.number({ message: DEPARTMENTS_MESSAGE }).int(DEPARTMENTS_MESSAGE).min(1, DEPARTMENTS_MESSAGE).max(INT32_MAX, DEPARTMENTS_MESSAGE),
       { message: DEPARTMENTS_MESSAGE },
     )
     .min(1, 'departments: at least one department (omit it for the whole corp)')
@@ -62,7 +58,8 @@ export function parseApiKeyEntries(json: string, source: string): ApiKeyEntry[] 
   } catch {
     throw new ApiKeyConfigError(`${source}: not valid JSON (expected [{"id", "hash", "scopes", "departments"?}])`);
   }
-  if (!Array.isArray(raw)) throw new ApiKeyConfigError(`${source}: expected a JSON array of keys [{"id", "hash", "scopes", "departments"?}]`);
+  if (!Array.isArray(raw))
+    throw new ApiKeyConfigError(`${source}: expected a JSON array of keys [{"id", "hash", "scopes", "departments"?}]`);
   const ids = new Set<string>();
   const hashes = new Set<string>();
   return raw.map((item, i) => {

@@ -49,7 +49,10 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
   const keys = new ApiKeyStore(settings.apiKeys ?? []);
   const jwt = settings.jwt ? createJwtVerifier(settings.jwt) : undefined;
   const anonymous = settings.anonymousScopes ? identityOf('anonymous', 'anonymous', scopesOf(settings.anonymousScopes, true)) : undefined;
-  const accepted = [keys.size ? 'an API key (X-API-Key: <key>, or Authorization: Bearer <key>)' : '', jwt ? 'a JWT (Authorization: Bearer <token>)' : '']
+  const accepted = [
+    keys.size ? 'an API key (X-API-Key: <key>, or Authorization: Bearer <key>)' : '',
+    jwt ? 'a JWT (Authorization: Bearer <token>)' : '',
+  ]
     .filter(Boolean)
     .join(' or ');
 

@@ -31,6 +31,11 @@ export function forbiddenError(info: GraphQLResolveInfo, failure: AuthFailure): 
   const needs = [...missingFlags(failure, new Set())].map(describe);
   const field = `${info.parentType.name}.${info.fieldName}`;
   return new GraphQLError(`Forbidden: ${field} needs ${needs.length ? needs.join(' and ') : 'a permission this credential lacks'}`, {
-    extensions: { code: 'FORBIDDEN', ...(needs.length ? { needs: [...missingFlags(failure, new Set())].map((f) => (f in SCOPE_NAMES ? SCOPE_NAMES[f as GrantableScope] : f)) } : {}) },
+    extensions: {
+      code: 'FORBIDDEN',
+      ...(needs.length
+        ? { needs: [...missingFlags(failure, new Set())].map((f) => (f in SCOPE_NAMES ? SCOPE_NAMES[f as GrantableScope] : f)) }
+        : {}),
+    },
   });
 }

@@ -20,7 +20,12 @@ export interface Identity {
 export const ANONYMOUS_FULL_ACCESS: Identity = { subject: 'anonymous', kind: 'anonymous', scopes: FULL_ACCESS };
 
 /** An identity with the given scope flags and optional department limits (wholeCorp follows from them). */
-export function identityOf(subject: string, kind: Identity['kind'], scopes: Omit<Scopes, 'wholeCorp'>, departmentRoots?: readonly number[]): Identity {
+export function identityOf(
+  subject: string,
+  kind: Identity['kind'],
+  scopes: Omit<Scopes, 'wholeCorp'>,
+  departmentRoots?: readonly number[],
+): Identity {
   const limited = departmentRoots !== undefined;
   return {
     subject,

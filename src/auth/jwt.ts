@@ -91,7 +91,8 @@ function headerAlg(token: string): string {
 /** jose's failure as a short reason (the claim that failed, "expired", "bad signature" …). */
 function reasonOf(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'token expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `claim ${err.claim} ${err.reason === 'missing' ? 'is missing' : 'is not accepted'}`;
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return `claim ${err.claim} ${err.reason === 'missing' ? 'is missing' : 'is not accepted'}`;
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
   if (err instanceof errors.JOSEAlgNotAllowed) return 'signing algorithm not accepted';
   if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the JWKS matches the token';
@@ -103,10 +104,16 @@ function reasonOf(err: unknown): string {
 function identityFromClaims(payload: JWTPayload): Identity {
   // A subject names the caller in logs and rate limits: bounded, printable.
   const sub = payload.sub!.replace(/[^\x21-\x7e]/g, '?').slice(0, 128);
-  const names = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : [];
+  const names =
+    typeof payload.scope === 'string'
+      ? payload.scope.split(' ').filter(Boolean)
+      : Array.isArray(payload.scp)
+        ? payload.scp.filter((s): s is string => typeof s === 'string')
+        : [];
   const departments = payload.departments;
   if (departments !== undefined) {
-    const valid = Array.isArray(departments) && departments.length > 0 && departments.every((d) => Number.isInteger(d) && d >= 1 && d <= INT32_MAX);
+    const valid =
+      Array.isArray(departments) && departments.length > 0 && departments.every((d) => Number.isInteger(d) && d >= 1 && d <= INT32_MAX);
     if (!valid) throw new JwtRejected('claim departments must be a non-empty list of WeCom department ids');
   }
   return identityOf(`jwt:${sub}`, 'jwt', scopesOf(names, true), departments as number[] | undefined);

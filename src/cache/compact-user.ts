@@ -121,6 +121,8 @@ export function compactingSource(inner: DirectorySource): DirectorySource {
     tag: (tagid) => inner.tag(tagid),
     ...(inner.derived ? { derived: inner.derived.bind(inner) } : {}),
     ...(inner.visibility ? { visibility: inner.visibility.bind(inner) } : {}),
-    ...(inner.outsideMembers ? { outsideMembers: async (known: ReadonlySet<string>) => (await inner.outsideMembers!(known)).map(compactUser) } : {}),
+    ...(inner.outsideMembers
+      ? { outsideMembers: async (known: ReadonlySet<string>) => (await inner.outsideMembers!(known)).map(compactUser) }
+      : {}),
   };
 }

@@ -52,7 +52,11 @@ export interface DirectoryCacheStats {
 }
 
 /** What `refresh` can read again: the lists the warm-up keeps fresh. */
-export type RefreshTarget = { kind: 'departments' } | { kind: 'members'; departmentId: number } | { kind: 'tags' } | { kind: 'tag'; tagId: number };
+export type RefreshTarget =
+  | { kind: 'departments' }
+  | { kind: 'members'; departmentId: number }
+  | { kind: 'tags' }
+  | { kind: 'tag'; tagId: number };
 
 /** A read in flight: invalidated while it ran (refetch), and whether its stale value may still be served. */
 interface Flight {
@@ -152,18 +156,29 @@ export class DirectoryCache implements DirectorySource {
   }
 
   async departments(): Promise<WeComDepartment[]> {
-    const load = async (): Promise<CacheEntry> => ({ kind: 'departments', ...(await this.upstream('departments', undefined, () => this.inner.departments())) });
+    const load = async (): Promise<CacheEntry> => ({
+      kind: 'departments',
+      ...(await this.upstream('departments', undefined, () => this.inner.departments())),
+    });
     return ofKind(await this.read('departments', this.key('departments'), load), 'departments').value;
   }
 
   async members(departmentId: number): Promise<WeComUser[]> {
-    const load = async (): Promise<CacheEntry> => ({ kind: 'members', departmentId, ...(await this.upstream('members', departmentId, () => this.inner.members(departmentId))) });
+    const load = async (): Promise<CacheEntry> => ({
+      kind: 'members',
+      departmentId,
+      ...(await this.upstream('members', departmentId, () => this.inner.members(departmentId))),
+    });
     return ofKind(await this.read('members', this.key('members', departmentId), load), 'members').value;
   }
 
   async user(userid: string): Promise<WeComUser | null> {
     const id = userKey(userid);
-    const load = async (): Promise<CacheEntry> => ({ kind: 'user', userKey: id, ...(await this.upstream('user', id, () => this.inner.user(userid))) });
+    const load = async (): Promise<CacheEntry> => ({
+      kind: 'user',
+      userKey: id,
+      ...(await this.upstream('user', id, () => this.inner.user(userid))),
+    });
     return ofKind(await this.read('user', this.key('user', id), load), 'user').value;
   }
 
@@ -173,7 +188,11 @@ export class DirectoryCache implements DirectorySource {
   }
 
   async tag(tagid: number): Promise<WeComTag | null> {
-    const load = async (): Promise<CacheEntry> => ({ kind: 'tag', tagId: tagid, ...(await this.upstream('tag', tagid, () => this.inner.tag(tagid))) });
+    const load = async (): Promise<CacheEntry> => ({
+      kind: 'tag',
+      tagId: tagid,
+      ...(await this.upstream('tag', tagid, () => this.inner.tag(tagid))),
+    });
     return ofKind(await this.read('tag', this.key('tag', tagid), load), 'tag').value;
   }
 
@@ -192,7 +211,12 @@ export class DirectoryCache implements DirectorySource {
    * keep getting the current value meanwhile; a refresh that finds the same data keeps the views.
    */
   async refresh(what: RefreshTarget): Promise<void> {
-    const key = what.kind === 'members' ? this.key('members', what.departmentId) : what.kind === 'tag' ? this.key('tag', what.tagId) : this.key(what.kind);
+    const key =
+      what.kind === 'members'
+        ? this.key('members', what.departmentId)
+        : what.kind === 'tag'
+          ? this.key('tag', what.tagId)
+          : this.key(what.kind);
     // A key in flight is being read already; a refresh would only repeat it.
     if (this.flights.has(key)) return;
     const load = async (): Promise<CacheEntry> => {
@@ -200,7 +224,12 @@ export class DirectoryCache implements DirectorySource {
         case 'departments':
           return { kind: 'departments', value: await this.inner.departments(), fetchedAt: this.now() };
         case 'members':
-          return { kind: 'members', departmentId: what.departmentId, value: await this.inner.members(what.departmentId), fetchedAt: this.now() };
+          return {
+            kind: 'members',
+            departmentId: what.departmentId,
+            value: await this.inner.members(what.departmentId),
+            fetchedAt: this.now(),
+          };
         case 'tags':
           return { kind: 'tags', value: await this.inner.tags(), fetchedAt: this.now() };
         case 'tag':
@@ -261,7 +290,16 @@ export class DirectoryCache implements DirectorySource {
   /** Forgets everything (also what `DIRECTORY_RELOADED` does). */
   invalidateAll(): void {
     this.generation++;
-    this.execute({ everything: true, tree: true, tagList: true, members: 'all', users: new Set(), tags: new Set(), memberData: true, references: true });
+    this.execute({
+      everything: true,
+      tree: true,
+      tagList: true,
+      members: 'all',
+      users: new Set(),
+      tags: new Set(),
+      memberData: true,
+      references: true,
+    });
   }
 
   stats(): DirectoryCacheStats {
@@ -272,10 +310,16 @@ export class DirectoryCache implements DirectorySource {
    * One upstream read, through the fleet's shared store when there is one. A value another
    * instance loaded earlier is dated by when it was loaded, so it expires here when it does there.
    */
-  private upstream<K extends EntryKind>(kind: K, id: string | number | undefined, read: () => Promise<EntryOf<K>['value']>): Promise<{ value: EntryOf<K>['value']; fetchedAt: number }> {
+  private upstream<K extends EntryKind>(
+    kind: K,
+    id: string | number | undefined,
+    read: () => Promise<EntryOf<K>['value']>,
+  ): Promise<{ value: EntryOf<K>['value']; fetchedAt: number }> {
     const shared = this.options.secondLevel;
     if (!shared) return read().then((value) => ({ value, fetchedAt: this.now() }));
-    return shared.read(kind, id, read).then(({ value, ttlMs }) => ({ value, fetchedAt: this.now() - Math.max(0, this.options.ttlMs - ttlMs) }));
+    return shared
+      .read(kind, id, read)
+      .then(({ value, ttlMs }) => ({ value, fetchedAt: this.now() - Math.max(0, this.options.ttlMs - ttlMs) }));
   }
 
   /** The cached tree, expired included, without reading upstream (cost estimates: src/security/corp-sizes.ts). */

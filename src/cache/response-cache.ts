@@ -46,7 +46,9 @@ export function viewKey(identity: Identity): string {
 function cacheableOperation(document: DocumentNode, operationName: string | null | undefined): boolean {
   const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation !== OperationTypeNode.QUERY) return false;
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])));
+  const fragments = new Map(
+    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
+  );
   const seen = new Set<string>();
   const selectsUncached = (set: SelectionSetNode): boolean =>
     set.selections.some((selection) => {
@@ -112,7 +114,8 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin {
       if (request.headers.get('if-none-match') === stored.etag) notModified.add(request);
       const { result } = stored;
       // The stored body unless a later plugin changed the answer (e.g. extensions.caller, src/web).
-      const stringify = (sent: ExecutionResult) => (sent.data === result.data && sent.extensions === result.extensions ? stored.body : JSON.stringify(sent));
+      const stringify = (sent: ExecutionResult) =>
+        sent.data === result.data && sent.extensions === result.extensions ? stored.body : JSON.stringify(sent);
       setResult({ ...result, stringify, [SERVED_FROM_RESPONSE_CACHE]: true } as ExecutionResult);
     },
     onExecute({ args }) {

@@ -24,7 +24,11 @@ export interface SecondLevelStore {
    * (the others wait for that answer instead of calling WeCom too) and the answer is shared.
    * Errors of `load` reach the caller unchanged.
    */
-  read<K extends EntryKind>(kind: K, id: string | number | undefined, load: () => Promise<EntryOf<K>['value']>): Promise<SharedRead<EntryOf<K>['value']>>;
+  read<K extends EntryKind>(
+    kind: K,
+    id: string | number | undefined,
+    load: () => Promise<EntryOf<K>['value']>,
+  ): Promise<SharedRead<EntryOf<K>['value']>>;
   /**
    * A change applied to the local cache. The store drops what it makes wrong for the whole fleet
    * (when this instance learned of it first; changes heard from other instances were applied by them).

@@ -62,7 +62,15 @@ const REWARM_DEBOUNCE_MS = 500;
  * one list again.
  */
 export class CacheWarmer {
-  private status: WarmUpStatus = { state: 'cold', departmentsLoaded: 0, departmentsTotal: 0, failures: 0, passes: 0, firstWarmMs: null, lastPassMs: null };
+  private status: WarmUpStatus = {
+    state: 'cold',
+    departmentsLoaded: 0,
+    departmentsTotal: 0,
+    failures: 0,
+    passes: 0,
+    firstWarmMs: null,
+    lastPassMs: null,
+  };
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -162,7 +170,14 @@ export class CacheWarmer {
       if (mode === 'refresh' && failures === 0) cache.renewViews();
       await this.options.buildViews();
       const ms = performance.now() - began;
-      this.status = { ...this.status, state: 'warm', failures, passes: this.status.passes + 1, lastPassMs: ms, firstWarmMs: this.status.firstWarmMs ?? performance.now() - this.startedAt };
+      this.status = {
+        ...this.status,
+        state: 'warm',
+        failures,
+        passes: this.status.passes + 1,
+        lastPassMs: ms,
+        firstWarmMs: this.status.firstWarmMs ?? performance.now() - this.startedAt,
+      };
       this.retryMs = RETRY_FIRST_MS;
       this.readsAtLastPass = this.reads();
       logger?.info({ mode, departments: departments.length, failures, ms: Math.round(ms) }, 'directory cache warm');

@@ -97,8 +97,12 @@ function contactChange(xml: XmlElement, changeType: string): DirectoryChange {
     case 'delete_party': {
       const departmentId = requiredId(xml, 'Id');
       const parentId = optionalId(xml, 'ParentId');
-      const kind = changeType === 'create_party' ? 'DEPARTMENT_CREATED' : changeType === 'update_party' ? 'DEPARTMENT_UPDATED' : 'DEPARTMENT_DELETED';
-      const changedFields = changeType === 'update_party' ? [...(text(xml, 'Name') ? ['name'] : []), ...(parentId !== undefined ? ['parentid'] : [])] : undefined;
+      const kind =
+        changeType === 'create_party' ? 'DEPARTMENT_CREATED' : changeType === 'update_party' ? 'DEPARTMENT_UPDATED' : 'DEPARTMENT_DELETED';
+      const changedFields =
+        changeType === 'update_party'
+          ? [...(text(xml, 'Name') ? ['name'] : []), ...(parentId !== undefined ? ['parentid'] : [])]
+          : undefined;
       return {
         kind,
         departmentId,
@@ -139,7 +143,12 @@ function batchJob(xml: XmlElement): BatchJobResult {
   const jobId = job && text(job, 'JobId');
   if (!job || !jobId) throw new CallbackRejection('malformed_event');
   const errcode = Number(text(job, 'ErrCode') ?? 0);
-  return { jobId, jobType: text(job, 'JobType') ?? '', errcode: Number.isInteger(errcode) ? errcode : -1, errmsg: text(job, 'ErrMsg') ?? '' };
+  return {
+    jobId,
+    jobType: text(job, 'JobType') ?? '',
+    errcode: Number.isInteger(errcode) ? errcode : -1,
+    errmsg: text(job, 'ErrMsg') ?? '',
+  };
 }
 
 function required(xml: XmlElement, name: string): string {
@@ -164,7 +173,12 @@ function optionalId(xml: XmlElement, name: string): number | undefined {
 /** Comma-separated text ("a,b,c"); undefined when the element is absent. */
 function textList(xml: XmlElement, name: string): string[] | undefined {
   const value = text(xml, name);
-  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 /** Comma-separated ids ("1,2,3"); undefined when absent; malformed_event when not numbers. */

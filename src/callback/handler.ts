@@ -90,7 +90,15 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
     if (Math.abs(nowSeconds() - Number(timestamp)) > tolerance) throw new CallbackRejection('stale_timestamp');
     try {
       // Signature first (constant-time compare), then decryption, then the receiveid.
-      return verifyAndDecrypt({ token: options.token, encodingAESKey: options.encodingAESKey, receiveId: options.corpId, msgSignature, timestamp, nonce, encrypt }).message;
+      return verifyAndDecrypt({
+        token: options.token,
+        encodingAESKey: options.encodingAESKey,
+        receiveId: options.corpId,
+        msgSignature,
+        timestamp,
+        nonce,
+        encrypt,
+      }).message;
     } catch (err) {
       if (!isCallbackCryptoError(err)) throw err;
       if (err.reason === 'bad_signature') throw new CallbackRejection('bad_signature');

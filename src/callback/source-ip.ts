@@ -96,7 +96,8 @@ export class CallbackSourceCheck {
     this.trust = proxyaddr.compile([...(options.trustedProxies ?? [])]);
     this.now = options.now ?? Date.now;
     if (options.allowed.mode === 'list') this.ranges = options.allowed.ranges.map(parseRange);
-    if (options.allowed.mode === 'auto' && !options.fetchList) throw new Error('WECOM_CALLBACK_ALLOWED_IPS=auto needs a WeCom client to read getcallbackip');
+    if (options.allowed.mode === 'auto' && !options.fetchList)
+      throw new Error('WECOM_CALLBACK_ALLOWED_IPS=auto needs a WeCom client to read getcallbackip');
   }
 
   /**
@@ -149,7 +150,10 @@ export class CallbackSourceCheck {
     } catch (err) {
       this.failedAt = this.now();
       const errcode = typeof (err as { errcode?: unknown }).errcode === 'number' ? (err as { errcode: number }).errcode : undefined;
-      this.options.logger?.warn({ errcode, kept: this.ranges !== undefined }, 'reading getcallbackip failed; WeCom callbacks are checked against the last list read, or refused with 503 until one is read');
+      this.options.logger?.warn(
+        { errcode, kept: this.ranges !== undefined },
+        'reading getcallbackip failed; WeCom callbacks are checked against the last list read, or refused with 503 until one is read',
+      );
     }
   }
 }

@@ -32,5 +32,14 @@ export function loadCacheConfig(env: NodeJS.ProcessEnv): { config: CacheConfig }
   const parsed = cacheFields.safeParse(env);
   if (!parsed.success) return { problems: problemLines(parsed.error) };
   const e = parsed.data;
-  return { config: { enabled: e.CACHE_ENABLED, ttlSeconds: e.CACHE_TTL_SECONDS, staleSeconds: e.CACHE_STALE_SECONDS, maxEntries: e.CACHE_MAX_ENTRIES, warmUp: e.CACHE_WARM_UP, warmUpBudgetPercent: e.CACHE_WARM_UP_BUDGET_PERCENT } };
+  return {
+    config: {
+      enabled: e.CACHE_ENABLED,
+      ttlSeconds: e.CACHE_TTL_SECONDS,
+      staleSeconds: e.CACHE_STALE_SECONDS,
+      maxEntries: e.CACHE_MAX_ENTRIES,
+      warmUp: e.CACHE_WARM_UP,
+      warmUpBudgetPercent: e.CACHE_WARM_UP_BUDGET_PERCENT,
+    },
+  };
 }

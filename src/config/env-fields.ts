@@ -39,7 +39,9 @@ export const text = z
 export const optionalFlag = (name: string) =>
   z.preprocess(
     (v) => (v === '' ? undefined : v),
-    z.stringbool({ truthy: ['true', '1'], falsy: ['false', '0'], case: 'sensitive', error: `${name} must be "true" or "false"` }).optional(),
+    z
+      .stringbool({ truthy: ['true', '1'], falsy: ['false', '0'], case: 'sensitive', error: `${name} must be "true" or "false"` })
+      .optional(),
   );
 
 /** "true"/"false" (or 1/0); `fallback` when unset. */

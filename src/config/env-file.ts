@@ -30,7 +30,9 @@ export function applyEnvFile(env: NodeJS.ProcessEnv = process.env, cwd: string =
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!explicit && code === 'ENOENT') return { applied: [], overridden: [] };
-    throw new ConfigError(`invalid configuration:\n- ENV_FILE: cannot read ${path} (${code ?? 'error'}); set it to a readable file of NAME=value lines, or unset it`);
+    throw new ConfigError(
+      `invalid configuration:\n- ENV_FILE: cannot read ${path} (${code ?? 'error'}); set it to a readable file of NAME=value lines, or unset it`,
+    );
   }
   const parsed = parseEnv(content);
   const applied: string[] = [];

@@ -65,7 +65,8 @@ export function loadOpsConfig(env: NodeJS.ProcessEnv): { config: OpsConfig } | {
   let metricsPort: number | undefined;
   if (e.METRICS_PORT !== undefined) {
     const n = Number(e.METRICS_PORT);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) problems.push('- METRICS_PORT: must be a port number 0-65535 (unset: /metrics is served on PORT)');
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      problems.push('- METRICS_PORT: must be a port number 0-65535 (unset: /metrics is served on PORT)');
     else metricsPort = n;
   }
 
@@ -88,23 +89,33 @@ export function loadOpsConfig(env: NodeJS.ProcessEnv): { config: OpsConfig } | {
   let fraction = 0.8;
   if (e.WECOM_RATE_BUDGET_FRACTION !== undefined) {
     const f = Number(e.WECOM_RATE_BUDGET_FRACTION);
-    if (!Number.isFinite(f) || f <= 0 || f > 1) problems.push('- WECOM_RATE_BUDGET_FRACTION: must be a number above 0 and at most 1 (the share of WeCom\'s per-API limit to use, e.g. 0.8)');
+    if (!Number.isFinite(f) || f <= 0 || f > 1)
+      problems.push(
+        "- WECOM_RATE_BUDGET_FRACTION: must be a number above 0 and at most 1 (the share of WeCom's per-API limit to use, e.g. 0.8)",
+      );
     else fraction = f;
   }
 
   let callerShare = DEFAULT_CALLER_SHARE;
   if (e.WECOM_CALLER_SHARE !== undefined) {
     const f = Number(e.WECOM_CALLER_SHARE);
-    if (!Number.isFinite(f) || f <= 0 || f > 1) problems.push("- WECOM_CALLER_SHARE: must be a number above 0 and at most 1 (the share of each endpoint's rate budget one caller may use, e.g. 0.25)");
+    if (!Number.isFinite(f) || f <= 0 || f > 1)
+      problems.push(
+        "- WECOM_CALLER_SHARE: must be a number above 0 and at most 1 (the share of each endpoint's rate budget one caller may use, e.g. 0.25)",
+      );
     else callerShare = f;
   }
 
   const perEndpoint: Record<string, number> = {};
   if (e.WECOM_RATE_BUDGET !== undefined) {
-    for (const item of e.WECOM_RATE_BUDGET.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of e.WECOM_RATE_BUDGET.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const match = /^(\/cgi-bin\/[a-z0-9_/]+)=(\d{1,6})$/.exec(item);
       if (!match || Number(match[2]) < 1) {
-        problems.push(`- WECOM_RATE_BUDGET: "${item}" is not of the form /cgi-bin/<api>=<calls per minute> (comma-separated, e.g. /cgi-bin/user/get=2000,/cgi-bin/user/list=500)`);
+        problems.push(
+          `- WECOM_RATE_BUDGET: "${item}" is not of the form /cgi-bin/<api>=<calls per minute> (comma-separated, e.g. /cgi-bin/user/get=2000,/cgi-bin/user/list=500)`,
+        );
         continue;
       }
       perEndpoint[match[1]!] = Number(match[2]);
@@ -114,7 +125,11 @@ export function loadOpsConfig(env: NodeJS.ProcessEnv): { config: OpsConfig } | {
   if (problems.length) return { problems };
   return {
     config: {
-      metrics: { enabled: e.METRICS_ENABLED, ...(metricsPort !== undefined ? { port: metricsPort } : {}), ...(e.METRICS_HOST ? { host: e.METRICS_HOST } : {}) },
+      metrics: {
+        enabled: e.METRICS_ENABLED,
+        ...(metricsPort !== undefined ? { port: metricsPort } : {}),
+        ...(e.METRICS_HOST ? { host: e.METRICS_HOST } : {}),
+      },
       readiness: { cacheMs: e.READINESS_CACHE_MS, timeoutMs: e.READINESS_TIMEOUT_MS },
       shutdown: { timeoutMs: e.SHUTDOWN_TIMEOUT_MS, delayMs: e.SHUTDOWN_DELAY_MS },
       ...(redis ? { redis } : {}),

@@ -84,7 +84,6 @@ const securityEnv = z.object({
 /** The variables read here (docs/configuration.md lists each; test/readme.test.ts checks). */
 export const SECURITY_VARIABLES = Object.keys(securityEnv.shape);
 
-
 /** A JWKS is fetched over https, or plain http on loopback only (a local identity provider in development). */
 function jwksUrlProblem(url: string): string | undefined {
   let parsed: URL;
@@ -147,7 +146,8 @@ export function loadSecurityConfig(
   let jwt: JwtSettings | undefined;
   if (e.JWT_HS256_SECRET || e.JWT_JWKS_URL) {
     // A short HS256 secret can be brute-forced from one token (RFC 7518 §3.2: at least 256 bits).
-    if (e.JWT_HS256_SECRET && Buffer.byteLength(e.JWT_HS256_SECRET) < 32) problems.push('- JWT_HS256_SECRET: must be at least 32 bytes (RFC 7518 §3.2)');
+    if (e.JWT_HS256_SECRET && Buffer.byteLength(e.JWT_HS256_SECRET) < 32)
+      problems.push('- JWT_HS256_SECRET: must be at least 32 bytes (RFC 7518 §3.2)');
     if (e.JWT_JWKS_URL) {
       const problem = jwksUrlProblem(e.JWT_JWKS_URL);
       if (problem) problems.push(`- ${problem}`);
@@ -169,7 +169,12 @@ export function loadSecurityConfig(
   let anonymousScopes: ScopeName[] | undefined;
   if (e.ANONYMOUS_SCOPES !== undefined) {
     try {
-      anonymousScopes = parseScopeList(e.ANONYMOUS_SCOPES.split(',').map((s) => s.trim()).filter(Boolean), 'ANONYMOUS_SCOPES');
+      anonymousScopes = parseScopeList(
+        e.ANONYMOUS_SCOPES.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        'ANONYMOUS_SCOPES',
+      );
     } catch (err) {
       problems.push(`- ${(err as Error).message}`);
     }
@@ -191,13 +196,18 @@ export function loadSecurityConfig(
 
   const persistedOnly = e.PERSISTED_OPERATIONS_ONLY === true;
   if (e.PERSISTED_OPERATIONS_FILE && !persistedOnly) problems.push('- PERSISTED_OPERATIONS_FILE: only with PERSISTED_OPERATIONS_ONLY=true');
-  const corsOrigins = (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const corsOrigins = (e.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of corsOrigins) {
     const problem = corsOriginProblem(origin);
     if (problem) problems.push(`- CORS_ORIGINS: ${problem}`);
   }
-  if (corsOrigins.includes('*') && corsOrigins.length > 1) problems.push('- CORS_ORIGINS: "*" allows every origin; list origins or "*" alone');
-  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) problems.push('- HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  if (corsOrigins.includes('*') && corsOrigins.length > 1)
+    problems.push('- CORS_ORIGINS: "*" allows every origin; list origins or "*" alone');
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS)
+    problems.push('- HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
 
   if (problems.length) return { problems };
   return {
@@ -236,7 +246,11 @@ export function loadSecurityConfig(
               mutationBurst: e.MUTATION_RATE_LIMIT_PER_MINUTE ? e.MUTATION_RATE_LIMIT_BURST : Number.MAX_SAFE_INTEGER,
             },
       batching: e.BATCH_LIMIT === 0 ? false : e.BATCH_LIMIT,
-      server: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
+      server: {
+        headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
     },
   };
 }

@@ -27,7 +27,9 @@ const wecomFields = z.object({
   WECOM_BASE_URL: z.string().url('WECOM_BASE_URL must be an http(s) URL').default('https://qyapi.weixin.qq.com'),
   WECOM_EMULATOR_PORT: port('WECOM_EMULATOR_PORT', 4010),
   WECOM_EMULATOR_SEED: int('WECOM_EMULATOR_SEED', 1, 0, 2 ** 31 - 1),
-  WECOM_EMULATOR_SIZE: z.enum(['demo', 'large', 'huge'], { message: 'WECOM_EMULATOR_SIZE must be "demo", "large" or "huge"' }).default('demo'),
+  WECOM_EMULATOR_SIZE: z
+    .enum(['demo', 'large', 'huge'], { message: 'WECOM_EMULATOR_SIZE must be "demo", "large" or "huge"' })
+    .default('demo'),
 });
 
 /** The variables read here (docs/configuration.md lists each; test/readme.test.ts checks). */
@@ -42,15 +44,30 @@ const remoteRules = requirements<WeComEnv>([
     variable: 'WECOM_CONTACT_SECRET or WECOM_APP_SECRET',
     message: 'at least one secret is required with WECOM_CORP_ID',
   },
-  { when: (e) => !!e.WECOM_APP_SECRET && !e.WECOM_AGENT_ID, variable: 'WECOM_AGENT_ID', message: "required with WECOM_APP_SECRET (the app's AgentId, a number)" },
-  { when: (e) => !!e.WECOM_AGENT_ID && !/^\d{1,10}$/.test(e.WECOM_AGENT_ID), variable: 'WECOM_AGENT_ID', message: "must be a number (the app's AgentId)" },
+  {
+    when: (e) => !!e.WECOM_APP_SECRET && !e.WECOM_AGENT_ID,
+    variable: 'WECOM_AGENT_ID',
+    message: "required with WECOM_APP_SECRET (the app's AgentId, a number)",
+  },
+  {
+    when: (e) => !!e.WECOM_AGENT_ID && !/^\d{1,10}$/.test(e.WECOM_AGENT_ID),
+    variable: 'WECOM_AGENT_ID',
+    message: "must be a number (the app's AgentId)",
+  },
   { when: (e) => !!e.WECOM_AGENT_ID && !e.WECOM_APP_SECRET, variable: 'WECOM_APP_SECRET', message: 'required with WECOM_AGENT_ID' },
 ]);
 
 const wecomEnv = z.discriminatedUnion('mode', [
-  wecomFields.extend({ mode: z.literal('embedded') }).transform(
-    (e): WeComConfig => ({ mode: 'embedded', emulatorPort: e.WECOM_EMULATOR_PORT, seed: e.WECOM_EMULATOR_SEED, size: e.WECOM_EMULATOR_SIZE }),
-  ),
+  wecomFields
+    .extend({ mode: z.literal('embedded') })
+    .transform(
+      (e): WeComConfig => ({
+        mode: 'embedded',
+        emulatorPort: e.WECOM_EMULATOR_PORT,
+        seed: e.WECOM_EMULATOR_SEED,
+        size: e.WECOM_EMULATOR_SIZE,
+      }),
+    ),
   wecomFields
     .extend({ mode: z.literal('remote') })
     .superRefine(remoteRules)

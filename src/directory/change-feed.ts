@@ -187,7 +187,10 @@ export class ChangeFeed {
     if (!match) throw new ChangeFeedError('BAD_CURSOR', 'not a change feed cursor');
     const sequence = Number(match[2]);
     if (match[1] !== this.runId) {
-      throw new ChangeFeedError('CHANGE_FEED_EXPIRED', 'the cursor is from an earlier run of the service; reload the directory and continue from latestCursor');
+      throw new ChangeFeedError(
+        'CHANGE_FEED_EXPIRED',
+        'the cursor is from an earlier run of the service; reload the directory and continue from latestCursor',
+      );
     }
     if (sequence > this.lastSequence) throw new ChangeFeedError('BAD_CURSOR', 'the cursor is ahead of the feed');
     if (sequence < this.droppedThrough) {
@@ -230,7 +233,10 @@ export class ChangeStream implements AsyncIterableIterator<RecordedChange> {
       return;
     }
     if (this.queue.length >= this.options.maxPending) {
-      this.failure = new ChangeFeedError('CHANGE_STREAM_OVERFLOW', `more than ${this.options.maxPending} changes waiting; resume from the last cursor received`);
+      this.failure = new ChangeFeedError(
+        'CHANGE_STREAM_OVERFLOW',
+        `more than ${this.options.maxPending} changes waiting; resume from the last cursor received`,
+      );
       this.options.unsubscribe();
       return;
     }

@@ -33,7 +33,10 @@ function computePinyinKey(name: string): string {
   const syllables = pinyin(name, { toneType: 'none', type: 'array', surname: 'head', nonZh: 'removed', v: true });
   if (!syllables.length) return '';
   const full = syllables.join('').toLowerCase();
-  const initials = syllables.map((s) => s[0]).join('').toLowerCase();
+  const initials = syllables
+    .map((s) => s[0])
+    .join('')
+    .toLowerCase();
   return `${SEP}${full}${SEP}${initials}${SEP}`;
 }
 

@@ -14,7 +14,21 @@ import { MEDIA_MAX_BYTES, MEDIA_MIN_EXCLUSIVE_BYTES } from 'wecom-protocol/limit
  * name for a parser that does not expect one), lines end in CRLF (RFC 4180).
  */
 
-export const MEMBER_CSV_HEADER = ['姓名', '帐号', '手机号', '邮箱', '所在部门', '职位', '性别', '是否部门内领导', '排序', '别名', '地址', '座机', '禁用'] as const;
+export const MEMBER_CSV_HEADER = [
+  '姓名',
+  '帐号',
+  '手机号',
+  '邮箱',
+  '所在部门',
+  '职位',
+  '性别',
+  '是否部门内领导',
+  '排序',
+  '别名',
+  '地址',
+  '座机',
+  '禁用',
+] as const;
 export const DEPARTMENT_CSV_HEADER = ['部门名称', '部门ID', '父部门ID', '排序'] as const;
 
 /** A member record of a member file. Absent optional fields are empty cells. */
@@ -138,7 +152,9 @@ export function checkImportFile(bytes: Uint8Array, kind: ImportFileKind): void {
   const columns = new Set(header.done ? [] : header.value.cells);
   for (const spellings of REQUIRED_COLUMNS[kind]) {
     if (!spellings.some((s) => columns.has(s))) {
-      throw new ImportFileError(`the header row has no ${spellings.join(' / ')} column (expected ${kind === 'members' ? MEMBER_CSV_HEADER.join(',') : DEPARTMENT_CSV_HEADER.join(',')})`);
+      throw new ImportFileError(
+        `the header row has no ${spellings.join(' / ')} column (expected ${kind === 'members' ? MEMBER_CSV_HEADER.join(',') : DEPARTMENT_CSV_HEADER.join(',')})`,
+      );
     }
   }
   if (firstRow.done) throw new ImportFileError('the file has a header row but no records');

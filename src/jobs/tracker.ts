@@ -118,10 +118,19 @@ export class JobTracker {
    * job already submitted, never a second submission. `submit` uploads and submits, returning
    * WeCom's jobid.
    */
-  async submitImport(params: { key?: string; type: ImportJobType; total: number; submit: () => Promise<string> }): Promise<{ job: ImportJobState; reused: boolean }> {
+  async submitImport(params: {
+    key?: string;
+    type: ImportJobType;
+    total: number;
+    submit: () => Promise<string>;
+  }): Promise<{ job: ImportJobState; reused: boolean }> {
     const { value: jobid, reused } =
-      params.key === undefined ? { value: await params.submit(), reused: false } : await this.submissions.run(`${params.type}:${params.key}`, params.submit);
-    const tracked = this.imports.get(jobid) ?? this.trackImport({ id: jobid, type: params.type, status: 1, percentage: 0, total: params.total, results: [] });
+      params.key === undefined
+        ? { value: await params.submit(), reused: false }
+        : await this.submissions.run(`${params.type}:${params.key}`, params.submit);
+    const tracked =
+      this.imports.get(jobid) ??
+      this.trackImport({ id: jobid, type: params.type, status: 1, percentage: 0, total: params.total, results: [] });
     return { job: tracked.watch.current, reused };
   }
 
@@ -156,7 +165,13 @@ export class JobTracker {
           : kind === 'departments'
             ? await api.departments(input)
             : await api.tagUsers({ ...input, tagid: params.tagId! });
-    const state: ExportJobState = { id: jobid, kind, status: 'pending', fileCount: 0, ...(params.tagId !== undefined ? { tagId: params.tagId } : {}) };
+    const state: ExportJobState = {
+      id: jobid,
+      kind,
+      status: 'pending',
+      fileCount: 0,
+      ...(params.tagId !== undefined ? { tagId: params.tagId } : {}),
+    };
     const tracked: TrackedExport = { id: jobid, key, watch: new Watched(state), failures: 0, stopped: false };
     this.exports.set(jobid, tracked);
     void this.run(tracked, () => this.pollExport(tracked));
@@ -240,9 +255,14 @@ export class JobTracker {
       .catch((err: unknown) => {
         const gone = err instanceof WeComApiError && (isNotFound(err) || err.errcode === 40089);
         tracked.failures++;
-        this.opts.logger?.warn?.({ jobId: tracked.id, error: err instanceof Error ? err.message : String(err), failures: tracked.failures }, 'job poll failed');
+        this.opts.logger?.warn?.(
+          { jobId: tracked.id, error: err instanceof Error ? err.message : String(err), failures: tracked.failures },
+          'job poll failed',
+        );
         if (gone || tracked.failures >= this.opts.maxConsecutiveFailures) {
-          const reason = gone ? `WeCom no longer knows job ${tracked.id} (errcode ${(err as WeComApiError).errcode})` : `job ${tracked.id}: WeCom failed ${tracked.failures} polls in a row`;
+          const reason = gone
+            ? `WeCom no longer knows job ${tracked.id} (errcode ${(err as WeComApiError).errcode})`
+            : `job ${tracked.id}: WeCom failed ${tracked.failures} polls in a row`;
           tracked.watch.fail(new JobTrackingError(reason));
         }
       })

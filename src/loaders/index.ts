@@ -43,9 +43,12 @@ export class RequestLoaders {
   );
 
   /** One member by userid (case-insensitive): user/get unless a list already brought it. */
-  readonly user = new DataLoader<string, WeComUser | null>((ids) => settleEach(ids, (id) => Promise.resolve(this.listedUser(id) ?? this.source.user(id))), {
-    cacheKeyFn: userKey,
-  });
+  readonly user = new DataLoader<string, WeComUser | null>(
+    (ids) => settleEach(ids, (id) => Promise.resolve(this.listedUser(id) ?? this.source.user(id))),
+    {
+      cacheKeyFn: userKey,
+    },
+  );
 
   /**
    * A member some loaded list already holds. Indexed lazily: a whole-tree query loads tens of
@@ -62,7 +65,9 @@ export class RequestLoaders {
 
   tree(): Promise<DepartmentTree> {
     // Shared when the source memoises views: the tree is rebuilt only after a department change.
-    return (this.treePromise ??= this.shared('tree', ['departments'], () => this.source.departments().then((list) => new DepartmentTree(list))));
+    return (this.treePromise ??= this.shared('tree', ['departments'], () =>
+      this.source.departments().then((list) => new DepartmentTree(list)),
+    ));
   }
 
   tags(): Promise<WeComTagSummary[]> {
@@ -102,45 +107,55 @@ export class RequestLoaders {
 
   /** Who reports to whom, derived from everyone's direct_leader. */
   async directReports(userid: string): Promise<WeComUser[]> {
-    this.reportsPromise ??= this.shared('directReports', ['departments', 'members'], () => this.allUsers().then((users) => {
-      const map = new Map<string, WeComUser[]>();
-      for (const u of users) {
-        for (const leader of u.directLeader) {
-          let list = map.get(userKey(leader));
-          if (!list) map.set(userKey(leader), (list = []));
-          list.push(u);
+    this.reportsPromise ??= this.shared('directReports', ['departments', 'members'], () =>
+      this.allUsers().then((users) => {
+        const map = new Map<string, WeComUser[]>();
+        for (const u of users) {
+          for (const leader of u.directLeader) {
+            let list = map.get(userKey(leader));
+            if (!list) map.set(userKey(leader), (list = []));
+            list.push(u);
+          }
         }
-      }
-      return map;
-    }));
+        return map;
+      }),
+    );
     return (await this.reportsPromise).get(userKey(userid)) ?? [];
   }
 
   /** Tag ids by member and by department, from tag/list and one tag/get per tag. */
   tagIndex(): Promise<TagIndex> {
-    const build = () => this.tags().then(async (summaries) => {
-      const tags = await this.tag.loadMany(summaries.map((t) => t.tagid));
-      const index: TagIndex = { byUser: new Map(), byDepartment: new Map() };
-      let complete = true;
-      summaries.forEach((summary, i) => {
-        const tag = tags[i];
-        if (tag instanceof Error) complete = false;
-        if (!tag || tag instanceof Error) return;
-        for (const u of tag.userlist) push(index.byUser, userKey(u.userid), summary.tagid);
-        for (const d of tag.partylist) push(index.byDepartment, d, summary.tagid);
+    const build = () =>
+      this.tags().then(async (summaries) => {
+        const tags = await this.tag.loadMany(summaries.map((t) => t.tagid));
+        const index: TagIndex = { byUser: new Map(), byDepartment: new Map() };
+        let complete = true;
+        summaries.forEach((summary, i) => {
+          const tag = tags[i];
+          if (tag instanceof Error) complete = false;
+          if (!tag || tag instanceof Error) return;
+          for (const u of tag.userlist) push(index.byUser, userKey(u.userid), summary.tagid);
+          for (const d of tag.partylist) push(index.byDepartment, d, summary.tagid);
+        });
+        return { index, complete };
       });
-      return { index, complete };
-    });
     // An index missing a tag that failed to load serves this request but is not shared.
     return (this.tagIndexPromise ??= this.shared('tagIndex', ['tags'], build, (r) => r.complete).then((r) => r.index));
   }
 
   searchIndex(): Promise<UserSearchIndex> {
-    return (this.searchPromise ??= this.shared('searchIndex', ['departments', 'members'], () => this.allUsers().then((users) => UserSearchIndex.build(users))));
+    return (this.searchPromise ??= this.shared('searchIndex', ['departments', 'members'], () =>
+      this.allUsers().then((users) => UserSearchIndex.build(users)),
+    ));
   }
 
   /** A view shared across requests when the source can memoise it (the directory cache), else built for this request. */
-  private shared<T>(name: string, dependsOn: readonly DerivedDependency[], build: () => Promise<T>, keep?: (value: T) => boolean): Promise<T> {
+  private shared<T>(
+    name: string,
+    dependsOn: readonly DerivedDependency[],
+    build: () => Promise<T>,
+    keep?: (value: T) => boolean,
+  ): Promise<T> {
     return this.source.derived ? this.source.derived(name, dependsOn, build, keep) : build();
   }
 

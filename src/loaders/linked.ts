@@ -71,7 +71,9 @@ export class LinkedLoaders {
   private async loadGroups(): Promise<LinkGroup[]> {
     const perms = await this.client.linkedCorp.getPermList();
     const groups = new Map<string, LinkGroup>();
-    const lists = await Promise.all(perms.departmentIds.map(async (granted) => ({ granted, list: await this.client.linkedCorp.listDepartments(granted) })));
+    const lists = await Promise.all(
+      perms.departmentIds.map(async (granted) => ({ granted, list: await this.client.linkedCorp.listDepartments(granted) })),
+    );
     for (const { granted, list } of lists) {
       const linkedId = granted.slice(0, granted.lastIndexOf('/'));
       let group = groups.get(linkedId);

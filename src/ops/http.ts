@@ -111,7 +111,14 @@ export function createHttpFront(options: HttpFrontOptions): (req: IncomingMessag
       // Probes and scrapes are frequent and uneventful: debug, so the info log shows traffic.
       const level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
       logger[level](
-        { reqId: requestId, method: req.method, path: scrubText(path), status: res.statusCode, durationMs: Math.round(seconds * 1000), ...(res.writableFinished ? {} : { aborted: true }) },
+        {
+          reqId: requestId,
+          method: req.method,
+          path: scrubText(path),
+          status: res.statusCode,
+          durationMs: Math.round(seconds * 1000),
+          ...(res.writableFinished ? {} : { aborted: true }),
+        },
         'request',
       );
     });

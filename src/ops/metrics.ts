@@ -70,7 +70,10 @@ export class ServiceMetrics {
   /** The query text each request sent (Yoga's params), to label answers that never executed. */
   private readonly queryOfRequest = new WeakMap<object, string>();
   /** Labels of executed query texts: an answer from the response cache is counted under them. */
-  private readonly labelsOfQuery = new LRUCache<string, OperationLabels>({ maxSize: REMEMBERED_QUERY_CHARACTERS, sizeCalculation: (_v, k) => Math.max(1, k.length) });
+  private readonly labelsOfQuery = new LRUCache<string, OperationLabels>({
+    maxSize: REMEMBERED_QUERY_CHARACTERS,
+    sizeCalculation: (_v, k) => Math.max(1, k.length),
+  });
 
   private readonly httpRequests = new Counter({
     name: 'http_requests_total',
@@ -184,27 +187,64 @@ export class ServiceMetrics {
           for (const [value, n] of Object.entries(read() ?? {})) this.inc({ [label]: value }, n);
         },
       });
-    laneGauge('wecom_scheduler_queue_depth', 'Calls waiting for admission (rate budget, concurrency cap, a 45009 block), by endpoint.', (lane) => lane.queued);
+    laneGauge(
+      'wecom_scheduler_queue_depth',
+      'Calls waiting for admission (rate budget, concurrency cap, a 45009 block), by endpoint.',
+      (lane) => lane.queued,
+    );
     laneGauge('wecom_scheduler_in_flight', 'Calls to WeCom running now, by endpoint.', (lane) => lane.inFlight);
-    laneGauge('wecom_scheduler_concurrency_cap', 'Concurrent calls allowed now, by endpoint (lowered after a 45033, raised back while calls succeed).', (lane) => lane.concurrencyCap);
-    laneGauge('wecom_rate_limit_blocked_seconds', 'Time left on a 45009 block, by endpoint (0 when open).', (lane) => lane.blockedForMs / 1000);
-    countsCounter('directory_cache_requests_total', 'Directory cache reads, by result: hit (fresh), miss (went upstream), stale (served while refreshing), joined (waited for a read in flight).', 'result', () => {
-      const stats = sources().cache?.();
-      return stats && { hit: stats.hits, miss: stats.misses, stale: stats.stale, joined: stats.joined };
-    });
-    countsCounter('directory_cache_view_requests_total', 'Views derived from the cached lists (the tree, everyone, the search index …), by result: hit (served as built) or build.', 'result', () => {
-      const stats = sources().cache?.();
-      return stats && { hit: stats.viewHits, build: stats.viewBuilds };
-    });
-    countsCounter('redis_fallbacks_total', 'Redis commands that failed and were answered by this instance alone, by component (token-store, rate-budget, callback-dedup, change-broadcast, directory-cache, caller-limits).', 'component', () => sources().redisFallbacks?.());
-    countsCounter('directory_shared_cache_requests_total', "Reads of the fleet's shared directory cache (Redis) after a local miss, by result: hit, waited (another instance's load), loaded (from WeCom here, then shared), degraded (Redis unavailable: WeCom, this instance alone).", 'result', () => {
-      const stats = sources().sharedCache?.();
-      return stats && { hit: stats.hits, waited: stats.waited, loaded: stats.loaded, degraded: stats.degraded };
-    });
-    countsCounter('redis_change_messages_total', 'Directory changes sent to and received from other instances over Redis, by direction.', 'direction', () => {
-      const stats = sources().changeBroadcast?.();
-      return stats && { published: stats.published, received: stats.received, malformed: stats.malformed };
-    });
+    laneGauge(
+      'wecom_scheduler_concurrency_cap',
+      'Concurrent calls allowed now, by endpoint (lowered after a 45033, raised back while calls succeed).',
+      (lane) => lane.concurrencyCap,
+    );
+    laneGauge(
+      'wecom_rate_limit_blocked_seconds',
+      'Time left on a 45009 block, by endpoint (0 when open).',
+      (lane) => lane.blockedForMs / 1000,
+    );
+    countsCounter(
+      'directory_cache_requests_total',
+      'Directory cache reads, by result: hit (fresh), miss (went upstream), stale (served while refreshing), joined (waited for a read in flight).',
+      'result',
+      () => {
+        const stats = sources().cache?.();
+        return stats && { hit: stats.hits, miss: stats.misses, stale: stats.stale, joined: stats.joined };
+      },
+    );
+    countsCounter(
+      'directory_cache_view_requests_total',
+      'Views derived from the cached lists (the tree, everyone, the search index …), by result: hit (served as built) or build.',
+      'result',
+      () => {
+        const stats = sources().cache?.();
+        return stats && { hit: stats.viewHits, build: stats.viewBuilds };
+      },
+    );
+    countsCounter(
+      'redis_fallbacks_total',
+      'Redis commands that failed and were answered by this instance alone, by component (token-store, rate-budget, callback-dedup, change-broadcast, directory-cache, caller-limits).',
+      'component',
+      () => sources().redisFallbacks?.(),
+    );
+    countsCounter(
+      'directory_shared_cache_requests_total',
+      "Reads of the fleet's shared directory cache (Redis) after a local miss, by result: hit, waited (another instance's load), loaded (from WeCom here, then shared), degraded (Redis unavailable: WeCom, this instance alone).",
+      'result',
+      () => {
+        const stats = sources().sharedCache?.();
+        return stats && { hit: stats.hits, waited: stats.waited, loaded: stats.loaded, degraded: stats.degraded };
+      },
+    );
+    countsCounter(
+      'redis_change_messages_total',
+      'Directory changes sent to and received from other instances over Redis, by direction.',
+      'direction',
+      () => {
+        const stats = sources().changeBroadcast?.();
+        return stats && { published: stats.published, received: stats.received, malformed: stats.malformed };
+      },
+    );
     new Counter({
       name: 'directory_cache_invalidations_total',
       help: 'Changes applied to the directory cache (local and, with Redis, from other instances).',
@@ -263,13 +303,33 @@ export class ServiceMetrics {
           if (status) this.set(read(status));
         },
       });
-    warmGauge('directory_cache_warm', '1 once the first warm-up of the directory cache has finished (the whole corp loaded), 0 before.', (w) => (w.firstWarmMs === null ? 0 : 1));
+    warmGauge(
+      'directory_cache_warm',
+      '1 once the first warm-up of the directory cache has finished (the whole corp loaded), 0 before.',
+      (w) => (w.firstWarmMs === null ? 0 : 1),
+    );
     warmGauge('directory_cache_warming', '1 while a warm-up or refresh-ahead pass runs.', (w) => (w.state === 'warming' ? 1 : 0));
-    warmGauge('directory_cache_warm_departments_loaded', 'Member lists read by the running (or last) warm-up pass.', (w) => w.departmentsLoaded);
+    warmGauge(
+      'directory_cache_warm_departments_loaded',
+      'Member lists read by the running (or last) warm-up pass.',
+      (w) => w.departmentsLoaded,
+    );
     warmGauge('directory_cache_warm_departments_total', 'Departments in the tree the warm-up walks.', (w) => w.departmentsTotal);
-    warmGauge('directory_cache_warm_failures', 'Member lists the last warm-up pass could not read (read on demand instead).', (w) => w.failures);
-    warmGauge('directory_cache_warm_passes', 'Warm-up passes finished since start (first warm-up, refresh-ahead, re-warm after a full flush).', (w) => w.passes);
-    warmGauge('directory_cache_first_warm_seconds', 'Seconds from start until the first warm-up finished (0 until then).', (w) => (w.firstWarmMs ?? 0) / 1000);
+    warmGauge(
+      'directory_cache_warm_failures',
+      'Member lists the last warm-up pass could not read (read on demand instead).',
+      (w) => w.failures,
+    );
+    warmGauge(
+      'directory_cache_warm_passes',
+      'Warm-up passes finished since start (first warm-up, refresh-ahead, re-warm after a full flush).',
+      (w) => w.passes,
+    );
+    warmGauge(
+      'directory_cache_first_warm_seconds',
+      'Seconds from start until the first warm-up finished (0 until then).',
+      (w) => (w.firstWarmMs ?? 0) / 1000,
+    );
     warmGauge('directory_cache_last_warm_pass_seconds', 'Duration of the last finished warm-up pass.', (w) => (w.lastPassMs ?? 0) / 1000);
     new Gauge({
       name: 'service_ready',

@@ -90,7 +90,8 @@ export class Readiness {
   private withWarmUp(report: ReadinessReport): ReadinessReport {
     const warmUp = this.options.warmUp?.();
     if (!warmUp) return report;
-    const cache = warmUp.firstWarmMs !== null ? 'ok' : `warming (${warmUp.departmentsLoaded}/${warmUp.departmentsTotal || '?'} departments)`;
+    const cache =
+      warmUp.firstWarmMs !== null ? 'ok' : `warming (${warmUp.departmentsLoaded}/${warmUp.departmentsTotal || '?'} departments)`;
     const ready = report.ready && cache === 'ok';
     return { ready, status: ready ? 'ready' : 'not ready', checks: { ...report.checks, cache }, cache: warmUp };
   }
@@ -98,9 +99,19 @@ export class Readiness {
   private async run(): Promise<ReadinessReport> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
     const [wecom, redis, app] = await Promise.all([
-      withTimeout(this.options.wecom().then(() => 'ok'), timeoutMs).catch(describeFailure),
-      this.options.redis ? withTimeout(this.options.redis(), timeoutMs).then((ok) => (ok ? 'ok' : 'no answer to PING'), describeFailure) : undefined,
-      this.options.visibility ? withTimeout(this.options.visibility(), timeoutMs).then(describeVisibility, (err: unknown): AppReport => ({ check: describeFailure(err) })) : undefined,
+      withTimeout(
+        this.options.wecom().then(() => 'ok'),
+        timeoutMs,
+      ).catch(describeFailure),
+      this.options.redis
+        ? withTimeout(this.options.redis(), timeoutMs).then((ok) => (ok ? 'ok' : 'no answer to PING'), describeFailure)
+        : undefined,
+      this.options.visibility
+        ? withTimeout(this.options.visibility(), timeoutMs).then(
+            describeVisibility,
+            (err: unknown): AppReport => ({ check: describeFailure(err) }),
+          )
+        : undefined,
     ]);
     // Redis down is not a reason to stop serving: every shared part falls back to this instance
     // alone (docs/fleet.md), so the check reports it without taking the instance out of rotation.
@@ -110,7 +121,12 @@ export class Readiness {
       ...(app?.check !== undefined ? { app: app.check } : {}),
     };
     const ready = wecom === 'ok' && (app?.check === undefined || app.check === 'ok');
-    const report: ReadinessReport = { ready, status: ready ? 'ready' : 'not ready', checks, ...(app?.visibility ? { visibility: app.visibility } : {}) };
+    const report: ReadinessReport = {
+      ready,
+      status: ready ? 'ready' : 'not ready',
+      checks,
+      ...(app?.visibility ? { visibility: app.visibility } : {}),
+    };
     this.last = { report, at: this.now() };
     return report;
   }

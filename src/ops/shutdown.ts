@@ -39,7 +39,10 @@ export interface ShutdownPlan {
 export async function gracefulShutdown(plan: ShutdownPlan, signal: string): Promise<boolean> {
   const { logger, inFlight } = plan;
   plan.readiness.markShuttingDown();
-  logger.info({ signal, inFlight: inFlight.finiteCount(), subscriptions: inFlight.streamingCount(), delayMs: plan.delayMs }, 'shutting down: readiness is false');
+  logger.info(
+    { signal, inFlight: inFlight.finiteCount(), subscriptions: inFlight.streamingCount(), delayMs: plan.delayMs },
+    'shutting down: readiness is false',
+  );
   if (plan.delayMs > 0) await sleep(plan.delayMs);
 
   // close() refuses new connections and ends idle keep-alive ones (Node ≥ 19); requests that
@@ -48,7 +51,8 @@ export async function gracefulShutdown(plan: ShutdownPlan, signal: string): Prom
   plan.endSubscriptions();
 
   const finished = await inFlight.settled(plan.timeoutMs);
-  if (!finished) logger.warn({ unfinished: inFlight.finiteCount(), timeoutMs: plan.timeoutMs }, 'shutdown timeout: cutting requests still in flight');
+  if (!finished)
+    logger.warn({ unfinished: inFlight.finiteCount(), timeoutMs: plan.timeoutMs }, 'shutdown timeout: cutting requests still in flight');
   const streamsEnded = await inFlight.streamsClosed(STREAM_CLOSE_GRACE_MS);
   if (!streamsEnded) logger.warn({ subscriptions: inFlight.streamingCount() }, 'closing subscription connections that did not end');
   for (const server of plan.servers) server.closeAllConnections();
@@ -57,7 +61,10 @@ export async function gracefulShutdown(plan: ShutdownPlan, signal: string): Prom
   const closeTimeoutMs = finished ? RESOURCE_CLOSE_TIMEOUT_MS : RESOURCE_CLOSE_TIMEOUT_AFTER_CUT_MS;
   for (const resource of plan.resources) {
     try {
-      await Promise.race([Promise.resolve(resource.close()), sleep(closeTimeoutMs, undefined, { ref: false }).then(() => Promise.reject(new Error('timed out')))]);
+      await Promise.race([
+        Promise.resolve(resource.close()),
+        sleep(closeTimeoutMs, undefined, { ref: false }).then(() => Promise.reject(new Error('timed out'))),
+      ]);
     } catch (err) {
       logger.warn({ resource: resource.name, error: err instanceof Error ? err.message : String(err) }, 'closing a resource failed');
     }

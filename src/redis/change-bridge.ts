@@ -94,7 +94,12 @@ export class ChangeBridge {
       await this.publisher.publish(this.channel, JSON.stringify(envelope));
       this.counters.published++;
     } catch (err) {
-      this.options.fallbacks.report('change-broadcast', 'publish', err, 'other instances do not hear of this change until their cache entries expire');
+      this.options.fallbacks.report(
+        'change-broadcast',
+        'publish',
+        err,
+        'other instances do not hear of this change until their cache entries expire',
+      );
     }
   }
 
@@ -121,7 +126,10 @@ export class ChangeBridge {
     try {
       bus.publish(change);
     } catch (err) {
-      this.options.logger.warn({ error: err instanceof Error ? err.message : String(err), kind: change.kind }, 'applying a change from another instance failed');
+      this.options.logger.warn(
+        { error: err instanceof Error ? err.message : String(err), kind: change.kind },
+        'applying a change from another instance failed',
+      );
     }
   }
 }

@@ -47,7 +47,11 @@ function options(name: string, extra: RedisOptions): RedisOptions {
  * process alone), so an outage costs no latency; `whenReady` waits for the first connection.
  */
 export function createCommandConnection(url: string, logger: RedisLogger): Redis {
-  return watch(new Redis(url, options('wecom-directory', { commandTimeout: REDIS_COMMAND_TIMEOUT_MS, enableOfflineQueue: false })), logger, 'command');
+  return watch(
+    new Redis(url, options('wecom-directory', { commandTimeout: REDIS_COMMAND_TIMEOUT_MS, enableOfflineQueue: false })),
+    logger,
+    'command',
+  );
 }
 
 /** Resolves true once `redis` is connected, false after `timeoutMs` (it keeps trying meanwhile). */

@@ -98,7 +98,9 @@ end
 return 1`;
 
 /** Extends the lease only if we still hold it. */
-const RENEW = new RedisScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`);
+const RENEW = new RedisScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`,
+);
 
 /** Deletes the lease only if we still hold it. */
 const RELEASE = new RedisScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`);
@@ -154,7 +156,11 @@ export class RedisDirectoryStore implements SecondLevelStore {
     return { ...this.counters };
   }
 
-  read<K extends EntryKind>(kind: K, id: string | number | undefined, load: () => Promise<EntryOf<K>['value']>): Promise<SharedRead<EntryOf<K>['value']>> {
+  read<K extends EntryKind>(
+    kind: K,
+    id: string | number | undefined,
+    load: () => Promise<EntryOf<K>['value']>,
+  ): Promise<SharedRead<EntryOf<K>['value']>> {
     return this.readAs(kind, id, load);
   }
 
@@ -208,12 +214,20 @@ export class RedisDirectoryStore implements SecondLevelStore {
     // Issued now, synchronously, so it precedes the bridge's PUBLISH of this change on the connection.
     this.redis.eval(INVALIDATE, 0, this.base, this.versionTtlMs(), versions.length, ...versions, ...members).catch((err: unknown) => {
       this.owesReset = true;
-      this.options.fallbacks.report('directory-cache', 'invalidate', err, 'the fleet’s shared directory entries are retired when Redis is back');
+      this.options.fallbacks.report(
+        'directory-cache',
+        'invalidate',
+        err,
+        'the fleet’s shared directory entries are retired when Redis is back',
+      );
     });
   }
 
   private async loadAndShare<V>(kind: EntryKind, keys: EntryKeys, owner: string, load: () => Promise<V>): Promise<SharedRead<V>> {
-    const renewal = setInterval(() => void RENEW.run(this.redis, [keys.lease], [owner, this.leaseMs]).catch(() => undefined), this.leaseMs / 3);
+    const renewal = setInterval(
+      () => void RENEW.run(this.redis, [keys.lease], [owner, this.leaseMs]).catch(() => undefined),
+      this.leaseMs / 3,
+    );
     renewal.unref();
     try {
       // The previous holder may have stored it between our read and our lease.
@@ -247,7 +261,11 @@ export class RedisDirectoryStore implements SecondLevelStore {
     const index: string[] = [];
     if (kind === 'members') for (const user of value as WeComUser[]) index.push(userKey(user.userid), user.department.join(','));
     const payload = await encodeEntry(value);
-    const stored = await WRITE.runBuffer(this.redis, [keys.entry, ...keys.versions, `${this.base}idx`], [stamp, this.options.ttlMs, payload, this.versionTtlMs(), ...index]);
+    const stored = await WRITE.runBuffer(
+      this.redis,
+      [keys.entry, ...keys.versions, `${this.base}idx`],
+      [stamp, this.options.ttlMs, payload, this.versionTtlMs(), ...index],
+    );
     return Number(stored) === 1;
   }
 
@@ -285,7 +303,12 @@ export class RedisDirectoryStore implements SecondLevelStore {
       this.owesReset = false;
       return true;
     } catch (err) {
-      this.options.fallbacks.report('directory-cache', 'invalidate', err, 'the fleet’s shared directory entries are retired when Redis is back');
+      this.options.fallbacks.report(
+        'directory-cache',
+        'invalidate',
+        err,
+        'the fleet’s shared directory entries are retired when Redis is back',
+      );
       return false;
     }
   }

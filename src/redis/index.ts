@@ -97,4 +97,3 @@ export function createScaleOut(options: ScaleOutOptions): ScaleOut {
     },
   };
 }
-

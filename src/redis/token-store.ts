@@ -26,9 +26,13 @@ export const TOKEN_LOCK_TTL_MS = 30_000;
 export const TOKEN_LOCK_POLL_MS = 50;
 
 /** Deletes the key only if it still holds the given value (a lock we own; a token we saw fail). */
-const DELETE_IF_EQUALS = new RedisScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`);
+const DELETE_IF_EQUALS = new RedisScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`,
+);
 /** Deletes the token only if it is still the refused one (a fresher token is kept). */
-const DELETE_TOKEN_IF = new RedisScript(`local v = redis.call('GET', KEYS[1]) if v and cjson.decode(v).accessToken == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`);
+const DELETE_TOKEN_IF = new RedisScript(
+  `local v = redis.call('GET', KEYS[1]) if v and cjson.decode(v).accessToken == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`,
+);
 
 export interface RedisTokenStoreOptions {
   /** Prepended to every key (REDIS_KEY_PREFIX). */
@@ -130,7 +134,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   private degraded(operation: string, err: unknown): void {
-    this.options.fallbacks.report('token-store', operation, err, "this instance uses its own access tokens");
+    this.options.fallbacks.report('token-store', operation, err, 'this instance uses its own access tokens');
   }
 }
 

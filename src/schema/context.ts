@@ -68,7 +68,6 @@ export interface GraphQLContext {
   appVisibility(): Promise<WeComAgent | null>;
 }
 
-
 /** One memo per set of deps that came without one (createApp always passes one). */
 const fallbackMemos = new WeakMap<ServiceDeps, MemberMemo>();
 

@@ -30,7 +30,10 @@ const CreateDepartmentInput = builder.inputType('CreateDepartmentInput', {
   fields: (t) => ({
     name: t.string({ required: true, description: '1–32 characters, none of \\ : * ? " < > |; unique among its siblings.' }),
     nameEn: t.string({ description: 'English name (effective when multi-language is enabled).' }),
-    parentId: t.int({ required: true, description: 'WeCom id of the parent department (the root is 1); it must exist and be within reach.' }),
+    parentId: t.int({
+      required: true,
+      description: 'WeCom id of the parent department (the root is 1); it must exist and be within reach.',
+    }),
     order: t.field({ type: 'WeComOrder', description: 'Larger sorts first.' }),
     departmentId: t.int({ description: 'An id of your choice (> 1); WeCom picks one when omitted.' }),
   }),

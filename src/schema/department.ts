@@ -19,7 +19,11 @@ builder.node(DepartmentRef, {
   fields: (t) => ({
     departmentId: t.exposeInt('id', { description: 'WeCom department id (the root is 1).' }),
     name: t.exposeString('name', { description: 'Display name.' }),
-    nameEn: t.string({ nullable: true, description: 'English name (only when multi-language is enabled in WeCom).', resolve: (d) => d.nameEn || null }),
+    nameEn: t.string({
+      nullable: true,
+      description: 'English name (only when multi-language is enabled in WeCom).',
+      resolve: (d) => d.nameEn || null,
+    }),
     order: t.field({ type: 'WeComOrder', description: 'Sort order among siblings; larger first.', resolve: (d) => d.order }),
     parentId: t.int({
       description: 'Parent department id (0 for the root).',
@@ -68,7 +72,8 @@ builder.node(DepartmentRef, {
     members: t.connection(
       {
         type: UserRef,
-        description: 'Members of the department, in WeCom order; with `recursive`, of its whole subtree, each once. Pages of 50 by default; a larger `first` than 500 gives 500.',
+        description:
+          'Members of the department, in WeCom order; with `recursive`, of its whole subtree, each once. Pages of 50 by default; a larger `first` than 500 gives 500.',
         args: { recursive: t.arg.boolean({ defaultValue: false, description: 'Include members of all sub-departments.' }) },
         resolve: async (d, args, ctx) => {
           // One of thousands in a big tree: let other requests in between (src/ops/yield.ts).
@@ -91,7 +96,10 @@ builder.node(DepartmentRef, {
 });
 
 /** A Relay page of users with the total, with page sizes bounded. */
-export function pageOf(users: readonly WeComUser[], args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null }) {
+export function pageOf(
+  users: readonly WeComUser[],
+  args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null },
+) {
   const page = resolveArrayConnection({ args, defaultSize: 50, maxSize: MAX_PAGE_SIZE }, users as WeComUser[]);
   return { ...page, totalCount: users.length };
 }
@@ -117,7 +125,12 @@ builder.queryFields((t) => ({
   departments: t.field({
     type: [DepartmentRef],
     description: 'A department and everything below it (the whole visible tree without rootId), parents before children.',
-    args: { rootId: t.arg.int({ required: false, description: 'WeCom id of the top department to list; empty list when it is unknown or not visible.' }) },
+    args: {
+      rootId: t.arg.int({
+        required: false,
+        description: 'WeCom id of the top department to list; empty list when it is unknown or not visible.',
+      }),
+    },
     resolve: async (_root, { rootId }, ctx) => {
       const tree = await ctx.loaders.tree();
       if (rootId == null) return tree.roots.flatMap((r) => [r, ...tree.descendants(r.id)]);

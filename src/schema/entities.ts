@@ -21,10 +21,14 @@ interface EntityKind {
 }
 
 const userid = (value: unknown) =>
-  typeof value === 'string' && isValidUserid(value) ? undefined : 'not a WeCom userid (1–64 bytes of letters, digits, _ - @ . starting with a letter or digit)';
-const positiveInt = (value: unknown) => (Number.isSafeInteger(value) && (value as number) > 0 ? undefined : 'not a WeCom id (a positive integer)');
+  typeof value === 'string' && isValidUserid(value)
+    ? undefined
+    : 'not a WeCom userid (1–64 bytes of letters, digits, _ - @ . starting with a letter or digit)';
+const positiveInt = (value: unknown) =>
+  Number.isSafeInteger(value) && (value as number) > 0 ? undefined : 'not a WeCom id (a positive integer)';
 const composite = (value: unknown) => (typeof value === 'string' && COMPOSITE_ID.test(value) ? undefined : 'not of the form "PREFIX/ID"');
-const linkedId = (value: unknown) => (typeof value === 'string' && value.length > 0 && value.length <= 64 ? undefined : 'not a link group id (1–64 characters)');
+const linkedId = (value: unknown) =>
+  typeof value === 'string' && value.length > 0 && value.length <= 64 ? undefined : 'not a link group id (1–64 characters)';
 
 export const ENTITY_KINDS: readonly EntityKind[] = [
   { typename: 'User', keyField: 'userid', invalid: userid },
@@ -45,11 +49,15 @@ const KIND_BY_TYPENAME = new Map(ENTITY_KINDS.map((k) => [k.typename, k]));
 export function checkRepresentations(representations: readonly unknown[]): void {
   representations.forEach((rep, i) => {
     const at = `representations[${i}]`;
-    if (typeof rep !== 'object' || rep === null || Array.isArray(rep)) throw badInput(`${at}: must be an object with __typename and the key fields`, 'representations');
+    if (typeof rep !== 'object' || rep === null || Array.isArray(rep))
+      throw badInput(`${at}: must be an object with __typename and the key fields`, 'representations');
     const { __typename: typename } = rep as Record<string, unknown>;
     const kind = typeof typename === 'string' ? KIND_BY_TYPENAME.get(typename) : undefined;
     if (!kind) {
-      throw badInput(`${at}.__typename: must be one of ${ENTITY_KINDS.map((k) => k.typename).join(', ')} (got ${JSON.stringify(typename ?? null)})`, 'representations');
+      throw badInput(
+        `${at}.__typename: must be one of ${ENTITY_KINDS.map((k) => k.typename).join(', ')} (got ${JSON.stringify(typename ?? null)})`,
+        'representations',
+      );
     }
     const why = kind.invalid((rep as Record<string, unknown>)[kind.keyField]);
     if (why) throw badInput(`${at}.${kind.keyField}: ${why}`, 'representations');

@@ -58,15 +58,36 @@ const ExportedUser = builder.objectRef<UserRecord>('ExportedUser').implement({
       name: t.string({ description: 'Display name.', resolve: (r) => r.user.name }),
       departmentIds: t.intList({ description: 'WeCom ids of the member’s departments.', resolve: (r) => r.user.department }),
       // Not `order`: ExportedDepartment.order is a single value, and one selection over the union needs one shape per name.
-      orders: t.field({ type: ['WeComOrder'], description: 'Sort order in each department of departmentIds.', resolve: (r) => r.user.order }),
+      orders: t.field({
+        type: ['WeComOrder'],
+        description: 'Sort order in each department of departmentIds.',
+        resolve: (r) => r.user.order,
+      }),
       isLeaderInDept: t.booleanList({
         description: 'Head of each department of departmentIds (部门负责人), aligned with it; empty in USERS exports.',
         resolve: (r) => r.user.isLeaderInDept.map((f) => f === 1),
       }),
-      mainDepartmentId: t.int({ nullable: true, description: 'Main department; null when the file does not give it.', resolve: (r) => r.user.mainDepartment ?? null }),
-      directLeaderUserids: t.stringList({ description: 'Userids of the direct superiors (直属上级); empty when none or not in the file.', resolve: (r) => r.user.directLeader }),
-      gender: t.field({ type: Gender, nullable: true, description: 'Null when the file does not give it (USERS exports, or withheld).', resolve: (r) => r.user.gender ?? null }),
-      status: t.field({ type: UserStatus, nullable: true, description: 'Account state; null when the file does not give it.', resolve: (r) => r.user.status ?? null }),
+      mainDepartmentId: t.int({
+        nullable: true,
+        description: 'Main department; null when the file does not give it.',
+        resolve: (r) => r.user.mainDepartment ?? null,
+      }),
+      directLeaderUserids: t.stringList({
+        description: 'Userids of the direct superiors (直属上级); empty when none or not in the file.',
+        resolve: (r) => r.user.directLeader,
+      }),
+      gender: t.field({
+        type: Gender,
+        nullable: true,
+        description: 'Null when the file does not give it (USERS exports, or withheld).',
+        resolve: (r) => r.user.gender ?? null,
+      }),
+      status: t.field({
+        type: UserStatus,
+        nullable: true,
+        description: 'Account state; null when the file does not give it.',
+        resolve: (r) => r.user.status ?? null,
+      }),
       openUserid: field('openUserid', 'Service-provider-wide id (third-party apps only); null otherwise.'),
       alias: field('alias', 'Alias; null when not set or not in the file.'),
       position: field('position', 'Job title; null when not set or not in the file.'),
@@ -147,14 +168,23 @@ export const ExportJobRef = builder.objectRef<ExportJobState>('ExportJob').imple
     id: t.exposeID('id', { description: "WeCom's jobid." }),
     kind: t.field({ type: ExportKindEnum, description: 'What the job exports.', resolve: (j) => j.kind }),
     tagId: t.int({ nullable: true, description: 'The exported tag (TAG_MEMBERS); null for other kinds.', resolve: (j) => j.tagId ?? null }),
-    tagName: t.string({ nullable: true, description: 'The exported tag’s name (TAG_MEMBERS, once FINISHED).', resolve: (j) => j.contents?.tagName ?? null }),
-    status: t.field({ type: ExportJobStatus, description: 'Where the job is: PENDING, RUNNING, then FINISHED or FAILED.', resolve: (j) => j.status }),
+    tagName: t.string({
+      nullable: true,
+      description: 'The exported tag’s name (TAG_MEMBERS, once FINISHED).',
+      resolve: (j) => j.contents?.tagName ?? null,
+    }),
+    status: t.field({
+      type: ExportJobStatus,
+      description: 'Where the job is: PENDING, RUNNING, then FINISHED or FAILED.',
+      resolve: (j) => j.status,
+    }),
     fileCount: t.exposeInt('fileCount', { description: 'Files WeCom produced (block_size records each).' }),
     records: t.connection(
       {
         type: ExportRecordUnion,
         nullable: true,
-        description: 'The exported records, in file order; null until FINISHED. Pages of 100 by default; a larger `first` than 500 gives 500.',
+        description:
+          'The exported records, in file order; null until FINISHED. Pages of 100 by default; a larger `first` than 500 gives 500.',
         resolve: (j, args) => {
           const records = j.contents?.records;
           if (!records) return null;
@@ -171,7 +201,8 @@ builder.mutationFields((t) => ({
     // Corp-wide and administrative (src/auth/scopes.ts).
     authScopes: { admin: true, wholeCorp: true },
     type: ExportJobRef,
-    description: 'Starts an export (export/simple_user, export/user, export/department or export/taguser) with a fresh key only this service knows. Follow it with Query.exportJob or Subscription.exportJob.',
+    description:
+      'Starts an export (export/simple_user, export/user, export/department or export/taguser) with a fresh key only this service knows. Follow it with Query.exportJob or Subscription.exportJob.',
     args: {
       kind: t.arg({ type: ExportKindEnum, required: true, description: 'What to export; TAG_MEMBERS needs `tagId`.' }),
       tagId: t.arg.int({ required: false, description: 'The tag of a TAG_MEMBERS export.' }),
@@ -212,7 +243,12 @@ builder.subscriptionFields((t) => ({
     authScopes: { admin: true, wholeCorp: true },
     type: ExportJobRef,
     description: 'An export job’s state now, then each change, until FINISHED or FAILED.',
-    args: { id: t.arg.id({ required: true, description: 'The WeCom jobid (`ExportJob.id`); NOT_FOUND error when this service did not start it.' }) },
+    args: {
+      id: t.arg.id({
+        required: true,
+        description: 'The WeCom jobid (`ExportJob.id`); NOT_FOUND error when this service did not start it.',
+      }),
+    },
     subscribe: (_root, { id }, ctx) => {
       const stream = ctx.jobs.watchExport(id);
       if (!stream) throw new GraphQLError(`Export job ${id} was not started by this service`, { extensions: { code: 'NOT_FOUND' } });

@@ -30,13 +30,16 @@ export const FEDERATION_LINK = 'https://specs.apollo.dev/federation/v2.6';
 
 const DESCRIPTIONS = {
   _Any: 'An entity representation a gateway sends to `_entities`: `__typename` and the key fields, e.g. `{"__typename": "User", "userid": "zhangsan"}` (Apollo Federation).',
-  _Entity: 'Every type another subgraph may refer to by its key (Apollo Federation): User (userid), Department (departmentId), Tag (tagId), LinkedCorp (linkedId), LinkedUser (userid), LinkedDepartment (departmentId).',
+  _Entity:
+    'Every type another subgraph may refer to by its key (Apollo Federation): User (userid), Department (departmentId), Tag (tagId), LinkedCorp (linkedId), LinkedUser (userid), LinkedDepartment (departmentId).',
   _Service: "This subgraph's description for a federated gateway (Apollo Federation).",
-  _service: 'The subgraph SDL with its federation directives, for gateways that compose at run time (schema.subgraph.graphql holds the same). Needs `directory:read`.',
+  _service:
+    'The subgraph SDL with its federation directives, for gateways that compose at run time (schema.subgraph.graphql holds the same). Needs `directory:read`.',
   _entities:
     'Entities by their keys, for a federated gateway (Apollo Federation), in the order asked: null for each one that does not exist or that this credential may not see, exactly as through `users`, `department` and `tag`. ' +
     'Resolved through the same per-request loaders, so a batch costs what the equivalent `users(userids:)` costs. Needs `directory:read`.',
-  representations: 'Each entity asked for: `__typename` and its key (User `userid`, Department `departmentId`, Tag `tagId`, LinkedCorp `linkedId`, LinkedUser `userid`, LinkedDepartment `departmentId`). BAD_USER_INPUT when one is not such a representation.',
+  representations:
+    'Each entity asked for: `__typename` and its key (User `userid`, Department `departmentId`, Tag `tagId`, LinkedCorp `linkedId`, LinkedUser `userid`, LinkedDepartment `departmentId`). BAD_USER_INPUT when one is not such a representation.',
 } as const;
 
 /** `_service` and `_entities` are root fields like the others: FORBIDDEN without directory:read. */
@@ -58,7 +61,10 @@ function guardedEntities(field: GraphQLFieldConfig<unknown, GraphQLContext>): Gr
     // (src/security/cost.ts); the list bound (MAX_LIST_ITEMS) caps how many one request may send.
     extensions: {
       ...field.extensions,
-      complexity: (args: { representations?: unknown[] }) => ({ field: 1, multiplier: Array.isArray(args.representations) ? args.representations.length : 1 }),
+      complexity: (args: { representations?: unknown[] }) => ({
+        field: 1,
+        multiplier: Array.isArray(args.representations) ? args.representations.length : 1,
+      }),
     },
     resolve: (root, args, ctx, info) => {
       requireRead(ctx, info);
@@ -76,9 +82,12 @@ export function toSubgraphSchema(): GraphQLSchema {
   const built = builder.toSubGraphSchema({ linkUrl: FEDERATION_LINK, federationDirectives: ['@key', '@shareable'], sortSchema: true });
   let sdl: string | undefined;
   const schema: GraphQLSchema = mapSchema(built, {
-    [MapperKind.SCALAR_TYPE]: (type) => (type.name === '_Any' ? new GraphQLScalarType({ ...type.toConfig(), description: DESCRIPTIONS._Any }) : type),
-    [MapperKind.UNION_TYPE]: (type) => (type.name === '_Entity' ? new GraphQLUnionType({ ...type.toConfig(), description: DESCRIPTIONS._Entity }) : type),
-    [MapperKind.OBJECT_TYPE]: (type) => (type.name === '_Service' ? new GraphQLObjectType({ ...type.toConfig(), description: DESCRIPTIONS._Service }) : type),
+    [MapperKind.SCALAR_TYPE]: (type) =>
+      type.name === '_Any' ? new GraphQLScalarType({ ...type.toConfig(), description: DESCRIPTIONS._Any }) : type,
+    [MapperKind.UNION_TYPE]: (type) =>
+      type.name === '_Entity' ? new GraphQLUnionType({ ...type.toConfig(), description: DESCRIPTIONS._Entity }) : type,
+    [MapperKind.OBJECT_TYPE]: (type) =>
+      type.name === '_Service' ? new GraphQLObjectType({ ...type.toConfig(), description: DESCRIPTIONS._Service }) : type,
     [MapperKind.QUERY_ROOT_FIELD]: (field, name) => {
       if (name === '_entities') return guardedEntities(field as GraphQLFieldConfig<unknown, GraphQLContext>);
       if (name !== '_service') return field;

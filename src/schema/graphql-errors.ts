@@ -24,12 +24,16 @@ export function upstreamGraphQLError(error: unknown, path?: readonly (string | n
   if (!(error instanceof WeComError)) return undefined;
   if (error instanceof WeComApiError) {
     const what = error.meaning ?? 'request refused';
-    return new GraphQLError(`WeCom ${error.endpoint} failed with errcode ${error.errcode}: ${what}${error.hint ? ` (${error.hint})` : ''}`, {
-      path,
-      extensions: { code: CODE_BY_CATEGORY[error.category], wecomErrcode: error.errcode, endpoint: error.endpoint },
-    });
+    return new GraphQLError(
+      `WeCom ${error.endpoint} failed with errcode ${error.errcode}: ${what}${error.hint ? ` (${error.hint})` : ''}`,
+      {
+        path,
+        extensions: { code: CODE_BY_CATEGORY[error.category], wecomErrcode: error.errcode, endpoint: error.endpoint },
+      },
+    );
   }
-  const code = error.kind === 'config' ? 'WECOM_MISCONFIGURED' : error.kind === 'outcome-unknown' ? 'WECOM_OUTCOME_UNKNOWN' : 'WECOM_UNAVAILABLE';
+  const code =
+    error.kind === 'config' ? 'WECOM_MISCONFIGURED' : error.kind === 'outcome-unknown' ? 'WECOM_OUTCOME_UNKNOWN' : 'WECOM_UNAVAILABLE';
   const message = error.kind === 'config' ? error.message : `WeCom ${error.endpoint ?? ''} is unavailable (${error.kind})`;
   return new GraphQLError(message, { path, extensions: { code, endpoint: error.endpoint } });
 }

@@ -5,7 +5,14 @@ import { ValidationError, mutating, mutationErrors } from './mutation-errors.ts'
 import { checkImportDepartmentRows, checkImportUserRows } from './validate.ts';
 import type { UploadedFile } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
-import { ImportFileError, checkImportFile, checkImportFileSize, departmentCsv, memberCsv, type ImportFileKind } from '../jobs/import-csv.ts';
+import {
+  ImportFileError,
+  checkImportFile,
+  checkImportFileSize,
+  departmentCsv,
+  memberCsv,
+  type ImportFileKind,
+} from '../jobs/import-csv.ts';
 import type { ImportJobState } from '../jobs/tracker.ts';
 import type { ImportJobType, ImportRecordResult } from '../wecom/batch.ts';
 import { meaningOf } from '../wecom/errors.ts';
@@ -23,7 +30,10 @@ const ImportJobTypeEnum = builder.enumType('ImportJobType', {
   description: 'Which WeCom import an ImportJob runs (batch/getresult `type`).',
   values: {
     SYNC_USERS: { value: 'sync_user', description: 'batch/syncuser: members in the file are created or updated; others are untouched.' },
-    REPLACE_USERS: { value: 'replace_user', description: 'batch/replaceuser: the file replaces the members; members not in it are deleted.' },
+    REPLACE_USERS: {
+      value: 'replace_user',
+      description: 'batch/replaceuser: the file replaces the members; members not in it are deleted.',
+    },
     REPLACE_DEPARTMENTS: { value: 'replace_party', description: 'batch/replaceparty: the file replaces the department tree.' },
   } as const,
 });
@@ -60,11 +70,14 @@ const ImportRecordResultRef = builder.objectRef<ImportRecordResult>('ImportRecor
       resolve: (r) => ACTION_BITS.filter((bit) => ((r.action ?? 0) & bit) !== 0),
     }),
     ok: t.boolean({ description: 'True when the record was applied (errcode 0).', resolve: (r) => r.errcode === 0 }),
-    errcode: t.exposeInt('errcode', { description: '0 when the record was applied; otherwise the errcode the single-record API would give.' }),
+    errcode: t.exposeInt('errcode', {
+      description: '0 when the record was applied; otherwise the errcode the single-record API would give.',
+    }),
     message: t.string({
       description: 'What the errcode means.',
       // WeCom's own errmsg may carry a diagnostic suffix with its server's IP: only its first part is shown.
-      resolve: (r) => (r.errcode === 0 ? 'ok' : (meaningOf(r.errcode)?.meaning ?? (r.errmsg.split(/, hint:|, from ip:/)[0] || `errcode ${r.errcode}`))),
+      resolve: (r) =>
+        r.errcode === 0 ? 'ok' : (meaningOf(r.errcode)?.meaning ?? (r.errmsg.split(/, hint:|, from ip:/)[0] || `errcode ${r.errcode}`)),
     }),
   }),
 });
@@ -73,7 +86,11 @@ export const ImportJobRef = builder.objectRef<ImportJobState>('ImportJob').imple
   description: 'An asynchronous import job of WeCom and its progress.',
   fields: (t) => ({
     id: t.exposeID('id', { description: "WeCom's jobid." }),
-    type: t.field({ type: ImportJobTypeEnum, description: 'Which import this is (sync or replace members, replace departments).', resolve: (j) => j.type }),
+    type: t.field({
+      type: ImportJobTypeEnum,
+      description: 'Which import this is (sync or replace members, replace departments).',
+      resolve: (j) => j.type,
+    }),
     status: t.field({ type: ImportJobStatus, description: 'Where the job is: PENDING, RUNNING, then FINISHED.', resolve: (j) => j.status }),
     percentage: t.exposeInt('percentage', { description: '0–100; 100 once finished.' }),
     total: t.exposeInt('total', { description: 'Records in the file (0 until WeCom has read an uploaded file).' }),
@@ -87,14 +104,20 @@ const ImportMode = builder.enumType('ImportMode', {
   description: 'How importUsers treats members that are not in the file.',
   values: {
     SYNC: { description: 'Create or update the members in the file; leave the others (batch/syncuser).' },
-    REPLACE: { description: 'The file becomes the member list: members not in it are deleted (batch/replaceuser; WeCom refuses mass deletions, 45026).' },
+    REPLACE: {
+      description:
+        'The file becomes the member list: members not in it are deleted (batch/replaceuser; WeCom refuses mass deletions, 45026).',
+    },
   } as const,
 });
 
 const ImportUserRow = builder.inputType('ImportUserRow', {
   description: 'A member record: the fields of CreateUserInput that the member file carries.',
   fields: (t) => ({
-    userid: t.string({ required: true, description: 'The member (帐号): 1–64 bytes of letters, digits, _ - @ . starting with a letter or digit; the key of the import.' }),
+    userid: t.string({
+      required: true,
+      description: 'The member (帐号): 1–64 bytes of letters, digits, _ - @ . starting with a letter or digit; the key of the import.',
+    }),
     name: t.string({ required: true, description: '1–64 characters.' }),
     departmentIds: t.intList({ required: true, description: 'Departments of the member (1 to 100 ids), as in CreateUserInput.' }),
     mobile: t.string({ description: 'Mobile number; each row needs a mobile or an email.' }),
@@ -120,7 +143,17 @@ const ImportDepartmentRow = builder.inputType('ImportDepartmentRow', {
   }),
 });
 
-const IMPORT_FIELDS_FILE = { 40092: 'file', 45026: 'file', 302003: 'file', 302004: 'file', 302006: 'file', 302007: 'file', 44001: 'file', 45001: 'file', 40007: 'file' };
+const IMPORT_FIELDS_FILE = {
+  40092: 'file',
+  45026: 'file',
+  302003: 'file',
+  302004: 'file',
+  302006: 'file',
+  302007: 'file',
+  44001: 'file',
+  45001: 'file',
+  40007: 'file',
+};
 const IMPORT_FIELDS_ROWS = Object.fromEntries(Object.keys(IMPORT_FIELDS_FILE).map((code) => [Number(code), 'rows']));
 
 /** The CSV of an import: written from rows, or an upload checked as a whole. `total` is known for rows. */
@@ -157,7 +190,15 @@ async function importBytes(
  */
 async function submitImport(
   ctx: GraphQLContext,
-  params: { type: ImportJobType; bytes: Buffer; filename: string; field: 'rows' | 'file'; total: number; toInvite?: boolean; idempotencyKey?: string | null },
+  params: {
+    type: ImportJobType;
+    bytes: Buffer;
+    filename: string;
+    field: 'rows' | 'file';
+    total: number;
+    toInvite?: boolean;
+    idempotencyKey?: string | null;
+  },
 ): Promise<ImportJobState> {
   const key = params.idempotencyKey ? `${ctx.identity.subject}\n${params.idempotencyKey}` : undefined;
   const fields = params.field === 'rows' ? IMPORT_FIELDS_ROWS : IMPORT_FIELDS_FILE;
@@ -167,7 +208,12 @@ async function submitImport(
       type: params.type,
       total: params.total,
       submit: async () => {
-        const { mediaId } = await ctx.client.media.upload({ data: params.bytes, filename: params.filename, type: 'file', contentType: 'text/csv' });
+        const { mediaId } = await ctx.client.media.upload({
+          data: params.bytes,
+          filename: params.filename,
+          type: 'file',
+          contentType: 'text/csv',
+        });
         const input = { mediaId, ...(params.toInvite !== undefined ? { toInvite: params.toInvite } : {}) };
         const submitted =
           params.type === 'sync_user'
@@ -192,12 +238,21 @@ builder.mutationFields((t) => ({
     args: {
       mode: t.arg({ type: ImportMode, required: true, description: 'SYNC keeps members not in the import; REPLACE deletes them.' }),
       rows: t.arg({ type: [ImportUserRow], required: false, description: 'The members as typed rows; give either rows or file.' }),
-      file: t.arg({ type: 'File', required: false, description: 'The members as an uploaded CSV (UTF-8, at most 20 MB); give either rows or file.' }),
+      file: t.arg({
+        type: 'File',
+        required: false,
+        description: 'The members as an uploaded CSV (UTF-8, at most 20 MB); give either rows or file.',
+      }),
       toInvite: t.arg.boolean({ required: false, description: 'Whether WeCom invites new members (default true).' }),
-      idempotencyKey: t.arg.string({ required: false, description: 'Identifies this import for the caller’s retries: a second request with the same key within ten minutes returns the first job. Without it, every request imports.' }),
+      idempotencyKey: t.arg.string({
+        required: false,
+        description:
+          'Identifies this import for the caller’s retries: a second request with the same key within ten minutes returns the first job. Without it, every request imports.',
+      }),
     },
     errors: mutationErrors('importUsers', {
-      succeeded: 'the import was submitted to WeCom, or the same import already had been (WeCom applies the records asynchronously: follow the job)',
+      succeeded:
+        'the import was submitted to WeCom, or the same import already had been (WeCom applies the records asynchronously: follow the job)',
       data: 'The import job: its WeCom jobid, status and, once FINISHED, the per-record results.',
     }),
     resolve: async (_root, args, ctx) => {
@@ -220,11 +275,20 @@ builder.mutationFields((t) => ({
       'Replaces the department tree asynchronously (batch/replaceparty) from `rows` or an uploaded CSV `file` (部门名称,部门ID,父部门ID,排序). Departments missing from it are deleted once empty.',
     args: {
       rows: t.arg({ type: [ImportDepartmentRow], required: false, description: 'The whole tree as typed rows; give either rows or file.' }),
-      file: t.arg({ type: 'File', required: false, description: 'The whole tree as an uploaded CSV (UTF-8, at most 20 MB); give either rows or file.' }),
-      idempotencyKey: t.arg.string({ required: false, description: 'Identifies this import for the caller’s retries: a second request with the same key within ten minutes returns the first job. Without it, every request imports.' }),
+      file: t.arg({
+        type: 'File',
+        required: false,
+        description: 'The whole tree as an uploaded CSV (UTF-8, at most 20 MB); give either rows or file.',
+      }),
+      idempotencyKey: t.arg.string({
+        required: false,
+        description:
+          'Identifies this import for the caller’s retries: a second request with the same key within ten minutes returns the first job. Without it, every request imports.',
+      }),
     },
     errors: mutationErrors('importDepartments', {
-      succeeded: 'the import was submitted to WeCom, or the same import already had been (WeCom applies the records asynchronously: follow the job)',
+      succeeded:
+        'the import was submitted to WeCom, or the same import already had been (WeCom applies the records asynchronously: follow the job)',
       data: 'The import job: its WeCom jobid, status and, once FINISHED, the per-record results.',
     }),
     resolve: async (_root, args, ctx) => {
@@ -253,7 +317,9 @@ builder.subscriptionFields((t) => ({
     authScopes: { admin: true, wholeCorp: true },
     type: ImportJobRef,
     description: 'The progress of an import job: its state now, then each change, until FINISHED.',
-    args: { id: t.arg.id({ required: true, description: 'The WeCom jobid (`ImportJob.id`); NOT_FOUND error when WeCom does not know it.' }) },
+    args: {
+      id: t.arg.id({ required: true, description: 'The WeCom jobid (`ImportJob.id`); NOT_FOUND error when WeCom does not know it.' }),
+    },
     subscribe: async (_root, { id }, ctx) => {
       const stream = await ctx.jobs.watchImport(id);
       if (!stream) throw new GraphQLError(`Import job ${id} is unknown to WeCom`, { extensions: { code: 'NOT_FOUND' } });

@@ -23,7 +23,10 @@ import { toSubgraphSchema } from './federation.ts';
 
 // Every root field needs its scope (src/auth/scopes.ts); some fields add more (admin, whole corp, PII).
 builder.queryType({ description: 'Reads of the WeCom directory.', authScopes: { read: true } });
-builder.mutationType({ description: 'Writes to the WeCom directory; each result is the payload or a typed error.', authScopes: { write: true } });
+builder.mutationType({
+  description: 'Writes to the WeCom directory; each result is the payload or a typed error.',
+  authScopes: { write: true },
+});
 builder.subscriptionType({ description: 'Live updates: job progress and directory changes.', authScopes: { read: true } });
 
 /**

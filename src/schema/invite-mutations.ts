@@ -23,11 +23,15 @@ builder.mutationFields((t) => ({
     // Administrative (src/auth/scopes.ts); a caller limited to departments may invite only inside them.
     authScopes: { admin: true },
     type: InvitationResult,
-    description: 'Invites members to join WeCom (batch/invite): at most 1000 userids, 100 departments and 100 tags. WeCom notifies each invitee once a day for up to 3 days; delivery is not guaranteed.',
+    description:
+      'Invites members to join WeCom (batch/invite): at most 1000 userids, 100 departments and 100 tags. WeCom notifies each invitee once a day for up to 3 days; delivery is not guaranteed.',
     args: {
       userids: t.arg.stringList({ required: false, description: 'Members to invite: at most 1000 userids.' }),
       departmentIds: t.arg.intList({ required: false, description: 'Departments whose members are invited: at most 100 ids.' }),
-      tagIds: t.arg.intList({ required: false, description: 'Tags whose members are invited: at most 100 ids; needs a credential for the whole corp.' }),
+      tagIds: t.arg.intList({
+        required: false,
+        description: 'Tags whose members are invited: at most 100 ids; needs a credential for the whole corp.',
+      }),
     },
     errors: mutationErrors('inviteUsers', {
       succeeded: 'WeCom accepted the invitations, or some of them (the payload lists the targets it refused)',

@@ -19,7 +19,10 @@ function compositeId(value: string, field: string): string {
 
 builder.node(LinkedCorpRef, {
   description: 'A link group of corps (互联企业) whose departments this app was granted.',
-  id: { description: 'Global id (Relay) of the link group, for `Query.node`; opaque (use `linkedId` for WeCom).', resolve: (g) => g.linkedId },
+  id: {
+    description: 'Global id (Relay) of the link group, for `Query.node`; opaque (use `linkedId` for WeCom).',
+    resolve: (g) => g.linkedId,
+  },
   loadOne: async (linkedId, ctx) => (await ctx.linked.groups()).find((g) => g.linkedId === linkedId) ?? null,
   fields: (t) => ({
     linkedId: t.exposeString('linkedId', { description: 'WeCom link group id (LINKEDID).' }),
@@ -43,7 +46,8 @@ builder.node(LinkedCorpRef, {
 builder.node(LinkedDepartmentRef, {
   description: 'A department of a linked corp.',
   id: {
-    description: 'Global id (Relay) of the linked department, for `Query.node`; opaque (use `departmentId`, LINKEDID/DEPARTMENTID, for WeCom).',
+    description:
+      'Global id (Relay) of the linked department, for `Query.node`; opaque (use `departmentId`, LINKEDID/DEPARTMENTID, for WeCom).',
     resolve: (d) => d.id,
   },
   loadOne: (id, ctx) => ctx.linked.department(id),
@@ -78,9 +82,17 @@ LinkedAttributeRef.implement({
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Attribute name as configured in the linked corp.' }),
     type: t.exposeInt('type', { description: '0 text, 1 web, 2 mini program.' }),
-    text: t.string({ nullable: true, description: 'Value of a text attribute; null for other types.', resolve: (a) => a.text?.value ?? a.value ?? null }),
+    text: t.string({
+      nullable: true,
+      description: 'Value of a text attribute; null for other types.',
+      resolve: (a) => a.text?.value ?? a.value ?? null,
+    }),
     url: t.string({ nullable: true, description: 'Link of a web attribute; null for other types.', resolve: (a) => a.web?.url ?? null }),
-    title: t.string({ nullable: true, description: 'Title of a web attribute; null for other types.', resolve: (a) => a.web?.title ?? null }),
+    title: t.string({
+      nullable: true,
+      description: 'Title of a web attribute; null for other types.',
+      resolve: (a) => a.web?.title ?? null,
+    }),
   }),
 });
 
@@ -129,7 +141,9 @@ builder.queryFields((t) => ({
     type: LinkedDepartmentRef,
     nullable: true,
     description: 'A department of a linked corp; null when unknown or outside what this app was granted.',
-    args: { id: t.arg.string({ required: true, description: 'Composite id LINKEDID/DEPARTMENTID (BAD_USER_INPUT when not of that form).' }) },
+    args: {
+      id: t.arg.string({ required: true, description: 'Composite id LINKEDID/DEPARTMENTID (BAD_USER_INPUT when not of that form).' }),
+    },
     resolve: (_root, { id }, ctx) => ctx.linked.department(compositeId(id, 'id')),
   }),
 }));

@@ -112,7 +112,8 @@ export const ErrorInterface = builder.interfaceRef<MutationError>('Error').imple
   description: 'A mutation that failed in an expected way; the specific type says how.',
   fields: (t) => ({
     message: t.exposeString('message', {
-      description: 'What went wrong, in words fit to show an administrator; names the WeCom endpoint and errcode when WeCom refused. Never contains a token.',
+      description:
+        'What went wrong, in words fit to show an administrator; names the WeCom endpoint and errcode when WeCom refused. Never contains a token.',
     }),
   }),
 });
@@ -170,7 +171,10 @@ builder.objectType(RateLimitedError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     errcode: t.exposeInt('errcode', errcodeField),
-    retryAfterSeconds: t.exposeInt('retryAfterSeconds', { nullable: true, description: 'How long the limit lasts, when WeCom documents it.' }),
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds', {
+      nullable: true,
+      description: 'How long the limit lasts, when WeCom documents it.',
+    }),
   }),
 });
 
@@ -217,7 +221,9 @@ const MUTATION_ERROR_TYPES = {
 export const MUTATION_ERRORS = Object.values(MUTATION_ERROR_TYPES);
 
 /** The GraphQL names of MUTATION_ERRORS, as the result unions' descriptions list them ("A, B or C"). */
-const MUTATION_ERROR_NAMES = ((names: string[]) => `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`)(Object.keys(MUTATION_ERROR_TYPES));
+const MUTATION_ERROR_NAMES = ((names: string[]) => `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`)(
+  Object.keys(MUTATION_ERROR_TYPES),
+);
 
 /**
  * The `errors` option of a mutation field: the typed failures above, and what the types the errors

@@ -33,18 +33,27 @@ export const RELAY_DOCS = {
     shareable: true,
   },
   hasNextPageFieldOptions: { description: 'True when more items follow this page: ask for them with `after: endCursor`.' },
-  hasPreviousPageFieldOptions: { description: 'True when items precede this page in the list: page back with `before: startCursor` where the list allows it.' },
-  startCursorFieldOptions: { description: 'Cursor of the first item of this page (pass as `before` to page backwards); null when the page is empty.' },
-  endCursorFieldOptions: { description: 'Cursor of the last item of this page (pass as `after` for the next page); null when the page is empty.' },
+  hasPreviousPageFieldOptions: {
+    description: 'True when items precede this page in the list: page back with `before: startCursor` where the list allows it.',
+  },
+  startCursorFieldOptions: {
+    description: 'Cursor of the first item of this page (pass as `before` to page backwards); null when the page is empty.',
+  },
+  endCursorFieldOptions: {
+    description: 'Cursor of the last item of this page (pass as `after` for the next page); null when the page is empty.',
+  },
   pageInfoFieldOptions: { description: 'Paging state: whether more items follow or precede this page, and the cursors to continue from.' },
   edgesFieldOptions: { description: 'The items of this page with their cursors, in list order.' },
   nodesOnConnection: { description: 'The items of this page in list order (the `node` of each edge), for clients that need no cursors.' },
   cursorFieldOptions: {
-    description: 'Opaque position of this item: pass it as `after` (or `before`) to continue from here. Valid only for the same list and arguments.',
+    description:
+      'Opaque position of this item: pass it as `after` (or `before`) to continue from here. Valid only for the same list and arguments.',
   },
   nodeFieldOptions: { description: 'The item at this position.' },
   firstArgOptions: { description: 'Page forward: at most this many items after `after`. Each list documents its default and maximum.' },
-  afterArgOptions: { description: 'Continue after this cursor (an `endCursor` or edge `cursor` of the same list); from the start when omitted.' },
+  afterArgOptions: {
+    description: 'Continue after this cursor (an `endCursor` or edge `cursor` of the same list); from the start when omitted.',
+  },
   lastArgOptions: { description: 'Page backward: at most this many items before `before` (lists that page forward only refuse it).' },
   beforeArgOptions: { description: 'Continue backward from this cursor (a `startCursor` or edge `cursor` of the same list).' },
 };
@@ -53,6 +62,7 @@ export const RELAY_DOCS = {
 export const ERRORS_DOCS = {
   defaultResultOptions: { description: 'The mutation succeeded; its payload is under `data`.' },
   defaultUnionOptions: {
-    description: "A mutation's outcome: its Success type (payload under `data`), or one of the types implementing `Error` saying why it failed.",
+    description:
+      "A mutation's outcome: its Success type (payload under `data`), or one of the types implementing `Error` saying why it failed.",
   },
 };

@@ -9,7 +9,8 @@ import { PermissionDeniedError } from './mutation-errors.ts';
  * outside or not at all, so it tells nothing about the rest of the corp.
  */
 
-const denied = (field: string, what: string) => new PermissionDeniedError(`${field}: ${what} is outside the departments this credential may change`, null);
+const denied = (field: string, what: string) =>
+  new PermissionDeniedError(`${field}: ${what} is outside the departments this credential may change`, null);
 
 /** Departments the write puts something in, or changes: each must be inside the caller's subtrees. */
 export async function guardDepartments(ctx: GraphQLContext, field: string, ids: readonly number[]): Promise<void> {
@@ -27,7 +28,11 @@ export async function guardDepartments(ctx: GraphQLContext, field: string, ids: 
  */
 export function guardNotSubtreeTop(ctx: GraphQLContext, field: string, id: number, action: 'moved' | 'deleted'): void {
   const scope = ctx.departmentScope;
-  if (scope?.roots.includes(id)) throw new PermissionDeniedError(`${field}: department ${id} is the top of this credential's departments and cannot be ${action} with it`, null);
+  if (scope?.roots.includes(id))
+    throw new PermissionDeniedError(
+      `${field}: department ${id} is the top of this credential's departments and cannot be ${action} with it`,
+      null,
+    );
 }
 
 /**
@@ -39,7 +44,11 @@ export async function guardMembers(ctx: GraphQLContext, field: string, userids: 
   if (!scope || userids.length === 0) return;
   const owned = await Promise.all(userids.map((userid) => scope.ownsUserid(userid)));
   owned.forEach((ok, i) => {
-    if (!ok) throw denied(userids.length > 1 || field.endsWith('userids') || field.endsWith('Userids') ? `${field}[${i}]` : field, `member ${userids[i]}`);
+    if (!ok)
+      throw denied(
+        userids.length > 1 || field.endsWith('userids') || field.endsWith('Userids') ? `${field}[${i}]` : field,
+        `member ${userids[i]}`,
+      );
   });
 }
 
@@ -66,5 +75,6 @@ export async function guardVisibleTag(ctx: GraphQLContext, field: string, tagid:
 
 /** Things only a caller with the whole corp may name in a write (tags in an invitation). */
 export function guardWholeCorp(ctx: GraphQLContext, field: string, what: string, given: boolean): void {
-  if (ctx.departmentScope && given) throw new PermissionDeniedError(`${field}: ${what} are corp-wide, and this credential is limited to departments`, null);
+  if (ctx.departmentScope && given)
+    throw new PermissionDeniedError(`${field}: ${what} are corp-wide, and this credential is limited to departments`, null);
 }

@@ -13,7 +13,10 @@ builder.queryFields((t) => ({
       description:
         'People picker: case-insensitive search on userid, name, alias, English name and position, and on the pinyin of Chinese names (full or initials: "zhangsan", "zs" and "张" all find 张三). Exact matches first, then prefixes, then substrings. Pages of 50 by default; a larger `first` than 500 gives 500.',
       args: {
-        query: t.arg.string({ required: true, description: 'What to look for: 1–64 characters after trimming (BAD_USER_INPUT otherwise).' }),
+        query: t.arg.string({
+          required: true,
+          description: 'What to look for: 1–64 characters after trimming (BAD_USER_INPUT otherwise).',
+        }),
         departmentId: t.arg.int({ required: false, description: 'Only members of this department or below it.' }),
       },
       resolve: async (_root, args, ctx) => {

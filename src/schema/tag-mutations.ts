@@ -29,7 +29,11 @@ const CreateTagInput = builder.inputType('CreateTagInput', {
 const UpdateTagInput = builder.inputType('UpdateTagInput', {
   description: 'The tag to rename and its new name (tag/update).',
   fields: (t) => ({
-    tagId: t.int({ required: true, description: 'WeCom id of the tag. Only tags created by this service’s secret (or by the super-admin group) can be changed; others give PermissionDeniedError.' }),
+    tagId: t.int({
+      required: true,
+      description:
+        'WeCom id of the tag. Only tags created by this service’s secret (or by the super-admin group) can be changed; others give PermissionDeniedError.',
+    }),
     tagName: t.string({ required: true, description: '1–32 characters, unique in the corp.' }),
   }),
 });
@@ -49,8 +53,12 @@ const TagMembersChangeRef = builder.objectRef<TagMembersChange>('TagMembersChang
   description: 'The tag after the change, and the members WeCom refused (unknown or outside its reach); the others were applied.',
   fields: (t) => ({
     tag: t.field({ type: TagRef, description: 'The tag after the change (read back from WeCom).', resolve: (c) => c.tag }),
-    invalidUserids: t.exposeStringList('invalidUserids', { description: 'Userids WeCom refused (invalidlist); empty when all were applied.' }),
-    invalidDepartmentIds: t.exposeIntList('invalidDepartmentIds', { description: 'Department ids WeCom refused (invalidparty); empty when all were applied.' }),
+    invalidUserids: t.exposeStringList('invalidUserids', {
+      description: 'Userids WeCom refused (invalidlist); empty when all were applied.',
+    }),
+    invalidDepartmentIds: t.exposeIntList('invalidDepartmentIds', {
+      description: 'Department ids WeCom refused (invalidparty); empty when all were applied.',
+    }),
   }),
 });
 
@@ -64,7 +72,11 @@ function tagNow(ctx: GraphQLContext, tagid: number): Promise<WeComTagSummary> {
 }
 
 const memberArgs = builder.args((t) => ({
-  tagId: t.int({ required: true, description: 'WeCom id of the tag. Only tags created by this service’s secret (or by the super-admin group) can be changed; others give PermissionDeniedError.' }),
+  tagId: t.int({
+    required: true,
+    description:
+      'WeCom id of the tag. Only tags created by this service’s secret (or by the super-admin group) can be changed; others give PermissionDeniedError.',
+  }),
   userids: t.stringList({ required: false, description: 'Members, at most 1000 userids. At least one of userids and departmentIds.' }),
   departmentIds: t.intList({ required: false, description: 'Departments, at most 100 ids. At least one of userids and departmentIds.' }),
 }));
@@ -84,7 +96,9 @@ builder.mutationFields((t) => ({
       const tagname = checkTagName('input.tagName', input.tagName);
       const tagIdGiven = input.tagId ?? undefined;
       if (tagIdGiven !== undefined) checkTagId('input.tagId', tagIdGiven);
-      const { tagid } = await mutating(TAG_FIELDS, () => ctx.client.tags.create({ tagname, ...(tagIdGiven !== undefined ? { tagid: tagIdGiven } : {}) })).catch((err: unknown) => {
+      const { tagid } = await mutating(TAG_FIELDS, () =>
+        ctx.client.tags.create({ tagname, ...(tagIdGiven !== undefined ? { tagid: tagIdGiven } : {}) }),
+      ).catch((err: unknown) => {
         // WeCom's answer to an explicit tagid already in use is unconfirmed (§13); the emulator gives 40068
         // "invalid tagid", which on a create means the id is taken, not that a tag is missing.
         if (err instanceof NotFoundError && err.errcode === 40068 && tagIdGiven !== undefined) {

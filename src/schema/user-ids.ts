@@ -40,7 +40,9 @@ const UserIdConnection = builder.connectionObject(
     name: 'UserIdConnection',
     description: 'A page of (userid, department) pairs from user/list_id, with the total across all pages.',
     edgesField: { description: 'The pairs of this page with their cursors, in WeCom order.' },
-    fields: (t) => ({ totalCount: t.int(totalCountOptions('How many (userid, department) pairs there are (walks every page of user/list_id when asked).')) }),
+    fields: (t) => ({
+      totalCount: t.int(totalCountOptions('How many (userid, department) pairs there are (walks every page of user/list_id when asked).')),
+    }),
   },
   {
     name: 'UserIdEdge',
@@ -56,7 +58,7 @@ builder.queryFields((t) => ({
       authScopes: { wholeCorp: true },
       type: UserIdRowRef,
       description:
-        'Every (userid, department) pair of the corp, paged with WeCom\'s user/list_id cursor (contacts-sync secret; works under the 2022 read restrictions). ' +
+        "Every (userid, department) pair of the corp, paged with WeCom's user/list_id cursor (contacts-sync secret; works under the 2022 read restrictions). " +
         `Pages forward only: \`first\` 1–${LIST_ID_LIMIT_MAX} (default 1000) and \`after\`; \`last\` and \`before\` give BAD_USER_INPUT. Needs a credential for the whole corp.`,
       args: {},
       resolve: async (_root, args, ctx) => {
@@ -68,7 +70,10 @@ builder.queryFields((t) => ({
         const limit = Math.min(LIST_ID_LIMIT_MAX, skip + first);
         const page = await ctx.client.users.listIds({ ...(start.page ? { cursor: start.page } : {}), limit });
         const rows = page.deptUser.slice(skip, skip + first);
-        const edges = rows.map((r, i) => ({ cursor: encode({ page: start.page, index: skip + i }), node: { userid: r.userid, departmentId: r.department } }));
+        const edges = rows.map((r, i) => ({
+          cursor: encode({ page: start.page, index: skip + i }),
+          node: { userid: r.userid, departmentId: r.department },
+        }));
         // Rows left on this WeCom page after ours continue from it; otherwise from WeCom's next cursor.
         const moreHere = page.deptUser.length > skip + first;
         const hasNextPage = moreHere || !!page.nextCursor;

@@ -44,7 +44,8 @@ const USER_FIELDS: ErrcodeFields = {
 };
 
 const UserAttributeInput = builder.inputType('UserAttributeInput', {
-  description: 'A custom attribute (extattr): `text`, or a web link (`url` and `title`); empty values clear it. The name must exist in the admin console, else WeCom ignores it.',
+  description:
+    'A custom attribute (extattr): `text`, or a web link (`url` and `title`); empty values clear it. The name must exist in the admin console, else WeCom ignores it.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Attribute name exactly as configured in the admin console (e.g. "工号").' }),
     text: t.string({ description: 'At most 64 characters.' }),
@@ -56,7 +57,10 @@ const UserAttributeInput = builder.inputType('UserAttributeInput', {
 /** The member fields WeCom lets both create and update set (its names, camelCase; id lists named for what they hold). */
 const memberFields = (t: PothosSchemaTypes.InputFieldBuilder<typeof builder.$inferSchemaTypes, 'InputObject'>) => ({
   alias: t.string({ description: 'At most 64 characters.' }),
-  mobile: t.string({ description: 'Digits, +, - and spaces, at most 32 (e.g. "+86 13800000000"). Unique in the corp. Ignored by WeCom on update once the member has activated.' }),
+  mobile: t.string({
+    description:
+      'Digits, +, - and spaces, at most 32 (e.g. "+86 13800000000"). Unique in the corp. Ignored by WeCom on update once the member has activated.',
+  }),
   email: t.string({ description: '6–64 bytes, unique in the corp.' }),
   bizMail: t.string({ description: 'Enterprise mailbox (corps with enterprise mail).' }),
   order: t.field({ type: ['WeComOrder'], description: 'Sort order in each department of departmentIds, aligned with it; larger first.' }),
@@ -76,7 +80,10 @@ const memberFields = (t: PothosSchemaTypes.InputFieldBuilder<typeof builder.$inf
 const CreateUserInput = builder.inputType('CreateUserInput', {
   description: 'A new member: userid, name, departmentIds, and a mobile or an email are required.',
   fields: (t) => ({
-    userid: t.string({ required: true, description: '1–64 bytes of letters, digits, _ - @ . starting with a letter or digit; unique ignoring case.' }),
+    userid: t.string({
+      required: true,
+      description: '1–64 bytes of letters, digits, _ - @ . starting with a letter or digit; unique ignoring case.',
+    }),
     name: t.string({ required: true, description: '1–64 characters.' }),
     departmentIds: t.intList({ required: true, description: 'Departments of the member (1 to 100).' }),
     ...memberFields(t),
@@ -125,7 +132,8 @@ const UserDeletion = builder.simpleObject('UserDeletion', {
 builder.mutationFields((t) => ({
   createUser: t.field({
     type: UserRef,
-    description: 'Creates a member (user/create). A create whose answer was lost is read back: reported once, as applied, when WeCom has it.',
+    description:
+      'Creates a member (user/create). A create whose answer was lost is read back: reported once, as applied, when WeCom has it.',
     args: { input: t.arg({ type: CreateUserInput, required: true, description: 'The new member.' }) },
     errors: mutationErrors('createUser', {
       succeeded: 'WeCom created the member',

@@ -18,7 +18,8 @@ export const MAX_USERIDS_PER_QUERY = 200;
  * `a&access_token=…`, `../x`, NUL bytes or 65-byte ids ever reaches WeCom.
  */
 function readableUserid(userid: string, field: string): string {
-  if (!isValidUserid(userid)) throw badInput(`${field}: not a WeCom userid (1–64 bytes of letters, digits, _ - @ . starting with a letter or digit)`, field);
+  if (!isValidUserid(userid))
+    throw badInput(`${field}: not a WeCom userid (1–64 bytes of letters, digits, _ - @ . starting with a letter or digit)`, field);
   return userid;
 }
 
@@ -57,7 +58,11 @@ const UserAttribute = builder.objectRef<ExtAttr>('UserAttribute').implement({
     type: t.field({ type: AttributeType, description: 'Which of the value fields below are set.', resolve: (a) => a.type }),
     text: t.string({ nullable: true, description: 'Value of a TEXT attribute.', resolve: (a) => a.text?.value ?? null }),
     url: t.string({ nullable: true, description: 'Link of a WEB attribute.', resolve: (a) => a.web?.url ?? null }),
-    title: t.string({ nullable: true, description: 'Title of a WEB or MINIPROGRAM attribute.', resolve: (a) => a.web?.title ?? a.miniprogram?.title ?? null }),
+    title: t.string({
+      nullable: true,
+      description: 'Title of a WEB or MINIPROGRAM attribute.',
+      resolve: (a) => a.web?.title ?? a.miniprogram?.title ?? null,
+    }),
     appId: t.string({ nullable: true, description: 'Mini program app id.', resolve: (a) => a.miniprogram?.appid ?? null }),
     pagePath: t.string({ nullable: true, description: 'Mini program page path.', resolve: (a) => a.miniprogram?.pagepath ?? null }),
   }),
@@ -98,7 +103,11 @@ const ExternalProfile = builder.objectRef<NonNullable<WeComUser['externalProfile
       description: 'WeChat Channels (视频号) name shown on the profile; null when not set.',
       resolve: (p) => p.wechatChannels?.nickname || null,
     }),
-    attributes: t.field({ type: [UserAttribute], description: 'External attributes (external_attr), in admin-console order; empty when none.', resolve: (p) => p.externalAttr ?? [] }),
+    attributes: t.field({
+      type: [UserAttribute],
+      description: 'External attributes (external_attr), in admin-console order; empty when none.',
+      resolve: (p) => p.externalAttr ?? [],
+    }),
   }),
 });
 
@@ -114,10 +123,24 @@ builder.node(UserRef, {
   loadOne: (userid, ctx) => ctx.loaders.user.load(userid),
   fields: (t) => ({
     userid: t.exposeString('userid', { description: 'WeCom userid (case-insensitive).' }),
-    name: t.exposeString('name', { description: 'Display name (1–64 characters). Third-party apps get the userid here (WeCom withholds names from them).' }),
-    alias: t.string({ nullable: true, description: 'Alias (别名), at most 64 characters; null when not set.', resolve: (u) => optional(u.alias) }),
-    englishName: t.string({ nullable: true, description: 'Legacy English name some corps still use.', resolve: (u) => optional(u.englishName) }),
-    position: t.string({ nullable: true, description: 'Job title (职务), at most 128 characters; null when not set.', resolve: (u) => optional(u.position) }),
+    name: t.exposeString('name', {
+      description: 'Display name (1–64 characters). Third-party apps get the userid here (WeCom withholds names from them).',
+    }),
+    alias: t.string({
+      nullable: true,
+      description: 'Alias (别名), at most 64 characters; null when not set.',
+      resolve: (u) => optional(u.alias),
+    }),
+    englishName: t.string({
+      nullable: true,
+      description: 'Legacy English name some corps still use.',
+      resolve: (u) => optional(u.englishName),
+    }),
+    position: t.string({
+      nullable: true,
+      description: 'Job title (职务), at most 128 characters; null when not set.',
+      resolve: (u) => optional(u.position),
+    }),
     gender: t.field({
       ...PII,
       type: Gender,
@@ -131,15 +154,34 @@ builder.node(UserRef, {
       description: 'Account state (activated, disabled, not activated, left); null when WeCom does not return it.',
       resolve: (u) => u.status ?? null,
     }),
-    mobile: t.string({ ...PII, nullable: true, description: 'PII. Null when not set or withheld by WeCom.', resolve: (u) => optional(u.mobile) }),
-    email: t.string({ ...PII, nullable: true, description: 'PII. Null when not set or withheld by WeCom.', resolve: (u) => optional(u.email) }),
+    mobile: t.string({
+      ...PII,
+      nullable: true,
+      description: 'PII. Null when not set or withheld by WeCom.',
+      resolve: (u) => optional(u.mobile),
+    }),
+    email: t.string({
+      ...PII,
+      nullable: true,
+      description: 'PII. Null when not set or withheld by WeCom.',
+      resolve: (u) => optional(u.email),
+    }),
     bizMail: t.string({ ...PII, nullable: true, description: 'Enterprise mailbox. PII.', resolve: (u) => optional(u.bizMail) }),
     telephone: t.string({ ...PII, nullable: true, description: 'Desk phone. PII.', resolve: (u) => optional(u.telephone) }),
-    address: t.string({ ...PII, nullable: true, description: 'PII. Null when not set or withheld by WeCom.', resolve: (u) => optional(u.address) }),
+    address: t.string({
+      ...PII,
+      nullable: true,
+      description: 'PII. Null when not set or withheld by WeCom.',
+      resolve: (u) => optional(u.address),
+    }),
     avatar: t.string({ ...PII, nullable: true, description: 'Avatar URL. PII.', resolve: (u) => optional(u.avatar) }),
     thumbAvatar: t.string({ ...PII, nullable: true, description: 'Small avatar URL. PII.', resolve: (u) => optional(u.thumbAvatar) }),
     qrCode: t.string({ ...PII, nullable: true, description: 'Personal QR code URL. PII.', resolve: (u) => optional(u.qrCode) }),
-    openUserid: t.string({ nullable: true, description: 'Service-provider-wide id (third-party apps only).', resolve: (u) => optional(u.openUserid) }),
+    openUserid: t.string({
+      nullable: true,
+      description: 'Service-provider-wide id (third-party apps only).',
+      resolve: (u) => optional(u.openUserid),
+    }),
     externalPosition: t.string({
       nullable: true,
       description: 'Job title shown to external contacts instead of `position` (at most 12 characters); null when not set.',
@@ -153,7 +195,13 @@ builder.node(UserRef, {
       resolve: (u) => u.externalProfile ?? null,
     }),
     // Personal too (employee numbers, home pages): empty without directory:pii.
-    extAttrs: t.field({ authScopes: { pii: true }, unauthorizedResolver: () => [], type: [UserAttribute], description: 'Custom attributes.', resolve: (u) => u.extattr?.attrs ?? [] }),
+    extAttrs: t.field({
+      authScopes: { pii: true },
+      unauthorizedResolver: () => [],
+      type: [UserAttribute],
+      description: 'Custom attributes.',
+      resolve: (u) => u.extattr?.attrs ?? [],
+    }),
     memberships: t.field({
       type: [MembershipRef],
       description: 'Departments the member belongs to, with order and head flag per department.',
@@ -162,7 +210,8 @@ builder.node(UserRef, {
     }),
     departments: t.field({
       type: [DepartmentRef],
-      description: 'Departments the member belongs to, in WeCom order; only those this service can see (see `memberships` for order and head flags).',
+      description:
+        'Departments the member belongs to, in WeCom order; only those this service can see (see `memberships` for order and head flags).',
       resolve: async (u, _args, ctx) => {
         // Asked for every member of a big list: let other requests in between (src/ops/yield.ts).
         await yieldIfBusy();
@@ -229,7 +278,9 @@ builder.queryFields((t) => ({
     type: UserRef,
     nullable: true,
     description: 'A member by userid (case-insensitive); null when it does not exist or is not visible.',
-    args: { userid: t.arg.string({ required: true, description: 'WeCom userid, any case; BAD_USER_INPUT when it is not a possible userid.' }) },
+    args: {
+      userid: t.arg.string({ required: true, description: 'WeCom userid, any case; BAD_USER_INPUT when it is not a possible userid.' }),
+    },
     resolve: (_root, { userid }, ctx) => ctx.loaders.user.load(readableUserid(userid, 'userid')),
   }),
   users: t.field({
@@ -254,7 +305,9 @@ builder.queryFields((t) => ({
     description:
       'The member with this mobile number (user/getuserid); null when no visible member has it. Needs `directory:pii`. ' +
       'WeCom blocks this lookup for a day when misses exceed about 20% of the corp size.',
-    args: { mobile: t.arg.string({ required: true, description: 'Mobile number as stored in WeCom, e.g. "13800000000" or "+86 13800000000".' }) },
+    args: {
+      mobile: t.arg.string({ required: true, description: 'Mobile number as stored in WeCom, e.g. "13800000000" or "+86 13800000000".' }),
+    },
     resolve: async (_root, { mobile }, ctx) => {
       const userid = await nullWhenMissing(ctx.client.users.getUseridByMobile(mobile));
       return userid ? ctx.loaders.user.load(userid) : null;
@@ -280,7 +333,8 @@ builder.queryFields((t) => ({
     ...PII_LOOKUP,
     type: UserRef,
     nullable: true,
-    description: 'The member behind a WeChat openid (user/convert_to_userid), e.g. from WeChat Pay; null when unknown or not visible. Needs `directory:pii`.',
+    description:
+      'The member behind a WeChat openid (user/convert_to_userid), e.g. from WeChat Pay; null when unknown or not visible. Needs `directory:pii`.',
     args: { openId: t.arg.string({ required: true, description: 'WeChat openid, as `User.openId` gives it.' }) },
     resolve: async (_root, { openId }, ctx) => {
       const userid = await nullWhenMissing(ctx.client.users.convertToUserid(openId));

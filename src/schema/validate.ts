@@ -68,7 +68,13 @@ function checkDepartmentIdValue(field: string, id: number, min = ROOT_DEPARTMENT
   return id;
 }
 
-function checkIdList<T extends string | number>(field: string, ids: readonly T[], max: number, what: string, each: (f: string, v: T) => unknown): T[] {
+function checkIdList<T extends string | number>(
+  field: string,
+  ids: readonly T[],
+  max: number,
+  what: string,
+  each: (f: string, v: T) => unknown,
+): T[] {
   if (ids.length > max) reject(field, `at most ${max} ${what} per call`);
   for (const [i, v] of ids.entries()) each(`${field}[${i}]`, v);
   return [...ids];
@@ -155,7 +161,8 @@ function checkUserFields(path: string, input: UserFields): Omit<UserUpdateInput,
   if (given(input.isLeaderInDept) && departments && input.isLeaderInDept.length !== departments.length) {
     reject(at('isLeaderInDept'), 'must have one flag per department of departmentIds (60132)');
   }
-  if (input.mobile && (!MOBILE_PATTERN.test(input.mobile) || !/\d/.test(input.mobile))) reject(at('mobile'), 'at most 32 digits, +, - and spaces');
+  if (input.mobile && (!MOBILE_PATTERN.test(input.mobile) || !/\d/.test(input.mobile)))
+    reject(at('mobile'), 'at most 32 digits, +, - and spaces');
   if (input.email && !isValidEmail(input.email)) reject(at('email'), 'must be a valid address of 6–64 bytes');
   if (input.bizMail && !isValidEmail(input.bizMail)) reject(at('bizMail'), 'must be a valid address of 6–64 bytes');
   checkMaxChars(at('alias'), input.alias, ALIAS_MAX_CHARS);
@@ -200,7 +207,13 @@ export function checkUserCreate(path: string, input: UserFields): UserCreateInpu
   if (!given(input.departmentIds)) reject(`${path}.departmentIds`, 'is required');
   if (!input.mobile && !input.email) reject(`${path}.mobile`, 'a mobile or an email is required (60129)');
   const fields = checkUserFields(path, input);
-  return { ...fields, userid, name: fields.name!, department: fields.department!, ...(given(input.toInvite) ? { toInvite: input.toInvite } : {}) };
+  return {
+    ...fields,
+    userid,
+    name: fields.name!,
+    department: fields.department!,
+    ...(given(input.toInvite) ? { toInvite: input.toInvite } : {}),
+  };
 }
 
 /** updateUser: the userid plus at least one field to change. */
@@ -223,9 +236,15 @@ export function checkUseridsToDelete(field: string, userids: readonly string[]):
 }
 
 /** inviteUsers: ≤ 1000 users, ≤ 100 departments, ≤ 100 tags, not all empty (§3.2). */
-export function checkInvite(args: { userids?: Maybe<readonly string[]>; departmentIds?: Maybe<readonly number[]>; tagIds?: Maybe<readonly number[]> }) {
+export function checkInvite(args: {
+  userids?: Maybe<readonly string[]>;
+  departmentIds?: Maybe<readonly number[]>;
+  tagIds?: Maybe<readonly number[]>;
+}) {
   const user = checkIdList('userids', args.userids ?? [], INVITE_USERS_MAX, 'userids', checkUserid);
-  const party = checkIdList('departmentIds', args.departmentIds ?? [], INVITE_PARTIES_MAX, 'departments', (f, id) => checkDepartmentIdValue(f, id));
+  const party = checkIdList('departmentIds', args.departmentIds ?? [], INVITE_PARTIES_MAX, 'departments', (f, id) =>
+    checkDepartmentIdValue(f, id),
+  );
   const tag = checkIdList('tagIds', args.tagIds ?? [], INVITE_TAGS_MAX, 'tags', checkTagId);
   if (!user.length && !party.length && !tag.length) reject('userids', 'userids, departmentIds and tagIds are all empty');
   return { user, party, tag };
@@ -235,7 +254,8 @@ export function checkInvite(args: { userids?: Maybe<readonly string[]>; departme
 
 /** 1–32 characters, none of \ : * ? " < > | (60001, 60009). */
 export function checkDepartmentName(field: string, name: string): string {
-  if (name.trim() === '' || charLength(name) > DEPARTMENT_NAME_MAX_CHARS) reject(field, `must be 1–${DEPARTMENT_NAME_MAX_CHARS} characters`);
+  if (name.trim() === '' || charLength(name) > DEPARTMENT_NAME_MAX_CHARS)
+    reject(field, `must be 1–${DEPARTMENT_NAME_MAX_CHARS} characters`);
   if (DEPARTMENT_NAME_FORBIDDEN.test(name)) reject(field, 'must not contain \\ : * ? " < > |');
   return name;
 }
@@ -259,7 +279,9 @@ export function checkDepartmentCreate(path: string, input: DepartmentFields & { 
     parentid: checkDepartmentIdValue(`${path}.parentId`, input.parentId),
     ...(given(input.nameEn) ? { nameEn: checkDepartmentName(`${path}.nameEn`, input.nameEn) } : {}),
     ...(given(input.order) ? { order: input.order } : {}),
-    ...(given(input.departmentId) ? { id: checkDepartmentIdValue(`${path}.departmentId`, input.departmentId, ROOT_DEPARTMENT_ID + 1) } : {}),
+    ...(given(input.departmentId)
+      ? { id: checkDepartmentIdValue(`${path}.departmentId`, input.departmentId, ROOT_DEPARTMENT_ID + 1) }
+      : {}),
   };
 }
 
@@ -304,7 +326,9 @@ export function checkTagId(field: string, id: number): number {
 export function checkTagMembers(args: { tagId: number; userids?: Maybe<readonly string[]>; departmentIds?: Maybe<readonly number[]> }) {
   const tagid = checkTagId('tagId', args.tagId);
   const userlist = checkIdList('userids', args.userids ?? [], TAG_USERS_PER_CALL_MAX, 'userids', checkUserid);
-  const partylist = checkIdList('departmentIds', args.departmentIds ?? [], TAG_PARTIES_PER_CALL_MAX, 'departments', (f, id) => checkDepartmentIdValue(f, id));
+  const partylist = checkIdList('departmentIds', args.departmentIds ?? [], TAG_PARTIES_PER_CALL_MAX, 'departments', (f, id) =>
+    checkDepartmentIdValue(f, id),
+  );
   if (!userlist.length && !partylist.length) reject('userids', 'userids and departmentIds are both empty');
   return { tagid, userlist, partylist };
 }
@@ -345,7 +369,10 @@ export function checkImportUserRows(field: string, rows: readonly UserFields[]):
  * under the root — each parent in the file or the root (302004), ids unique (302006), sibling
  * names unique (302007) — with the department name rules per row.
  */
-export function checkImportDepartmentRows(field: string, rows: readonly (DepartmentFields & { departmentId: number; name: string })[]): DepartmentCsvRow[] {
+export function checkImportDepartmentRows(
+  field: string,
+  rows: readonly (DepartmentFields & { departmentId: number; name: string })[],
+): DepartmentCsvRow[] {
   if (rows.length === 0) reject(field, 'must hold at least one row');
   const out = rows.map((row, i): DepartmentCsvRow => {
     const path = `${field}[${i}]`;
@@ -368,7 +395,11 @@ export function checkImportDepartmentRows(field: string, rows: readonly (Departm
   out.forEach((row, i) => {
     // Walk up to the root: every parent must be in the rows (or be the root), without a cycle.
     const visited = new Set<number>();
-    for (let cur: DepartmentCsvRow | undefined = row; cur && cur.departmentId !== ROOT_DEPARTMENT_ID; cur = out[byId.get(cur.parentId) ?? -1]) {
+    for (
+      let cur: DepartmentCsvRow | undefined = row;
+      cur && cur.departmentId !== ROOT_DEPARTMENT_ID;
+      cur = out[byId.get(cur.parentId) ?? -1]
+    ) {
       if (visited.has(cur.departmentId)) reject(`${field}[${i}].parentId`, `department ${row.departmentId} is in a cycle`);
       visited.add(cur.departmentId);
       if (cur.parentId !== ROOT_DEPARTMENT_ID && !byId.has(cur.parentId)) {

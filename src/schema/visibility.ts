@@ -11,11 +11,19 @@ const AppVisibilityRef = builder.objectRef<WeComAgent>('AppVisibility').implemen
   description:
     "The visible range (可见范围) of the WeCom app the service reads through (agent/get): the union of the listed members, every member of the listed departments' subtrees, and the members of the listed tags.",
   fields: (t) => ({
-    agentId: t.exposeInt('agentId', { description: 'The app\'s AgentId (WECOM_AGENT_ID).' }),
-    name: t.exposeString('name', { description: 'The app\'s name in WeCom.' }),
-    description: t.string({ nullable: true, description: 'The app\'s description; null when empty.', resolve: (a) => a.description || null }),
-    closed: t.exposeBoolean('closed', { description: 'True when the app is disabled in WeCom (close = 1): its secret then reads nothing.' }),
-    departmentIds: t.exposeIntList('allowDepartmentIds', { description: 'Departments made visible, each with its whole subtree (allow_partys).' }),
+    agentId: t.exposeInt('agentId', { description: "The app's AgentId (WECOM_AGENT_ID)." }),
+    name: t.exposeString('name', { description: "The app's name in WeCom." }),
+    description: t.string({
+      nullable: true,
+      description: "The app's description; null when empty.",
+      resolve: (a) => a.description || null,
+    }),
+    closed: t.exposeBoolean('closed', {
+      description: 'True when the app is disabled in WeCom (close = 1): its secret then reads nothing.',
+    }),
+    departmentIds: t.exposeIntList('allowDepartmentIds', {
+      description: 'Departments made visible, each with its whole subtree (allow_partys).',
+    }),
     departments: t.field({
       type: [DepartmentRef],
       description: 'The visible departments as the graph has them (deleted ones are left out).',
@@ -24,7 +32,9 @@ const AppVisibilityRef = builder.objectRef<WeComAgent>('AppVisibility').implemen
         return a.allowDepartmentIds.map((id) => tree.get(id)).filter((d) => d !== undefined);
       },
     }),
-    userids: t.exposeStringList('allowUserids', { description: 'Members made visible one by one (allow_userinfos), also outside the visible departments.' }),
+    userids: t.exposeStringList('allowUserids', {
+      description: 'Members made visible one by one (allow_userinfos), also outside the visible departments.',
+    }),
     users: t.field({
       type: [UserRef],
       description: 'The members made visible one by one, as the graph has them (members WeCom no longer has are left out).',
@@ -33,7 +43,9 @@ const AppVisibilityRef = builder.objectRef<WeComAgent>('AppVisibility').implemen
         return users.filter((u): u is WeComUser => u !== null && !(u instanceof Error));
       },
     }),
-    tagIds: t.exposeIntList('allowTagIds', { description: 'Tags made visible: their members and their departments\' subtrees (allow_tags).' }),
+    tagIds: t.exposeIntList('allowTagIds', {
+      description: "Tags made visible: their members and their departments' subtrees (allow_tags).",
+    }),
     tags: t.field({
       type: [TagRef],
       description: 'The visible tags as the graph has them.',
@@ -52,7 +64,7 @@ builder.queryFields((t) => ({
     // It names members and departments anywhere in the corp: not for a caller limited to subtrees.
     authScopes: { wholeCorp: true },
     description:
-      'What the service may see when it reads through an app secret (WECOM_APP_SECRET): the app\'s visible range from agent/get, refreshed every few minutes. Null when reads go through the contacts-sync secret, which sees the whole corp. Needs a credential for the whole corp.',
+      "What the service may see when it reads through an app secret (WECOM_APP_SECRET): the app's visible range from agent/get, refreshed every few minutes. Null when reads go through the contacts-sync secret, which sees the whole corp. Needs a credential for the whole corp.",
     resolve: (_root, _args, ctx) => ctx.appVisibility(),
   }),
 }));

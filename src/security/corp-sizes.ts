@@ -182,7 +182,8 @@ export class CorpSizesCache {
     // cheap (a peek per department), rebuilding is not, so it is rebuilt only when they changed.
     let cachedLists = 0;
     for (const d of departments) if (this.peek.peekMembers(d.id)) cachedLists++;
-    if (this.last && this.last.departments === departments && this.last.generation === generation && this.last.cachedLists === cachedLists) return this.last.sizes;
+    if (this.last && this.last.departments === departments && this.last.generation === generation && this.last.cachedLists === cachedLists)
+      return this.last.sizes;
     const sizes = new CorpSizes(departments, (id) => this.peek.peekMembers(id));
     this.last = { departments, generation, cachedLists, sizes };
     return sizes;

@@ -38,7 +38,8 @@ export function corsOriginProblem(origin: string): string | undefined {
     return `"${origin}" is not an origin (scheme://host[:port])`;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `"${origin}" must be an http or https origin`;
-  if (url.origin !== origin) return `"${origin}" is not an origin as browsers send it (expected "${url.origin}": no path, no trailing slash, default port omitted)`;
+  if (url.origin !== origin)
+    return `"${origin}" is not an origin as browsers send it (expected "${url.origin}": no path, no trailing slash, default port omitted)`;
   return undefined;
 }
 
@@ -87,7 +88,14 @@ export function useOriginGuard(settings: CorsSettings): Plugin {
       if (origin === null || allowedOrigin(settings, origin) || sameOrigin(origin, request)) return;
       return endResponse(
         new Response(
-          JSON.stringify({ errors: [{ message: `Requests from origin ${origin} are not allowed (CORS_ORIGINS lists the origins that may call this service from a browser)`, extensions: { code: 'ORIGIN_NOT_ALLOWED' } }] }),
+          JSON.stringify({
+            errors: [
+              {
+                message: `Requests from origin ${origin} are not allowed (CORS_ORIGINS lists the origins that may call this service from a browser)`,
+                extensions: { code: 'ORIGIN_NOT_ALLOWED' },
+              },
+            ],
+          }),
           { status: 403, headers: { 'content-type': 'application/json; charset=utf-8', vary: 'Origin' } },
         ),
       );

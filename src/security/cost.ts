@@ -32,9 +32,14 @@ function typeIsList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
 }
 
-const count = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) : undefined);
+const count = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) : undefined;
 
-export function fieldCost<Context>(args: Record<string, unknown>, _ctx: Context, field: GraphQLField<unknown, Context, Record<string, unknown>>): { field: number; multiplier: number } {
+export function fieldCost<Context>(
+  args: Record<string, unknown>,
+  _ctx: Context,
+  field: GraphQLField<unknown, Context, Record<string, unknown>>,
+): { field: number; multiplier: number } {
   const cost = UPSTREAM_CALL_COST[field.name] ?? DEFAULT_COMPLEXITY;
   const named = getNamedType(field.type).name;
   // A Relay connection: its page holds `first` (or `last`) items; edges and nodes under it count once.

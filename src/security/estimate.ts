@@ -120,7 +120,12 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
   const openIds = new Set<string>();
   let anonymousOpenIds = 0;
   if (!operation) return { cost: 0, upstreamCalls: 0, calls };
-  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  const root =
+    operation.operation === 'mutation'
+      ? schema.getMutationType()
+      : operation.operation === 'subscription'
+        ? schema.getSubscriptionType()
+        : schema.getQueryType();
   if (!root) return { cost: 0, upstreamCalls: 0, calls };
 
   const addCalls = (endpoint: string, n: number) => {
@@ -141,13 +146,22 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
   const departmentsOf = (ids: number[]): Population => {
     if (!sizes) return { count: ids.length };
     const map = new Map<number, number>();
-    weigh(ids.filter((id) => sizes.has(id)), 1, map);
+    weigh(
+      ids.filter((id) => sizes.has(id)),
+      1,
+      map,
+    );
     return { count: ids.length, departments: map };
   };
   const pageOf = (args: Record<string, unknown>) => num(args.first) ?? num(args.last) ?? DEFAULT_PAGE_ITEMS;
 
   /** The objects a field's value holds, over all the parents in `parent`. */
-  const childPopulation = (owner: string, field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, parent: Population): Population => {
+  const childPopulation = (
+    owner: string,
+    field: GraphQLField<unknown, unknown>,
+    args: Record<string, unknown>,
+    parent: Population,
+  ): Population => {
     const name = `${owner}.${field.name}`;
     const depts = parent.departments;
     switch (name) {
@@ -165,7 +179,9 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
       case 'Query.user':
         return typeof args.userid === 'string' ? userPopulation([args.userid]) : { count: 1 };
       case 'Query.users':
-        return Array.isArray(args.userids) ? userPopulation(args.userids.filter((id): id is string => typeof id === 'string')) : { count: 0 };
+        return Array.isArray(args.userids)
+          ? userPopulation(args.userids.filter((id): id is string => typeof id === 'string'))
+          : { count: 0 };
       case 'Query.node':
       case 'Query.nodes': {
         const ids = name === 'Query.node' ? [args.id] : Array.isArray(args.ids) ? args.ids : [];
@@ -196,7 +212,12 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
       case 'Department.ancestors': {
         if (!sizes) return { count: parent.count * (field.name === 'descendants' ? SUBTREE_ITEMS : LIST_MULTIPLIER) };
         if (!depts) {
-          const average = field.name === 'children' ? (sizes.departmentCount - 1) / Math.max(1, sizes.departmentCount) : field.name === 'descendants' ? sizes.averageDescendants : sizes.averageDepth;
+          const average =
+            field.name === 'children'
+              ? (sizes.departmentCount - 1) / Math.max(1, sizes.departmentCount)
+              : field.name === 'descendants'
+                ? sizes.averageDescendants
+                : sizes.averageDepth;
           return { count: Math.ceil(parent.count * average) };
         }
         const map = new Map<number, number>();
@@ -219,7 +240,13 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
         const page = pageOf(args);
         const recursive = args.recursive === true;
         if (!sizes) return { count: parent.count * page };
-        if (!depts) return { count: Math.ceil(parent.count * Math.min(page, recursive ? sizes.averageRecursiveMembers : sizes.memberships / Math.max(1, sizes.departmentCount))) };
+        if (!depts)
+          return {
+            count: Math.ceil(
+              parent.count *
+                Math.min(page, recursive ? sizes.averageRecursiveMembers : sizes.memberships / Math.max(1, sizes.departmentCount)),
+            ),
+          };
         let n = 0;
         for (const [id, w] of depts) n += w * Math.min(page, Math.ceil(recursive ? sizes.recursiveMembers(id) : sizes.directMembers(id)));
         return { count: n };
@@ -248,13 +275,19 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
   };
 
   const visited = new Set<string>();
-  const walk = (selectionSet: SelectionSetNode, type: GraphQLCompositeType, population: Population, connectionItems?: Population): number => {
+  const walk = (
+    selectionSet: SelectionSetNode,
+    type: GraphQLCompositeType,
+    population: Population,
+    connectionItems?: Population,
+  ): number => {
     if (population.count === 0) return 0;
     let cost = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const on = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;
-        if (on && (isObjectType(on) || isInterfaceType(on) || isAbstractType(on))) cost += walk(selection.selectionSet, on as GraphQLCompositeType, population, connectionItems);
+        if (on && (isObjectType(on) || isInterfaceType(on) || isAbstractType(on)))
+          cost += walk(selection.selectionSet, on as GraphQLCompositeType, population, connectionItems);
         continue;
       }
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
@@ -263,7 +296,8 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
         if (!fragment || visited.has(fragment.name.value)) continue;
         const on = schema.getType(fragment.typeCondition.name.value);
         visited.add(fragment.name.value);
-        if (on && (isObjectType(on) || isInterfaceType(on) || isAbstractType(on))) cost += walk(fragment.selectionSet, on as GraphQLCompositeType, population, connectionItems);
+        if (on && (isObjectType(on) || isInterfaceType(on) || isAbstractType(on)))
+          cost += walk(fragment.selectionSet, on as GraphQLCompositeType, population, connectionItems);
         visited.delete(fragment.name.value);
         continue;
       }

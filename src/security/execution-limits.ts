@@ -53,9 +53,12 @@ export function useExecutionLimits(limits: QueryLimits, options: { logger: Logge
             if (bytes > limits.maxResponseBytes) {
               setResult({
                 errors: [
-                  new GraphQLError(`The answer has ${bytes} bytes; at most ${limits.maxResponseBytes} are sent (ask for smaller pages with first, or fewer fields)`, {
-                    extensions: { code: 'RESPONSE_TOO_LARGE', bytes, limit: limits.maxResponseBytes },
-                  }),
+                  new GraphQLError(
+                    `The answer has ${bytes} bytes; at most ${limits.maxResponseBytes} are sent (ask for smaller pages with first, or fewer fields)`,
+                    {
+                      extensions: { code: 'RESPONSE_TOO_LARGE', bytes, limit: limits.maxResponseBytes },
+                    },
+                  ),
                 ],
               });
             }
@@ -73,7 +76,11 @@ function withTimeLimit<T>(result: Promise<T>, ms: number, request: UpstreamReque
     timer = setTimeout(() => {
       request.ended = `the request's time limit of ${ms} ms passed`;
       resolve({
-        errors: [new GraphQLError(`The query ran longer than ${ms} ms and was stopped (ask for less, or retry when the directory cache is warm)`, { extensions: { code: 'EXECUTION_TIMEOUT', limit: ms } })],
+        errors: [
+          new GraphQLError(`The query ran longer than ${ms} ms and was stopped (ask for less, or retry when the directory cache is warm)`, {
+            extensions: { code: 'EXECUTION_TIMEOUT', limit: ms },
+          }),
+        ],
       });
     }, ms);
     timer.unref?.();
@@ -81,7 +88,11 @@ function withTimeLimit<T>(result: Promise<T>, ms: number, request: UpstreamReque
   return Promise.race([result, limit]).finally(() => clearTimeout(timer));
 }
 
-function summarise(logger: Logger, request: UpstreamRequest, extra: { operation: string | undefined; estimate: ReturnType<typeof estimateOf>; ms: number }): void {
+function summarise(
+  logger: Logger,
+  request: UpstreamRequest,
+  extra: { operation: string | undefined; estimate: ReturnType<typeof estimateOf>; ms: number },
+): void {
   const calls = Object.values(request.calls).reduce((a, b) => a + b, 0);
   if (calls === 0) return;
   const failed = Object.values(request.failures).reduce((a, b) => a + b, 0);

@@ -45,6 +45,15 @@ export function serverOptions(t: ServerTimeouts = DEFAULT_SERVER_TIMEOUTS): Serv
 export function refuseUnmeasuredBody(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] === undefined) return false;
   res.writeHead(411, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-  res.end(JSON.stringify({ errors: [{ message: 'Send the request body with a Content-Length header (chunked bodies are not accepted)', extensions: { code: 'LENGTH_REQUIRED' } }] }));
+  res.end(
+    JSON.stringify({
+      errors: [
+        {
+          message: 'Send the request body with a Content-Length header (chunked bodies are not accepted)',
+          extensions: { code: 'LENGTH_REQUIRED' },
+        },
+      ],
+    }),
+  );
   return true;
 }

@@ -63,7 +63,12 @@ export function listTooLong(label: string, max: number, got: number): GraphQLErr
  * page size out of its range, as an error; undefined when all are within bounds. Values come from
  * literals and from the variables.
  */
-export function checkListArguments(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, defaultMax: number): GraphQLError | undefined {
+export function checkListArguments(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | null | undefined,
+  defaultMax: number,
+): GraphQLError | undefined {
   const typeInfo = new TypeInfo(schema);
   let failure: GraphQLError | undefined;
 
@@ -103,7 +108,11 @@ export function checkListArguments(schema: GraphQLSchema, document: DocumentNode
         if (!arg || !field || !parent) return undefined;
         const value = valueFromAST(node.value, arg.type, variables ?? undefined);
         const label = `${parent.name}.${field.name}(${arg.name}:)`;
-        if ((arg.name === 'first' || arg.name === 'last') && getNamedType(field.type).name.endsWith('Connection') && typeof value === 'number') {
+        if (
+          (arg.name === 'first' || arg.name === 'last') &&
+          getNamedType(field.type).name.endsWith('Connection') &&
+          typeof value === 'number'
+        ) {
           const max = PAGE_BOUNDS[`${parent.name}.${field.name}`] ?? MAX_PAGE_SIZE;
           if (value < 0 || value > max) failure = badPage(label, max, value);
           return false;

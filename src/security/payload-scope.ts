@@ -40,9 +40,12 @@ export function usePayloadScope(): Plugin {
       if (!field) return;
       setResultAndStopExecution({
         errors: [
-          new GraphQLError(`Forbidden: ${field} needs scope ${SCOPE_NAMES.read} (a mutation's payload is directory data; ask for __typename to learn the outcome)`, {
-            extensions: { code: 'FORBIDDEN', needs: [SCOPE_NAMES.read] },
-          }),
+          new GraphQLError(
+            `Forbidden: ${field} needs scope ${SCOPE_NAMES.read} (a mutation's payload is directory data; ask for __typename to learn the outcome)`,
+            {
+              extensions: { code: 'FORBIDDEN', needs: [SCOPE_NAMES.read] },
+            },
+          ),
         ],
       });
     },

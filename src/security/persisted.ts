@@ -22,7 +22,9 @@ export function loadPersistedOperations(path: string): Map<string, string> {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new PersistedOperationsError(`${path}: cannot read the persisted operations (run \`npm run codegen\` to generate them from examples/)`);
+    throw new PersistedOperationsError(
+      `${path}: cannot read the persisted operations (run \`npm run codegen\` to generate them from examples/)`,
+    );
   }
   let raw: unknown;
   try {
@@ -30,10 +32,12 @@ export function loadPersistedOperations(path: string): Map<string, string> {
   } catch {
     throw new PersistedOperationsError(`${path}: not valid JSON`);
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new PersistedOperationsError(`${path}: expected an object of hash → operation`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new PersistedOperationsError(`${path}: expected an object of hash → operation`);
   const store = new Map<string, string>();
   for (const [hash, document] of Object.entries(raw)) {
-    if (!/^[0-9a-f]{64}$/.test(hash) || typeof document !== 'string') throw new PersistedOperationsError(`${path}: entry ${hash.slice(0, 16)} is not a sha256 hash with an operation`);
+    if (!/^[0-9a-f]{64}$/.test(hash) || typeof document !== 'string')
+      throw new PersistedOperationsError(`${path}: entry ${hash.slice(0, 16)} is not a sha256 hash with an operation`);
     store.set(hash, document);
   }
   if (store.size === 0) throw new PersistedOperationsError(`${path}: holds no operation`);
@@ -55,7 +59,10 @@ export function usePersistedOperationsOnly(store: ReadonlyMap<string, string>): 
     extractPersistedOperationId: operationId,
     allowArbitraryOperations: false,
     customErrors: {
-      persistedQueryOnly: refusal('Only persisted operations are accepted: send documentId (the hash of an operation of examples/) instead of a query', 'PERSISTED_QUERY_ONLY'),
+      persistedQueryOnly: refusal(
+        'Only persisted operations are accepted: send documentId (the hash of an operation of examples/) instead of a query',
+        'PERSISTED_QUERY_ONLY',
+      ),
       keyNotFound: refusal('Send documentId, the hash of a persisted operation', 'PERSISTED_QUERY_ID_REQUIRED'),
       notFound: refusal('No persisted operation has this documentId', 'PERSISTED_QUERY_NOT_FOUND'),
     },

@@ -18,8 +18,18 @@ export { CSRF_HEADERS };
  * parse/validate limits, then list bounds, cost and upstream calls, the mutation budget, and the
  * limits of the execution itself (time, answer size, the caller's share of WeCom's budget).
  */
-export function useSecurity(settings: SecuritySettings, options: { logger: Logger; graphiql: boolean; estimate?: EstimateSources }): Plugin[] {
-  const guard = requestGuard({ auth: settings.auth, http: settings.http, rateLimit: settings.rateLimit, callerBudgets: settings.callerBudgets, logger: options.logger, graphiql: options.graphiql });
+export function useSecurity(
+  settings: SecuritySettings,
+  options: { logger: Logger; graphiql: boolean; estimate?: EstimateSources },
+): Plugin[] {
+  const guard = requestGuard({
+    auth: settings.auth,
+    http: settings.http,
+    rateLimit: settings.rateLimit,
+    callerBudgets: settings.callerBudgets,
+    logger: options.logger,
+    graphiql: options.graphiql,
+  });
   return [
     useOriginGuard(settings.cors),
     guard.request,

@@ -24,16 +24,27 @@ const reject =
   (code: string, what: string, limit: number): GraphQLArmorRejectCallback =>
   (ctx, error) => {
     const found = /found (\d+)/.exec(error.message)?.[1];
-    const report = new GraphQLError(`${what} exceeds the limit of ${limit}${found ? ` (found ${found})` : ''}`, { extensions: { code, limit } });
+    const report = new GraphQLError(`${what} exceeds the limit of ${limit}${found ? ` (found ${found})` : ''}`, {
+      extensions: { code, limit },
+    });
     if (ctx) ctx.reportError(report);
   };
 
 /** GraphQL Armor: depth, aliases, directives and tokens, and no "Did you mean …?" suggestions. */
 export function useArmor(limits: QueryLimits): Plugin {
   return EnvelopArmorPlugin({
-    maxDepth: { n: limits.maxDepth, flattenFragments: true, propagateOnRejection: false, onReject: [reject('QUERY_TOO_DEEP', 'Query depth', limits.maxDepth)] },
+    maxDepth: {
+      n: limits.maxDepth,
+      flattenFragments: true,
+      propagateOnRejection: false,
+      onReject: [reject('QUERY_TOO_DEEP', 'Query depth', limits.maxDepth)],
+    },
     maxAliases: { n: limits.maxAliases, propagateOnRejection: false, onReject: [reject('TOO_MANY_ALIASES', 'Aliases', limits.maxAliases)] },
-    maxDirectives: { n: limits.maxDirectives, propagateOnRejection: false, onReject: [reject('TOO_MANY_DIRECTIVES', 'Directives', limits.maxDirectives)] },
+    maxDirectives: {
+      n: limits.maxDirectives,
+      propagateOnRejection: false,
+      onReject: [reject('TOO_MANY_DIRECTIVES', 'Directives', limits.maxDirectives)],
+    },
     // The token count is checked while parsing, where there is no validation context to report to: the parser throws.
     maxTokens: { n: limits.maxTokens },
     // Cost is Pothos' (it reads `first` and list lengths); Armor's own cost rule is off.
@@ -171,14 +182,24 @@ export function useOperationLimits(limits: QueryLimits, sources: EstimateSources
     });
     if (context) estimates.set(context, estimate);
     if (estimate.cost > limits.maxCost) {
-      return new GraphQLError(`The query's estimated cost is ${estimate.cost}; at most ${limits.maxCost} is accepted (ask for smaller pages with first, or fewer nested lists)`, {
-        extensions: { code: 'QUERY_TOO_COSTLY', cost: estimate.cost, limit: limits.maxCost },
-      });
+      return new GraphQLError(
+        `The query's estimated cost is ${estimate.cost}; at most ${limits.maxCost} is accepted (ask for smaller pages with first, or fewer nested lists)`,
+        {
+          extensions: { code: 'QUERY_TOO_COSTLY', cost: estimate.cost, limit: limits.maxCost },
+        },
+      );
     }
     if (estimate.upstreamCalls > limits.maxUpstreamCalls) {
       return new GraphQLError(
         `The query may make ${estimate.upstreamCalls} WeCom calls (${describeCalls(estimate.calls)}); at most ${limits.maxUpstreamCalls} are accepted per request (ask for fewer members by id, or fewer openId fields)`,
-        { extensions: { code: 'TOO_MANY_UPSTREAM_CALLS', upstreamCalls: estimate.upstreamCalls, calls: estimate.calls, limit: limits.maxUpstreamCalls } },
+        {
+          extensions: {
+            code: 'TOO_MANY_UPSTREAM_CALLS',
+            upstreamCalls: estimate.upstreamCalls,
+            calls: estimate.calls,
+            limit: limits.maxUpstreamCalls,
+          },
+        },
       );
     }
     return undefined;
@@ -190,7 +211,8 @@ export function useOperationLimits(limits: QueryLimits, sources: EstimateSources
    */
   const checkKnowingTree = async (args: ExecutionArgs): Promise<GraphQLError | undefined> => {
     const error = check(args);
-    if (!error || error.extensions.code !== 'QUERY_TOO_COSTLY' || !sources.sizes || !sources.loadTree || sources.sizes.current()) return error;
+    if (!error || error.extensions.code !== 'QUERY_TOO_COSTLY' || !sources.sizes || !sources.loadTree || sources.sizes.current())
+      return error;
     // WeCom unreachable: the guesses stand, and the refusal with them.
     const loaded = await sources.loadTree().then(
       () => true,

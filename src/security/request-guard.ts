@@ -88,7 +88,13 @@ export function requestGuard(options: RequestGuardOptions): { request: Plugin; m
       const maxBytes = multipart ? http.maxFileBytes * http.maxFiles + MULTIPART_OVERHEAD_BYTES : http.maxBodyBytes;
       const declared = Number(request.headers.get('content-length') ?? NaN);
       if (Number.isFinite(declared) && declared > maxBytes) {
-        return endResponse(jsonError(413, 'REQUEST_TOO_LARGE', `The request body has ${declared} bytes; at most ${maxBytes} are accepted${multipart ? ` (files up to ${http.maxFileBytes} bytes)` : ''}`));
+        return endResponse(
+          jsonError(
+            413,
+            'REQUEST_TOO_LARGE',
+            `The request body has ${declared} bytes; at most ${maxBytes} are accepted${multipart ? ` (files up to ${http.maxFileBytes} bytes)` : ''}`,
+          ),
+        );
       }
 
       const outcome = await auth.authenticate(request.headers);
@@ -97,7 +103,9 @@ export function requestGuard(options: RequestGuardOptions): { request: Plugin; m
         const peer = peerOf(serverContext) ?? 'in-process';
         const wait = (await requests?.take(`unauthenticated:${peer}`)) ?? 0;
         if (wait > 0) {
-          return endResponse(jsonError(429, 'RATE_LIMITED', `Too many requests from this address; retry in ${wait} s`, { 'retry-after': String(wait) }));
+          return endResponse(
+            jsonError(429, 'RATE_LIMITED', `Too many requests from this address; retry in ${wait} s`, { 'retry-after': String(wait) }),
+          );
         }
         logger.info({ peer, reason: outcome.message }, 'request refused: not authenticated');
         return endResponse(jsonError(401, 'UNAUTHENTICATED', outcome.message, { 'www-authenticate': outcome.challenge }));
@@ -144,9 +152,12 @@ export function requestGuard(options: RequestGuardOptions): { request: Plugin; m
         // More mutation fields than the whole budget: waiting would not help.
         setResultAndStopExecution({
           errors: [
-            new GraphQLError(`One request may run at most ${rateLimit ? rateLimit.mutationBurst : 0} mutation fields (this one has ${count})`, {
-              extensions: { code: 'TOO_MANY_MUTATIONS', limit: rateLimit ? rateLimit.mutationBurst : 0, http: { status: 400 } },
-            }),
+            new GraphQLError(
+              `One request may run at most ${rateLimit ? rateLimit.mutationBurst : 0} mutation fields (this one has ${count})`,
+              {
+                extensions: { code: 'TOO_MANY_MUTATIONS', limit: rateLimit ? rateLimit.mutationBurst : 0, http: { status: 400 } },
+              },
+            ),
           ],
         });
         return;
@@ -169,7 +180,9 @@ function mutationFields(args: ExecutionArgs): number {
   const operation = getOperationAST(args.document, args.operationName ?? undefined);
   if (operation?.operation !== 'mutation') return 0;
   let count = 0;
-  const fragments = new Map(args.document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fragments = new Map(
+    args.document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+  );
   const seen = new Set<string>();
   const countIn = (selections: typeof operation.selectionSet.selections): void => {
     for (const s of selections) {

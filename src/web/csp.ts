@@ -26,10 +26,10 @@ export const CONTENT_SECURITY_POLICY = [
  * data: SVG images it generates. Neither lets a script or a request out. (graphiql.css's own
  * data: fonts and images are served as files instead: InlinedAssets.)
  */
-export const GRAPHIQL_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace(
-  "img-src 'self'",
-  "img-src 'self' data:",
-);
+export const GRAPHIQL_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+  "style-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+).replace("img-src 'self'", "img-src 'self' data:");
 
 /** Headers of every page and asset this module serves. */
 export const PAGE_HEADERS: Record<string, string> = {

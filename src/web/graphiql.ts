@@ -23,7 +23,13 @@ export function graphiqlDistDir(): string {
 /** Where graphiql.css's data: URLs are served as files. */
 const INLINED_PATH = 'inline/';
 
-const EXTENSIONS: Record<string, string> = { 'font/woff2': 'woff2', 'font/woff': 'woff', 'font/ttf': 'ttf', 'image/png': 'png', 'image/svg+xml': 'svg' };
+const EXTENSIONS: Record<string, string> = {
+  'font/woff2': 'woff2',
+  'font/woff': 'woff',
+  'font/ttf': 'ttf',
+  'image/png': 'png',
+  'image/svg+xml': 'svg',
+};
 
 /**
  * graphiql.css embeds its icon fonts and a few images as base64 data: URLs, which a CSP of this
@@ -38,12 +44,15 @@ export class InlinedAssets {
 
   /** The CSS with every base64 data: URL replaced by a path under GRAPHIQL_ASSETS_PATH. */
   css(): string {
-    this.rewritten ??= readFileSync(this.cssFile, 'utf8').replace(/url\((["']?)data:([a-z]+\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=]+)\1\)/g, (_m, _q: string, type: string, data: string) => {
-      const body = Buffer.from(data, 'base64');
-      const name = `${createHash('sha256').update(body).digest('hex').slice(0, 16)}.${EXTENSIONS[type] ?? 'bin'}`;
-      this.files.set(name, { type, body });
-      return `url(${GRAPHIQL_ASSETS_PATH}${INLINED_PATH}${name})`;
-    });
+    this.rewritten ??= readFileSync(this.cssFile, 'utf8').replace(
+      /url\((["']?)data:([a-z]+\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=]+)\1\)/g,
+      (_m, _q: string, type: string, data: string) => {
+        const body = Buffer.from(data, 'base64');
+        const name = `${createHash('sha256').update(body).digest('hex').slice(0, 16)}.${EXTENSIONS[type] ?? 'bin'}`;
+        this.files.set(name, { type, body });
+        return `url(${GRAPHIQL_ASSETS_PATH}${INLINED_PATH}${name})`;
+      },
+    );
     return this.rewritten;
   }
 

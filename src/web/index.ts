@@ -102,7 +102,12 @@ export function createWebFront(options: WebFrontOptions): WebFront {
         serve(req, res, explorer, '/index.html', () => {
           if (!warnedUnbuilt) logger.warn({ dir: explorerDir }, 'the org explorer is not built: run `npm run build:web`');
           warnedUnbuilt = true;
-          send(res, 404, 'text/plain; charset=utf-8', 'The org explorer is not built on this server: run `npm run build:web`. GraphQL is at /graphql.');
+          send(
+            res,
+            404,
+            'text/plain; charset=utf-8',
+            'The org explorer is not built on this server: run `npm run build:web`. GraphQL is at /graphql.',
+          );
         });
         return true;
       }

@@ -110,7 +110,11 @@ export class StaticFiles {
     const entry = await this.load(file, urlPath);
     const accepted = String(req.headers['accept-encoding'] ?? '');
     const [encoding, body] =
-      entry.br && /\bbr\b/.test(accepted) ? ['br', entry.br] : entry.gzip && /\bgzip\b/.test(accepted) ? ['gzip', entry.gzip] : [undefined, entry.body];
+      entry.br && /\bbr\b/.test(accepted)
+        ? ['br', entry.br]
+        : entry.gzip && /\bgzip\b/.test(accepted)
+          ? ['gzip', entry.gzip]
+          : [undefined, entry.body];
     const headers: Record<string, string | number> = {
       'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': this.options.cacheControl(urlPath),

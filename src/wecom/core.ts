@@ -191,7 +191,11 @@ export class WeComCore {
       fetch: (secret) => this.fetchToken(secret),
       onRefresh: (e) => {
         this.metrics.tokenRefresh(e);
-        this.log(e.ok ? 'debug' : 'warn', { secretKind: e.secretKind, ok: e.ok, durationMs: e.durationMs, errcode: e.errcode }, 'wecom access token fetched');
+        this.log(
+          e.ok ? 'debug' : 'warn',
+          { secretKind: e.secretKind, ok: e.ok, durationMs: e.durationMs, errcode: e.errcode },
+          'wecom access token fetched',
+        );
       },
     });
   }
@@ -219,7 +223,11 @@ export class WeComCore {
         throw error;
       }
       // A lookup of something absent is routine (loaders turn it into null): debug, not warn.
-      this.log(error.category === 'not-found' ? 'debug' : 'warn', { endpoint: ep.path, error: error.message, kind: error.kind }, 'wecom call failed');
+      this.log(
+        error.category === 'not-found' ? 'debug' : 'warn',
+        { endpoint: ep.path, error: error.message, kind: error.kind },
+        'wecom call failed',
+      );
       throw error;
     } finally {
       deadline.dispose();
@@ -295,7 +303,8 @@ export class WeComCore {
     if (via && ep.token !== 'none') {
       const allowed = ep.token === 'read' || ep.token === 'owner' || ep.token === via;
       const chosen = via === 'contact' ? this.contact : this.app;
-      if (!allowed) throw new WeComConfigError(ep.path, `${ep.path} cannot be called with the ${via === 'app' ? 'app' : 'contacts-sync'} secret`);
+      if (!allowed)
+        throw new WeComConfigError(ep.path, `${ep.path} cannot be called with the ${via === 'app' ? 'app' : 'contacts-sync'} secret`);
       if (!chosen) throw new WeComConfigError(ep.path, `no ${via === 'app' ? 'app' : 'contacts-sync'} secret is configured`);
       return chosen;
     }
@@ -303,7 +312,8 @@ export class WeComCore {
       case 'none':
         return undefined;
       case 'contact':
-        if (!this.contact) throw new WeComConfigError(ep.path, `${ep.path} needs the contacts-sync secret (WECOM_CONTACT_SECRET); app secrets get 48002`);
+        if (!this.contact)
+          throw new WeComConfigError(ep.path, `${ep.path} needs the contacts-sync secret (WECOM_CONTACT_SECRET); app secrets get 48002`);
         return this.contact;
       case 'app':
         if (!this.app) throw new WeComConfigError(ep.path, `${ep.path} needs a self-built app secret (WECOM_APP_SECRET, WECOM_AGENT_ID)`);
@@ -365,7 +375,11 @@ export class WeComCore {
         if (ep.token === 'none' && CONFIG_ERRCODES.has(errcode)) {
           const known = meaningOf(errcode);
           // A wrong corpid/secret stays wrong: no retry (repeated bad gettokens get the IP blocked).
-          throw new WeComConfigError(ep.path, `gettoken refused the configuration: ${errcode} ${known?.meaning ?? errmsg}${known?.hint ? ` (${known.hint})` : ''}`, errcode);
+          throw new WeComConfigError(
+            ep.path,
+            `gettoken refused the configuration: ${errcode} ${known?.meaning ?? errmsg}${known?.hint ? ` (${known.hint})` : ''}`,
+            errcode,
+          );
         }
         error = new WeComApiError(ep.path, errcode, errmsg);
         failed = { kind: 'errcode', errcode };
@@ -456,7 +470,11 @@ export class WeComCore {
   }
 
   private async tokenFor(credential: Credential, path: string, deadline: Deadline): Promise<string> {
-    return abortable(this.tokens.get(credential.secret, credential.kind), deadline.signal, () => new WeComTimeoutError(path, 'deadline', 'waiting for an access token'));
+    return abortable(
+      this.tokens.get(credential.secret, credential.kind),
+      deadline.signal,
+      () => new WeComTimeoutError(path, 'deadline', 'waiting for an access token'),
+    );
   }
 
   private async admit(path: string, deadline: Deadline): Promise<Permit> {
@@ -469,7 +487,11 @@ export class WeComCore {
         if (errmsg !== undefined) throw new WeComApiError(path, 45009, errmsg);
       }
       if (err instanceof QueueDeadlineError) {
-        throw new WeComTimeoutError(path, 'queue', `waiting for the ${err.waitingFor === 'rate' ? 'rate budget' : 'endpoint'} would outlast the deadline`);
+        throw new WeComTimeoutError(
+          path,
+          'queue',
+          `waiting for the ${err.waitingFor === 'rate' ? 'rate budget' : 'endpoint'} would outlast the deadline`,
+        );
       }
       if (err instanceof WeComError) throw err;
       throw new WeComTimeoutError(path, 'queue', 'the deadline was reached while queued');
@@ -506,7 +528,11 @@ export class WeComCore {
       const key = `${endpoint} retried`;
       request.failures[key] = (request.failures[key] ?? 0) + 1;
     }
-    this.log(request ? 'debug' : 'warn', { endpoint, attempt, reason, delayMs, ...(errcode !== undefined ? { errcode } : {}) }, 'wecom call retried');
+    this.log(
+      request ? 'debug' : 'warn',
+      { endpoint, attempt, reason, delayMs, ...(errcode !== undefined ? { errcode } : {}) },
+      'wecom call retried',
+    );
   }
 
   private buildRequest<P>(ep: Endpoint<P, unknown>, params: P, token: string | undefined) {
@@ -528,7 +554,11 @@ export class WeComCore {
     try {
       return ep.parse(wire);
     } catch (err) {
-      throw new WeComHttpError(ep.path, 200, `the response does not match the documented shape: ${err instanceof Error ? err.message : String(err)}`);
+      throw new WeComHttpError(
+        ep.path,
+        200,
+        `the response does not match the documented shape: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 

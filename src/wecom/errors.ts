@@ -31,9 +31,17 @@ export interface ErrcodeMeaning {
 export const ERRCODE_MEANINGS: Readonly<Record<number, ErrcodeMeaning>> = {
   [-1]: { meaning: 'WeCom is busy', hint: 'retry later; reads are retried automatically', category: 'unavailable' },
   6000: { meaning: 'data version conflict (concurrent modification)', hint: 'retry later', category: 'conflict' },
-  40001: { meaning: 'invalid secret (missing, reset, not this corp\'s, or the app is disabled)', hint: 'check WECOM_CONTACT_SECRET / WECOM_APP_SECRET against the admin console; the client does not retry this', category: 'config' },
+  40001: {
+    meaning: "invalid secret (missing, reset, not this corp's, or the app is disabled)",
+    hint: 'check WECOM_CONTACT_SECRET / WECOM_APP_SECRET against the admin console; the client does not retry this',
+    category: 'config',
+  },
   40003: { meaning: 'invalid userid', category: 'invalid-input' },
-  40007: { meaning: 'invalid media_id (wrong source, wrong type, or older than 3 days)', hint: 'upload the file again', category: 'invalid-input' },
+  40007: {
+    meaning: 'invalid media_id (wrong source, wrong type, or older than 3 days)',
+    hint: 'upload the file again',
+    category: 'invalid-input',
+  },
   40013: { meaning: 'invalid corpid', hint: 'check WECOM_CORP_ID (admin console → 我的企业)', category: 'config' },
   40014: { meaning: 'invalid access_token', category: 'auth' },
   40031: { meaning: 'invalid userid list', category: 'invalid-input' },
@@ -47,7 +55,7 @@ export const ERRCODE_MEANINGS: Readonly<Record<number, ErrcodeMeaning>> = {
   40072: { meaning: 'invalid tag name length', category: 'invalid-input' },
   40088: { meaning: 'job not found', category: 'not-found' },
   40089: { meaning: 'job results purged (only the last 5 jobs are kept)', category: 'not-found' },
-  40091: { meaning: 'invalid secret (possibly another corp\'s)', hint: 'check the secret against this corp', category: 'config' },
+  40091: { meaning: "invalid secret (possibly another corp's)", hint: 'check the secret against this corp', category: 'config' },
   40092: { meaning: 'import file has illegal content', category: 'invalid-input' },
   41001: { meaning: 'access_token missing', hint: 'a client bug: the token must be in the query string', category: 'client-bug' },
   41002: { meaning: 'corpid missing', hint: 'set WECOM_CORP_ID', category: 'config' },
@@ -56,15 +64,35 @@ export const ERRCODE_MEANINGS: Readonly<Record<number, ErrcodeMeaning>> = {
   43004: { meaning: 'member not bound to WeChat', category: 'invalid-input' },
   44001: { meaning: 'empty media file', category: 'invalid-input' },
   45001: { meaning: 'media file too large', category: 'invalid-input' },
-  45009: { meaning: 'frequency limit', hint: 'frequency limit: the per-corp per-API limit (or the IP\'s) was hit; the client waits out the window, lower the rate budget if this recurs', category: 'rate-limit' },
+  45009: {
+    meaning: 'frequency limit',
+    hint: "frequency limit: the per-corp per-API limit (or the IP's) was hit; the client waits out the window, lower the rate budget if this recurs",
+    category: 'rate-limit',
+  },
   45024: { meaning: 'account (seat) quota reached', category: 'conflict' },
-  45026: { meaning: 'deletion protection triggered by a full import', hint: 'the import would delete too many members; check the file', category: 'invalid-input' },
-  45033: { meaning: 'concurrency limit on this API', hint: 'concurrency limit: the client lowers its concurrency for this endpoint; lower the configured cap if this recurs', category: 'rate-limit' },
+  45026: {
+    meaning: 'deletion protection triggered by a full import',
+    hint: 'the import would delete too many members; check the file',
+    category: 'invalid-input',
+  },
+  45033: {
+    meaning: 'concurrency limit on this API',
+    hint: 'concurrency limit: the client lowers its concurrency for this endpoint; lower the configured cap if this recurs',
+    category: 'rate-limit',
+  },
   46004: { meaning: 'member not found', category: 'not-found' },
-  48002: { meaning: 'this secret may not call this API', hint: 'writes, user/list_id, the join QR code and the active stat need the contacts-sync secret with API access enabled; linked corps need a self-built app', category: 'permission' },
+  48002: {
+    meaning: 'this secret may not call this API',
+    hint: 'writes, user/list_id, the join QR code and the active stat need the contacts-sync secret with API access enabled; linked corps need a self-built app',
+    category: 'permission',
+  },
   48005: { meaning: 'API deprecated', category: 'permission' },
   48006: { meaning: 'API permission revoked (app unused for a long time)', category: 'permission' },
-  50002: { meaning: 'member outside the app\'s permission scope', hint: 'add the member to the app\'s visible range (可见范围)', category: 'permission' },
+  50002: {
+    meaning: "member outside the app's permission scope",
+    hint: "add the member to the app's visible range (可见范围)",
+    category: 'permission',
+  },
   50003: { meaning: 'app disabled', hint: 'enable the app in the admin console', category: 'config' },
   60001: { meaning: 'invalid department name length', category: 'invalid-input' },
   60003: { meaning: 'department not found', category: 'not-found' },
@@ -75,9 +103,17 @@ export const ERRCODE_MEANINGS: Readonly<Record<number, ErrcodeMeaning>> = {
   60008: { meaning: 'department already exists', category: 'conflict' },
   60009: { meaning: 'department name has illegal characters', category: 'invalid-input' },
   60010: { meaning: 'department cycle', category: 'invalid-input' },
-  60011: { meaning: 'no privilege on this member, department or tag', hint: 'outside the app\'s visibility: add it to the app\'s visible range, or use the contacts-sync secret', category: 'permission' },
-  60020: { meaning: 'caller IP not trusted', hint: 'add this server\'s IP to the trusted IPs (企业可信IP) of the app or of contacts sync; takes about a minute', category: 'config' },
-  60021: { meaning: 'userid outside the app\'s visible range', hint: 'add the member to the app\'s visible range', category: 'permission' },
+  60011: {
+    meaning: 'no privilege on this member, department or tag',
+    hint: "outside the app's visibility: add it to the app's visible range, or use the contacts-sync secret",
+    category: 'permission',
+  },
+  60020: {
+    meaning: 'caller IP not trusted',
+    hint: "add this server's IP to the trusted IPs (企业可信IP) of the app or of contacts sync; takes about a minute",
+    category: 'config',
+  },
+  60021: { meaning: "userid outside the app's visible range", hint: "add the member to the app's visible range", category: 'permission' },
   60102: { meaning: 'userid already exists', category: 'conflict' },
   60103: { meaning: 'invalid mobile', category: 'invalid-input' },
   60104: { meaning: 'mobile already exists', category: 'conflict' },
@@ -95,9 +131,17 @@ export const ERRCODE_MEANINGS: Readonly<Record<number, ErrcodeMeaning>> = {
   81001: { meaning: 'too many nodes under one department (30,000)', category: 'conflict' },
   81002: { meaning: 'department depth exceeds 15', category: 'invalid-input' },
   81003: { meaning: 'too many nodes in one tag (30,000)', category: 'conflict' },
-  81011: { meaning: 'no permission on this tag', hint: 'a tag belongs to the app that created it: call with that app\'s secret', category: 'permission' },
+  81011: {
+    meaning: 'no permission on this tag',
+    hint: "a tag belongs to the app that created it: call with that app's secret",
+    category: 'permission',
+  },
   81014: { meaning: 'too many members in one tag call', category: 'invalid-input' },
-  301002: { meaning: 'no privilege on this app (agent/get of another app)', hint: 'WECOM_AGENT_ID must be the AgentId of the app whose secret is WECOM_APP_SECRET', category: 'config' },
+  301002: {
+    meaning: 'no privilege on this app (agent/get of another app)',
+    hint: 'WECOM_AGENT_ID must be the AgentId of the app whose secret is WECOM_APP_SECRET',
+    category: 'config',
+  },
   301005: { meaning: 'the corp creator cannot be deleted', category: 'invalid-input' },
   301036: { meaning: 'userid may not be changed', category: 'invalid-input' },
   302008: { meaning: 'another import job is running', hint: 'wait for it to finish (batch/getresult)', category: 'conflict' },
@@ -247,9 +291,7 @@ export class WeComOutcomeUnknownError extends WeComError {
   ) {
     super(
       `WeCom ${endpoint}: the write was sent but its outcome is unknown (${reason}); ${
-        readBack === 'not-applied'
-          ? 'reading back shows it not applied yet'
-          : 'it could not be read back'
+        readBack === 'not-applied' ? 'reading back shows it not applied yet' : 'it could not be read back'
       }. It was not resent.`,
       endpoint,
     );
@@ -262,8 +304,7 @@ export const isWeComHttpError = (e: unknown): e is WeComHttpError => e instanceo
 export const isWeComTimeoutError = (e: unknown): e is WeComTimeoutError => e instanceof WeComTimeoutError;
 export const isWeComTransportError = (e: unknown): e is WeComTransportError => e instanceof WeComTransportError;
 export const isWeComConfigError = (e: unknown): e is WeComConfigError => e instanceof WeComConfigError;
-export const isWeComOutcomeUnknownError = (e: unknown): e is WeComOutcomeUnknownError =>
-  e instanceof WeComOutcomeUnknownError;
+export const isWeComOutcomeUnknownError = (e: unknown): e is WeComOutcomeUnknownError => e instanceof WeComOutcomeUnknownError;
 
 /** True when WeCom said the user, department, tag or job looked up does not exist (or is not visible). */
 export function isNotFound(e: unknown): boolean {

@@ -10,10 +10,28 @@ export {
 } from './client.ts';
 export * from './errors.ts';
 export type { CallOptions, Endpoint, SecretKind, TokenPolicy } from './endpoint.ts';
-export type { WeComClientHooks, MetricsSnapshot, RequestEvent, RetryEvent, TokenRefreshEvent, QueueEvent, ReconcileEvent } from './metrics.ts';
+export type {
+  WeComClientHooks,
+  MetricsSnapshot,
+  RequestEvent,
+  RetryEvent,
+  TokenRefreshEvent,
+  QueueEvent,
+  ReconcileEvent,
+} from './metrics.ts';
 export { LruTokenStore, type TokenStore, type StoredToken } from './token.ts';
 export { createWeComPool, createWeComAgent } from './transport.ts';
-export type { WeComUser, WeComSimpleUser, UserCreateInput, UserUpdateInput, ExtAttr, ExternalProfile, Gender, UserStatus, UserIdPage } from './users.ts';
+export type {
+  WeComUser,
+  WeComSimpleUser,
+  UserCreateInput,
+  UserUpdateInput,
+  ExtAttr,
+  ExternalProfile,
+  Gender,
+  UserStatus,
+  UserIdPage,
+} from './users.ts';
 export type { WeComDepartment, WeComDepartmentRef, DepartmentCreateInput, DepartmentUpdateInput } from './departments.ts';
 export type { WeComTag, WeComTagSummary, TagMembersInput, TagMembersResult } from './tags.ts';
 export type { InviteInput, InviteResult, ImportInput, ImportJobResult, ImportJobStatus, ImportRecordResult, JobCallback } from './batch.ts';

@@ -70,9 +70,11 @@ export function decideRetry({ attempt, effect, spent, withToken }: RetryQuestion
     case 'errcode': {
       const { errcode } = attempt;
       // WeCom may invalidate a token before its expiry: refetch once and replay once (§1).
-      if (TOKEN_ERRCODES.has(errcode) && withToken && !spent.tokenReplayed) return { action: 'replay-with-new-token', reason: 'token-expired' };
+      if (TOKEN_ERRCODES.has(errcode) && withToken && !spent.tokenReplayed)
+        return { action: 'replay-with-new-token', reason: 'token-expired' };
       // Frequency limit: refused before processing, so even a write may go again once the window is over.
-      if (errcode === 45009 && spent.rateLimit < MAX_RATE_LIMIT_RETRIES) return { action: 'retry-after-rate-window', reason: 'rate-limited' };
+      if (errcode === 45009 && spent.rateLimit < MAX_RATE_LIMIT_RETRIES)
+        return { action: 'retry-after-rate-window', reason: 'rate-limited' };
       // Concurrency limit: refused before processing; retry with fewer calls in parallel.
       if (errcode === 45033 && spent.concurrency < MAX_CONCURRENCY_RETRIES) {
         return { action: 'retry-after-backoff', budget: 'concurrency', reason: 'concurrency-limited' };

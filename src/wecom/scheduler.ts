@@ -139,7 +139,8 @@ class Lane {
     let window = this.callers.get(caller);
     if (!window) {
       // Forget callers whose window has passed, so the map holds only recent callers.
-      if (this.callers.size >= MAX_TRACKED_CALLERS) for (const [c, w] of this.callers) if (w.idleSince(now, windowMs)) this.callers.delete(c);
+      if (this.callers.size >= MAX_TRACKED_CALLERS)
+        for (const [c, w] of this.callers) if (w.idleSince(now, windowMs)) this.callers.delete(c);
       this.callers.set(caller, (window = new SlidingWindow(this.callerBudget)));
     }
     window.record(now);
@@ -339,8 +340,7 @@ export class Scheduler {
       const o = this.options;
       const cap = o.concurrencyPerEndpoint?.[path] ?? o.concurrency ?? DEFAULT_ENDPOINT_CONCURRENCY;
       const budget =
-        o.rateBudget?.[path] ??
-        Math.max(1, Math.floor(CORP_API_CALLS_PER_MINUTE * (o.rateBudgetFraction ?? DEFAULT_RATE_BUDGET_FRACTION)));
+        o.rateBudget?.[path] ?? Math.max(1, Math.floor(CORP_API_CALLS_PER_MINUTE * (o.rateBudgetFraction ?? DEFAULT_RATE_BUDGET_FRACTION)));
       const share = Math.min(1, Math.max(0, o.callerShare ?? DEFAULT_CALLER_SHARE));
       const callerBudget = SHARED_LIST_READS.has(path) ? budget : Math.max(1, Math.floor(budget * share));
       lane = new Lane(path, Math.max(1, cap), budget, callerBudget);

@@ -105,7 +105,11 @@ export class Transport {
   }
 
   /** Downloads bytes (export result files) with the same limits. */
-  async download(url: string, dispatcher: Dispatcher, signal: AbortSignal): Promise<{ status: number; bytes?: Buffer; failure?: AttemptResult }> {
+  async download(
+    url: string,
+    dispatcher: Dispatcher,
+    signal: AbortSignal,
+  ): Promise<{ status: number; bytes?: Buffer; failure?: AttemptResult }> {
     const got = await this.fetchBytes(url, dispatcher, { method: 'GET', headers: {}, body: null }, signal);
     if ('failure' in got) return { status: 0, failure: got.failure };
     return got.status === 200 ? { status: 200, bytes: got.bytes } : { status: got.status };
@@ -179,7 +183,8 @@ export class Transport {
 function parseJson(bytes: Buffer): AttemptResult {
   try {
     const wire: unknown = JSON.parse(bytes.toString('utf8'));
-    if (!wire || typeof wire !== 'object' || Array.isArray(wire)) return { kind: 'http', status: 200, detail: 'response is not a JSON object' };
+    if (!wire || typeof wire !== 'object' || Array.isArray(wire))
+      return { kind: 'http', status: 200, detail: 'response is not a JSON object' };
     return { kind: 'json', wire: wire as WireObject };
   } catch {
     return { kind: 'http', status: 200, detail: 'response is not JSON' };

@@ -136,7 +136,8 @@ function updateVisible(input: UserUpdateInput, user: WeComUser): boolean | undef
   if (input.alias !== undefined && user.alias !== undefined) checks.push(user.alias === input.alias);
   if (input.position !== undefined && user.position !== undefined) checks.push(user.position === input.position);
   if (input.telephone !== undefined && user.telephone !== undefined) checks.push(user.telephone === input.telephone);
-  if (input.externalPosition !== undefined && user.externalPosition !== undefined) checks.push(user.externalPosition === input.externalPosition);
+  if (input.externalPosition !== undefined && user.externalPosition !== undefined)
+    checks.push(user.externalPosition === input.externalPosition);
   if (input.department !== undefined) checks.push(sameArray([...user.department].sort(), [...input.department].sort()));
   if (input.directLeader !== undefined) checks.push(sameArray(user.directLeader, input.directLeader));
   if (input.mainDepartment !== undefined && user.mainDepartment !== undefined) checks.push(user.mainDepartment === input.mainDepartment);
@@ -222,11 +223,12 @@ export const simpleListUsers = endpoint<{ departmentId: number; fetchChild?: boo
   token: 'read',
   effect: 'read',
   query: (p) => ({ department_id: p.departmentId, fetch_child: p.fetchChild === undefined ? undefined : p.fetchChild ? 1 : 0 }),
-  parse: (wire) => arrayField<WireObject>(wire, 'userlist').map((u) => {
-    const user = fromWire<WeComSimpleUser>(u);
-    user.department ??= [];
-    return user;
-  }),
+  parse: (wire) =>
+    arrayField<WireObject>(wire, 'userlist').map((u) => {
+      const user = fromWire<WeComSimpleUser>(u);
+      user.department ??= [];
+      return user;
+    }),
 });
 
 export const listUsers = endpoint<{ departmentId: number; fetchChild?: boolean }, WeComUser[]>({

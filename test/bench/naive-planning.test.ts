@@ -21,7 +21,10 @@ async function emulatorTree(service: ServiceHarness): Promise<WireDept[]> {
   return (await service.wecom.console('department/list')).json.department;
 }
 
-async function emulatorMembers(service: ServiceHarness, departmentId: number): Promise<{ userid: string; name: string; position?: string }[]> {
+async function emulatorMembers(
+  service: ServiceHarness,
+  departmentId: number,
+): Promise<{ userid: string; name: string; position?: string }[]> {
   return (await service.wecom.console('user/list', { department_id: departmentId })).json.userlist;
 }
 
@@ -32,17 +35,23 @@ async function calls(service: ServiceHarness): Promise<Record<string, number>> {
 }
 
 describe('naive planning', () => {
-  it("reads a department's members with user/simplelist and one user/get per member, with the same answer as user/list", async ({ service }) => {
+  it("reads a department's members with user/simplelist and one user/get per member, with the same answer as user/list", async ({
+    service,
+  }) => {
     const tree = await emulatorTree(service);
     const sizes = await Promise.all(tree.map(async (d) => ({ id: d.id, members: await emulatorMembers(service, d.id) })));
     const target = sizes.find((d) => d.members.length >= 3)!;
     await service.wecom.resetStats();
 
-    const res = await service.query(`{ department(id: ${target.id}) { members(first: 500) { totalCount nodes { userid name position } } } }`);
+    const res = await service.query(
+      `{ department(id: ${target.id}) { members(first: 500) { totalCount nodes { userid name position } } } }`,
+    );
 
     expect(res.errors).toBeUndefined();
     expect(res.data!.department.members.totalCount).toBe(target.members.length);
-    expect(res.data!.department.members.nodes).toEqual(target.members.map((u) => ({ userid: u.userid, name: u.name, position: u.position || null })));
+    expect(res.data!.department.members.nodes).toEqual(
+      target.members.map((u) => ({ userid: u.userid, name: u.name, position: u.position || null })),
+    );
     expect(await calls(service)).toEqual({
       '/cgi-bin/department/list': 1,
       '/cgi-bin/user/simplelist': 1,
@@ -88,7 +97,9 @@ describe('naive planning', () => {
     const res = await service.query('{ linkedCorps { linkedId departments { departmentId children { departmentId } } } }');
 
     expect(res.errors).toBeUndefined();
-    expect(res.data!.linkedCorps.flatMap((c: { departments: { departmentId: string }[] }) => c.departments.map((d) => d.departmentId)).sort()).toEqual([...granted].sort());
+    expect(
+      res.data!.linkedCorps.flatMap((c: { departments: { departmentId: string }[] }) => c.departments.map((d) => d.departmentId)).sort(),
+    ).toEqual([...granted].sort());
     // linkedCorps once, then each granted department's children: each reads the whole grant again
     const reads = 1 + granted.length;
     expect(await calls(service)).toEqual({

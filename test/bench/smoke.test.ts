@@ -24,7 +24,10 @@ let results: BenchResults;
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   run = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -63,7 +66,15 @@ describe('npm run bench -- --quick', () => {
     });
     const nullableNumber = (v: unknown) => v === null || typeof v === 'number';
     for (const s of results.scenarios) {
-      for (const key of ['upstreamCallsPerQuery', 'minimumCallsPerQuery', 'p50Ms', 'p99Ms', 'rps', 'ratioToBareYoga', 'peakRssMb'] as const) {
+      for (const key of [
+        'upstreamCallsPerQuery',
+        'minimumCallsPerQuery',
+        'p50Ms',
+        'p99Ms',
+        'rps',
+        'ratioToBareYoga',
+        'peakRssMb',
+      ] as const) {
         expect(nullableNumber(s[key]), `${s.name}.${key} = ${String(s[key])}`).toBe(true);
       }
     }
@@ -97,7 +108,9 @@ describe('npm run bench -- --quick', () => {
   });
 
   it('finds the planned service at its computed minimum of upstream calls, and the naive baseline above it', () => {
-    for (const s of results.scenarios.filter((r) => r.status === 'ok' && (r.configuration === 'cached' || r.configuration === 'uncached'))) {
+    for (const s of results.scenarios.filter(
+      (r) => r.status === 'ok' && (r.configuration === 'cached' || r.configuration === 'uncached'),
+    )) {
       expect(s.upstreamCallsPerQuery, s.name).toBeCloseTo(s.minimumCallsPerQuery!, 9);
     }
     expect(row('org-tree-warm').upstreamCallsPerQuery).toBe(0);

@@ -64,7 +64,10 @@ describe.skipIf(!chromiumAvailable)('the org explorer with API keys', () => {
     const member = (await service.wecom.console('user/get', { userid })).json;
     expect(await page.$eval('.card .card-name', (e) => e.textContent)).toBe(member.name);
     for (const field of PII_FIELDS) {
-      expect(await page.$eval(`.card [data-field="${field}"] .value`, (e) => [e.getAttribute('data-hidden'), e.textContent]), field).toEqual(['true', 'hidden']);
+      expect(
+        await page.$eval(`.card [data-field="${field}"] .value`, (e) => [e.getAttribute('data-hidden'), e.textContent]),
+        field,
+      ).toEqual(['true', 'hidden']);
     }
     // The key stays in this tab's session, never in localStorage.
     expect(await page.evaluate(() => [sessionStorage.getItem('wecom-explorer.api-key'), localStorage.length])).toEqual([READER.key, 0]);

@@ -20,7 +20,13 @@ function newestMtime(path: string): number {
 }
 
 export default function setup(): void {
-  const sources = [join(web, 'src'), join(web, 'index.html'), join(web, 'vite.config.ts'), join(root, 'schema.graphql'), join(root, 'codegen.ts')];
+  const sources = [
+    join(web, 'src'),
+    join(web, 'index.html'),
+    join(web, 'vite.config.ts'),
+    join(root, 'schema.graphql'),
+    join(root, 'codegen.ts'),
+  ];
   if (existsSync(builtPage) && statSync(builtPage).mtimeMs >= Math.max(...sources.map(newestMtime))) return;
   execFileSync('npm', ['run', '-s', 'build:web'], { cwd: root, stdio: 'inherit' });
 }

@@ -36,7 +36,8 @@ describe.skipIf(!chromiumAvailable)('the org explorer', () => {
   });
 
   async function consoleUsers(departmentId: number, recursive = false): Promise<ConsoleUser[]> {
-    return (await service.wecom.console('user/list', { department_id: departmentId, ...(recursive ? { fetch_child: 1 } : {}) })).json.userlist;
+    return (await service.wecom.console('user/list', { department_id: departmentId, ...(recursive ? { fetch_child: 1 } : {}) })).json
+      .userlist;
   }
 
   async function openExplorer(): Promise<CheckedPage> {
@@ -83,7 +84,9 @@ describe.skipIf(!chromiumAvailable)('the org explorer', () => {
     const shown = await page.$$eval('.level.root > .dept > .level > .dept > .dept-row', (rows) =>
       rows.map((r) => ({ name: r.querySelector('.dept-name')?.textContent, count: Number(r.querySelector('.count')?.textContent) })),
     );
-    const expected = await Promise.all(firstLevel.map(async (d) => ({ name: d.name, count: new Set((await consoleUsers(d.id, true)).map((u) => u.userid)).size })));
+    const expected = await Promise.all(
+      firstLevel.map(async (d) => ({ name: d.name, count: new Set((await consoleUsers(d.id, true)).map((u) => u.userid)).size })),
+    );
     expect(shown).toEqual(expected);
 
     // Expanding a department reads its level: exactly one more query.
@@ -91,7 +94,9 @@ describe.skipIf(!chromiumAvailable)('the org explorer', () => {
     await page.click(`.dept[data-department-id="${target.id}"] > .dept-row .toggle`);
     await page.waitForSelector(`.dept[data-department-id="${target.id}"] > .level`);
     expect(checked.graphqlOperations.filter((op) => op === 'ExplorerDepartment')).toHaveLength(2);
-    const children = await page.$$eval(`.dept[data-department-id="${target.id}"] > .level > .dept .dept-name`, (els) => els.map((e) => e.textContent));
+    const children = await page.$$eval(`.dept[data-department-id="${target.id}"] > .level > .dept .dept-name`, (els) =>
+      els.map((e) => e.textContent),
+    );
     expect(children).toEqual(tree.filter((d) => d.parentid === target.id).map((d) => d.name));
     await checked.screenshot('explorer-tree');
     checked.assertClean();
@@ -142,7 +147,10 @@ describe.skipIf(!chromiumAvailable)('the org explorer', () => {
 
     const started = Date.now();
     expect((await service.wecom.console('user/update', { userid: someone.userid, position: '首席布道师' })).json.errcode).toBe(0);
-    await page.waitForFunction(() => document.querySelector('.card [data-field="position"]')?.textContent === '首席布道师', { timeout: 2_000, polling: 50 });
+    await page.waitForFunction(() => document.querySelector('.card [data-field="position"]')?.textContent === '首席布道师', {
+      timeout: 2_000,
+      polling: 50,
+    });
     const elapsedMs = Date.now() - started;
     expect(elapsedMs).toBeLessThan(2_000);
     expect(navigations).toEqual([]);
@@ -177,7 +185,12 @@ describe.skipIf(!chromiumAvailable)('the org explorer', () => {
     const countShown = () => page.$eval(`.dept[data-department-id="${target.id}"] > .dept-row .count`, (e) => Number(e.textContent));
     const before = await countShown();
     expect(before).toBe(new Set((await consoleUsers(target.id, true)).map((u) => u.userid)).size);
-    const created = await service.wecom.console('user/create', { userid: 'browser.newcomer', name: '新同事', department: [target.id], mobile: '13900001717' });
+    const created = await service.wecom.console('user/create', {
+      userid: 'browser.newcomer',
+      name: '新同事',
+      department: [target.id],
+      mobile: '13900001717',
+    });
     expect(created.json.errcode).toBe(0);
     await page.waitForFunction(
       (id, n) => Number(document.querySelector(`.dept[data-department-id="${id}"] > .dept-row .count`)?.textContent) === n,

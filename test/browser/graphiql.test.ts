@@ -59,7 +59,11 @@ describe.skipIf(!chromiumAvailable)('GraphiQL, served by the service itself', ()
 
     await page.click('.graphiql-execute-button');
     const rootName = (await service.wecom.console('department/get', { id: 1 })).json.department.name as string;
-    await page.waitForFunction((name) => document.querySelector('.graphiql-response')?.textContent?.includes(name), { timeout: 10_000 }, rootName);
+    await page.waitForFunction(
+      (name) => document.querySelector('.graphiql-response')?.textContent?.includes(name),
+      { timeout: 10_000 },
+      rootName,
+    );
     const response = await page.$eval('.graphiql-response', (e) => e.textContent ?? '');
     expect(response).toContain('"departmentId"');
     expect(response).not.toContain('"errors"');
@@ -76,7 +80,9 @@ describe.skipIf(!chromiumAvailable)('GraphiQL, served by the service itself', ()
     await page.waitForSelector('.graphiql-doc-explorer');
     await page.waitForFunction(() => document.querySelector('.graphiql-doc-explorer')?.textContent?.includes('Query'), { timeout: 10_000 });
     await page.click('.graphiql-doc-explorer a.graphiql-doc-explorer-type-name');
-    await page.waitForFunction(() => document.querySelector('.graphiql-doc-explorer')?.textContent?.includes('searchUsers'), { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('.graphiql-doc-explorer')?.textContent?.includes('searchUsers'), {
+      timeout: 10_000,
+    });
     await checked.screenshot('graphiql-docs');
     checked.assertClean();
     await page.close();

@@ -104,46 +104,79 @@ describe('ChangeFeed', () => {
 const itWithService = serviceTest({ cache: {}, changeFeed: { maxEntries: 5, retentionMs: 60_000 } }, { resetStats: false });
 
 describe('directoryChanges and contactChanged in the graph', () => {
-  const FIELDS = 'cursor sequence kind source userid newUserid departmentIds departmentId parentId tagId addedUserids changedFields occurredAt';
+  const FIELDS =
+    'cursor sequence kind source userid newUserid departmentIds departmentId parentId tagId addedUserids changedFields occurredAt';
 
-  itWithService('lists the changes since a cursor with typed fields, and refuses an expired cursor with CHANGE_FEED_EXPIRED', async ({ service }) => {
-    const start = (await service.query('{ directoryChanges(first: 1) { latestCursor } }')).data!.directoryChanges.latestCursor as string;
-    service.changes.publish({ kind: 'USER_UPDATED', userid: 'zhangsan', newUserid: 'zhangsan2', departmentIds: [2, 3], changedFields: ['userid'], source: 'callback' });
-    service.changes.publish({ kind: 'DEPARTMENT_UPDATED', departmentId: 5, parentId: 2, changedFields: ['parentid'], source: 'mutation' });
-    service.changes.publish({ kind: 'TAG_MEMBERS_CHANGED', tagId: 3, addedUserids: ['lisi'], source: 'callback' });
-    const res = await service.query(`query($since: String) { directoryChanges(since: $since, first: 2) { changes { ${FIELDS} } endCursor hasMore latestCursor } }`, { since: start });
-    expect(res.errors).toBeUndefined();
-    const page = res.data!.directoryChanges;
-    expect(page.hasMore).toBe(true);
-    expect(page.changes).toHaveLength(2);
-    expect(page.changes[0]).toMatchObject({
-      kind: 'USER_UPDATED',
-      source: 'CALLBACK',
-      userid: 'zhangsan',
-      newUserid: 'zhangsan2',
-      departmentIds: [2, 3],
-      departmentId: null,
-      tagId: null,
-      changedFields: ['userid'],
-    });
-    expect(new Date(page.changes[0].occurredAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
-    expect(page.changes[1]).toMatchObject({ kind: 'DEPARTMENT_UPDATED', source: 'MUTATION', departmentId: 5, parentId: 2, userid: null, changedFields: ['parentid'] });
-    expect(page.endCursor).toBe(page.changes[1].cursor);
-    const next = await service.query(`query($since: String) { directoryChanges(since: $since) { changes { kind tagId addedUserids } hasMore } }`, { since: page.endCursor });
-    expect(next.data!.directoryChanges).toEqual({ changes: [{ kind: 'TAG_MEMBERS_CHANGED', tagId: 3, addedUserids: ['lisi'] }], hasMore: false });
+  itWithService(
+    'lists the changes since a cursor with typed fields, and refuses an expired cursor with CHANGE_FEED_EXPIRED',
+    async ({ service }) => {
+      const start = (await service.query('{ directoryChanges(first: 1) { latestCursor } }')).data!.directoryChanges.latestCursor as string;
+      service.changes.publish({
+        kind: 'USER_UPDATED',
+        userid: 'zhangsan',
+        newUserid: 'zhangsan2',
+        departmentIds: [2, 3],
+        changedFields: ['userid'],
+        source: 'callback',
+      });
+      service.changes.publish({
+        kind: 'DEPARTMENT_UPDATED',
+        departmentId: 5,
+        parentId: 2,
+        changedFields: ['parentid'],
+        source: 'mutation',
+      });
+      service.changes.publish({ kind: 'TAG_MEMBERS_CHANGED', tagId: 3, addedUserids: ['lisi'], source: 'callback' });
+      const res = await service.query(
+        `query($since: String) { directoryChanges(since: $since, first: 2) { changes { ${FIELDS} } endCursor hasMore latestCursor } }`,
+        { since: start },
+      );
+      expect(res.errors).toBeUndefined();
+      const page = res.data!.directoryChanges;
+      expect(page.hasMore).toBe(true);
+      expect(page.changes).toHaveLength(2);
+      expect(page.changes[0]).toMatchObject({
+        kind: 'USER_UPDATED',
+        source: 'CALLBACK',
+        userid: 'zhangsan',
+        newUserid: 'zhangsan2',
+        departmentIds: [2, 3],
+        departmentId: null,
+        tagId: null,
+        changedFields: ['userid'],
+      });
+      expect(new Date(page.changes[0].occurredAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+      expect(page.changes[1]).toMatchObject({
+        kind: 'DEPARTMENT_UPDATED',
+        source: 'MUTATION',
+        departmentId: 5,
+        parentId: 2,
+        userid: null,
+        changedFields: ['parentid'],
+      });
+      expect(page.endCursor).toBe(page.changes[1].cursor);
+      const next = await service.query(
+        `query($since: String) { directoryChanges(since: $since) { changes { kind tagId addedUserids } hasMore } }`,
+        { since: page.endCursor },
+      );
+      expect(next.data!.directoryChanges).toEqual({
+        changes: [{ kind: 'TAG_MEMBERS_CHANGED', tagId: 3, addedUserids: ['lisi'] }],
+        hasMore: false,
+      });
 
-    // five are kept: three more push `start` out of the window
-    for (let i = 0; i < 3; i++) service.changes.publish({ kind: 'TAG_CREATED', tagId: 100 + i, source: 'mutation' });
-    const expired = await service.query(`query($since: String) { directoryChanges(since: $since) { hasMore } }`, { since: start });
-    expect(expired.data).toBeNull();
-    expect(expired.errors![0]!.extensions).toEqual({ code: 'CHANGE_FEED_EXPIRED' });
-    expect(expired.errors![0]!.message).toMatch(/reload the directory/);
+      // five are kept: three more push `start` out of the window
+      for (let i = 0; i < 3; i++) service.changes.publish({ kind: 'TAG_CREATED', tagId: 100 + i, source: 'mutation' });
+      const expired = await service.query(`query($since: String) { directoryChanges(since: $since) { hasMore } }`, { since: start });
+      expect(expired.data).toBeNull();
+      expect(expired.errors![0]!.extensions).toEqual({ code: 'CHANGE_FEED_EXPIRED' });
+      expect(expired.errors![0]!.message).toMatch(/reload the directory/);
 
-    const bad = await service.query(`{ directoryChanges(since: "garbage") { hasMore } }`);
-    expect(bad.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
-    const tooMany = await service.query(`{ directoryChanges(first: 5000) { hasMore } }`);
-    expect(tooMany.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
-  });
+      const bad = await service.query(`{ directoryChanges(since: "garbage") { hasMore } }`);
+      expect(bad.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
+      const tooMany = await service.query(`{ directoryChanges(first: 5000) { hasMore } }`);
+      expect(tooMany.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
+    },
+  );
 
   itWithService('streams contactChanged over SSE, filtered by type', async ({ service }) => {
     const sub = await SseSubscription.open(
@@ -157,7 +190,9 @@ describe('directoryChanges and contactChanged in the graph', () => {
       service.changes.publish({ kind: 'USER_UPDATED', userid: 'ignored', source: 'mutation' });
       service.changes.publish({ kind: 'USER_DELETED', userid: 'wangwu', source: 'mutation' });
       service.changes.publish({ kind: 'TAG_MEMBERS_CHANGED', tagId: 4, removedUserids: ['zhaoliu'], source: 'callback' });
-      expect(await sub.next()).toEqual({ data: { contactChanged: { kind: 'USER_DELETED', userid: 'wangwu', tagId: null, removedUserids: null, source: 'MUTATION' } } });
+      expect(await sub.next()).toEqual({
+        data: { contactChanged: { kind: 'USER_DELETED', userid: 'wangwu', tagId: null, removedUserids: null, source: 'MUTATION' } },
+      });
       expect(await sub.next()).toEqual({
         data: { contactChanged: { kind: 'TAG_MEMBERS_CHANGED', userid: null, tagId: 4, removedUserids: ['zhaoliu'], source: 'CALLBACK' } },
       });

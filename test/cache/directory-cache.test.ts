@@ -152,13 +152,21 @@ describe('TTL expiry', () => {
 
     clock += TTL_MS + 1;
     const stale = await service.query(TREE);
-    expect(membersByDepartment(stale.data!).get(dept.id)!.find((u) => u.userid === member!.userid)!.name).toBe(member!.name);
+    expect(
+      membersByDepartment(stale.data!)
+        .get(dept.id)!
+        .find((u) => u.userid === member!.userid)!.name,
+    ).toBe(member!.name);
     // the refresh: every expired entry once
     await untilCalls(service, { '/cgi-bin/department/list': 1, '/cgi-bin/user/list': departments.length });
 
     await service.wecom.resetStats();
     const fresh = await service.query(TREE);
-    expect(membersByDepartment(fresh.data!).get(dept.id)!.find((u) => u.userid === member!.userid)!.name).toBe(renamed);
+    expect(
+      membersByDepartment(fresh.data!)
+        .get(dept.id)!
+        .find((u) => u.userid === member!.userid)!.name,
+    ).toBe(renamed);
     expect(await upstream(service)).toEqual({});
     expect(service.app.cache!.stats().stale).toBeGreaterThan(0);
   });
@@ -174,7 +182,11 @@ describe('TTL expiry', () => {
 
     clock += TTL_MS + STALE_MS + 1;
     const res = await service.query(TREE);
-    expect(membersByDepartment(res.data!).get(dept.id)!.find((u) => u.userid === member!.userid)!.name).toBe(renamed);
+    expect(
+      membersByDepartment(res.data!)
+        .get(dept.id)!
+        .find((u) => u.userid === member!.userid)!.name,
+    ).toBe(renamed);
     expect(await upstream(service)).toEqual({ '/cgi-bin/department/list': 1, '/cgi-bin/user/list': departments.length });
   });
 

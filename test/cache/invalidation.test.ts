@@ -105,7 +105,13 @@ describe('member changes', () => {
     const { user, dept } = await plainMember(service);
     const target = level3.find((d) => d.id !== dept.id)!;
     await service.wecom.console('user/update', { userid: user.userid, department: [target.id], main_department: target.id });
-    publish(service, { kind: 'USER_UPDATED', userid: user.userid, departmentIds: [target.id], changedFields: ['department', 'mainDepartment'], source: 'callback' });
+    publish(service, {
+      kind: 'USER_UPDATED',
+      userid: user.userid,
+      departmentIds: [target.id],
+      changedFields: ['department', 'mainDepartment'],
+      source: 'callback',
+    });
 
     const res = await service.query(TREE);
     // the tree too: leadership may follow a change of departments
@@ -116,7 +122,13 @@ describe('member changes', () => {
   it('a new member in known departments refetches those lists; with departments unknown, every list', async ({ service }) => {
     const [a] = level3;
     await service.wecom.console('user/create', { userid: 'newcomer1', name: '新人一', department: [a!.id], mobile: '13800009001' });
-    publish(service, { kind: 'USER_CREATED', userid: 'newcomer1', departmentIds: [a!.id], changedFields: ['name', 'department'], source: 'mutation' });
+    publish(service, {
+      kind: 'USER_CREATED',
+      userid: 'newcomer1',
+      departmentIds: [a!.id],
+      changedFields: ['name', 'department'],
+      source: 'mutation',
+    });
     let res = await service.query(TREE);
     expect(await upstream(service)).toEqual({ '/cgi-bin/user/list': 1, '/cgi-bin/department/list': 1 });
     await expectTreeMatchesEmulator(service, res);
@@ -143,7 +155,8 @@ describe('member changes', () => {
     const listed = new Set([...all.values()].flat().map((u) => u.userid));
     const readAlone = [...new Set([...all.values()].flat().flatMap((u) => u.direct_leader))].filter((id) => !listed.has(id));
     let reportingAlone = 0;
-    for (const id of readAlone) if (((await service.wecom.console('user/get', { userid: id })).json.direct_leader as string[]).includes(head)) reportingAlone++;
+    for (const id of readAlone)
+      if (((await service.wecom.console('user/get', { userid: id })).json.direct_leader as string[]).includes(head)) reportingAlone++;
 
     expect((await service.wecom.console('user/delete', { userid: head })).json.errcode).toBe(0);
     publish(service, { kind: 'USER_DELETED', userid: head, source: 'callback' });
@@ -260,7 +273,12 @@ describe('whole directory', () => {
     await service.query(TAGS);
     const tags = ((await service.wecom.console('tag/list')).json.taglist as unknown[]).length;
     expect(await upstream(service)).toEqual(coldCalls);
-    expect(coldCalls).toMatchObject({ '/cgi-bin/department/list': 1, '/cgi-bin/user/list': level3.length, '/cgi-bin/tag/list': 1, '/cgi-bin/tag/get': tags });
+    expect(coldCalls).toMatchObject({
+      '/cgi-bin/department/list': 1,
+      '/cgi-bin/user/list': level3.length,
+      '/cgi-bin/tag/list': 1,
+      '/cgi-bin/tag/get': tags,
+    });
   });
 
   it('a change on the bus for something not cached costs nothing', async ({ service }) => {

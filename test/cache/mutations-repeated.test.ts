@@ -22,24 +22,62 @@ const result = (field: string, args: string) => `mutation { ${field}(${args}) { 
 
 /** In an order where each write finds what it needs (the tag, department and members the earlier ones made). */
 const CASES: Case[] = [
-  { mutation: 'createDepartment', document: result('createDepartment', 'input: { departmentId: 9001, name: "重复部门", parentId: 1 }'), variables: {}, endpoint: 'department/create' },
-  { mutation: 'updateDepartment', document: result('updateDepartment', 'input: { departmentId: 9001, name: "重复部门二" }'), variables: {}, endpoint: 'department/update' },
-  { mutation: 'createTag', document: result('createTag', 'input: { tagId: 901, tagName: "重复标签" }'), variables: {}, endpoint: 'tag/create' },
-  { mutation: 'updateTag', document: result('updateTag', 'input: { tagId: 901, tagName: "重复标签二" }'), variables: {}, endpoint: 'tag/update' },
+  {
+    mutation: 'createDepartment',
+    document: result('createDepartment', 'input: { departmentId: 9001, name: "重复部门", parentId: 1 }'),
+    variables: {},
+    endpoint: 'department/create',
+  },
+  {
+    mutation: 'updateDepartment',
+    document: result('updateDepartment', 'input: { departmentId: 9001, name: "重复部门二" }'),
+    variables: {},
+    endpoint: 'department/update',
+  },
+  {
+    mutation: 'createTag',
+    document: result('createTag', 'input: { tagId: 901, tagName: "重复标签" }'),
+    variables: {},
+    endpoint: 'tag/create',
+  },
+  {
+    mutation: 'updateTag',
+    document: result('updateTag', 'input: { tagId: 901, tagName: "重复标签二" }'),
+    variables: {},
+    endpoint: 'tag/update',
+  },
   {
     mutation: 'createUser',
     document: 'mutation($input: CreateUserInput!) { createUser(input: $input) { __typename } }',
     variables: { input: { userid: 'twice01', name: '两次', departmentIds: [9001], email: 'twice01@example.com' } },
     endpoint: 'user/create',
   },
-  { mutation: 'updateUser', document: result('updateUser', 'input: { userid: "twice01", position: "测试" }'), variables: {}, endpoint: 'user/update' },
-  { mutation: 'addTagMembers', document: result('addTagMembers', 'tagId: 901, userids: ["twice01"]'), variables: {}, endpoint: 'tag/addtagusers' },
-  { mutation: 'removeTagMembers', document: result('removeTagMembers', 'tagId: 901, userids: ["twice01"]'), variables: {}, endpoint: 'tag/deltagusers' },
+  {
+    mutation: 'updateUser',
+    document: result('updateUser', 'input: { userid: "twice01", position: "测试" }'),
+    variables: {},
+    endpoint: 'user/update',
+  },
+  {
+    mutation: 'addTagMembers',
+    document: result('addTagMembers', 'tagId: 901, userids: ["twice01"]'),
+    variables: {},
+    endpoint: 'tag/addtagusers',
+  },
+  {
+    mutation: 'removeTagMembers',
+    document: result('removeTagMembers', 'tagId: 901, userids: ["twice01"]'),
+    variables: {},
+    endpoint: 'tag/deltagusers',
+  },
   { mutation: 'inviteUsers', document: result('inviteUsers', 'userids: ["twice01"]'), variables: {}, endpoint: 'batch/invite' },
   { mutation: 'confirmJoin', document: result('confirmJoin', 'userid: "twice01"'), variables: {}, endpoint: 'user/authsucc' },
   {
     mutation: 'importUsers',
-    document: result('importUsers', 'mode: SYNC, rows: [{ userid: "twice02", name: "导入", departmentIds: [9001], email: "twice02@example.com" }]'),
+    document: result(
+      'importUsers',
+      'mode: SYNC, rows: [{ userid: "twice02", name: "导入", departmentIds: [9001], email: "twice02@example.com" }]',
+    ),
     variables: {},
     endpoint: 'batch/syncuser',
   },
@@ -50,11 +88,19 @@ const CASES: Case[] = [
   {
     // Last: a replace import rewrites the whole tree (the members above are gone by now).
     mutation: 'importDepartments',
-    document: result('importDepartments', 'rows: [{ departmentId: 1, name: "总部" }, { departmentId: 9001, name: "重复部门二", parentId: 1 }]'),
+    document: result(
+      'importDepartments',
+      'rows: [{ departmentId: 1, name: "总部" }, { departmentId: 9001, name: "重复部门二", parentId: 1 }]',
+    ),
     variables: {},
     endpoint: 'batch/replaceparty',
   },
-  { mutation: 'deleteDepartment', document: result('deleteDepartment', 'departmentId: 9001'), variables: {}, endpoint: 'department/delete' },
+  {
+    mutation: 'deleteDepartment',
+    document: result('deleteDepartment', 'departmentId: 9001'),
+    variables: {},
+    endpoint: 'department/delete',
+  },
 ];
 
 describe('repeated identical mutations', () => {
@@ -77,7 +123,8 @@ describe('repeated identical mutations', () => {
   });
 
   it('a second identical createUser reports that the member exists', async ({ service }) => {
-    const create = 'mutation { createUser(input: { userid: "twice03", name: "两次", departmentIds: [1], email: "twice03@example.com" }) { __typename } }';
+    const create =
+      'mutation { createUser(input: { userid: "twice03", name: "两次", departmentIds: [1], email: "twice03@example.com" }) { __typename } }';
     expect((await service.query(create)).data!.createUser.__typename).toBe('MutationCreateUserSuccess');
     expect((await service.query(create)).data!.createUser.__typename).toBe('AlreadyExistsError');
   });

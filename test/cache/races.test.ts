@@ -190,8 +190,18 @@ describe('derived views', () => {
     const source = new HeldSource();
     const cache = cacheOver(source);
     let builds = 0;
-    await cache.derived('partial', ['tags'], async () => ++builds, () => false);
-    await cache.derived('partial', ['tags'], async () => ++builds, () => false);
+    await cache.derived(
+      'partial',
+      ['tags'],
+      async () => ++builds,
+      () => false,
+    );
+    await cache.derived(
+      'partial',
+      ['tags'],
+      async () => ++builds,
+      () => false,
+    );
     expect(builds).toBe(2);
     await expect(cache.derived('broken', ['tags'], async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
     expect(await cache.derived('broken', ['tags'], async () => 'fine')).toBe('fine');

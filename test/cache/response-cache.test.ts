@@ -8,7 +8,10 @@ import { identityOf } from '../../src/auth/identity.ts';
 const TTL_MS = 60_000;
 let clock = 5_000_000;
 
-const it = serviceTest({ cache: { ttlMs: TTL_MS, staleMs: 0, maxEntries: 10_000, now: () => clock } }, { beforeEach: (service) => service.app.cache!.invalidateAll() });
+const it = serviceTest(
+  { cache: { ttlMs: TTL_MS, staleMs: 0, maxEntries: 10_000, now: () => clock } },
+  { beforeEach: (service) => service.app.cache!.invalidateAll() },
+);
 /** A second service, on a socket: what HTTP caches and clients see. */
 const itOverSocket = serviceTest({ cache: {}, listen: true }, { resetStats: false });
 

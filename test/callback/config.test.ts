@@ -17,11 +17,20 @@ function refusal(env: Record<string, string>): string {
 
 describe('cache settings', () => {
   it('default to on, 300 s fresh, 60 s stale, 100,000 entries, warmed at start within half the user/list budget', () => {
-    expect(loadConfig({}).cache).toEqual({ enabled: true, ttlSeconds: 300, staleSeconds: 60, maxEntries: 100_000, warmUp: true, warmUpBudgetPercent: 50 });
+    expect(loadConfig({}).cache).toEqual({
+      enabled: true,
+      ttlSeconds: 300,
+      staleSeconds: 60,
+      maxEntries: 100_000,
+      warmUp: true,
+      warmUpBudgetPercent: 50,
+    });
   });
 
   it('read CACHE_ENABLED, CACHE_TTL_SECONDS, CACHE_STALE_SECONDS, CACHE_MAX_ENTRIES', () => {
-    expect(loadConfig({ CACHE_ENABLED: 'false', CACHE_TTL_SECONDS: '30', CACHE_STALE_SECONDS: '0', CACHE_MAX_ENTRIES: '5000' }).cache).toEqual({
+    expect(
+      loadConfig({ CACHE_ENABLED: 'false', CACHE_TTL_SECONDS: '30', CACHE_STALE_SECONDS: '0', CACHE_MAX_ENTRIES: '5000' }).cache,
+    ).toEqual({
       enabled: false,
       ttlSeconds: 30,
       staleSeconds: 0,
@@ -46,13 +55,19 @@ describe('cache settings', () => {
 describe('callback settings', () => {
   it('are absent unless both are set (the route then answers 404)', () => {
     expect(loadConfig({}).callback).toBeUndefined();
-    expect(loadConfig({ WECOM_CALLBACK_TOKEN: 'QDG6eK', WECOM_CALLBACK_AES_KEY: KEY }).callback).toEqual({ token: 'QDG6eK', encodingAESKey: KEY });
+    expect(loadConfig({ WECOM_CALLBACK_TOKEN: 'QDG6eK', WECOM_CALLBACK_AES_KEY: KEY }).callback).toEqual({
+      token: 'QDG6eK',
+      encodingAESKey: KEY,
+    });
   });
 
   it.each([
     [{ WECOM_CALLBACK_TOKEN: 'QDG6eK' }, 'WECOM_CALLBACK_AES_KEY: required'],
     [{ WECOM_CALLBACK_AES_KEY: KEY }, 'WECOM_CALLBACK_TOKEN: required'],
-    [{ WECOM_CALLBACK_TOKEN: 'QDG6eK', WECOM_CALLBACK_AES_KEY: `${KEY}X` }, 'WECOM_CALLBACK_AES_KEY: must be exactly 43 letters or digits (got 44 characters)'],
+    [
+      { WECOM_CALLBACK_TOKEN: 'QDG6eK', WECOM_CALLBACK_AES_KEY: `${KEY}X` },
+      'WECOM_CALLBACK_AES_KEY: must be exactly 43 letters or digits (got 44 characters)',
+    ],
     [{ WECOM_CALLBACK_TOKEN: 'has space', WECOM_CALLBACK_AES_KEY: KEY }, 'WECOM_CALLBACK_TOKEN: must be 1 to 32 letters or digits'],
   ])('refuses %j naming the variable, without echoing the key', (env, named) => {
     const message = refusal(env);
@@ -74,7 +89,12 @@ describe('callback sources (WECOM_CALLBACK_ALLOWED_IPS, TRUSTED_PROXIES)', () =>
 
   it('read "auto", or addresses, CIDR ranges and WeCom\'s wildcard patterns', () => {
     expect(loadConfig({ WECOM_CALLBACK_ALLOWED_IPS: 'auto' }).callbackSources.allowedIps).toEqual({ mode: 'auto' });
-    expect(loadConfig({ WECOM_CALLBACK_ALLOWED_IPS: '101.226.103.*, 10.0.0.0/8 2400:da00::/32,1.2.3.4', TRUSTED_PROXIES: '127.0.0.1,10.1.0.0/16' }).callbackSources).toEqual({
+    expect(
+      loadConfig({
+        WECOM_CALLBACK_ALLOWED_IPS: '101.226.103.*, 10.0.0.0/8 2400:da00::/32,1.2.3.4',
+        TRUSTED_PROXIES: '127.0.0.1,10.1.0.0/16',
+      }).callbackSources,
+    ).toEqual({
       allowedIps: { mode: 'list', ranges: ['101.226.103.*', '10.0.0.0/8', '2400:da00::/32', '1.2.3.4'] },
       trustedProxies: ['127.0.0.1', '10.1.0.0/16'],
     });

@@ -9,7 +9,6 @@ import { freePort } from '../helpers/service-process.ts';
  * the emulator's console flows to subscribers and to the next query with no set-up.
  */
 
-
 let child: ChildProcess;
 let graphql: string;
 let emulator: string;
@@ -20,7 +19,17 @@ beforeAll(async () => {
   emulator = `http://127.0.0.1:${emulatorPort}`;
   child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
     cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...process.env, PORT: String(port), WECOM_EMULATOR_PORT: String(emulatorPort), LOG_LEVEL: 'silent', CACHE_WARM_UP: 'false', WECOM_CORP_ID: '', WECOM_CONTACT_SECRET: '', WECOM_APP_SECRET: '', WECOM_AGENT_ID: '' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      WECOM_EMULATOR_PORT: String(emulatorPort),
+      LOG_LEVEL: 'silent',
+      CACHE_WARM_UP: 'false',
+      WECOM_CORP_ID: '',
+      WECOM_CONTACT_SECRET: '',
+      WECOM_APP_SECRET: '',
+      WECOM_AGENT_ID: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -50,11 +59,17 @@ afterAll(async () => {
 
 const query = async (q: string) =>
   // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
-  (await (await fetch(graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) })).json()) as { data?: any; errors?: unknown };
+  (await (
+    await fetch(graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) })
+  ).json()) as { data?: any; errors?: unknown };
 
 describe('embedded mode', () => {
   it('delivers a console change to a subscriber and to the next query, with no set-up', async () => {
-    const sub = await SseSubscription.open((url, init) => fetch(url, init), graphql, 'subscription { contactChanged(types: [DEPARTMENT_UPDATED]) { kind source departmentId changedFields } }');
+    const sub = await SseSubscription.open(
+      (url, init) => fetch(url, init),
+      graphql,
+      'subscription { contactChanged(types: [DEPARTMENT_UPDATED]) { kind source departmentId changedFields } }',
+    );
     try {
       const tree = await query('{ department(id: 1) { children { departmentId name } } }');
       const [first] = tree.data.department.children as { departmentId: number; name: string }[];
@@ -69,7 +84,11 @@ describe('embedded mode', () => {
         body: JSON.stringify({ id: first!.departmentId, name: '嵌入式改名' }),
       });
       expect(((await res.json()) as { errcode: number }).errcode).toBe(0);
-      expect(await sub.next(2_000)).toEqual({ data: { contactChanged: { kind: 'DEPARTMENT_UPDATED', source: 'CALLBACK', departmentId: first!.departmentId, changedFields: ['name'] } } });
+      expect(await sub.next(2_000)).toEqual({
+        data: {
+          contactChanged: { kind: 'DEPARTMENT_UPDATED', source: 'CALLBACK', departmentId: first!.departmentId, changedFields: ['name'] },
+        },
+      });
       const after = await query('{ department(id: 1) { children { departmentId name } } }');
       expect(after.data.department.children[0]).toEqual({ departmentId: first!.departmentId, name: '嵌入式改名' });
     } finally {

@@ -44,10 +44,13 @@ async function upstream(): Promise<Record<string, number>> {
 
 /** A member of a level-2 department who leads nothing (a rename then touches one list only). */
 async function someMember(): Promise<{ userid: string; name: string; department: number }> {
-  const tree: { id: number; parentid: number; department_leader: string[] }[] = (await service.wecom.console('department/list')).json.department;
+  const tree: { id: number; parentid: number; department_leader: string[] }[] = (await service.wecom.console('department/list')).json
+    .department;
   const leaders = new Set(tree.flatMap((d) => d.department_leader));
   for (const d of tree.filter((x) => x.parentid === 1)) {
-    const list: { userid: string; name: string; department: number[] }[] = (await service.wecom.console('user/list', { department_id: d.id })).json.userlist;
+    const list: { userid: string; name: string; department: number[] }[] = (
+      await service.wecom.console('user/list', { department_id: d.id })
+    ).json.userlist;
     const m = list.find((u) => u.department.length === 1 && !leaders.has(u.userid));
     if (m) return { userid: m.userid, name: m.name, department: d.id };
   }
@@ -58,17 +61,31 @@ describe('a change in the emulator console', () => {
   it('reaches the callback, makes the next query fresh, and reaches a subscriber within a second', async () => {
     const member = await someMember();
     const started = Date.now();
-    expect((await service.wecom.console('user/update', { userid: member.userid, name: '控制台改名', position: '架构师' })).json.errcode).toBe(0);
+    expect(
+      (await service.wecom.console('user/update', { userid: member.userid, name: '控制台改名', position: '架构师' })).json.errcode,
+    ).toBe(0);
 
     const event = await subscription.next(1_000);
     expect(Date.now() - started).toBeLessThan(1_000);
-    expect(event!.data!.contactChanged).toMatchObject({ kind: 'USER_UPDATED', source: 'CALLBACK', userid: member.userid, changedFields: ['name', 'position'] });
+    expect(event!.data!.contactChanged).toMatchObject({
+      kind: 'USER_UPDATED',
+      source: 'CALLBACK',
+      userid: member.userid,
+      changedFields: ['name', 'position'],
+    });
 
     const res = await service.query(TREE);
     const dept = res.data!.department.children.find((d: { departmentId: number }) => d.departmentId === member.department);
-    const expected = (await service.wecom.console('user/list', { department_id: member.department })).json.userlist as { userid: string; name: string; position?: string }[];
+    const expected = (await service.wecom.console('user/list', { department_id: member.department })).json.userlist as {
+      userid: string;
+      name: string;
+      position?: string;
+    }[];
     expect(dept.members.nodes).toEqual(expected.map((u) => ({ userid: u.userid, name: u.name, position: u.position ?? null })));
-    expect(dept.members.nodes.find((u: { userid: string }) => u.userid === member.userid)).toMatchObject({ name: '控制台改名', position: '架构师' });
+    expect(dept.members.nodes.find((u: { userid: string }) => u.userid === member.userid)).toMatchObject({
+      name: '控制台改名',
+      position: '架构师',
+    });
     // only that member's list was read again
     expect(await upstream()).toEqual({ '/cgi-bin/user/list': 1 });
   });
@@ -84,8 +101,13 @@ describe('a change in the emulator console', () => {
     expect(res.data!.department.children).toContainEqual({ departmentId: id, name: '直播部' });
     expect((await upstream())['/cgi-bin/department/list']).toBe(1);
 
-    const feed = await service.query(`query($since: String) { directoryChanges(since: $since) { changes { kind departmentId source cursor } } }`, { since: before });
-    expect(feed.data!.directoryChanges.changes).toEqual([{ kind: 'DEPARTMENT_CREATED', departmentId: id, source: 'CALLBACK', cursor: event!.data!.contactChanged.cursor }]);
+    const feed = await service.query(
+      `query($since: String) { directoryChanges(since: $since) { changes { kind departmentId source cursor } } }`,
+      { since: before },
+    );
+    expect(feed.data!.directoryChanges.changes).toEqual([
+      { kind: 'DEPARTMENT_CREATED', departmentId: id, source: 'CALLBACK', cursor: event!.data!.contactChanged.cursor },
+    ]);
   });
 
   it('leaves an org-tree query repeated within the TTL at zero WeCom calls when nothing changed', async () => {

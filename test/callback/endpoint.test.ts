@@ -69,7 +69,11 @@ describe('URL verification (GET)', () => {
 
   it('passes the emulator’s own verification when its callback is pointed at the service', async () => {
     const { callback } = service.wecom.creds;
-    const res = await service.wecom.admin('callback', 'POST', { url: `${service.url}/wecom/callback`, token: callback.token, encodingAESKey: callback.encodingAESKey });
+    const res = await service.wecom.admin('callback', 'POST', {
+      url: `${service.url}/wecom/callback`,
+      token: callback.token,
+      encodingAESKey: callback.encodingAESKey,
+    });
     expect(res.status, res.text).toBe(200);
     await service.wecom.admin('callback', 'POST', { url: null });
   });
@@ -79,7 +83,12 @@ describe('URL verification (GET)', () => {
     ['another token', () => sender.verification('123', { token: 'SomeoneElse' }), 403, 'bad_signature'],
     ['a stale timestamp', () => sender.verification('123', { timestamp: nowSeconds() - 301 }), 403, 'stale_timestamp'],
     ['another corp’s receiveid', () => sender.verification('123', { receiveId: 'wwsomeoneelse' }), 403, 'wrong_receiveid'],
-    ['no echostr', () => ({ ...sender.verification('123'), query: { ...sender.verification('123').query, echostr: undefined } }), 400, 'missing_parameters'],
+    [
+      'no echostr',
+      () => ({ ...sender.verification('123'), query: { ...sender.verification('123').query, echostr: undefined } }),
+      400,
+      'missing_parameters',
+    ],
   ])('refuses %s', async (_what, build, status, reason) => {
     await refused(build(), status, reason, 'GET');
   });

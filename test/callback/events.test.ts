@@ -28,7 +28,12 @@ afterAll(() => service.close());
 
 async function pointEmulatorAtService(fieldSet: 'full' | 'reduced'): Promise<void> {
   const { callback } = service.wecom.creds;
-  const res = await service.wecom.admin('callback', 'POST', { url: `${service.url}/wecom/callback`, token: callback.token, encodingAESKey: callback.encodingAESKey, fieldSet });
+  const res = await service.wecom.admin('callback', 'POST', {
+    url: `${service.url}/wecom/callback`,
+    token: callback.token,
+    encodingAESKey: callback.encodingAESKey,
+    fieldSet,
+  });
   expect(res.status, res.text).toBe(200);
 }
 
@@ -82,7 +87,9 @@ describe('full field set', () => {
     const [moved] = await consoleChange('user/update', { userid: 'evt_user', department: [1], main_department: 1 });
     expect(moved).toMatchObject({ kind: 'USER_UPDATED', userid: 'evt_user', departmentIds: [1], source: 'callback' });
     expect((moved as { changedFields: string[] }).changedFields).toEqual(expect.arrayContaining(['department', 'mainDepartment']));
-    expect(await consoleChange('user/delete', { userid: 'evt_user' })).toEqual([{ kind: 'USER_DELETED', userid: 'evt_user', source: 'callback' }]);
+    expect(await consoleChange('user/delete', { userid: 'evt_user' })).toEqual([
+      { kind: 'USER_DELETED', userid: 'evt_user', source: 'callback' },
+    ]);
   });
 
   it('create_party, update_party (rename, move), delete_party', async () => {
@@ -95,12 +102,15 @@ describe('full field set', () => {
     expect(await consoleChange('department/update', { id, parentid: 2 })).toEqual([
       { kind: 'DEPARTMENT_UPDATED', departmentId: id, parentId: 2, changedFields: ['parentid'], source: 'callback' },
     ]);
-    expect(await consoleChange('department/delete', { id })).toEqual([{ kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'callback' }]);
+    expect(await consoleChange('department/delete', { id })).toEqual([
+      { kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'callback' },
+    ]);
   });
 
   it('update_tag with added and removed members and departments', async () => {
     const tagid = (await service.wecom.console('tag/create', { tagname: '事件标签' })).json.tagid as number;
-    const users: { userid: string }[] = (await service.wecom.console('user/list', { department_id: await firstDepartmentWithMembers() })).json.userlist;
+    const users: { userid: string }[] = (await service.wecom.console('user/list', { department_id: await firstDepartmentWithMembers() }))
+      .json.userlist;
     const [a, b] = users;
     expect(await consoleChange('tag/addtagusers', { tagid, userlist: [a!.userid, b!.userid], partylist: [2] })).toEqual([
       { kind: 'TAG_MEMBERS_CHANGED', tagId: tagid, addedUserids: [a!.userid, b!.userid], addedDepartmentIds: [2], source: 'callback' },
@@ -123,11 +133,15 @@ describe('reduced field set (callback URLs set after 2022-08-15)', () => {
       { kind: 'USER_CREATED', userid: 'evt_reduced', departmentIds: [dept], source: 'callback' },
     ]);
     // a rename: the event says only who
-    expect(await consoleChange('user/update', { userid: 'evt_reduced', name: '简二' })).toEqual([{ kind: 'USER_UPDATED', userid: 'evt_reduced', source: 'callback' }]);
+    expect(await consoleChange('user/update', { userid: 'evt_reduced', name: '简二' })).toEqual([
+      { kind: 'USER_UPDATED', userid: 'evt_reduced', source: 'callback' },
+    ]);
     expect(await consoleChange('user/update', { userid: 'evt_reduced', department: [1], main_department: 1 })).toEqual([
       { kind: 'USER_UPDATED', userid: 'evt_reduced', departmentIds: [1], source: 'callback' },
     ]);
-    expect(await consoleChange('user/delete', { userid: 'evt_reduced' })).toEqual([{ kind: 'USER_DELETED', userid: 'evt_reduced', source: 'callback' }]);
+    expect(await consoleChange('user/delete', { userid: 'evt_reduced' })).toEqual([
+      { kind: 'USER_DELETED', userid: 'evt_reduced', source: 'callback' },
+    ]);
   });
 
   it('department events: Id and ParentId only; update_party only on a move', async () => {
@@ -142,7 +156,9 @@ describe('reduced field set (callback URLs set after 2022-08-15)', () => {
     expect(await consoleChange('department/update', { id, parentid: 2 })).toEqual([
       { kind: 'DEPARTMENT_UPDATED', departmentId: id, parentId: 2, changedFields: ['parentid'], source: 'callback' },
     ]);
-    expect(await consoleChange('department/delete', { id })).toEqual([{ kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'callback' }]);
+    expect(await consoleChange('department/delete', { id })).toEqual([
+      { kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'callback' },
+    ]);
   });
 });
 
@@ -150,7 +166,13 @@ describe('events the console does not produce', () => {
   it('update_user with NewUserID carries the new userid', async () => {
     await send(service.url, sender.post(sender.changeContact('update_user', { UserID: 'old_id', NewUserID: 'new_id', Name: '改号' })));
     await service.app.callback!.idle();
-    expect(published.at(-1)).toEqual({ kind: 'USER_UPDATED', userid: 'old_id', newUserid: 'new_id', changedFields: ['userid', 'name'], source: 'callback' });
+    expect(published.at(-1)).toEqual({
+      kind: 'USER_UPDATED',
+      userid: 'old_id',
+      newUserid: 'new_id',
+      changedFields: ['userid', 'name'],
+      source: 'callback',
+    });
   });
 
   it('an unknown ChangeType is read as "anything may have changed"', async () => {
@@ -162,7 +184,8 @@ describe('events the console does not produce', () => {
 
   it('acknowledges other events and messages without publishing anything', async () => {
     published.length = 0;
-    const msg = (fields: Record<string, string | number>) => CallbackSender.xml({ ToUserName: sender.options.corpId, FromUserName: 'zhangsan', CreateTime: 1_700_000_000, ...fields });
+    const msg = (fields: Record<string, string | number>) =>
+      CallbackSender.xml({ ToUserName: sender.options.corpId, FromUserName: 'zhangsan', CreateTime: 1_700_000_000, ...fields });
     expect(await send(service.url, sender.post(msg({ MsgType: 'text', Content: 'hello' })))).toEqual({ status: 200, text: 'success' });
     expect(await send(service.url, sender.post(msg({ MsgType: 'event', Event: 'enter_agent' })))).toEqual({ status: 200, text: 'success' });
     await service.app.callback!.idle();
@@ -190,7 +213,11 @@ describe('batch_job_result for an import this service started', () => {
     const tracked = await ServiceHarness.start({ cache: {}, callback: true, listen: true, jobs: { initialPollMs: 20, maxPollMs: 100 } });
     try {
       const { callback } = tracked.wecom.creds;
-      const configured = await tracked.wecom.admin('callback', 'POST', { url: `${tracked.url}/wecom/callback`, token: callback.token, encodingAESKey: callback.encodingAESKey });
+      const configured = await tracked.wecom.admin('callback', 'POST', {
+        url: `${tracked.url}/wecom/callback`,
+        token: callback.token,
+        encodingAESKey: callback.encodingAESKey,
+      });
       expect(configured.status, configured.text).toBe(200);
       const changes: DirectoryChange[] = [];
       tracked.changes.subscribe((c) => changes.push(c));
@@ -203,12 +230,18 @@ describe('batch_job_result for an import this service started', () => {
       };
 
       const rows = [{ userid: 'job.member', name: '导入者', departmentIds: [1], email: 'job.member@example.com' }];
-      const res = await tracked.query(`mutation($rows: [ImportUserRow!]) { importUsers(mode: SYNC, rows: $rows) { ... on MutationImportUsersSuccess { data { id } } } }`, { rows });
+      const res = await tracked.query(
+        `mutation($rows: [ImportUserRow!]) { importUsers(mode: SYNC, rows: $rows) { ... on MutationImportUsersSuccess { data { id } } } }`,
+        { rows },
+      );
       const id = res.data!.importUsers.data.id as string;
       const started = Date.now();
       while (tracked.app.callback!.stats().accepted < 1 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 10));
       await tracked.app.callback!.idle();
-      while ((await tracked.query(`{ importJob(id: "${id}") { status } }`)).data!.importJob.status !== 'FINISHED' && Date.now() - started < 5_000) {
+      while (
+        (await tracked.query(`{ importJob(id: "${id}") { status } }`)).data!.importJob.status !== 'FINISHED' &&
+        Date.now() - started < 5_000
+      ) {
         await new Promise((r) => setTimeout(r, 10));
       }
       expect(notified).toEqual([[id, true]]);

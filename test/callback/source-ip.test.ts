@@ -23,7 +23,12 @@ afterEach(async () => {
 });
 
 /** A service on a loopback port; closed after the test unless `shared` (then by its describe's afterAll). */
-async function start(allowedIps: AllowedCallbackIps, trustedProxies: string[] = [], emulator: Partial<EmulatorOptions> = {}, shared = false): Promise<Started> {
+async function start(
+  allowedIps: AllowedCallbackIps,
+  trustedProxies: string[] = [],
+  emulator: Partial<EmulatorOptions> = {},
+  shared = false,
+): Promise<Started> {
   const service = await ServiceHarness.start({ emulator, callback: { allowedIps, trustedProxies }, listen: true });
   if (!shared) open.push(service);
   const { corpId, callback } = service.wecom.creds;
@@ -33,13 +38,22 @@ async function start(allowedIps: AllowedCallbackIps, trustedProxies: string[] = 
 }
 
 const rename = (sender: CallbackSender, userid: string) => sender.changeContact('update_user', { UserID: userid, Name: '新名字' });
-const someUserid = async (s: ServiceHarness) => (await s.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[3].userid as string;
+const someUserid = async (s: ServiceHarness) =>
+  (await s.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[3].userid as string;
 
-describe('WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom\'s getcallbackip list)', () => {
-  it('accepts the emulator\'s own deliveries (loopback, its getcallbackip answer), reading the list once', async () => {
+describe("WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom's getcallbackip list)", () => {
+  it("accepts the emulator's own deliveries (loopback, its getcallbackip answer), reading the list once", async () => {
     const { service, published } = await start({ mode: 'auto' });
     const { callback } = service.wecom.creds;
-    expect((await service.wecom.admin('callback', 'POST', { url: `${service.url}/wecom/callback`, token: callback.token, encodingAESKey: callback.encodingAESKey })).status).toBe(200);
+    expect(
+      (
+        await service.wecom.admin('callback', 'POST', {
+          url: `${service.url}/wecom/callback`,
+          token: callback.token,
+          encodingAESKey: callback.encodingAESKey,
+        })
+      ).status,
+    ).toBe(200);
     const userid = await someUserid(service);
     expect((await service.wecom.console('user/update', { userid, position: '顾问' })).json.errcode).toBe(0);
     await expect.poll(() => published.length, { timeout: 10_000 }).toBeGreaterThan(0);
@@ -53,14 +67,17 @@ describe('WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom\'s getcallbackip list)', () => 
     expect(await send(service.url, sender.post(rename(sender, userid)))).toEqual({ status: 403, text: 'forbidden_source' });
     expect(await send(service.url, sender.verification('8147297539112093'), 'GET')).toEqual({ status: 403, text: 'forbidden_source' });
     // the signature is checked first: a forged request learns nothing about the address check
-    expect(await send(service.url, sender.post(rename(sender, userid), { token: 'forgedToken1' }))).toEqual({ status: 403, text: 'bad_signature' });
+    expect(await send(service.url, sender.post(rename(sender, userid), { token: 'forgedToken1' }))).toEqual({
+      status: 403,
+      text: 'bad_signature',
+    });
     await service.app.callback!.idle();
     expect(published).toEqual([]);
     expect(service.app.callback!.stats().rejected).toEqual({ forbidden_source: 2, bad_signature: 1 });
     expect((await service.calls())['/cgi-bin/getcallbackip']).toBe(1);
   });
 
-  it('answers 503 while WeCom\'s list cannot be read (WeCom retries), and processes nothing', async () => {
+  it("answers 503 while WeCom's list cannot be read (WeCom retries), and processes nothing", async () => {
     const { service, sender, published } = await start({ mode: 'auto' });
     await service.wecom.faults({ rateLimitPerMinute: { '/cgi-bin/getcallbackip': 0 } });
     const userid = await someUserid(service);
@@ -73,8 +90,13 @@ describe('WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom\'s getcallbackip list)', () => 
   it('re-reads the list after a day, and keeps serving the old one meanwhile', async () => {
     const { service } = await start({ mode: 'auto' });
     let now = 1_000_000;
-    const check = new CallbackSourceCheck({ allowed: { mode: 'auto' }, fetchList: () => service.client.corp.getCallbackIp(), now: () => now });
-    const from = (address: string) => ({ socket: { remoteAddress: address }, connection: { remoteAddress: address }, headers: {} }) as never;
+    const check = new CallbackSourceCheck({
+      allowed: { mode: 'auto' },
+      fetchList: () => service.client.corp.getCallbackIp(),
+      now: () => now,
+    });
+    const from = (address: string) =>
+      ({ socket: { remoteAddress: address }, connection: { remoteAddress: address }, headers: {} }) as never;
     await service.wecom.resetStats();
     expect(await check.verdict(from('127.0.0.1'))).toBe('allowed');
     expect(await check.verdict(from('::ffff:127.0.0.1'))).toBe('allowed');
@@ -95,10 +117,13 @@ describe('WECOM_CALLBACK_ALLOWED_IPS as ranges, with TRUSTED_PROXIES', () => {
   });
   afterAll(() => plain.service.close());
 
-  it('ignores X-Forwarded-For from a proxy that is not trusted: the socket\'s address (loopback) is refused', async () => {
+  it("ignores X-Forwarded-For from a proxy that is not trusted: the socket's address (loopback) is refused", async () => {
     const { service, sender, published } = plain;
     const userid = await someUserid(service);
-    expect(await send(service.url, sender.post(rename(sender, userid)), 'POST', { 'x-forwarded-for': '10.1.2.3' })).toEqual({ status: 403, text: 'forbidden_source' });
+    expect(await send(service.url, sender.post(rename(sender, userid)), 'POST', { 'x-forwarded-for': '10.1.2.3' })).toEqual({
+      status: 403,
+      text: 'forbidden_source',
+    });
     await service.app.callback!.idle();
     expect(published).toEqual([]);
     expect((await service.calls())['/cgi-bin/getcallbackip'] ?? 0).toBe(0);
@@ -107,11 +132,17 @@ describe('WECOM_CALLBACK_ALLOWED_IPS as ranges, with TRUSTED_PROXIES', () => {
   it('takes the sender from X-Forwarded-For when the socket is a trusted proxy', async () => {
     const { service, sender, published } = await start({ mode: 'list', ranges: ['10.0.0.0/8'] }, ['127.0.0.1/32', '::1/128']);
     const userid = await someUserid(service);
-    expect(await send(service.url, sender.post(rename(sender, userid)), 'POST', { 'x-forwarded-for': '10.1.2.3' })).toEqual({ status: 200, text: 'success' });
+    expect(await send(service.url, sender.post(rename(sender, userid)), 'POST', { 'x-forwarded-for': '10.1.2.3' })).toEqual({
+      status: 200,
+      text: 'success',
+    });
     await service.app.callback!.idle();
     expect(published).toEqual([expect.objectContaining({ kind: 'USER_UPDATED', userid })]);
     // a client cannot prepend an allowed address: the nearest untrusted hop counts
-    expect(await send(service.url, sender.post(rename(sender, userid)), 'POST', { 'x-forwarded-for': '10.9.9.9, 203.0.113.7' })).toEqual({ status: 403, text: 'forbidden_source' });
+    expect(await send(service.url, sender.post(rename(sender, userid)), 'POST', { 'x-forwarded-for': '10.9.9.9, 203.0.113.7' })).toEqual({
+      status: 403,
+      text: 'forbidden_source',
+    });
     expect(await send(service.url, sender.post(rename(sender, userid)))).toEqual({ status: 403, text: 'forbidden_source' });
   });
 });

@@ -14,15 +14,26 @@ describe('schema.subgraph.graphql', () => {
 
   it('composes with a subgraph that refers to its entities, each keyed by its WeCom id', () => {
     const supergraph = composeSupergraph({ directory: 'http://directory/graphql', tickets: 'http://tickets/graphql' });
-    const keys = [...supergraph.matchAll(/^type (\w+)[^{]*@join__type\(graph: DIRECTORY, key: "(\w+)"\)/gm)].map(([, type, key]) => `${type}.${key}`);
-    expect(keys.sort()).toEqual(['Department.departmentId', 'LinkedCorp.linkedId', 'LinkedDepartment.departmentId', 'LinkedUser.userid', 'Tag.tagId', 'User.userid']);
+    const keys = [...supergraph.matchAll(/^type (\w+)[^{]*@join__type\(graph: DIRECTORY, key: "(\w+)"\)/gm)].map(
+      ([, type, key]) => `${type}.${key}`,
+    );
+    expect(keys.sort()).toEqual([
+      'Department.departmentId',
+      'LinkedCorp.linkedId',
+      'LinkedDepartment.departmentId',
+      'LinkedUser.userid',
+      'Tag.tagId',
+      'User.userid',
+    ]);
     // The tickets subgraph only points at members and departments; this service resolves them.
     expect(supergraph).toMatch(/type User\b[^{]*@join__type\(graph: TICKETS, key: "userid", resolvable: false\)/);
     expect(supergraph).toMatch(/type Department\b[^{]*@join__type\(graph: TICKETS, key: "departmentId", resolvable: false\)/);
   });
 
   it('links Federation v2 and keeps its directives out of the plain schema.graphql', () => {
-    expect(DIRECTORY_SDL).toMatch(/^extend schema\s+@link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key", "@shareable"\]\)/);
+    expect(DIRECTORY_SDL).toMatch(
+      /^extend schema\s+@link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key", "@shareable"\]\)/,
+    );
     const plain = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
     expect(plain).not.toMatch(/@key|@link/);
   });

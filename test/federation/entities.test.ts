@@ -52,7 +52,9 @@ describe('_service', () => {
 describe('_entities', () => {
   it('resolves every entity type by its key, in order, null for what does not exist', async () => {
     const [users, departments, tags] = await Promise.all([
-      service.wecom.console('user/list', { department_id: 1, fetch_child: 1 }).then((r) => r.json.userlist as { userid: string; name: string }[]),
+      service.wecom
+        .console('user/list', { department_id: 1, fetch_child: 1 })
+        .then((r) => r.json.userlist as { userid: string; name: string }[]),
       service.wecom.console('department/list').then((r) => r.json.department as { id: number; name: string }[]),
       service.wecom.console('tag/list').then((r) => r.json.taglist as { tagid: number; tagname: string }[]),
     ]);
@@ -89,7 +91,9 @@ describe('_entities', () => {
   });
 
   it('costs what users(userids:) costs for the same members: one user/get each, duplicates once', async () => {
-    const users = (await service.wecom.console('user/list', { department_id: SALES, fetch_child: 1 })).json.userlist as { userid: string }[];
+    const users = (await service.wecom.console('user/list', { department_id: SALES, fetch_child: 1 })).json.userlist as {
+      userid: string;
+    }[];
     const ids = users.slice(0, 5).map((u) => u.userid);
     await service.wecom.resetStats();
     await as(full, ENTITIES, { reps: [...ids, ids[0]!.toUpperCase()].map((userid) => ({ __typename: 'User', userid })) });
@@ -102,7 +106,10 @@ describe('_entities', () => {
   });
 
   it('gives null for what a key limited to a subtree may not see, as the root fields do', async () => {
-    const membersOf = async (id: number) => ((await service.wecom.console('user/list', { department_id: id, fetch_child: 1 })).json.userlist as { userid: string }[]).map((x) => x.userid);
+    const membersOf = async (id: number) =>
+      ((await service.wecom.console('user/list', { department_id: id, fetch_child: 1 })).json.userlist as { userid: string }[]).map(
+        (x) => x.userid,
+      );
     const rdMembers = new Set(await membersOf(RD));
     const inside = [...rdMembers][0]!;
     const outside = (await membersOf(SALES)).find((id) => !rdMembers.has(id))!;
@@ -119,9 +126,17 @@ describe('_entities', () => {
     const res = await as(rdReader, ENTITIES, { reps });
     expect(res.body.errors).toBeUndefined();
     const got = res.body.data._entities;
-    expect(got.slice(0, 5).map((e: { __typename: string } | null) => e?.__typename ?? null)).toEqual(['User', null, 'Department', null, null]);
+    expect(got.slice(0, 5).map((e: { __typename: string } | null) => e?.__typename ?? null)).toEqual([
+      'User',
+      null,
+      'Department',
+      null,
+      null,
+    ]);
     // Tags: exactly those `tag(id:)` shows this key.
-    const direct = await Promise.all(tags.map(async (t) => (await as(rdReader, 'query($id: Int!) { tag(id: $id) { tagId name } }', { id: t.tagid })).body.data.tag));
+    const direct = await Promise.all(
+      tags.map(async (t) => (await as(rdReader, 'query($id: Int!) { tag(id: $id) { tagId name } }', { id: t.tagid })).body.data.tag),
+    );
     expect(got.slice(5).map((e: { tagId: number; name: string } | null) => (e ? { tagId: e.tagId, name: e.name } : null))).toEqual(direct);
   });
 
@@ -133,9 +148,21 @@ describe('_entities', () => {
   });
 
   it.each([
-    [[{ __typename: 'User', userid: 'zhangsan' }, { __typename: 'Ticket', id: '1' }], 'representations[1].__typename: must be one of User, Department, Tag, LinkedCorp, LinkedUser, LinkedDepartment (got "Ticket")'],
-    [[{ __typename: 'User', userid: 'a&access_token=x' }], 'representations[0].userid: not a WeCom userid (1–64 bytes of letters, digits, _ - @ . starting with a letter or digit)'],
-    [[{ __typename: 'User' }], 'representations[0].userid: not a WeCom userid (1–64 bytes of letters, digits, _ - @ . starting with a letter or digit)'],
+    [
+      [
+        { __typename: 'User', userid: 'zhangsan' },
+        { __typename: 'Ticket', id: '1' },
+      ],
+      'representations[1].__typename: must be one of User, Department, Tag, LinkedCorp, LinkedUser, LinkedDepartment (got "Ticket")',
+    ],
+    [
+      [{ __typename: 'User', userid: 'a&access_token=x' }],
+      'representations[0].userid: not a WeCom userid (1–64 bytes of letters, digits, _ - @ . starting with a letter or digit)',
+    ],
+    [
+      [{ __typename: 'User' }],
+      'representations[0].userid: not a WeCom userid (1–64 bytes of letters, digits, _ - @ . starting with a letter or digit)',
+    ],
     [[{ __typename: 'Department', departmentId: '3' }], 'representations[0].departmentId: not a WeCom id (a positive integer)'],
     [[{ __typename: 'LinkedUser', userid: 'no-slash' }], 'representations[0].userid: not of the form "PREFIX/ID"'],
     [['User:zhangsan'], 'representations[0]: must be an object with __typename and the key fields'],

@@ -35,7 +35,8 @@ interface WireDept {
 }
 
 /** Calls per WeCom path, without gettoken (a token is fetched once per secret and process, whichever query comes first). */
-const withoutTokens = (calls: Record<string, number>) => Object.fromEntries(Object.entries(calls).filter(([path]) => path !== '/cgi-bin/gettoken'));
+const withoutTokens = (calls: Record<string, number>) =>
+  Object.fromEntries(Object.entries(calls).filter(([path]) => path !== '/cgi-bin/gettoken'));
 
 /** Each part of the stack, started for one describe block. */
 interface Stack {
@@ -55,12 +56,25 @@ async function startStack(options: { cache: boolean }): Promise<Stack> {
     security: keysOnly([full, reader, rdReader]),
     ...(options.cache ? { cache: {}, responseCache: false } : {}),
   });
-  const users = ((await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist as WireUser[]).slice(0, 199);
+  const users = ((await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist as WireUser[]).slice(
+    0,
+    199,
+  );
   expect(users).toHaveLength(199);
   const departments = (await service.wecom.console('department/list')).json.department as WireDept[];
   const ticketList: Ticket[] = [
-    ...users.map((u, i) => ({ id: `T-${i + 1}`, title: `Ticket ${i + 1} for ${u.userid}`, assigneeUserid: u.userid, departmentId: u.main_department ?? u.department[0]! })),
-    { id: 'T-again', title: 'A second ticket for the first member', assigneeUserid: users[0]!.userid, departmentId: users[0]!.department[0]! },
+    ...users.map((u, i) => ({
+      id: `T-${i + 1}`,
+      title: `Ticket ${i + 1} for ${u.userid}`,
+      assigneeUserid: u.userid,
+      departmentId: u.main_department ?? u.department[0]!,
+    })),
+    {
+      id: 'T-again',
+      title: 'A second ticket for the first member',
+      assigneeUserid: users[0]!.userid,
+      departmentId: users[0]!.department[0]!,
+    },
     { id: 'T-ghost', title: 'Assigned to someone who left', assigneeUserid: 'no.such.member', departmentId: 1 },
   ];
   const tickets = await TicketsSubgraph.start(ticketList);
@@ -93,11 +107,12 @@ function subtreeView(departments: WireDept[], root: number): View {
   const inside = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const d of departments) if (!inside.has(d.id) && inside.has(d.parentid)) (inside.add(d.id), (grew = true));
+    for (const d of departments) if (!inside.has(d.id) && inside.has(d.parentid)) inside.add(d.id), (grew = true);
   }
   return {
     visible: (u) => u.department.some((d) => inside.has(d)),
-    main: (u) => (u.main_department !== undefined && inside.has(u.main_department) ? u.main_department : u.department.find((d) => inside.has(d))),
+    main: (u) =>
+      u.main_department !== undefined && inside.has(u.main_department) ? u.main_department : u.department.find((d) => inside.has(d)),
   };
 }
 
@@ -111,7 +126,10 @@ function expectedTickets(stack: Stack, view: View = WHOLE_CORP) {
     return {
       id: t.id,
       title: t.title,
-      assignee: u && view.visible(u) ? { userid: u.userid, name: u.name, position: u.position || null, department: main ? { name: deptName.get(main) } : null } : null,
+      assignee:
+        u && view.visible(u)
+          ? { userid: u.userid, name: u.name, position: u.position || null, department: main ? { name: deptName.get(main) } : null }
+          : null,
     };
   });
 }
@@ -131,11 +149,14 @@ const errorPaths = (errors: { path?: (string | number)[] }[] | undefined) =>
 
 /** Every representation of a request (the gateway may merge several `_entities` fetches into one, with aliased variables). */
 function representationsOf(request: SubgraphRequest): { __typename: string }[] {
-  return Object.entries(request.variables).flatMap(([name, value]) => (name.endsWith('representations') ? (value as { __typename: string }[]) : []));
+  return Object.entries(request.variables).flatMap(([name, value]) =>
+    name.endsWith('representations') ? (value as { __typename: string }[]) : [],
+  );
 }
 
 /** The requests the gateway sent to the directory subgraph since `from`. */
-const directoryRequests = (stack: Stack, from: number) => stack.gateway.sent.slice(from).filter((r) => r.url === `${stack.service.url}/graphql`);
+const directoryRequests = (stack: Stack, from: number) =>
+  stack.gateway.sent.slice(from).filter((r) => r.url === `${stack.service.url}/graphql`);
 
 describe('through Hive Gateway, without the directory cache (every request cold)', () => {
   let stack: Stack;
@@ -198,7 +219,9 @@ describe('through Hive Gateway, without the directory cache (every request cold)
 
     // The same nulls as the direct query with the same key.
     const direct = await stack.service.query(DIRECT_QUERY, { ids: stack.users.map((u) => u.userid) }, withKey(rdReader));
-    expect(direct.data!.users.map((u: { userid: string } | null) => u?.userid ?? null)).toEqual(stack.users.map((u) => (visible(u) ? u.userid : null)));
+    expect(direct.data!.users.map((u: { userid: string } | null) => u?.userid ?? null)).toEqual(
+      stack.users.map((u) => (visible(u) ? u.userid : null)),
+    );
   });
 
   it('adds at most one round trip to this service per query plan level', async () => {

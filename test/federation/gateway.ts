@@ -63,7 +63,10 @@ export class TestGateway {
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
-  async query(query: string, headers: Record<string, string> = {}): Promise<{ data?: any; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] }> {
+  async query(
+    query: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ data?: any; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] }> {
     const res = await this.runtime.fetch('http://gateway/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },

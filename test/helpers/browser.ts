@@ -18,13 +18,15 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * machine (with a note) but fail in CI (CI=true), where .ci/run installs it.
  */
 export const chromiumAvailable = existsSync(CHROMIUM_PATH) || process.env.CI === 'true';
-if (!chromiumAvailable) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium fonts-noto-cjk, or set CHROMIUM_PATH)`);
+if (!chromiumAvailable)
+  console.warn(`browser tests skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium fonts-noto-cjk, or set CHROMIUM_PATH)`);
 
 /** Screenshots of the browser tests (git-ignored). */
 export const ARTIFACTS_DIR = fileURLToPath(new URL('../browser/artifacts/', import.meta.url));
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: .ci/run installs Debian's chromium package (set CHROMIUM_PATH for another binary)`);
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(`no Chromium at ${CHROMIUM_PATH}: .ci/run installs Debian's chromium package (set CHROMIUM_PATH for another binary)`);
   return puppeteer.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -47,7 +49,11 @@ export interface CheckedPage {
 }
 
 /** A page on `service` that may reach nothing else; `language` sets navigator.language (e.g. zh-CN). */
-export async function openCheckedPage(browser: Browser, service: ServiceHarness, options: { language?: string } = {}): Promise<CheckedPage> {
+export async function openCheckedPage(
+  browser: Browser,
+  service: ServiceHarness,
+  options: { language?: string } = {},
+): Promise<CheckedPage> {
   const origin = new URL(service.url).origin;
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 860 });
@@ -100,6 +106,10 @@ export async function openCheckedPage(browser: Browser, service: ServiceHarness,
 /** Points the emulator's contacts-sync callback at the service, so console changes reach /wecom/callback. */
 export async function deliverCallbacks(service: ServiceHarness): Promise<void> {
   const { callback } = service.wecom.creds;
-  const configured = await service.wecom.admin('callback', 'POST', { url: `${service.url}/wecom/callback`, token: callback.token, encodingAESKey: callback.encodingAESKey });
+  const configured = await service.wecom.admin('callback', 'POST', {
+    url: `${service.url}/wecom/callback`,
+    token: callback.token,
+    encodingAESKey: callback.encodingAESKey,
+  });
   expect(configured.status, configured.text).toBe(200);
 }

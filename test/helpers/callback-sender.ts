@@ -45,7 +45,12 @@ export class CallbackSender {
     message: string,
     forge: { timestamp?: number; token?: string; encodingAESKey?: string; receiveId?: string; signature?: string; nonce?: string } = {},
   ): SignedRequest {
-    const encrypted = official.encrypt(forge.encodingAESKey ?? this.options.encodingAESKey, message, forge.receiveId ?? this.options.corpId, randomBytes(16));
+    const encrypted = official.encrypt(
+      forge.encodingAESKey ?? this.options.encodingAESKey,
+      message,
+      forge.receiveId ?? this.options.corpId,
+      randomBytes(16),
+    );
     return this.envelope(encrypted, forge);
   }
 
@@ -59,7 +64,10 @@ export class CallbackSender {
   }
 
   /** A URL verification GET. */
-  verification(plaintext: string, forge: { timestamp?: number; token?: string; receiveId?: string; signature?: string } = {}): SignedRequest {
+  verification(
+    plaintext: string,
+    forge: { timestamp?: number; token?: string; receiveId?: string; signature?: string } = {},
+  ): SignedRequest {
     const echostr = official.encrypt(this.options.encodingAESKey, plaintext, forge.receiveId ?? this.options.corpId);
     const timestamp = String(forge.timestamp ?? nowSeconds());
     const nonce = '1372623149';

@@ -7,7 +7,12 @@ import { ServiceProcess } from './service-process.ts';
  */
 
 /** The environment of a fleet instance: the contacts-sync secret only, so every read uses one token and gettokens count exactly. */
-export function fleetEnvironment(wecom: EmulatorHarness, redisUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+export function fleetEnvironment(
+  wecom: EmulatorHarness,
+  redisUrl: string,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const creds = wecom.creds;
   return {
     WECOM_BASE_URL: wecom.url,

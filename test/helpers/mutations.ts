@@ -25,7 +25,11 @@ export interface SseEvent {
  * Runs a subscription over Server-Sent Events (Yoga's `accept: text/event-stream`) and collects
  * every event until the server completes the stream.
  */
-export async function subscribeOverSse(service: ServiceHarness, query: string, variables: Record<string, unknown>): Promise<{ status: number; contentType: string | null; events: SseEvent[] }> {
+export async function subscribeOverSse(
+  service: ServiceHarness,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<{ status: number; contentType: string | null; events: SseEvent[] }> {
   const res = await service.app.yoga.fetch('http://yoga/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream' },

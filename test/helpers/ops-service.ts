@@ -30,11 +30,16 @@ export class OpsService {
     this.logs = logs;
   }
 
-  static async start(options: { emulator?: Partial<EmulatorOptions>; contactSecret?: string; readinessCacheMs?: number } = {}): Promise<OpsService> {
+  static async start(
+    options: { emulator?: Partial<EmulatorOptions>; contactSecret?: string; readinessCacheMs?: number } = {},
+  ): Promise<OpsService> {
     const wecom = await EmulatorHarness.start(options.emulator);
     const creds = wecom.creds;
     const logs: Record<string, unknown>[] = [];
-    const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } });
+    const logger = createLogger({
+      level: 'debug',
+      destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    });
     const metrics = new ServiceMetrics({ defaultMetrics: false });
     const client = createWeComClient({
       baseUrl: wecom.url,
@@ -46,7 +51,15 @@ export class OpsService {
       retryMaxDelayMs: 5,
     });
     const changes = new ChangeBus();
-    const app = createApp({ client, changes, logger, graphiql: false, plugins: [metrics.useMetrics()], cache: {}, callback: creds.callback });
+    const app = createApp({
+      client,
+      changes,
+      logger,
+      graphiql: false,
+      plugins: [metrics.useMetrics()],
+      cache: {},
+      callback: creds.callback,
+    });
     const readiness = new Readiness({ wecom: () => client.core.probeTokens(), cacheMs: options.readinessCacheMs ?? 5_000 });
     metrics.observeChanges(changes);
     metrics.observe({
@@ -55,7 +68,9 @@ export class OpsService {
       callbacks: () => app.callback!.stats(),
       ready: () => readiness.lastReady,
     });
-    const server = createServer(createHttpFront({ handle: app.handle, logger, readiness, inFlight: new InFlight(), metrics, serveMetrics: true }));
+    const server = createServer(
+      createHttpFront({ handle: app.handle, logger, readiness, inFlight: new InFlight(), metrics, serveMetrics: true }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return new OpsService(wecom, client, app, metrics, readiness, server, logs);
   }

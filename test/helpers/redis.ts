@@ -68,7 +68,9 @@ export class RedisServerProcess {
   /** Starts the server (again) on its port and waits until it answers PING. */
   async restart(): Promise<void> {
     if (this.proc) throw new Error('redis-server is running already');
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     this.proc = proc;
     const client = new Redis(this.url, { maxRetriesPerRequest: 0, retryStrategy: () => 50, lazyConnect: true });
     client.on('error', () => undefined); // refused until it listens: expected

@@ -42,7 +42,16 @@ export class ServiceProcess {
     const proc = spawn(process.execPath, args, {
       cwd: REPO,
       // No warm-up unless a test asks for one: tests count the upstream calls their own requests cause.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ENV_FILE: '/dev/null', HOST: '127.0.0.1', LOG_LEVEL: 'info', CACHE_WARM_UP: 'false', ...env, PORT: String(port) },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        ENV_FILE: '/dev/null',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        CACHE_WARM_UP: 'false',
+        ...env,
+        PORT: String(port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(proc, port);

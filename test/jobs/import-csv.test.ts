@@ -8,7 +8,16 @@ import { aesKeyOf } from 'wecom-protocol/crypto';
 describe('memberCsv', () => {
   it('writes the template header and one CRLF line per member, UTF-8 without a BOM', () => {
     const bytes = memberCsv([
-      { userid: 'zhangsan', name: '张三', departmentIds: [2, 3], mobile: '+86 13800000000', gender: '1', isLeaderInDept: [true, false], order: [4294967295, 0], enable: false },
+      {
+        userid: 'zhangsan',
+        name: '张三',
+        departmentIds: [2, 3],
+        mobile: '+86 13800000000',
+        gender: '1',
+        isLeaderInDept: [true, false],
+        order: [4294967295, 0],
+        enable: false,
+      },
       { userid: 'lisi', name: 'Li, "Si"', departmentIds: [4], email: 'lisi@example.com', position: '=cmd|calc', address: '北京\n海淀' },
     ]);
     expect(bytes[0]).not.toBe(0xef);
@@ -20,14 +29,42 @@ describe('memberCsv', () => {
   });
 
   it('is read back by the emulator’s import parser as written', () => {
-    const rows = readMemberFile(memberCsv([{ userid: 'a.b', name: '@home', departmentIds: [2], mobile: '-13800000000', telephone: '010-1,2' }]));
+    const rows = readMemberFile(
+      memberCsv([{ userid: 'a.b', name: '@home', departmentIds: [2], mobile: '-13800000000', telephone: '010-1,2' }]),
+    );
     expect(rows).toEqual([
-      { userid: 'a.b', cells: { name: "'@home", userid: 'a.b', mobile: '-13800000000', email: '', department: '2', position: '', gender: '', leader: '', order: '', alias: '', address: '', telephone: '010-1,2', disabled: '' } },
+      {
+        userid: 'a.b',
+        cells: {
+          name: "'@home",
+          userid: 'a.b',
+          mobile: '-13800000000',
+          email: '',
+          department: '2',
+          position: '',
+          gender: '',
+          leader: '',
+          order: '',
+          alias: '',
+          address: '',
+          telephone: '010-1,2',
+          disabled: '',
+        },
+      },
     ]);
   });
 
   it('neutralises only cells that start like a formula', () => {
-    expect(['=1+2', '+SUM(A1)', '-2', '@x', '\tx', '\rx', 'a=b', '张三'].map(neutraliseFormula)).toEqual(["'=1+2", "'+SUM(A1)", "'-2", "'@x", "'\tx", "'\rx", 'a=b', '张三']);
+    expect(['=1+2', '+SUM(A1)', '-2', '@x', '\tx', '\rx', 'a=b', '张三'].map(neutraliseFormula)).toEqual([
+      "'=1+2",
+      "'+SUM(A1)",
+      "'-2",
+      "'@x",
+      "'\tx",
+      "'\rx",
+      'a=b',
+      '张三',
+    ]);
   });
 });
 
@@ -57,7 +94,11 @@ describe('checkImportFile', () => {
     ['invalid UTF-8', Buffer.from([0xc4, 0xe3, 0xba, 0xc3, 0x2c, 0x2c, 0x2c]), /not UTF-8/],
     ['no 所在部门', ok('姓名,帐号,邮箱\nA,a,a@example.com\n'), /no 所在部门 column/],
     ['only blank records', ok('姓名,帐号,邮箱,所在部门\n,,,\n\n'), /no records/],
-    ['an unterminated quote in the first record', ok('姓名,帐号,邮箱,所在部门\n"A,a,a@example.com,2\n'), /not valid CSV: line 3: unterminated quoted field/],
+    [
+      'an unterminated quote in the first record',
+      ok('姓名,帐号,邮箱,所在部门\n"A,a,a@example.com,2\n'),
+      /not valid CSV: line 3: unterminated quoted field/,
+    ],
   ])('refuses %s', (_what, bytes, message) => {
     expect(() => checkImportFile(bytes, 'members')).toThrow(ImportFileError);
     expect(() => checkImportFile(bytes, 'members')).toThrow(message);

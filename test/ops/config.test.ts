@@ -37,7 +37,10 @@ describe('operations configuration', () => {
       rateBudget: { fraction: 0.5, perEndpoint: { '/cgi-bin/user/get': 2000, '/cgi-bin/user/list': 500 }, callerShare: 0.5 },
     });
     expect(loadConfig({ METRICS_ENABLED: 'false' }).ops.metrics).toEqual({ enabled: false });
-    expect(loadConfig({ REDIS_URL: 'rediss://cache.internal' }).ops.redis).toEqual({ url: 'rediss://cache.internal', keyPrefix: 'wecom-directory:' });
+    expect(loadConfig({ REDIS_URL: 'rediss://cache.internal' }).ops.redis).toEqual({
+      url: 'rediss://cache.internal',
+      keyPrefix: 'wecom-directory:',
+    });
   });
 
   it.each([
@@ -49,7 +52,10 @@ describe('operations configuration', () => {
     [{ REDIS_KEY_PREFIX: 'has space' }, 'REDIS_KEY_PREFIX must be up to 64 letters'],
     [{ WECOM_RATE_BUDGET_FRACTION: '1.5' }, 'WECOM_RATE_BUDGET_FRACTION: must be a number above 0 and at most 1'],
     [{ WECOM_CALLER_SHARE: '0' }, 'WECOM_CALLER_SHARE: must be a number above 0 and at most 1'],
-    [{ WECOM_RATE_BUDGET: '/cgi-bin/user/get:100' }, 'WECOM_RATE_BUDGET: "/cgi-bin/user/get:100" is not of the form /cgi-bin/<api>=<calls per minute>'],
+    [
+      { WECOM_RATE_BUDGET: '/cgi-bin/user/get:100' },
+      'WECOM_RATE_BUDGET: "/cgi-bin/user/get:100" is not of the form /cgi-bin/<api>=<calls per minute>',
+    ],
     [{ WECOM_RATE_BUDGET: 'user/get=100' }, 'WECOM_RATE_BUDGET'],
   ])('refuses %j, naming the variable and the form it expects', (env, expected) => {
     expect(errorOf(env)).toContain(expected);

@@ -9,7 +9,15 @@ function capture() {
   return { logger, lines, parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
-const SECRETS = ['S3cretContactValue', 'AppSecretValue99', 'TokenValue123456', 'AesKeyValue', 'hunter22', 'Bearer-JWT-Value', 'ApiKeyValue777'];
+const SECRETS = [
+  'S3cretContactValue',
+  'AppSecretValue99',
+  'TokenValue123456',
+  'AesKeyValue',
+  'hunter22',
+  'Bearer-JWT-Value',
+  'ApiKeyValue777',
+];
 
 /** The fields of the lines this file logs (pino's JSON; the test reads them back). */
 interface LoggedLine {

@@ -19,31 +19,38 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('HTTP front and metrics', () => {
   const post = (service: OpsService, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
   const scrape = async (service: OpsService) => {
     const res = await fetch(`${service.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     return res.text();
   };
 
-  opsTest('echoes a sane x-request-id, replaces an unsafe one, and tags the access log and the WeCom client’s lines with it', async ({ service }) => {
-    const given = await post(service, { query: '{ user(userid: "nobody-here") { name } }' }, { 'x-request-id': 'edge-7f3a.42' });
-    expect(given.headers.get('x-request-id')).toBe('edge-7f3a.42');
-    expect((await given.json()).data).toEqual({ user: null });
-    const lines = service.logs.filter((l) => l.reqId === 'edge-7f3a.42');
-    // The client's own line about the lookup (user/get answered 60111) carries the request's id.
-    expect(lines.find((l) => l.msg === 'wecom call failed')).toMatchObject({ endpoint: '/cgi-bin/user/get', level: 'debug' });
-    expect(lines.at(-1)).toMatchObject({ msg: 'request', method: 'POST', path: '/graphql', status: 200, level: 'info' });
-    // Yoga's own lines too, and no line of this request without the id.
-    expect(lines.length).toBeGreaterThan(2);
+  opsTest(
+    'echoes a sane x-request-id, replaces an unsafe one, and tags the access log and the WeCom client’s lines with it',
+    async ({ service }) => {
+      const given = await post(service, { query: '{ user(userid: "nobody-here") { name } }' }, { 'x-request-id': 'edge-7f3a.42' });
+      expect(given.headers.get('x-request-id')).toBe('edge-7f3a.42');
+      expect((await given.json()).data).toEqual({ user: null });
+      const lines = service.logs.filter((l) => l.reqId === 'edge-7f3a.42');
+      // The client's own line about the lookup (user/get answered 60111) carries the request's id.
+      expect(lines.find((l) => l.msg === 'wecom call failed')).toMatchObject({ endpoint: '/cgi-bin/user/get', level: 'debug' });
+      expect(lines.at(-1)).toMatchObject({ msg: 'request', method: 'POST', path: '/graphql', status: 200, level: 'info' });
+      // Yoga's own lines too, and no line of this request without the id.
+      expect(lines.length).toBeGreaterThan(2);
 
-    // Too long, spaces, quotes, markup, log-line tricks: replaced by an id of our own.
-    for (const unsafe of ['has spaces', 'x'.repeat(200), 'quote"d', '<script>', '{"reqId":"x"}', '-leading-dash']) {
-      const res = await post(service, { query: '{ __typename }' }, { 'x-request-id': unsafe });
-      expect(res.headers.get('x-request-id')).toMatch(UUID);
-    }
-    expect((await post(service, { query: '{ __typename }' })).headers.get('x-request-id')).toMatch(UUID);
-  });
+      // Too long, spaces, quotes, markup, log-line tricks: replaced by an id of our own.
+      for (const unsafe of ['has spaces', 'x'.repeat(200), 'quote"d', '<script>', '{"reqId":"x"}', '-leading-dash']) {
+        const res = await post(service, { query: '{ __typename }' }, { 'x-request-id': unsafe });
+        expect(res.headers.get('x-request-id')).toMatch(UUID);
+      }
+      expect((await post(service, { query: '{ __typename }' })).headers.get('x-request-id')).toMatch(UUID);
+    },
+  );
 
   opsTest('counts every upstream attempt by endpoint and errcode exactly as WeCom saw them, and the retries', async ({ service }) => {
     const before = await scrape(service);
@@ -58,7 +65,8 @@ describe('HTTP front and metrics', () => {
     const stats = await service.wecom.stats();
     expect(Object.keys(stats.calls).length).toBeGreaterThan(0);
     for (const [endpoint, calls] of Object.entries(stats.calls)) {
-      const counted = metricValue(after, 'wecom_upstream_calls_total', { endpoint }) - metricValue(before, 'wecom_upstream_calls_total', { endpoint });
+      const counted =
+        metricValue(after, 'wecom_upstream_calls_total', { endpoint }) - metricValue(before, 'wecom_upstream_calls_total', { endpoint });
       expect([endpoint, counted]).toEqual([endpoint, calls]);
     }
     const delta = (name: string, labels: Record<string, string>) => metricValue(after, name, labels) - metricValue(before, name, labels);
@@ -70,24 +78,27 @@ describe('HTTP front and metrics', () => {
     expect(metricValue(after, 'wecom_scheduler_queue_depth', { endpoint: '/cgi-bin/user/list_id' })).toBe(0);
   });
 
-  opsTest('counts GraphQL operations by type and name (answers from the response cache too), and result errors by code', async ({ service }) => {
-    const before = await scrape(service);
-    await post(service, { query: 'query DeptName { department(id: 1) { name } }' });
-    // The same text again: answered from the response cache, without executing.
-    await post(service, { query: 'query DeptName { department(id: 1) { name } }' });
-    await post(service, { query: '{ t: __typename }' });
-    await post(service, { query: '{ nosuchfield }' });
-    await post(service, { query: '{ department(' });
-    const after = await scrape(service);
-    const delta = (name: string, labels: Record<string, string>) => metricValue(after, name, labels) - metricValue(before, name, labels);
-    expect(delta('graphql_operations_total', { operation_type: 'query', operation_name: 'DeptName' })).toBe(2);
-    expect(delta('graphql_operations_total', { operation_type: 'query', operation_name: 'anonymous' })).toBe(1);
-    expect(delta('graphql_operation_duration_seconds_count', { operation_type: 'query' })).toBe(2);
-    expect(delta('graphql_response_cache_hits_total', {})).toBe(1);
-    expect(delta('graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
-    expect(delta('graphql_errors_total', { code: 'GRAPHQL_PARSE_FAILED' })).toBe(1);
-    expect(delta('http_requests_total', { route: '/graphql', method: 'POST' })).toBe(5);
-  });
+  opsTest(
+    'counts GraphQL operations by type and name (answers from the response cache too), and result errors by code',
+    async ({ service }) => {
+      const before = await scrape(service);
+      await post(service, { query: 'query DeptName { department(id: 1) { name } }' });
+      // The same text again: answered from the response cache, without executing.
+      await post(service, { query: 'query DeptName { department(id: 1) { name } }' });
+      await post(service, { query: '{ t: __typename }' });
+      await post(service, { query: '{ nosuchfield }' });
+      await post(service, { query: '{ department(' });
+      const after = await scrape(service);
+      const delta = (name: string, labels: Record<string, string>) => metricValue(after, name, labels) - metricValue(before, name, labels);
+      expect(delta('graphql_operations_total', { operation_type: 'query', operation_name: 'DeptName' })).toBe(2);
+      expect(delta('graphql_operations_total', { operation_type: 'query', operation_name: 'anonymous' })).toBe(1);
+      expect(delta('graphql_operation_duration_seconds_count', { operation_type: 'query' })).toBe(2);
+      expect(delta('graphql_response_cache_hits_total', {})).toBe(1);
+      expect(delta('graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
+      expect(delta('graphql_errors_total', { code: 'GRAPHQL_PARSE_FAILED' })).toBe(1);
+      expect(delta('http_requests_total', { route: '/graphql', method: 'POST' })).toBe(5);
+    },
+  );
 
   opsTest('labels at most a bounded number of operation names (the client chooses them)', async ({ service }) => {
     await Promise.all(Array.from({ length: MAX_OPERATION_NAMES + 20 }, (_, i) => post(service, { query: `query Op${i} { __typename }` })));
@@ -111,7 +122,11 @@ describe('HTTP front and metrics', () => {
     const sender = new CallbackSender({ ...service.wecom.creds.callback, corpId: service.wecom.creds.corpId });
     const signed = sender.post(sender.changeContact('update_party', { Id: 3, Name: '新名字' }));
     const send = (query: Record<string, string>, body: string) =>
-      fetch(`${service.url}/wecom/callback?${new URLSearchParams(query)}`, { method: 'POST', body, headers: { 'content-type': 'text/xml' } });
+      fetch(`${service.url}/wecom/callback?${new URLSearchParams(query)}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'text/xml' },
+      });
     expect((await send(signed.query, signed.body)).status).toBe(200);
     expect((await send(signed.query, signed.body)).status).toBe(200); // WeCom's retry
     expect((await send({ ...signed.query, msg_signature: '0'.repeat(40) }, signed.body)).status).toBe(403);
@@ -133,7 +148,13 @@ describe('HTTP front and metrics', () => {
     await post(service, { query: '{ department(id: 1) { members(first: 3) { nodes { userid } } } }' });
     const text = await scrape(service);
     const creds = service.wecom.creds;
-    for (const secret of [creds.contactSecret, creds.app.secret, creds.callback.token, creds.callback.encodingAESKey, await service.wecom.contactToken()]) {
+    for (const secret of [
+      creds.contactSecret,
+      creds.app.secret,
+      creds.callback.token,
+      creds.callback.encodingAESKey,
+      await service.wecom.contactToken(),
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).not.toMatch(/access_token|corpsecret|nobody-here|edge-7f3a/);
@@ -149,7 +170,14 @@ describe('HTTP front and metrics', () => {
     };
     const metricsOnly = await listen(createMetricsListener(service.metrics));
     const main = await listen(
-      createHttpFront({ handle: service.app.handle, logger: createLogger({ level: 'silent' }), readiness: service.readiness, inFlight: new InFlight(), metrics: service.metrics, serveMetrics: false }),
+      createHttpFront({
+        handle: service.app.handle,
+        logger: createLogger({ level: 'silent' }),
+        readiness: service.readiness,
+        inFlight: new InFlight(),
+        metrics: service.metrics,
+        serveMetrics: false,
+      }),
     );
     try {
       const scraped = await fetch(`${metricsOnly.url}/metrics`);

@@ -10,7 +10,9 @@ import { SseSubscription } from '../helpers/sse.ts';
  */
 
 describe('graceful shutdown on SIGTERM', () => {
-  it('turns readiness false, finishes the request in flight, ends subscriptions, refuses new connections, exits 0', async ({ startProcess }) => {
+  it('turns readiness false, finishes the request in flight, ends subscriptions, refuses new connections, exits 0', async ({
+    startProcess,
+  }) => {
     const emulatorPort = await freePort();
     const s = await startProcess({ WECOM_EMULATOR_PORT: String(emulatorPort), SHUTDOWN_DELAY_MS: '600', SHUTDOWN_TIMEOUT_MS: '10000' });
     const emulator = `http://127.0.0.1:${emulatorPort}`;
@@ -22,7 +24,11 @@ describe('graceful shutdown on SIGTERM', () => {
 
     const sub = await SseSubscription.open(fetch, `${s.url}/graphql`, 'subscription { contactChanged { kind } }');
     // Every WeCom call now takes 1.5 s: a request in flight when the signal comes.
-    await fetch(`${emulator}/__emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 1500 }) });
+    await fetch(`${emulator}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 1500 }),
+    });
     const started = Date.now();
     const slow = s.query(query(3));
     await new Promise((r) => setTimeout(r, 200));
@@ -60,7 +66,11 @@ describe('graceful shutdown on SIGTERM', () => {
     const emulatorPort = await freePort();
     const s = await startProcess({ WECOM_EMULATOR_PORT: String(emulatorPort), SHUTDOWN_TIMEOUT_MS: '300' });
     expect((await s.query('{ userIds(first: 2) { nodes { userid } } }')).errors).toBeUndefined();
-    await fetch(`http://127.0.0.1:${emulatorPort}/__emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 5000 }) });
+    await fetch(`http://127.0.0.1:${emulatorPort}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 5000 }),
+    });
     const slow = s.query('{ userIds(first: 3) { nodes { userid } } }').catch((err: unknown) => err);
     await new Promise((r) => setTimeout(r, 200));
     const signalled = Date.now();
@@ -69,6 +79,9 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(exit.code).toBe(1);
     expect(Date.now() - signalled).toBeLessThan(4_000); // did not wait for the 5 s call
     expect(await slow).toBeInstanceOf(Error); // its connection was closed
-    expect(s.logLines().find((l) => l.msg === 'shutdown timeout: cutting requests still in flight')).toMatchObject({ unfinished: 1, timeoutMs: 300 });
+    expect(s.logLines().find((l) => l.msg === 'shutdown timeout: cutting requests still in flight')).toMatchObject({
+      unfinished: 1,
+      timeoutMs: 300,
+    });
   }, 30_000);
 });

@@ -3,14 +3,27 @@ import { Readiness } from '../../src/ops/readiness.ts';
 import { ServiceMetrics } from '../../src/ops/metrics.ts';
 import type { WarmUpStatus } from '../../src/cache/warm-up.ts';
 
-const cold: WarmUpStatus = { state: 'warming', departmentsLoaded: 120, departmentsTotal: 2221, failures: 0, passes: 0, firstWarmMs: null, lastPassMs: null };
+const cold: WarmUpStatus = {
+  state: 'warming',
+  departmentsLoaded: 120,
+  departmentsTotal: 2221,
+  failures: 0,
+  passes: 0,
+  firstWarmMs: null,
+  lastPassMs: null,
+};
 const warm: WarmUpStatus = { ...cold, state: 'warm', departmentsLoaded: 2221, passes: 1, firstWarmMs: 9_000, lastPassMs: 9_000 };
 
 describe('readiness with the cache warm-up', () => {
   it('is not ready until the first warm-up finished, and says how far it got; read live, not from the cached check', async () => {
     let status = cold;
     const readiness = new Readiness({ wecom: async () => {}, warmUp: () => status, cacheMs: 60_000 });
-    expect(await readiness.check()).toEqual({ ready: false, status: 'not ready', checks: { wecom: 'ok', cache: 'warming (120/2221 departments)' }, cache: cold });
+    expect(await readiness.check()).toEqual({
+      ready: false,
+      status: 'not ready',
+      checks: { wecom: 'ok', cache: 'warming (120/2221 departments)' },
+      cache: cold,
+    });
     expect(readiness.lastReady).toBe(false);
     status = warm;
     expect(await readiness.check()).toEqual({ ready: true, status: 'ready', checks: { wecom: 'ok', cache: 'ok' }, cache: warm });

@@ -58,7 +58,11 @@ describeWithRedis('caller limits across the fleet', () => {
   });
 
   const post = (service: ServiceProcess, key: string, query: string) =>
-    fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify({ query }) });
+    fetch(`${service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ query }),
+    });
 
   it('a caller limited to 30 a minute gets 30 of 60 requests sent across three instances; another caller is not affected', async () => {
     const responses = await Promise.all(Array.from({ length: 60 }, (_, i) => post(fleet[i % 3]!, PORTAL, '{ __typename }')));
@@ -82,7 +86,11 @@ describeWithRedis('caller limits across the fleet', () => {
     const mutation = 'mutation { deleteUser(userid: "no such member!") { __typename } }';
     await wecom.resetStats();
     const answers = await Promise.all(
-      Array.from({ length: 6 }, async (_, i) => (await post(fleet[i % 3]!, OTHER, mutation)).json() as Promise<{ data?: unknown; errors?: { extensions: { code: string } }[] }>),
+      Array.from(
+        { length: 6 },
+        async (_, i) =>
+          (await post(fleet[i % 3]!, OTHER, mutation)).json() as Promise<{ data?: unknown; errors?: { extensions: { code: string } }[] }>,
+      ),
     );
     const limited = answers.filter((a) => a.errors?.[0]?.extensions.code === 'RATE_LIMITED');
     const ran = answers.filter((a) => a.data && !a.errors);

@@ -68,7 +68,8 @@ describeWithRedis('several instances on one Redis', () => {
     expect(stats.calls['/cgi-bin/user/list_id']).toBe(16);
     expect(stats.calls['/cgi-bin/gettoken']).toBe(1);
     const refreshes = async () =>
-      metricValue(await a.metrics(), 'wecom_token_refreshes_total', { outcome: 'ok' }) + metricValue(await b.metrics(), 'wecom_token_refreshes_total', { outcome: 'ok' });
+      metricValue(await a.metrics(), 'wecom_token_refreshes_total', { outcome: 'ok' }) +
+      metricValue(await b.metrics(), 'wecom_token_refreshes_total', { outcome: 'ok' });
     expect(await refreshes()).toBe(1);
 
     // WeCom invalidates the token: both instances hear 42001, and one of them fetches the next.
@@ -121,7 +122,11 @@ describeWithRedis('several instances on one Redis', () => {
     expect((await b.query(read, { u: userid })).data!.user.name).toBe(cold.data!.user.name);
     expect((await wecom.stats()).total).toBe(0); // served from B's cache
 
-    const sub = await SseSubscription.open(fetch, `${b.url}/graphql`, 'subscription { contactChanged { kind userid source changedFields } }');
+    const sub = await SseSubscription.open(
+      fetch,
+      `${b.url}/graphql`,
+      'subscription { contactChanged { kind userid source changedFields } }',
+    );
     try {
       const renamed = `改名-${Date.now() % 100000}`;
       const mutation = await a.query(
@@ -147,12 +152,20 @@ describeWithRedis('several instances on one Redis', () => {
   it('processes a callback once when its retry reaches the other instance', async () => {
     const creds = wecom.creds;
     const sender = new CallbackSender({ token: creds.callback.token, encodingAESKey: creds.callback.encodingAESKey, corpId: creds.corpId });
-    const listener = await SseSubscription.open(fetch, `${a.url}/graphql`, 'subscription { contactChanged(types: [DEPARTMENT_UPDATED]) { kind departmentId source } }');
+    const listener = await SseSubscription.open(
+      fetch,
+      `${a.url}/graphql`,
+      'subscription { contactChanged(types: [DEPARTMENT_UPDATED]) { kind departmentId source } }',
+    );
     try {
       const before = await Promise.all([a.metrics(), b.metrics()]);
       const signed = sender.post(sender.changeContact('update_party', { Id: 2, Name: '重命名' }));
       const post = (service: ServiceProcess) =>
-        fetch(`${service.url}/wecom/callback?${new URLSearchParams(signed.query)}`, { method: 'POST', body: signed.body, headers: { 'content-type': 'text/xml' } });
+        fetch(`${service.url}/wecom/callback?${new URLSearchParams(signed.query)}`, {
+          method: 'POST',
+          body: signed.body,
+          headers: { 'content-type': 'text/xml' },
+        });
       // WeCom's first attempt reaches B; its retry of the same signed request reaches A.
       const first = await post(b);
       expect([first.status, await first.text()]).toEqual([200, 'success']);
@@ -160,7 +173,8 @@ describeWithRedis('several instances on one Redis', () => {
       expect([retry.status, await retry.text()]).toEqual([200, 'success']);
 
       const after = await Promise.all([a.metrics(), b.metrics()]);
-      const delta = (i: number, outcome: string) => metricValue(after[i]!, 'wecom_callbacks_total', { outcome }) - metricValue(before[i]!, 'wecom_callbacks_total', { outcome });
+      const delta = (i: number, outcome: string) =>
+        metricValue(after[i]!, 'wecom_callbacks_total', { outcome }) - metricValue(before[i]!, 'wecom_callbacks_total', { outcome });
       expect([delta(1, 'accepted'), delta(0, 'duplicate'), delta(0, 'accepted'), delta(1, 'duplicate')]).toEqual([1, 1, 0, 0]);
 
       // A's subscriber hears of the change once: from B, over Redis.

@@ -33,13 +33,16 @@ describeWithRedis('a Redis outage under load', () => {
   beforeAll(async () => {
     wecom = await EmulatorHarness.start();
     redisServer = await RedisServerProcess.start();
-    fleet = await startFleet(3, fleetEnvironment(wecom, redisServer.url, testPrefix(), {
+    fleet = await startFleet(
+      3,
+      fleetEnvironment(wecom, redisServer.url, testPrefix(), {
         CACHE_TTL_SECONDS: String(TTL_SECONDS),
         CACHE_STALE_SECONDS: '1',
         // Limits the load stays under, still counted in Redis (and per instance meanwhile).
         RATE_LIMIT_PER_MINUTE: '1000000',
         RATE_LIMIT_BURST: '100000',
-      }));
+      }),
+    );
     const level3 = await levelThree(wecom);
     members = (await wecom.console('user/list', { department_id: level3[0] })).json.userlist as { userid: string; name: string }[];
   }, 60_000);
@@ -57,7 +60,10 @@ describeWithRedis('a Redis outage under load', () => {
     const queries: [string, (i: number) => Record<string, unknown>][] = [
       [ORG_TREE, () => ({ root: 1 })],
       ['query($u: String!) { user(userid: $u) { userid name departments { name } } }', (i) => ({ u: members[i % members.length]!.userid })],
-      ['query($q: String!) { searchUsers(query: $q, first: 5) { totalCount nodes { userid } } }', (i) => ({ q: String.fromCharCode(97 + (i % 26)) })],
+      [
+        'query($q: String!) { searchUsers(query: $q, first: 5) { totalCount nodes { userid } } }',
+        (i) => ({ q: String.fromCharCode(97 + (i % 26)) }),
+      ],
     ];
     const worker = async (w: number) => {
       for (let i = w; running; i += CONCURRENCY) {
@@ -65,7 +71,11 @@ describeWithRedis('a Redis outage under load', () => {
         const service = fleet[i % fleet.length]!;
         stats.sent++;
         try {
-          const res = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: variables(i) }) });
+          const res = await fetch(`${service.url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query, variables: variables(i) }),
+          });
           const body = await res.text();
           if (res.status !== 200 || body.includes('"errors"')) stats.failed.push({ status: res.status, body: body.slice(0, 300) });
         } catch (err) {
@@ -88,7 +98,9 @@ describeWithRedis('a Redis outage under load', () => {
     let n = 0;
     for (const s of fleet) {
       const m = await s.metrics();
-      n += metricValue(m, 'directory_shared_cache_requests_total', { result: 'hit' }) + metricValue(m, 'directory_shared_cache_requests_total', { result: 'waited' });
+      n +=
+        metricValue(m, 'directory_shared_cache_requests_total', { result: 'hit' }) +
+        metricValue(m, 'directory_shared_cache_requests_total', { result: 'waited' });
     }
     return n;
   };
@@ -158,8 +170,14 @@ describeWithRedis('a Redis outage under load', () => {
 
     for (const [i, s] of fleet.entries()) {
       const lines = s.logLines();
-      expect(lines.filter((l) => String(l.msg).startsWith('redis unavailable')), `instance ${i}`).toHaveLength(1);
-      expect(lines.filter((l) => String(l.msg).startsWith('redis available again')), `instance ${i}`).toHaveLength(1);
+      expect(
+        lines.filter((l) => String(l.msg).startsWith('redis unavailable')),
+        `instance ${i}`,
+      ).toHaveLength(1);
+      expect(
+        lines.filter((l) => String(l.msg).startsWith('redis available again')),
+        `instance ${i}`,
+      ).toHaveLength(1);
       // Everyone still shows the change made during the outage.
       const card = await s.query('query($u: String!) { user(userid: $u) { name } }', { u: target.userid });
       expect(card.data).toEqual({ user: { name: renamed } });

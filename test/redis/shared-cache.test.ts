@@ -73,7 +73,9 @@ describeWithRedis('the fleet’s shared directory cache', () => {
 
   it('an instance joining the warm fleet answers its first org tree and a member card with no upstream call', async () => {
     joiner = await ServiceProcess.start(fleetEnvironment(wecom, REDIS_URL!, prefix));
-    const member = ((await wecom.console('user/list', { department_id: level3[0] })).json.userlist as { userid: string; name: string }[])[0]!;
+    const member = (
+      (await wecom.console('user/list', { department_id: level3[0] })).json.userlist as { userid: string; name: string }[]
+    )[0]!;
     await wecom.resetStats();
     const tree = await joiner.query(ORG_TREE, { root: 1 });
     expect(tree.errors).toBeUndefined();

@@ -50,7 +50,10 @@ describeWithRedis('state shared through Redis', () => {
   });
 
   it('token store: of several instances refreshing at once, one calls gettoken and all get its token', async () => {
-    const stores = Array.from({ length: 5 }, () => new RedisTokenStore(connect(), { prefix, logger: silent, fallbacks: fallbacks(), pollMs: 10 }));
+    const stores = Array.from(
+      { length: 5 },
+      () => new RedisTokenStore(connect(), { prefix, logger: silent, fallbacks: fallbacks(), pollMs: 10 }),
+    );
     let refreshes = 0;
     const refresh = async (): Promise<StoredToken> => {
       refreshes++;
@@ -65,7 +68,9 @@ describeWithRedis('state shared through Redis', () => {
   });
 
   it('token store: when the lock holder’s gettoken fails, the next instance tries its own', async () => {
-    const [first, second] = [0, 1].map(() => new RedisTokenStore(connect(), { prefix, logger: silent, fallbacks: fallbacks(), pollMs: 10 }));
+    const [first, second] = [0, 1].map(
+      () => new RedisTokenStore(connect(), { prefix, logger: silent, fallbacks: fallbacks(), pollMs: 10 }),
+    );
     let calls = 0;
     const failing = async (): Promise<StoredToken> => {
       calls++;
@@ -96,7 +101,11 @@ describeWithRedis('state shared through Redis', () => {
   it('rate budget: a sliding window shared by instances, with the wait until the oldest call leaves it', async () => {
     const [one, two] = [0, 1].map(() => new RedisRateBudget(connect(), { prefix, corpId: 'wwtest', fallbacks: fallbacks() }));
     const windowMs = 400;
-    const takes = [await one!.take('/cgi-bin/user/get', 3, windowMs), await two!.take('/cgi-bin/user/get', 3, windowMs), await one!.take('/cgi-bin/user/get', 3, windowMs)];
+    const takes = [
+      await one!.take('/cgi-bin/user/get', 3, windowMs),
+      await two!.take('/cgi-bin/user/get', 3, windowMs),
+      await one!.take('/cgi-bin/user/get', 3, windowMs),
+    ];
     expect(takes).toEqual([0, 0, 0]);
     const wait = await two!.take('/cgi-bin/user/get', 3, windowMs);
     expect(wait).toBeGreaterThan(0);
@@ -131,7 +140,9 @@ describeWithRedis('state shared through Redis', () => {
           sharedRateBudget: admitting(new RedisRateBudget(connect(), { prefix, corpId: wecom.creds.corpId, fallbacks: fallbacks() })),
         }),
       );
-      const ids = (await wecom.asContact('user/list_id', { body: { limit: 12 } })).json.dept_user.map((u: { userid: string }) => u.userid) as string[];
+      const ids = (await wecom.asContact('user/list_id', { body: { limit: 12 } })).json.dept_user.map(
+        (u: { userid: string }) => u.userid,
+      ) as string[];
       await Promise.all(clients.map((c) => c.users.get(ids[0]!))); // tokens, outside the measurement
       await wecom.resetStats();
       starts.length = 0;
@@ -154,7 +165,9 @@ describeWithRedis('state shared through Redis', () => {
   });
 
   it('callback de-duplication: the second instance to see a signed request knows it is a repeat', async () => {
-    const guards = [0, 1].map(() => new RedisReplayGuard(connect(), { prefix, corpId: 'wwtest', windowSeconds: 600, fallbacks: fallbacks() }));
+    const guards = [0, 1].map(
+      () => new RedisReplayGuard(connect(), { prefix, corpId: 'wwtest', windowSeconds: 600, fallbacks: fallbacks() }),
+    );
     const signature = 'a'.repeat(40);
     expect(await guards[0]!.isRepeat(signature)).toBe(false);
     expect(await guards[1]!.isRepeat(signature)).toBe(true);

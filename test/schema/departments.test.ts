@@ -19,7 +19,9 @@ async function emulatorTree(service: ServiceHarness): Promise<WireDept[]> {
 
 describe('department tree', () => {
   it('answers department(id: 1) with name and children from the emulator state, in WeCom order', async ({ service, execute }) => {
-    const res = await execute(graphql(`query DepartmentTree { department(id: 1) { departmentId name order children { departmentId name order parentId } } }`));
+    const res = await execute(
+      graphql(`query DepartmentTree { department(id: 1) { departmentId name order children { departmentId name order parentId } } }`),
+    );
     expect(res.errors).toBeUndefined();
     const tree = await emulatorTree(service);
     const root = tree.find((d) => d.id === 1)!;
@@ -44,7 +46,11 @@ describe('department tree', () => {
     const level2 = tree.filter((d) => d.parentid === 1).map((d) => d.id);
     const level3 = tree.filter((d) => level2.includes(d.parentid));
     await service.wecom.resetStats();
-    const res = await execute(graphql(`query Level3Members { department(id: 1) { children { children { departmentId members(first: 50) { totalCount nodes { userid name } } } } } }`));
+    const res = await execute(
+      graphql(
+        `query Level3Members { department(id: 1) { children { children { departmentId members(first: 50) { totalCount nodes { userid name } } } } } }`,
+      ),
+    );
     expect(res.errors).toBeUndefined();
     const calls = await service.calls();
     expect(calls['/cgi-bin/department/list']).toBe(1);
@@ -57,11 +63,17 @@ describe('department tree', () => {
     const first = res.data!.department!.children[0]!.children[0]!;
     const expected = (await service.wecom.console('user/list', { department_id: first.departmentId })).json.userlist;
     expect(first.members.totalCount).toBe(expected.length);
-    expect(first.members.nodes).toEqual(expected.slice(0, 50).map((u: { userid: string; name: string }) => ({ userid: u.userid, name: u.name })));
+    expect(first.members.nodes).toEqual(
+      expected.slice(0, 50).map((u: { userid: string; name: string }) => ({ userid: u.userid, name: u.name })),
+    );
   });
 
   it('computes recursive members and counts from the tree, each member once', async ({ service, execute }) => {
-    const res = await execute(graphql(`query RecursiveMembers { department(id: 2) { memberCount(recursive: true) members(recursive: true, first: 500) { totalCount } } }`));
+    const res = await execute(
+      graphql(
+        `query RecursiveMembers { department(id: 2) { memberCount(recursive: true) members(recursive: true, first: 500) { totalCount } } }`,
+      ),
+    );
     const expected = (await service.wecom.console('user/list', { department_id: 2, fetch_child: 1 })).json.userlist;
     const unique = new Set(expected.map((u: { userid: string }) => u.userid));
     expect(res.data!.department!.memberCount).toBe(unique.size);
@@ -72,7 +84,12 @@ describe('department tree', () => {
     const tree = await emulatorTree(service);
     const deepest = tree.find((d) => d.name === '存储小组')!;
     await service.wecom.resetStats();
-    const res = await execute(graphql(`query Lineage($id: Int!) { department(id: $id) { depth ancestors { departmentId } parent { departmentId } } departments(rootId: 2) { departmentId } }`), { id: deepest.id });
+    const res = await execute(
+      graphql(
+        `query Lineage($id: Int!) { department(id: $id) { depth ancestors { departmentId } parent { departmentId } } departments(rootId: 2) { departmentId } }`,
+      ),
+      { id: deepest.id },
+    );
     expect(res.data!.department!.depth).toBe(5);
     expect(res.data!.department!.ancestors.map((a) => a.departmentId)[0]).toBe(1);
     expect(res.data!.department!.parent!.departmentId).toBe(deepest.parentid);

@@ -84,10 +84,28 @@ describe('schema descriptions (GraphiQL documentation)', () => {
     `);
     expect(undescribed(bare)).toEqual(
       [
-        'type Query', 'field Query.user', 'argument Query.user(id)', 'field Query.node', 'field Query.pick',
-        'type Node', 'field Node.id', 'type User', 'field User.id', 'field User.name', 'argument User.name(upper)',
-        'type Pick', 'type Filter', 'input field Filter.text', 'type Color', 'enum value Color.RED', 'type Order',
-        'type Mutation', 'field Mutation.find', 'argument Mutation.find(filter)', 'argument Mutation.find(color)', 'argument Mutation.find(order)',
+        'type Query',
+        'field Query.user',
+        'argument Query.user(id)',
+        'field Query.node',
+        'field Query.pick',
+        'type Node',
+        'field Node.id',
+        'type User',
+        'field User.id',
+        'field User.name',
+        'argument User.name(upper)',
+        'type Pick',
+        'type Filter',
+        'input field Filter.text',
+        'type Color',
+        'enum value Color.RED',
+        'type Order',
+        'type Mutation',
+        'field Mutation.find',
+        'argument Mutation.find(filter)',
+        'argument Mutation.find(color)',
+        'argument Mutation.find(order)',
       ].sort(),
     );
   });

@@ -35,7 +35,13 @@ const it = serviceTest(
 describe('examples/', () => {
   it('holds the operations a frontend uses', () => {
     expect(files).toEqual(
-      expect.arrayContaining(['org-tree.graphql', 'people-picker.graphql', 'user-card.graphql', 'department-dashboard.graphql', 'linked-corp-browser.graphql']),
+      expect.arrayContaining([
+        'org-tree.graphql',
+        'people-picker.graphql',
+        'user-card.graphql',
+        'department-dashboard.graphql',
+        'linked-corp-browser.graphql',
+      ]),
     );
   });
 

@@ -31,7 +31,11 @@ async function start(service: ServiceHarness, vars: Record<string, unknown>): Pr
 async function records(service: ServiceHarness, id: string, pageSize = 500): Promise<{ job: Wire; nodes: Wire[] }> {
   let job: Wire | undefined;
   for (let i = 0; i < 400; i++) {
-    job = (await service.query(`query($id: ID!) { exportJob(id: $id) { id kind status fileCount tagName records(first: 1) { totalCount } } }`, { id })).data!.exportJob;
+    job = (
+      await service.query(`query($id: ID!) { exportJob(id: $id) { id kind status fileCount tagName records(first: 1) { totalCount } } }`, {
+        id,
+      })
+    ).data!.exportJob;
     if (job!.status === 'FINISHED' || job!.status === 'FAILED') break;
     await sleep(25);
   }
@@ -39,7 +43,10 @@ async function records(service: ServiceHarness, id: string, pageSize = 500): Pro
   const nodes: Wire[] = [];
   let after: string | null = null;
   for (;;) {
-    const res = await service.query(`query($id: ID!, $after: String) { exportJob(id: $id) { records(first: ${pageSize}, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${RECORD_FIELDS} } } } }`, { id, after });
+    const res = await service.query(
+      `query($id: ID!, $after: String) { exportJob(id: $id) { records(first: ${pageSize}, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${RECORD_FIELDS} } } } }`,
+      { id, after },
+    );
     expect(res.errors).toBeUndefined();
     const page = res.data!.exportJob.records;
     nodes.push(...page.nodes);
@@ -63,7 +70,12 @@ describe('startExport', () => {
     const id = await start(service, { kind: 'USERS' });
     const { job, nodes } = await records(service, id, 150);
     expect(job).toMatchObject({ kind: 'USERS', fileCount: 1 });
-    const expected = (await wecomUsers(service)).map((u) => ({ __typename: 'ExportedUser', userid: u.userid, name: u.name, departmentIds: u.department }));
+    const expected = (await wecomUsers(service)).map((u) => ({
+      __typename: 'ExportedUser',
+      userid: u.userid,
+      name: u.name,
+      departmentIds: u.department,
+    }));
     const got = nodes.map((n) => ({ __typename: n.__typename, userid: n.userid, name: n.name, departmentIds: n.departmentIds }));
     expect(got.sort(byUserid)).toEqual(expected.sort(byUserid));
     const calls = await service.calls();
@@ -98,7 +110,16 @@ describe('startExport', () => {
     const id = await start(service, { kind: 'DEPARTMENTS' });
     const { nodes } = await records(service, id);
     const depts = (await service.wecom.console('department/list')).json.department as Wire[];
-    expect(nodes).toEqual(depts.map((d) => ({ __typename: 'ExportedDepartment', departmentId: d.id, name: d.name, nameEn: d.name_en || null, parentId: d.parentid, order: d.order })));
+    expect(nodes).toEqual(
+      depts.map((d) => ({
+        __typename: 'ExportedDepartment',
+        departmentId: d.id,
+        name: d.name,
+        nameEn: d.name_en || null,
+        parentId: d.parentid,
+        order: d.order,
+      })),
+    );
   });
 
   it('exports one tag’s members and departments (TAG_MEMBERS) equal to tag/get', async ({ service }) => {
@@ -114,7 +135,11 @@ describe('startExport', () => {
 
   it('streams the export job over SSE until FINISHED, with its records', async ({ service }) => {
     const id = await start(service, { kind: 'DEPARTMENTS' });
-    const stream = await subscribeOverSse(service, 'subscription($id: ID!) { exportJob(id: $id) { id status fileCount records(first: 3) { totalCount } } }', { id });
+    const stream = await subscribeOverSse(
+      service,
+      'subscription($id: ID!) { exportJob(id: $id) { id status fileCount records(first: 3) { totalCount } } }',
+      { id },
+    );
     const states = stream.events.filter((e) => e.event === 'next').map((e) => e.data.data.exportJob);
     expect(stream.events.at(-1)!.event).toBe('complete');
     const depts = (await service.wecom.console('department/list')).json.department as Wire[];
@@ -149,12 +174,21 @@ describe('a large export', () => {
       let job: Wire | undefined;
       for (let i = 0; i < 600 && job?.status !== 'FINISHED'; i++) {
         await sleep(50);
-        job = (await large.query(`query($id: ID!) { exportJob(id: $id) { status fileCount records(first: 2) { totalCount nodes { ... on ExportedUser { userid } } } } }`, { id })).data!.exportJob;
+        job = (
+          await large.query(
+            `query($id: ID!) { exportJob(id: $id) { status fileCount records(first: 2) { totalCount nodes { ... on ExportedUser { userid } } } } }`,
+            { id },
+          )
+        ).data!.exportJob;
       }
       const total = large.wecom.emulator.store.users.size;
       expect(total).toBeGreaterThan(50_000);
       expect(job).toMatchObject({ status: 'FINISHED', fileCount: Math.ceil(total / 10_000), records: { totalCount: total } });
-      const last = (await large.query(`query($id: ID!) { exportJob(id: $id) { records(last: 1) { nodes { ... on ExportedUser { userid } } } } }`, { id })).data!.exportJob.records.nodes[0].userid;
+      const last = (
+        await large.query(`query($id: ID!) { exportJob(id: $id) { records(last: 1) { nodes { ... on ExportedUser { userid } } } } }`, {
+          id,
+        })
+      ).data!.exportJob.records.nodes[0].userid;
       expect((await large.wecom.console('user/get', { userid: last })).json.errcode).toBe(0);
     } finally {
       await large.close();

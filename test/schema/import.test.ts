@@ -40,7 +40,13 @@ async function finished(service: ServiceHarness, id: string): Promise<Wire> {
 }
 
 /** A GraphQL multipart request (the upload spec): operations, map, and the file as part "0". */
-async function upload(service: ServiceHarness, query: string, variables: Record<string, unknown>, file: Blob, filename = 'import.csv'): Promise<GraphQLResult> {
+async function upload(
+  service: ServiceHarness,
+  query: string,
+  variables: Record<string, unknown>,
+  file: Blob,
+  filename = 'import.csv',
+): Promise<GraphQLResult> {
   const form = new FormData();
   form.append('operations', JSON.stringify({ query, variables: { ...variables, file: null } }));
   form.append('map', JSON.stringify({ 0: ['variables.file'] }));
@@ -55,10 +61,29 @@ describe('importUsers from rows', () => {
   it('writes WeCom’s member CSV, runs the job, and reports per-record failures with errcodes', async ({ service, published }) => {
     const [existing, other] = (await wecomUsers(service)).filter((u) => u.email);
     const rows = [
-      { userid: 'rows.new', name: '新人', departmentIds: [2, 3], mobile: '+86 13700000001', position: '工程师', gender: 'FEMALE', isLeaderInDept: [false, true], order: [5, 4294967295], alias: 'Newcomer', telephone: '010-1234', enable: true },
+      {
+        userid: 'rows.new',
+        name: '新人',
+        departmentIds: [2, 3],
+        mobile: '+86 13700000001',
+        position: '工程师',
+        gender: 'FEMALE',
+        isLeaderInDept: [false, true],
+        order: [5, 4294967295],
+        alias: 'Newcomer',
+        telephone: '010-1234',
+        enable: true,
+      },
       { userid: existing!.userid, name: '改名', departmentIds: existing!.department, email: existing!.email },
       { userid: 'rows.clash', name: '撞邮箱', departmentIds: [2], email: other!.email },
-      { userid: 'rows.formula', name: '=HYPERLINK("http://evil","x")', departmentIds: [2], email: 'rows.formula@example.com', position: '@SUM(A1)', address: '-2+3' },
+      {
+        userid: 'rows.formula',
+        name: '=HYPERLINK("http://evil","x")',
+        departmentIds: [2],
+        email: 'rows.formula@example.com',
+        position: '@SUM(A1)',
+        address: '-2+3',
+      },
     ];
     const res = await service.query(IMPORT_USERS, { mode: 'SYNC', rows, toInvite: false });
     expect(res.errors).toBeUndefined();
@@ -79,12 +104,24 @@ describe('importUsers from rows', () => {
     ]);
 
     expect(await wecomUser(service, 'rows.new')).toMatchObject({
-      name: '新人', department: [2, 3], mobile: '+86 13700000001', position: '工程师', gender: '2', is_leader_in_dept: [0, 1], order: [5, 4294967295], alias: 'Newcomer', telephone: '010-1234',
+      name: '新人',
+      department: [2, 3],
+      mobile: '+86 13700000001',
+      position: '工程师',
+      gender: '2',
+      is_leader_in_dept: [0, 1],
+      order: [5, 4294967295],
+      alias: 'Newcomer',
+      telephone: '010-1234',
     });
     expect((await wecomUser(service, existing!.userid)).name).toBe('改名');
     expect((await wecomUser(service, 'rows.clash')).errcode).toBe(60111);
     // Cells a spreadsheet would execute arrive with the apostrophe that keeps them text.
-    expect(await wecomUser(service, 'rows.formula')).toMatchObject({ name: `'=HYPERLINK("http://evil","x")`, position: "'@SUM(A1)", address: "'-2+3" });
+    expect(await wecomUser(service, 'rows.formula')).toMatchObject({
+      name: `'=HYPERLINK("http://evil","x")`,
+      position: "'@SUM(A1)",
+      address: "'-2+3",
+    });
     expect(published.filter((c) => c.kind === 'DIRECTORY_RELOADED')).toEqual([{ kind: 'DIRECTORY_RELOADED', source: 'import' }]);
 
     const later = await service.query('{ users(userids: ["rows.new", "rows.clash"]) { userid name } }');
@@ -115,9 +152,27 @@ describe('importUsers from rows', () => {
   it.for([
     ['neither rows nor file', {}, 'rows'],
     ['no rows', { rows: [] }, 'rows'],
-    ['a userid twice (ignoring case)', { rows: [{ userid: 'dup', name: 'A', departmentIds: [2], email: 'dup1@example.com' }, { userid: 'DUP', name: 'B', departmentIds: [2], email: 'dup2@example.com' }] }, 'rows[1].userid'],
+    [
+      'a userid twice (ignoring case)',
+      {
+        rows: [
+          { userid: 'dup', name: 'A', departmentIds: [2], email: 'dup1@example.com' },
+          { userid: 'DUP', name: 'B', departmentIds: [2], email: 'dup2@example.com' },
+        ],
+      },
+      'rows[1].userid',
+    ],
     ['a row without mobile or email', { rows: [{ userid: 'nomail', name: 'A', departmentIds: [2] }] }, 'rows[0].mobile'],
-    ['a row with a bad userid', { rows: [{ userid: 'ok1', name: 'A', departmentIds: [2], email: 'ok1@example.com' }, { userid: 'bad id', name: 'B', departmentIds: [2], email: 'b@example.com' }] }, 'rows[1].userid'],
+    [
+      'a row with a bad userid',
+      {
+        rows: [
+          { userid: 'ok1', name: 'A', departmentIds: [2], email: 'ok1@example.com' },
+          { userid: 'bad id', name: 'B', departmentIds: [2], email: 'b@example.com' },
+        ],
+      },
+      'rows[1].userid',
+    ],
   ] as const)('refuses %s before calling WeCom', async ([_what, vars, field], { service }) => {
     const before = await wecomUsers(service);
     const res = await service.query(IMPORT_USERS, { mode: 'SYNC', ...vars });
@@ -129,12 +184,24 @@ describe('importUsers from rows', () => {
   it('replaces the member list (REPLACE): members missing from the rows are deleted', async ({ service }) => {
     const users = await wecomUsers(service);
     const creator = [...service.wecom.emulator.store.users.values()].find((u) => u.is_creator)!;
-    const dropped = users.filter((u) => u.userid !== creator.userid).slice(-2).map((u) => u.userid);
+    const dropped = users
+      .filter((u) => u.userid !== creator.userid)
+      .slice(-2)
+      .map((u) => u.userid);
     const rows = users
       .filter((u) => !dropped.includes(u.userid))
-      .map((u) => ({ userid: u.userid, name: u.name, departmentIds: u.department, ...(u.mobile ? { mobile: u.mobile } : {}), ...(u.email ? { email: u.email } : {}) }));
+      .map((u) => ({
+        userid: u.userid,
+        name: u.name,
+        departmentIds: u.department,
+        ...(u.mobile ? { mobile: u.mobile } : {}),
+        ...(u.email ? { email: u.email } : {}),
+      }));
     const res = await service.query(IMPORT_USERS, { mode: 'REPLACE', rows, toInvite: false });
-    expect(res.data!.importUsers).toMatchObject({ __typename: 'MutationImportUsersSuccess', data: { type: 'REPLACE_USERS', total: rows.length } });
+    expect(res.data!.importUsers).toMatchObject({
+      __typename: 'MutationImportUsersSuccess',
+      data: { type: 'REPLACE_USERS', total: rows.length },
+    });
     const done = await finished(service, res.data!.importUsers.data.id);
     expect(done).toMatchObject({ status: 'FINISHED', succeeded: rows.length, failed: 0 });
     const after = (await wecomUsers(service)).map((u) => u.userid);
@@ -144,7 +211,10 @@ describe('importUsers from rows', () => {
 
   it('maps WeCom’s deletion protection (45026) for a REPLACE that would delete most members, changing nothing', async ({ service }) => {
     const before = await wecomUsers(service);
-    const res = await service.query(IMPORT_USERS, { mode: 'REPLACE', rows: [{ userid: before[0]!.userid, name: before[0]!.name, departmentIds: before[0]!.department, email: 'keep@example.com' }] });
+    const res = await service.query(IMPORT_USERS, {
+      mode: 'REPLACE',
+      rows: [{ userid: before[0]!.userid, name: before[0]!.name, departmentIds: before[0]!.department, email: 'keep@example.com' }],
+    });
     expect(res.data!.importUsers).toMatchObject({ __typename: 'ValidationError', field: 'rows', errcode: 45026 });
     expect(await wecomUsers(service)).toEqual(before);
   });
@@ -176,7 +246,11 @@ describe('importUsers from an uploaded file (GraphQL multipart request)', () => 
 
   it.for([
     ['5 bytes', () => csv('a,b,c'), /larger than 5 bytes/],
-    ['a GBK-encoded file', () => new Blob([Buffer.from([0xd0, 0xd5, 0xc3, 0xfb, 0x2c, 0xd5, 0xca, 0xba, 0xc5, 0x0d, 0x0a, 0x31])]), /not UTF-8/],
+    [
+      'a GBK-encoded file',
+      () => new Blob([Buffer.from([0xd0, 0xd5, 0xc3, 0xfb, 0x2c, 0xd5, 0xca, 0xba, 0xc5, 0x0d, 0x0a, 0x31])]),
+      /not UTF-8/,
+    ],
     ['a header without 帐号', () => csv('姓名,手机号,所在部门\r\n张三,13800000000,2\r\n'), /no 帐号 \/ 账号 column/],
     ['a header without mobile or email', () => csv('姓名,帐号,所在部门\r\n张三,zhangsan,2\r\n'), /no 手机号 \/ 手机 \/ 邮箱 column/],
     ['a header and no records', () => csv('姓名,帐号,手机号,邮箱,所在部门\r\n'), /no records/],
@@ -192,7 +266,12 @@ describe('importUsers from an uploaded file (GraphQL multipart request)', () => 
     const res = await upload(service, IMPORT_USERS, { mode: 'SYNC' }, big);
     expect(res.data!.importUsers).toMatchObject({ __typename: 'ValidationError', field: 'file' });
     expect(res.data!.importUsers.message).toMatch(/at most 20 MB/);
-    const both = await upload(service, IMPORT_USERS, { mode: 'SYNC', rows: [{ userid: 'x', name: 'x', departmentIds: [2], email: 'x@example.com' }] }, csv('姓名,帐号,邮箱,所在部门\r\nx,x,x@example.com,2\r\n'));
+    const both = await upload(
+      service,
+      IMPORT_USERS,
+      { mode: 'SYNC', rows: [{ userid: 'x', name: 'x', departmentIds: [2], email: 'x@example.com' }] },
+      csv('姓名,帐号,邮箱,所在部门\r\nx,x,x@example.com,2\r\n'),
+    );
     expect(both.data!.importUsers).toMatchObject({ __typename: 'ValidationError', field: 'file' });
     expect((await service.wecom.stats()).total).toBe(0);
   });
@@ -206,10 +285,18 @@ describe('importDepartments', () => {
   it('replaces the tree from rows: creates, renames, reports actions per department', async ({ service }) => {
     const depts = await wecomDepartments(service);
     const renamed = depts.find((d) => d.parentid === 2)!;
-    const rows = depts.map((d) => ({ departmentId: d.id, name: d.id === renamed.id ? `${d.name}（新）` : d.name, parentId: d.parentid, order: d.order }));
+    const rows = depts.map((d) => ({
+      departmentId: d.id,
+      name: d.id === renamed.id ? `${d.name}（新）` : d.name,
+      parentId: d.parentid,
+      order: d.order,
+    }));
     rows.push({ departmentId: 8001, name: '导入部门', parentId: 2, order: 9 });
     const res = await service.query(IMPORT_DEPARTMENTS, { rows });
-    expect(res.data!.importDepartments).toMatchObject({ __typename: 'MutationImportDepartmentsSuccess', data: { type: 'REPLACE_DEPARTMENTS', total: rows.length } });
+    expect(res.data!.importDepartments).toMatchObject({
+      __typename: 'MutationImportDepartmentsSuccess',
+      data: { type: 'REPLACE_DEPARTMENTS', total: rows.length },
+    });
     const done = await finished(service, res.data!.importDepartments.data.id);
     expect(done).toMatchObject({ status: 'FINISHED', total: rows.length, succeeded: rows.length, failed: 0 });
     const byId = new Map(done.results.map((r: Wire) => [r.departmentId, r]));
@@ -228,12 +315,23 @@ describe('importDepartments', () => {
     const lines = depts.map((d) => `${d.name},${d.id},${d.parentid},${d.order}`);
     // 60009: a name with a forbidden character fails that record only.
     lines.push('坏名字*,8101,2,', '好名字,8102,2,');
-    const res = await upload(service, IMPORT_DEPARTMENTS, {}, csv(`部门名称,部门ID,父部门ID,排序\n${lines.join('\n')}\n`), 'departments.csv');
+    const res = await upload(
+      service,
+      IMPORT_DEPARTMENTS,
+      {},
+      csv(`部门名称,部门ID,父部门ID,排序\n${lines.join('\n')}\n`),
+      'departments.csv',
+    );
     expect(res.errors).toBeUndefined();
     const done = await finished(service, res.data!.importDepartments.data.id);
     expect(done).toMatchObject({ total: depts.length + 2, failed: 1 });
     const byId = new Map(done.results.map((r: Wire) => [r.departmentId, r]));
-    expect(byId.get(8101)).toMatchObject({ ok: false, errcode: 60009, actions: ['CREATED'], message: 'department name has illegal characters' });
+    expect(byId.get(8101)).toMatchObject({
+      ok: false,
+      errcode: 60009,
+      actions: ['CREATED'],
+      message: 'department name has illegal characters',
+    });
     expect(byId.get(8102)).toMatchObject({ ok: true, errcode: 0, actions: ['CREATED'] });
     const after = await wecomDepartments(service);
     expect(after.some((d) => d.id === 8101)).toBe(false);
@@ -241,11 +339,49 @@ describe('importDepartments', () => {
   });
 
   it.for([
-    ['a department id twice', [{ departmentId: 1, name: 'Root' }, { departmentId: 5, name: 'A', parentId: 1 }, { departmentId: 5, name: 'B', parentId: 1 }], 'rows[2].departmentId'],
-    ['a parent outside the rows', [{ departmentId: 1, name: 'Root' }, { departmentId: 5, name: 'A', parentId: 77 }], 'rows[1].parentId'],
-    ['two siblings with one name', [{ departmentId: 1, name: 'Root' }, { departmentId: 5, name: 'A', parentId: 1 }, { departmentId: 6, name: 'A', parentId: 1 }], 'rows[2].name'],
-    ['a forbidden character', [{ departmentId: 1, name: 'Root' }, { departmentId: 5, name: 'A?', parentId: 1 }], 'rows[1].name'],
-    ['a cycle', [{ departmentId: 1, name: 'Root' }, { departmentId: 5, name: 'A', parentId: 6 }, { departmentId: 6, name: 'B', parentId: 5 }], 'rows[1].parentId'],
+    [
+      'a department id twice',
+      [
+        { departmentId: 1, name: 'Root' },
+        { departmentId: 5, name: 'A', parentId: 1 },
+        { departmentId: 5, name: 'B', parentId: 1 },
+      ],
+      'rows[2].departmentId',
+    ],
+    [
+      'a parent outside the rows',
+      [
+        { departmentId: 1, name: 'Root' },
+        { departmentId: 5, name: 'A', parentId: 77 },
+      ],
+      'rows[1].parentId',
+    ],
+    [
+      'two siblings with one name',
+      [
+        { departmentId: 1, name: 'Root' },
+        { departmentId: 5, name: 'A', parentId: 1 },
+        { departmentId: 6, name: 'A', parentId: 1 },
+      ],
+      'rows[2].name',
+    ],
+    [
+      'a forbidden character',
+      [
+        { departmentId: 1, name: 'Root' },
+        { departmentId: 5, name: 'A?', parentId: 1 },
+      ],
+      'rows[1].name',
+    ],
+    [
+      'a cycle',
+      [
+        { departmentId: 1, name: 'Root' },
+        { departmentId: 5, name: 'A', parentId: 6 },
+        { departmentId: 6, name: 'B', parentId: 5 },
+      ],
+      'rows[1].parentId',
+    ],
   ] as const)('refuses rows with %s before calling WeCom', async ([_what, rows, field], { service }) => {
     const res = await service.query(IMPORT_DEPARTMENTS, { rows });
     expect(res.data!.importDepartments).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
@@ -274,10 +410,17 @@ describe('import progress', () => {
     const id = res.data!.importUsers.data.id as string;
 
     // A second import while this one runs: WeCom runs one at a time (302008).
-    const concurrent = await service.query(IMPORT_USERS, { mode: 'SYNC', rows: [{ userid: 'later.one', name: 'L', departmentIds: [2], email: 'later.one@example.com' }] });
+    const concurrent = await service.query(IMPORT_USERS, {
+      mode: 'SYNC',
+      rows: [{ userid: 'later.one', name: 'L', departmentIds: [2], email: 'later.one@example.com' }],
+    });
     expect(concurrent.data!.importUsers).toMatchObject({ __typename: 'ConflictError', errcode: 302008 });
 
-    const stream = await subscribeOverSse(service, 'subscription($id: ID!) { importJob(id: $id) { id status percentage total succeeded failed } }', { id });
+    const stream = await subscribeOverSse(
+      service,
+      'subscription($id: ID!) { importJob(id: $id) { id status percentage total succeeded failed } }',
+      { id },
+    );
     expect(stream.status).toBe(200);
     expect(stream.contentType).toMatch(/^text\/event-stream/);
     expect(stream.events.at(-1)!.event).toBe('complete');
@@ -291,7 +434,9 @@ describe('import progress', () => {
     expect(states.some((s) => s.status !== 'FINISHED')).toBe(true);
     expect(states.at(-1)).toEqual({ id, status: 'FINISHED', percentage: 100, total: 1000, succeeded: 1000, failed: 0 });
 
-    const after = await service.query('{ department(id: 3) { memberCount members(first: 500) { totalCount } } users(userids: ["gen.0000", "gen.0999"]) { userid name position } }');
+    const after = await service.query(
+      '{ department(id: 3) { memberCount members(first: 500) { totalCount } } users(userids: ["gen.0000", "gen.0999"]) { userid name position } }',
+    );
     expect(after.data!.department.memberCount).toBe(before.data!.department.memberCount + 1000);
     expect(after.data!.users).toEqual([
       { userid: 'gen.0000', name: '生成成员0', position: '设计师' },
@@ -311,7 +456,10 @@ describe('import progress', () => {
   it('polls at once when notified of the batch_job_result (jobs.notify), however long the backoff', async () => {
     const slow = await ServiceHarness.start({ jobs: { initialPollMs: 60_000, maxPollMs: 60_000 } });
     try {
-      const res = await slow.query(IMPORT_USERS, { mode: 'SYNC', rows: [{ userid: 'notified', name: 'N', departmentIds: [2], email: 'notified@example.com' }] });
+      const res = await slow.query(IMPORT_USERS, {
+        mode: 'SYNC',
+        rows: [{ userid: 'notified', name: 'N', departmentIds: [2], email: 'notified@example.com' }],
+      });
       const id = res.data!.importUsers.data.id as string;
       // Wait for WeCom to finish the job (the admin console may read any job), then tell the tracker.
       for (let i = 0; i < 100 && (await slow.wecom.console('batch/getresult', { jobid: id })).json.status !== 3; i++) await sleep(20);

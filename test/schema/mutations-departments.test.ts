@@ -33,7 +33,14 @@ const DELETE = `mutation($id: Int!) {
   deleteDepartment(departmentId: $id) { __typename ...ErrorFields ... on MutationDeleteDepartmentSuccess { data { departmentId } } }
 } ${ERROR_FIELDS}`;
 
-const expected = (d: WireDept) => ({ departmentId: d.id, name: d.name, nameEn: d.name_en || null, parentId: d.parentid, order: d.order, parent: { departmentId: d.parentid } });
+const expected = (d: WireDept) => ({
+  departmentId: d.id,
+  name: d.name,
+  nameEn: d.name_en || null,
+  parentId: d.parentid,
+  order: d.order,
+  parent: { departmentId: d.parentid },
+});
 
 describe('createDepartment', () => {
   it('creates a department with an id WeCom picks, and with one of ours; later reads see both', async ({ service, published }) => {
@@ -45,7 +52,10 @@ describe('createDepartment', () => {
     expect(published).toEqual([{ kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: 2, source: 'mutation' }]);
 
     const chosen = await service.query(CREATE, { input: { name: 'Chosen', nameEn: 'Chosen EN', parentId: id, departmentId: 90001 } });
-    expect(chosen.data!.createDepartment).toEqual({ __typename: 'MutationCreateDepartmentSuccess', data: expected((await wecomDept(service, 90001))!) });
+    expect(chosen.data!.createDepartment).toEqual({
+      __typename: 'MutationCreateDepartmentSuccess',
+      data: expected((await wecomDept(service, 90001))!),
+    });
     expect(chosen.data!.createDepartment.data).toMatchObject({ departmentId: 90001, nameEn: 'Chosen EN', parentId: id });
     expect((await service.calls())['/cgi-bin/department/create']).toBe(2);
 
@@ -70,15 +80,24 @@ describe('createDepartment', () => {
   });
 
   it.for([
-    ['a sibling’s name', (t: WireDept[]) => ({ name: t.find((d) => d.parentid === 1)!.name, parentId: 1 }), 'AlreadyExistsError', 60008, 'input.name'],
+    [
+      'a sibling’s name',
+      (t: WireDept[]) => ({ name: t.find((d) => d.parentid === 1)!.name, parentId: 1 }),
+      'AlreadyExistsError',
+      60008,
+      'input.name',
+    ],
     ['a parent that does not exist', () => ({ name: 'Orphan', parentId: 987654 }), 'ValidationError', 60004, 'input.parentId'],
-  ] as const)('maps WeCom refusing %s to a typed error and changes nothing', async ([_what, input, typename, errcode, field], { service, published }) => {
-    const before = await tree(service);
-    const res = await service.query(CREATE, { input: input(before) });
-    expect(res.data!.createDepartment).toMatchObject({ __typename: typename, errcode, field });
-    expect(await tree(service)).toEqual(before);
-    expect(published).toEqual([]);
-  });
+  ] as const)(
+    'maps WeCom refusing %s to a typed error and changes nothing',
+    async ([_what, input, typename, errcode, field], { service, published }) => {
+      const before = await tree(service);
+      const res = await service.query(CREATE, { input: input(before) });
+      expect(res.data!.createDepartment).toMatchObject({ __typename: typename, errcode, field });
+      expect(await tree(service)).toEqual(before);
+      expect(published).toEqual([]);
+    },
+  );
 });
 
 describe('updateDepartment', () => {
@@ -91,7 +110,9 @@ describe('updateDepartment', () => {
     const stored = await wecomDept(service, id);
     expect(stored).toMatchObject({ name: 'Moved', parentid: 3, order: 77 });
     expect(res.data!.updateDepartment).toEqual({ __typename: 'MutationUpdateDepartmentSuccess', data: expected(stored!) });
-    expect(published).toEqual([{ kind: 'DEPARTMENT_UPDATED', departmentId: id, parentId: 3, changedFields: ['name', 'parentid', 'order'], source: 'mutation' }]);
+    expect(published).toEqual([
+      { kind: 'DEPARTMENT_UPDATED', departmentId: id, parentId: 3, changedFields: ['name', 'parentid', 'order'], source: 'mutation' },
+    ]);
 
     const later = await service.query(`{ department(id: 3) { children { departmentId name } } }`);
     expect(later.data!.department.children).toContainEqual({ departmentId: id, name: 'Moved' });
@@ -115,7 +136,10 @@ describe('updateDepartment', () => {
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('maps a move under its own descendant (60010), an unknown id (60003) and a sibling’s name (60008), changing nothing', async ({ service, published }) => {
+  it('maps a move under its own descendant (60010), an unknown id (60003) and a sibling’s name (60008), changing nothing', async ({
+    service,
+    published,
+  }) => {
     const before = await tree(service);
     const child = before.find((d) => d.parentid === 2)!;
     const cycle = await service.query(UPDATE, { input: { departmentId: 2, parentId: child.id } });
@@ -148,10 +172,15 @@ describe('deleteDepartment', () => {
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('gives ConflictError for a department with members (60005) or sub-departments (60006), NotFoundError for an unknown one', async ({ service, published }) => {
+  it('gives ConflictError for a department with members (60005) or sub-departments (60006), NotFoundError for an unknown one', async ({
+    service,
+    published,
+  }) => {
     const before = await tree(service);
     const members = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
-    const leaf = before.find((d) => !before.some((c) => c.parentid === d.id) && members.some((u: { department: number[] }) => u.department.includes(d.id)))!;
+    const leaf = before.find(
+      (d) => !before.some((c) => c.parentid === d.id) && members.some((u: { department: number[] }) => u.department.includes(d.id)),
+    )!;
     const withMembers = await service.query(DELETE, { id: leaf.id });
     expect(withMembers.data!.deleteDepartment).toMatchObject({ __typename: 'ConflictError', errcode: 60005 });
     const withChildren = await service.query(DELETE, { id: 2 });

@@ -29,7 +29,9 @@ describe('with the directory cache', () => {
     const before2 = await cached(service, members(2));
     const before3 = await cached(service, members(3));
 
-    await service.query(`mutation { createUser(input: { userid: "cached.one", name: "缓存", departmentIds: [2], email: "cached.one@example.com" }) { __typename } }`);
+    await service.query(
+      `mutation { createUser(input: { userid: "cached.one", name: "缓存", departmentIds: [2], email: "cached.one@example.com" }) { __typename } }`,
+    );
     const after2 = (await service.query(members(2))).data!;
     expect(after2.department.memberCount).toBe(before2.department.memberCount + 1);
     expect(after2.department.members.nodes).toContainEqual({ userid: 'cached.one', name: '缓存' });
@@ -49,7 +51,9 @@ describe('with the directory cache', () => {
 
   it('department and tag changes show in the next request', async ({ service }) => {
     await cached(service, '{ department(id: 2) { children { departmentId name } } tags { tagId name } }');
-    const created = await service.query(`mutation { createDepartment(input: { name: "缓存部门", parentId: 2 }) { ... on MutationCreateDepartmentSuccess { data { departmentId } } } }`);
+    const created = await service.query(
+      `mutation { createDepartment(input: { name: "缓存部门", parentId: 2 }) { ... on MutationCreateDepartmentSuccess { data { departmentId } } } }`,
+    );
     const id = created.data!.createDepartment.data.departmentId;
     await service.query(`mutation { createTag(input: { tagName: "缓存标签" }) { __typename } }`);
     const after = await service.query('{ department(id: 2) { children { departmentId name } } tags { name } }');
@@ -58,21 +62,36 @@ describe('with the directory cache', () => {
 
     await cached(service, `{ tag(id: 1) { users { userid } } }`);
     const tagged = new Set((await service.wecom.console('tag/get', { tagid: 1 })).json.userlist.map((u: { userid: string }) => u.userid));
-    const someone = (await service.wecom.console('user/list', { department_id: 3 })).json.userlist.find((u: { userid: string }) => !tagged.has(u.userid));
-    const added = await service.query(`mutation($u: [String!]) { addTagMembers(tagId: 1, userids: $u) { __typename ...ErrorFields } } ${ERROR_FIELDS}`, { u: [someone.userid] });
+    const someone = (await service.wecom.console('user/list', { department_id: 3 })).json.userlist.find(
+      (u: { userid: string }) => !tagged.has(u.userid),
+    );
+    const added = await service.query(
+      `mutation($u: [String!]) { addTagMembers(tagId: 1, userids: $u) { __typename ...ErrorFields } } ${ERROR_FIELDS}`,
+      { u: [someone.userid] },
+    );
     expect(added.data!.addTagMembers.__typename).toBe('MutationAddTagMembersSuccess');
     expect((await service.query(`{ tag(id: 1) { users { userid } } }`)).data!.tag.users).toContainEqual({ userid: someone.userid });
   });
 
   it('a finished import drops the cache (DIRECTORY_RELOADED): imported members show in the next request', async ({ service }) => {
     const before = await cached(service, '{ department(id: 4) { memberCount } }');
-    const rows = Array.from({ length: 20 }, (_, i) => ({ userid: `cached.import.${i}`, name: `导入${i}`, departmentIds: [4], email: `cached.import.${i}@example.com` }));
-    const res = await service.query(`mutation($rows: [ImportUserRow!]) { importUsers(mode: SYNC, rows: $rows) { ... on MutationImportUsersSuccess { data { id } } } }`, { rows });
+    const rows = Array.from({ length: 20 }, (_, i) => ({
+      userid: `cached.import.${i}`,
+      name: `导入${i}`,
+      departmentIds: [4],
+      email: `cached.import.${i}@example.com`,
+    }));
+    const res = await service.query(
+      `mutation($rows: [ImportUserRow!]) { importUsers(mode: SYNC, rows: $rows) { ... on MutationImportUsersSuccess { data { id } } } }`,
+      { rows },
+    );
     const id = res.data!.importUsers.data.id;
     for (let i = 0; i < 200; i++) {
       if ((await service.query(`{ importJob(id: "${id}") { status } }`)).data!.importJob.status === 'FINISHED') break;
       await sleep(20);
     }
-    expect((await service.query('{ department(id: 4) { memberCount } }')).data!.department.memberCount).toBe(before.department.memberCount + 20);
+    expect((await service.query('{ department(id: 4) { memberCount } }')).data!.department.memberCount).toBe(
+      before.department.memberCount + 20,
+    );
   });
 });

@@ -23,7 +23,9 @@ async function wecomTag(service: ServiceHarness, tagid: number): Promise<WireTag
 }
 
 async function userids(service: ServiceHarness): Promise<string[]> {
-  return (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist.map((u: { userid: string }) => u.userid);
+  return (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist.map(
+    (u: { userid: string }) => u.userid,
+  );
 }
 
 const CREATE = `mutation($input: CreateTagInput!) {
@@ -81,7 +83,10 @@ describe('createTag, updateTag, deleteTag', () => {
     expect(await tagList(service)).toEqual(before);
   });
 
-  it('maps a taken name (40071), a taken id, an unknown tag (40068) and another app’s tag (81011), changing nothing', async ({ service, published }) => {
+  it('maps a taken name (40071), a taken id, an unknown tag (40068) and another app’s tag (81011), changing nothing', async ({
+    service,
+    published,
+  }) => {
     const before = await tagList(service);
     const [first, second] = before;
     const dupName = await service.query(CREATE, { input: { tagName: first!.tagname } });
@@ -127,7 +132,11 @@ describe('addTagMembers and removeTagMembers', () => {
     const removed = await service.query(members('removeTagMembers'), { tagId, userids: [a, 'no.such.member'] });
     expect(removed.data!.removeTagMembers).toEqual({
       __typename: 'MutationRemoveTagMembersSuccess',
-      data: { tag: { tagId, name: 'Members test', users: [{ userid: b }], departments: [{ departmentId: 3 }] }, invalidUserids: ['no.such.member'], invalidDepartmentIds: [] },
+      data: {
+        tag: { tagId, name: 'Members test', users: [{ userid: b }], departments: [{ departmentId: 3 }] },
+        invalidUserids: ['no.such.member'],
+        invalidDepartmentIds: [],
+      },
     });
     expect((await wecomTag(service, tagId)).userlist.map((u) => u.userid)).toEqual([b]);
     expect(published).toEqual([{ kind: 'TAG_MEMBERS_CHANGED', tagId, removedUserids: [a], removedDepartmentIds: [], source: 'mutation' }]);
@@ -135,7 +144,10 @@ describe('addTagMembers and removeTagMembers', () => {
     expect(later.data!.tag.users).toEqual([{ userid: b }]);
   });
 
-  it('maps all-invalid members (40070 on add, 40031 on remove) and another app’s tag (81011), changing nothing', async ({ service, published }) => {
+  it('maps all-invalid members (40070 on add, 40031 on remove) and another app’s tag (81011), changing nothing', async ({
+    service,
+    published,
+  }) => {
     const before = await wecomTag(service, 1);
     const add = await service.query(members('addTagMembers'), { tagId: 1, userids: ['no.such.member'] });
     expect(add.data!.addTagMembers).toMatchObject({ __typename: 'ValidationError', field: 'userids', errcode: 40070 });

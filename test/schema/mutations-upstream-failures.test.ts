@@ -17,7 +17,10 @@ import type { DirectoryChange } from '../../src/directory/changes.ts';
 
 const it = ownServiceTest;
 
-async function start(startService: StartService, options: ServiceOptions = {}): Promise<{ service: ServiceHarness; published: DirectoryChange[] }> {
+async function start(
+  startService: StartService,
+  options: ServiceOptions = {},
+): Promise<{ service: ServiceHarness; published: DirectoryChange[] }> {
   const service = await startService(options);
   const published: DirectoryChange[] = [];
   service.changes.subscribe((c) => published.push(c));
@@ -62,7 +65,10 @@ describe('a write whose answer is lost after WeCom applied it', () => {
     const { service } = await start(startService, { client: { headersTimeoutMs: 300 } });
     const [victim] = (await service.wecom.console('user/list', { department_id: 3 })).json.userlist as { userid: string }[];
     await service.wecom.faults({ dropResponseAfterApply: { '/cgi-bin/user/delete': 1 } });
-    const res = await service.query(`mutation($u: String!) { deleteUser(userid: $u) { __typename ...ErrorFields ... on MutationDeleteUserSuccess { data { userids } } } } ${ERROR_FIELDS}`, { u: victim!.userid });
+    const res = await service.query(
+      `mutation($u: String!) { deleteUser(userid: $u) { __typename ...ErrorFields ... on MutationDeleteUserSuccess { data { userids } } } } ${ERROR_FIELDS}`,
+      { u: victim!.userid },
+    );
     expect(res.data!.deleteUser).toEqual({ __typename: 'MutationDeleteUserSuccess', data: { userids: [victim!.userid] } });
     expect((await service.wecom.console('user/get', { userid: victim!.userid })).json.errcode).toBe(60111);
     expect((await service.wecom.stats()).calls['/cgi-bin/user/delete']).toBe(1);
@@ -72,7 +78,9 @@ describe('a write whose answer is lost after WeCom applied it', () => {
     const { service, published } = await start(startService, { client: { headersTimeoutMs: 300 } });
     const [user] = (await service.wecom.console('user/list', { department_id: 2 })).json.userlist as { userid: string }[];
     await service.wecom.faults({ dropResponseAfterApply: { '/cgi-bin/batch/invite': 1 } });
-    const res = await service.query(`mutation($u: [String!]) { inviteUsers(userids: $u) { __typename ...ErrorFields } } ${ERROR_FIELDS}`, { u: [user!.userid] });
+    const res = await service.query(`mutation($u: [String!]) { inviteUsers(userids: $u) { __typename ...ErrorFields } } ${ERROR_FIELDS}`, {
+      u: [user!.userid],
+    });
     expect(res.data!.inviteUsers).toMatchObject({ __typename: 'OutcomeUnknownError', readBack: 'UNVERIFIABLE' });
     expect(res.data!.inviteUsers.message).toMatch(/It was not resent/);
     expect((await service.wecom.stats()).calls['/cgi-bin/batch/invite']).toBe(1);
@@ -112,7 +120,10 @@ describe('limits and refusals outside the input', () => {
       const res = await app.yoga.fetch('http://yoga/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: CREATE, variables: { input: { userid: 'app.only', name: 'A', departmentIds: [2], email: 'app.only@example.com' } } }),
+        body: JSON.stringify({
+          query: CREATE,
+          variables: { input: { userid: 'app.only', name: 'A', departmentIds: [2], email: 'app.only@example.com' } },
+        }),
       });
       const body = (await res.json()) as { data: unknown; errors: { message: string; extensions: { code: string } }[] };
       expect(body.data).toBeNull();

@@ -14,7 +14,8 @@ async function allUsers(service: ServiceHarness): Promise<Wire[]> {
   return (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
 }
 
-const USER_FIELDS = 'userid name alias position mobile email status memberships { departmentId order isLeader } directLeaders { userid } mainDepartment { departmentId }';
+const USER_FIELDS =
+  'userid name alias position mobile email status memberships { departmentId order isLeader } directLeaders { userid } mainDepartment { departmentId }';
 
 const CREATE = `mutation($input: CreateUserInput!) {
   createUser(input: $input) { __typename ...ErrorFields ... on MutationCreateUserSuccess { data { ${USER_FIELDS} } } }
@@ -39,7 +40,11 @@ function expectedUser(u: Wire) {
     mobile: u.mobile || null,
     email: u.email || null,
     status: ({ 1: 'ACTIVE', 2: 'DISABLED', 4: 'NOT_ACTIVATED', 5: 'LEFT' } as Record<number, string>)[u.status],
-    memberships: u.department.map((d: number, i: number) => ({ departmentId: d, order: u.order[i], isLeader: u.is_leader_in_dept[i] === 1 })),
+    memberships: u.department.map((d: number, i: number) => ({
+      departmentId: d,
+      order: u.order[i],
+      isLeader: u.is_leader_in_dept[i] === 1,
+    })),
     directLeaders: u.direct_leader.map((userid: string) => ({ userid })),
     mainDepartment: { departmentId: u.main_department },
   };
@@ -67,7 +72,14 @@ describe('createUser', () => {
     expect(res.errors).toBeUndefined();
     const stored = await wecomUser(service, 'new.member');
     expect(stored.errcode).toBe(0);
-    expect(stored).toMatchObject({ name: '新成员', department: [2, 3], order: [4294967295, 7], is_leader_in_dept: [0, 1], main_department: 3, direct_leader: [leader!.userid] });
+    expect(stored).toMatchObject({
+      name: '新成员',
+      department: [2, 3],
+      order: [4294967295, 7],
+      is_leader_in_dept: [0, 1],
+      main_department: 3,
+      direct_leader: [leader!.userid],
+    });
     expect(res.data!.createUser).toEqual({ __typename: 'MutationCreateUserSuccess', data: expectedUser(stored) });
     // one create; the payload read from WeCom itself (and its direct leader for `directLeaders`)
     const calls = await service.calls();
@@ -75,7 +87,9 @@ describe('createUser', () => {
     expect(calls['/cgi-bin/user/get']).toBe(2);
     expect(published).toEqual([{ kind: 'USER_CREATED', userid: 'new.member', departmentIds: [2, 3], source: 'mutation' }]);
 
-    const later = await service.query('{ user(userid: "NEW.MEMBER") { userid name } department(id: 3) { members(first: 500) { nodes { userid } } leaders { userid } } }');
+    const later = await service.query(
+      '{ user(userid: "NEW.MEMBER") { userid name } department(id: 3) { members(first: 500) { nodes { userid } } leaders { userid } } }',
+    );
     expect(later.data!.user).toEqual({ userid: 'new.member', name: '新成员' });
     expect(later.data!.department.members.nodes.map((u: Wire) => u.userid)).toContain('new.member');
     expect(later.data!.department.leaders.map((u: Wire) => u.userid)).toContain('new.member');
@@ -116,33 +130,63 @@ describe('createUser', () => {
   });
 
   it.for([
-    ['an existing userid (in another case)', (u: Wire) => ({ userid: u.userid.toUpperCase() }), 'AlreadyExistsError', 60102, 'input.userid'],
+    [
+      'an existing userid (in another case)',
+      (u: Wire) => ({ userid: u.userid.toUpperCase() }),
+      'AlreadyExistsError',
+      60102,
+      'input.userid',
+    ],
     ['a mobile another member has', (u: Wire) => ({ mobile: u.mobile }), 'AlreadyExistsError', 60104, 'input.mobile'],
     ['an email another member has', (u: Wire) => ({ email: u.email }), 'AlreadyExistsError', 60106, 'input.email'],
     ['a department that does not exist', () => ({ departmentIds: [987654] }), 'ValidationError', 40066, 'input.departmentIds'],
     ['a direct leader that does not exist', () => ({ directLeaderUserids: ['nobody.here'] }), 'NotFoundError', 60111, undefined],
-  ] as const)('maps WeCom refusing %s to a typed error and changes nothing', async ([_what, change, typename, errcode, field], { service, published }) => {
-    const users = await allUsers(service);
-    const existing = users.find((u) => u.mobile && u.email)!;
-    const res = await service.query(CREATE, { input: { ...valid, userid: 'refused.one', ...change(existing) } });
-    expect(res.data!.createUser).toMatchObject({ __typename: typename, errcode, ...(field ? { field } : {}) });
-    expect(res.data!.createUser.message).not.toMatch(/from ip|hint/);
-    expect(await allUsers(service)).toEqual(users);
-    expect(published).toEqual([]);
-  });
+  ] as const)(
+    'maps WeCom refusing %s to a typed error and changes nothing',
+    async ([_what, change, typename, errcode, field], { service, published }) => {
+      const users = await allUsers(service);
+      const existing = users.find((u) => u.mobile && u.email)!;
+      const res = await service.query(CREATE, { input: { ...valid, userid: 'refused.one', ...change(existing) } });
+      expect(res.data!.createUser).toMatchObject({ __typename: typename, errcode, ...(field ? { field } : {}) });
+      expect(res.data!.createUser.message).not.toMatch(/from ip|hint/);
+      expect(await allUsers(service)).toEqual(users);
+      expect(published).toEqual([]);
+    },
+  );
 });
 
 describe('updateUser', () => {
-  it('renames, moves between departments and sets leaders; the payload and later reads show WeCom’s state', async ({ service, published }) => {
+  it('renames, moves between departments and sets leaders; the payload and later reads show WeCom’s state', async ({
+    service,
+    published,
+  }) => {
     const users = await allUsers(service);
     const target = users.find((u) => u.department.length === 1 && u.department[0] !== 4 && u.department[0] !== 2)!;
-    const leaders = users.filter((u) => u.userid !== target.userid && !target.direct_leader.includes(u.userid)).slice(0, 2).map((u) => u.userid);
+    const leaders = users
+      .filter((u) => u.userid !== target.userid && !target.direct_leader.includes(u.userid))
+      .slice(0, 2)
+      .map((u) => u.userid);
     const res = await service.query(UPDATE, {
-      input: { userid: target.userid, name: '改名了', departmentIds: [4, 2], order: [10, 20], isLeaderInDept: [true, false], directLeaderUserids: leaders, position: '主管' },
+      input: {
+        userid: target.userid,
+        name: '改名了',
+        departmentIds: [4, 2],
+        order: [10, 20],
+        isLeaderInDept: [true, false],
+        directLeaderUserids: leaders,
+        position: '主管',
+      },
     });
     expect(res.errors).toBeUndefined();
     const stored = await wecomUser(service, target.userid);
-    expect(stored).toMatchObject({ name: '改名了', department: [4, 2], order: [10, 20], is_leader_in_dept: [1, 0], direct_leader: leaders, position: '主管' });
+    expect(stored).toMatchObject({
+      name: '改名了',
+      department: [4, 2],
+      order: [10, 20],
+      is_leader_in_dept: [1, 0],
+      direct_leader: leaders,
+      position: '主管',
+    });
     expect(res.data!.updateUser).toEqual({ __typename: 'MutationUpdateUserSuccess', data: expectedUser(stored) });
     expect(published).toEqual([
       {
@@ -168,12 +212,22 @@ describe('updateUser', () => {
 
   it('changes a system-generated userid once, and refuses a second change (301036)', async ({ service, published }) => {
     // The seed marks some userids as generated by WeCom; read which (a fixture choice, nothing is changed here).
-    const generated = [...service.wecom.emulator.store.users.values()].find((u) => u.userid_system_generated && !u.userid_changed && !u.is_creator)!;
+    const generated = [...service.wecom.emulator.store.users.values()].find(
+      (u) => u.userid_system_generated && !u.userid_changed && !u.is_creator,
+    )!;
     const res = await service.query(UPDATE, { input: { userid: generated.userid, newUserid: 'chosen.id' } });
-    expect(res.data!.updateUser).toMatchObject({ __typename: 'MutationUpdateUserSuccess', data: { userid: 'chosen.id', name: generated.name } });
+    expect(res.data!.updateUser).toMatchObject({
+      __typename: 'MutationUpdateUserSuccess',
+      data: { userid: 'chosen.id', name: generated.name },
+    });
     expect((await wecomUser(service, generated.userid)).errcode).toBe(60111);
     expect((await wecomUser(service, 'chosen.id')).name).toBe(generated.name);
-    expect(published[0]).toMatchObject({ kind: 'USER_UPDATED', userid: generated.userid, newUserid: 'chosen.id', changedFields: ['userid'] });
+    expect(published[0]).toMatchObject({
+      kind: 'USER_UPDATED',
+      userid: generated.userid,
+      newUserid: 'chosen.id',
+      changedFields: ['userid'],
+    });
 
     const again = await service.query(UPDATE, { input: { userid: 'chosen.id', newUserid: 'chosen.again' } });
     expect(again.data!.updateUser).toMatchObject({ __typename: 'ValidationError', field: 'input.newUserid', errcode: 301036 });
@@ -195,7 +249,10 @@ describe('updateUser', () => {
     expect(await wecomUser(service, user!.userid)).toEqual(before);
   });
 
-  it('gives NotFoundError for an unknown member and AlreadyExistsError for a taken email, changing nothing', async ({ service, published }) => {
+  it('gives NotFoundError for an unknown member and AlreadyExistsError for a taken email, changing nothing', async ({
+    service,
+    published,
+  }) => {
     const missing = await service.query(UPDATE, { input: { userid: 'no.such.member', name: 'x' } });
     expect(missing.data!.updateUser).toMatchObject({ __typename: 'NotFoundError', errcode: 60111 });
 
@@ -221,11 +278,22 @@ describe('deleteUser and deleteUsers', () => {
 
   it('gives NotFoundError for an unknown member, a ValidationError for the corp creator (301005) and a bad userid', async ({ service }) => {
     const users = await allUsers(service);
-    expect((await service.query(DELETE, { userid: 'no.such.member' })).data!.deleteUser).toMatchObject({ __typename: 'NotFoundError', errcode: 60111 });
+    expect((await service.query(DELETE, { userid: 'no.such.member' })).data!.deleteUser).toMatchObject({
+      __typename: 'NotFoundError',
+      errcode: 60111,
+    });
     const creator = [...service.wecom.emulator.store.users.values()].find((u) => u.is_creator)!;
-    expect((await service.query(DELETE, { userid: creator.userid })).data!.deleteUser).toMatchObject({ __typename: 'ValidationError', field: 'userid', errcode: 301005 });
+    expect((await service.query(DELETE, { userid: creator.userid })).data!.deleteUser).toMatchObject({
+      __typename: 'ValidationError',
+      field: 'userid',
+      errcode: 301005,
+    });
     await service.wecom.resetStats();
-    expect((await service.query(DELETE, { userid: 'bad userid' })).data!.deleteUser).toMatchObject({ __typename: 'ValidationError', field: 'userid', errcode: null });
+    expect((await service.query(DELETE, { userid: 'bad userid' })).data!.deleteUser).toMatchObject({
+      __typename: 'ValidationError',
+      field: 'userid',
+      errcode: null,
+    });
     expect((await service.wecom.stats()).total).toBe(0);
     expect(await allUsers(service)).toEqual(users);
   });
@@ -237,7 +305,10 @@ describe('deleteUser and deleteUsers', () => {
     published.length = 0;
     await service.wecom.resetStats();
     const res = await service.query(DELETE_MANY, { userids: ['batch.1', 'batch.2', 'batch.3'] });
-    expect(res.data!.deleteUsers).toEqual({ __typename: 'MutationDeleteUsersSuccess', data: { userids: ['batch.1', 'batch.2', 'batch.3'] } });
+    expect(res.data!.deleteUsers).toEqual({
+      __typename: 'MutationDeleteUsersSuccess',
+      data: { userids: ['batch.1', 'batch.2', 'batch.3'] },
+    });
     expect((await service.calls())['/cgi-bin/user/batchdelete']).toBe(1);
     for (const n of [1, 2, 3]) expect((await wecomUser(service, `batch.${n}`)).errcode).toBe(60111);
     expect(published.map((c) => c.kind === 'USER_DELETED' && c.userid)).toEqual(['batch.1', 'batch.2', 'batch.3']);

@@ -14,7 +14,13 @@ const it = serviceTest(
         ['zhangsanfeng', '张三丰', '顾问'],
         ['lisi', '李四', 'zhang'],
       ] as const) {
-        const res = await service.wecom.console('user/create', { userid: `${userid}x`, name, department: [2], mobile: `1990000${String(userid.length).padStart(4, '0')}`, position });
+        const res = await service.wecom.console('user/create', {
+          userid: `${userid}x`,
+          name,
+          department: [2],
+          mobile: `1990000${String(userid.length).padStart(4, '0')}`,
+          position,
+        });
         if (res.json.errcode !== 0) throw new Error(res.text);
       }
     },
@@ -27,7 +33,8 @@ const SEARCH = graphql(`
   }
 `);
 
-const search = async (execute: Execute, query: string, departmentId?: number) => (await execute(SEARCH, { q: query, departmentId })).data!.searchUsers;
+const search = async (execute: Execute, query: string, departmentId?: number) =>
+  (await execute(SEARCH, { q: query, departmentId })).data!.searchUsers;
 
 describe('searchUsers', () => {
   it.for(['zhangsan', 'zs', '张', 'ZHANGSAN', 'zhang san'])('finds 张三 by %s', async (q, { execute }) => {
@@ -50,7 +57,9 @@ describe('searchUsers', () => {
     const all = await search(execute, 'zs');
     const within = await search(execute, 'zs', 19);
     expect(within.totalCount).toBeLessThan(all.totalCount);
-    const members = (await service.wecom.console('user/list', { department_id: 19, fetch_child: 1 })).json.userlist.map((u: { userid: string }) => u.userid);
+    const members = (await service.wecom.console('user/list', { department_id: 19, fetch_child: 1 })).json.userlist.map(
+      (u: { userid: string }) => u.userid,
+    );
     for (const u of within.nodes) expect(members).toContain(u.userid);
   });
 

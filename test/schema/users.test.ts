@@ -58,9 +58,14 @@ describe('user card', () => {
     const member = await richMember(service);
     const tagCount = (await service.wecom.console('tag/list')).json.taglist.length;
     await service.wecom.resetStats();
-    const res = await execute(graphql(`query UserRelations($id: String!) { user(userid: $id) { name departments { name } directLeaders { userid name } tags { tagId name } } }`), {
-      id: member.userid,
-    });
+    const res = await execute(
+      graphql(
+        `query UserRelations($id: String!) { user(userid: $id) { name departments { name } directLeaders { userid name } tags { tagId name } } }`,
+      ),
+      {
+        id: member.userid,
+      },
+    );
     expect(res.errors).toBeUndefined();
     const calls = await service.calls();
     // 1 user/get for the member + 1 per direct leader; 1 department/list; 1 tag/list + 1 tag/get per tag
@@ -73,7 +78,8 @@ describe('user card', () => {
     const expected: number[] = [];
     for (const t of (await service.wecom.console('tag/list')).json.taglist) {
       const got = (await service.wecom.console('tag/get', { tagid: t.tagid })).json;
-      if (got.userlist.some((x: Wire) => x.userid === member.userid) || got.partylist.some((p: number) => member.department.includes(p))) expected.push(t.tagid);
+      if (got.userlist.some((x: Wire) => x.userid === member.userid) || got.partylist.some((p: number) => member.department.includes(p)))
+        expected.push(t.tagid);
     }
     expect(res.data!.user!.tags.map((t) => t.tagId).sort()).toEqual(expected.sort());
   });
@@ -83,7 +89,9 @@ describe('user card', () => {
     const reports = new Map<string, string[]>();
     for (const u of all) for (const l of u.direct_leader) reports.set(l, [...(reports.get(l) ?? []), u.userid]);
     const [boss, expected] = [...reports.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
-    const res = await execute(graphql(`query DirectReports($id: String!) { user(userid: $id) { directReports { userid } } }`), { id: boss });
+    const res = await execute(graphql(`query DirectReports($id: String!) { user(userid: $id) { directReports { userid } } }`), {
+      id: boss,
+    });
     expect(res.data!.user!.directReports.map((u) => u.userid).sort()).toEqual([...new Set(expected)].sort());
   });
 
@@ -114,11 +122,16 @@ describe('user card', () => {
     );
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ a: { userid: member.userid }, b: { userid: member.userid }, c: { userid: member.userid }, d: null });
-    const active = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist.find((u: Wire) => u.status === 1);
+    const active = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist.find(
+      (u: Wire) => u.status === 1,
+    );
     const withOpenId = await execute(graphql(`query OpenId($id: String!) { user(userid: $id) { openId } }`), { id: active.userid });
     const openid = withOpenId.data!.user!.openId as string;
     expect(openid).toMatch(/^o/);
-    expect((await execute(graphql(`query UserByOpenId($openId: String!) { userByOpenId(openId: $openId) { userid } }`), { openId: openid })).data!.userByOpenId).toEqual({ userid: active.userid });
+    expect(
+      (await execute(graphql(`query UserByOpenId($openId: String!) { userByOpenId(openId: $openId) { userid } }`), { openId: openid }))
+        .data!.userByOpenId,
+    ).toEqual({ userid: active.userid });
   });
 });
 
@@ -138,11 +151,19 @@ describe('tags', () => {
 describe('relay nodes', () => {
   it('round-trips global ids for users, departments and tags', async ({ service, execute }) => {
     const someone = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[7];
-    const first = await execute(graphql(`query GlobalIds($id: String!) { department(id: 2) { id } tag(id: 1) { id } user(userid: $id) { id } }`), { id: someone.userid });
+    const first = await execute(
+      graphql(`query GlobalIds($id: String!) { department(id: 2) { id } tag(id: 1) { id } user(userid: $id) { id } }`),
+      { id: someone.userid },
+    );
     const { department, tag, user } = first.data!;
-    const res = await execute(graphql(`query Nodes($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Department { departmentId } ... on Tag { tagId } ... on User { userid } } }`), {
-      ids: [department!.id, tag!.id, user!.id],
-    });
+    const res = await execute(
+      graphql(
+        `query Nodes($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Department { departmentId } ... on Tag { tagId } ... on User { userid } } }`,
+      ),
+      {
+        ids: [department!.id, tag!.id, user!.id],
+      },
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data!.nodes).toEqual([
       { __typename: 'Department', id: department!.id, departmentId: 2 },

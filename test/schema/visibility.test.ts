@@ -9,8 +9,20 @@ import { createHttpFront, InFlight } from '../../src/ops/http.ts';
 
 /** GET /readyz of the service's HTTP front (as main.ts wires it), on a loopback port. */
 async function readyz(service: ServiceHarness): Promise<{ status: number; body: Wire }> {
-  const readiness = new Readiness({ wecom: () => service.client.core.probeTokens(), visibility: () => service.app.visibility(), cacheMs: 0 });
-  const server = createServer(createHttpFront({ handle: service.app.handle, logger: pino({ level: 'silent' }), readiness, inFlight: new InFlight(), serveMetrics: false }));
+  const readiness = new Readiness({
+    wecom: () => service.client.core.probeTokens(),
+    visibility: () => service.app.visibility(),
+    cacheMs: 0,
+  });
+  const server = createServer(
+    createHttpFront({
+      handle: service.app.handle,
+      logger: pino({ level: 'silent' }),
+      readiness,
+      inFlight: new InFlight(),
+      serveMetrics: false,
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`);
@@ -24,7 +36,8 @@ async function readyz(service: ServiceHarness): Promise<{ status: number; body: 
 // biome-ignore lint/suspicious/noExplicitAny: tests compare WeCom's wire JSON field by field
 type Wire = Record<string, any>;
 
-const VISIBILITY = '{ visibility { agentId name closed departmentIds userids tagIds departments { departmentId name } users { userid name } tags { tagId name } } }';
+const VISIBILITY =
+  '{ visibility { agentId name closed departmentIds userids tagIds departments { departmentId name } users { userid name } tags { tagId name } } }';
 
 describe('reading through an app secret alone (no contacts-sync reads)', () => {
   let service: ServiceHarness;
@@ -36,9 +49,10 @@ describe('reading through an app secret alone (no contacts-sync reads)', () => {
 
   /** The sales app's range as WeCom answers it (the emulator's console reads any app). */
   const scope = async (): Promise<Wire> => (await service.wecom.console('agent/get', { agentid: SALES_APP_AGENT_ID })).json;
-  const everyone = async (): Promise<Wire[]> => (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
+  const everyone = async (): Promise<Wire[]> =>
+    (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
 
-  it('shows the app\'s visible range from one agent/get, with the departments, members and tags it names', async () => {
+  it("shows the app's visible range from one agent/get, with the departments, members and tags it names", async () => {
     const res = await service.query(VISIBILITY);
     expect(res.errors).toBeUndefined();
     const wire = await scope();
@@ -65,9 +79,17 @@ describe('reading through an app secret alone (no contacts-sync reads)', () => {
   it('reaches members visible by userid or by tag outside the visible departments (search, direct lookups)', async () => {
     const wire = await scope();
     const salesRoot = wire.allow_partys.partyid[0] as number;
-    const inSales = new Set(((await service.wecom.console('user/list', { department_id: salesRoot, fetch_child: 1 })).json.userlist as Wire[]).map((u) => u.userid));
-    const tagMembers = ((await service.wecom.console('tag/get', { tagid: wire.allow_tags.tagid[0] })).json.userlist as Wire[]).map((u) => u.userid);
-    const outside = [...new Set([...wire.allow_userinfos.user.map((u: Wire) => u.userid as string), ...tagMembers])].filter((u) => !inSales.has(u));
+    const inSales = new Set(
+      ((await service.wecom.console('user/list', { department_id: salesRoot, fetch_child: 1 })).json.userlist as Wire[]).map(
+        (u) => u.userid,
+      ),
+    );
+    const tagMembers = ((await service.wecom.console('tag/get', { tagid: wire.allow_tags.tagid[0] })).json.userlist as Wire[]).map(
+      (u) => u.userid,
+    );
+    const outside = [...new Set([...wire.allow_userinfos.user.map((u: Wire) => u.userid as string), ...tagMembers])].filter(
+      (u) => !inSales.has(u),
+    );
     expect(outside.length).toBeGreaterThan(1);
     const users = await everyone();
     for (const userid of outside) {
@@ -90,8 +112,12 @@ describe('reading through an app secret alone (no contacts-sync reads)', () => {
     for (const d of appDepartments) {
       for (const u of (await service.wecom.console('user/list', { department_id: d.id })).json.userlist as Wire[]) listed.add(u.userid);
     }
-    const tagMembers = ((await service.wecom.console('tag/get', { tagid: wire.allow_tags.tagid[0] })).json.userlist as Wire[]).map((u) => u.userid as string);
-    const outside = new Set([...wire.allow_userinfos.user.map((u: Wire) => u.userid as string), ...tagMembers].filter((u) => !listed.has(u)));
+    const tagMembers = ((await service.wecom.console('tag/get', { tagid: wire.allow_tags.tagid[0] })).json.userlist as Wire[]).map(
+      (u) => u.userid as string,
+    );
+    const outside = new Set(
+      [...wire.allow_userinfos.user.map((u: Wire) => u.userid as string), ...tagMembers].filter((u) => !listed.has(u)),
+    );
     const fresh = await ServiceHarness.start({ contactSecret: false, appAgentId: SALES_APP_AGENT_ID });
     try {
       await fresh.wecom.resetStats();

@@ -48,8 +48,15 @@ afterAll(async () => {
 
 const secretKey = new TextEncoder().encode(SECRET);
 
-function hs256(claims: Record<string, unknown>, options: { issuer?: string; audience?: string; expires?: string | number; subject?: string | null } = {}) {
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setIssuer(options.issuer ?? ISSUER).setAudience(options.audience ?? AUDIENCE);
+function hs256(
+  claims: Record<string, unknown>,
+  options: { issuer?: string; audience?: string; expires?: string | number; subject?: string | null } = {},
+) {
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setIssuer(options.issuer ?? ISSUER)
+    .setAudience(options.audience ?? AUDIENCE);
   if (options.subject !== null) jwt = jwt.setSubject(options.subject ?? 'alice');
   if (options.expires !== undefined) jwt = jwt.setExpirationTime(options.expires);
   else jwt = jwt.setExpirationTime('5m');
@@ -75,14 +82,19 @@ describe('without a credential', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="wecom-directory"');
     expect(res.body.errors[0]).toEqual({
-      message: 'authentication required: send an API key (X-API-Key: <key>, or Authorization: Bearer <key>) or a JWT (Authorization: Bearer <token>)',
+      message:
+        'authentication required: send an API key (X-API-Key: <key>, or Authorization: Bearer <key>) or a JWT (Authorization: Bearer <token>)',
       extensions: { code: 'UNAUTHENTICATED' },
     });
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
   it('answers 401 over a real socket too (the node listener goes through the same check)', async () => {
-    const res = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(QUERY) });
+    const res = await fetch(`${service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(QUERY),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="wecom-directory"');
   });
@@ -93,7 +105,9 @@ describe('API keys', () => {
     for (const headers of [withKey(reader), bearer(reader.key)]) {
       const res = await post(service, QUERY, headers);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ data: { department: { name: (await service.wecom.console('department/get', { id: 1 })).json.department.name } } });
+      expect(res.body).toEqual({
+        data: { department: { name: (await service.wecom.console('department/get', { id: 1 })).json.department.name } },
+      });
     }
   });
 
@@ -132,9 +146,21 @@ describe('JWTs', () => {
   });
 
   it.each([
-    ['an expired token', () => hs256({ scope: 'directory:read' }, { expires: Math.floor(Date.now() / 1000) - 3600 }), /^invalid token: token expired$/],
-    ['another issuer', () => hs256({ scope: 'directory:read' }, { issuer: 'https://evil.example.com' }), /^invalid token: claim iss is not accepted$/],
-    ['another audience', () => hs256({ scope: 'directory:read' }, { audience: 'another-service' }), /^invalid token: claim aud is not accepted$/],
+    [
+      'an expired token',
+      () => hs256({ scope: 'directory:read' }, { expires: Math.floor(Date.now() / 1000) - 3600 }),
+      /^invalid token: token expired$/,
+    ],
+    [
+      'another issuer',
+      () => hs256({ scope: 'directory:read' }, { issuer: 'https://evil.example.com' }),
+      /^invalid token: claim iss is not accepted$/,
+    ],
+    [
+      'another audience',
+      () => hs256({ scope: 'directory:read' }, { audience: 'another-service' }),
+      /^invalid token: claim aud is not accepted$/,
+    ],
     ['no subject', () => hs256({ scope: 'directory:read' }, { subject: null }), /^invalid token: claim sub is missing$/],
     [
       'a wrong signature',
@@ -146,12 +172,20 @@ describe('JWTs', () => {
     ],
     [
       'a token signed with another secret',
-      () => new SignJWT({ scope: 'directory:read' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(new TextEncoder().encode('another-secret-another-secret-another-secret')),
+      () =>
+        new SignJWT({ scope: 'directory:read' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('x')
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode('another-secret-another-secret-another-secret')),
       /^invalid token: signature does not verify$/,
     ],
     [
       'alg "none"',
-      async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', iss: ISSUER, aud: AUDIENCE, exp: 9e9, scope: 'directory:read' })).toString('base64url')}.`,
+      async () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', iss: ISSUER, aud: AUDIENCE, exp: 9e9, scope: 'directory:read' })).toString('base64url')}.`,
       /^invalid token: malformed token header$/,
     ],
     ['a departments claim that is not a list of ids', () => hs256({ scope: 'directory:read', departments: ['sales'] }), /departments/],
@@ -195,7 +229,10 @@ describe('anonymous access', () => {
       expect(res.status).toBe(200);
       expect(res.body.data.department.name).toBeTruthy();
       const write = await post(anonymous, { query: 'mutation { deleteUser(userid: "nobody") { __typename } }' });
-      expect(write.body.errors[0]).toMatchObject({ message: 'Forbidden: Mutation.deleteUser needs scope directory:write', extensions: { code: 'FORBIDDEN' } });
+      expect(write.body.errors[0]).toMatchObject({
+        message: 'Forbidden: Mutation.deleteUser needs scope directory:write',
+        extensions: { code: 'FORBIDDEN' },
+      });
       const wrong = await post(anonymous, QUERY, { 'x-api-key': 'wrong' });
       expect(wrong.status).toBe(401);
     } finally {
@@ -206,7 +243,9 @@ describe('anonymous access', () => {
   it('the default harness (the embedded emulator without keys) gives anonymous callers every scope', async () => {
     const open = await ServiceHarness.start();
     try {
-      const res = await post(open, { query: `{ user(userid: "${(await open.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[0].userid}") { mobile } }` });
+      const res = await post(open, {
+        query: `{ user(userid: "${(await open.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[0].userid}") { mobile } }`,
+      });
       expect(res.status).toBe(200);
       expect(res.body.data.user.mobile).toBeTruthy();
     } finally {
@@ -220,10 +259,18 @@ it('authenticator: accepts every key of the store and only those', async () => {
   const auth = createAuthenticator({ apiKeys: keys.map((k) => k.entry) });
   const a = await auth.authenticate(new Headers(withKey(keys[0]!)));
   const b = await auth.authenticate(new Headers(withKey(keys[1]!)));
-  expect(a).toEqual({ ok: true, identity: { subject: 'api-key:a', kind: 'api-key', scopes: { read: true, write: true, pii: true, admin: true, wholeCorp: true } } });
+  expect(a).toEqual({
+    ok: true,
+    identity: { subject: 'api-key:a', kind: 'api-key', scopes: { read: true, write: true, pii: true, admin: true, wholeCorp: true } },
+  });
   expect(b).toEqual({
     ok: true,
-    identity: { subject: 'api-key:b', kind: 'api-key', scopes: { read: true, write: false, pii: false, admin: false, wholeCorp: false }, departmentRoots: [2] },
+    identity: {
+      subject: 'api-key:b',
+      kind: 'api-key',
+      scopes: { read: true, write: false, pii: false, admin: false, wholeCorp: false },
+      departmentRoots: [2],
+    },
   });
   expect((await auth.authenticate(new Headers())).ok).toBe(false);
 });

@@ -32,9 +32,15 @@ function configError(env: Record<string, string>): string {
 describe('who may call', () => {
   it('embedded emulator, nothing configured: anonymous callers get every scope, with a loud warning', () => {
     const { security } = loadConfig({});
-    expect(security).toMatchObject({ apiKeys: [], anonymousReason: 'embedded-without-credentials', anonymousScopes: ['directory:read', 'directory:write', 'directory:pii', 'directory:admin'] });
+    expect(security).toMatchObject({
+      apiKeys: [],
+      anonymousReason: 'embedded-without-credentials',
+      anonymousScopes: ['directory:read', 'directory:write', 'directory:pii', 'directory:admin'],
+    });
     expect(security.refusal).toBeUndefined();
-    expect(anonymousAccessWarning(security)).toMatch(/ANONYMOUS ACCESS: requests without a credential are served with directory:read, directory:write, directory:pii, directory:admin\n!! because the service runs on the embedded WeCom emulator/);
+    expect(anonymousAccessWarning(security)).toMatch(
+      /ANONYMOUS ACCESS: requests without a credential are served with directory:read, directory:write, directory:pii, directory:admin\n!! because the service runs on the embedded WeCom emulator/,
+    );
   });
 
   it('real WeCom, nothing configured: the configuration says the service must not start', () => {
@@ -44,8 +50,13 @@ describe('who may call', () => {
   });
 
   it('real WeCom with ALLOW_ANONYMOUS=true: anonymous callers, with ANONYMOUS_SCOPES when given', () => {
-    expect(loadConfig({ ...REMOTE, ALLOW_ANONYMOUS: 'true' }).security).toMatchObject({ anonymousReason: 'ALLOW_ANONYMOUS', anonymousScopes: expect.arrayContaining(['directory:write']) });
-    expect(loadConfig({ ...REMOTE, ALLOW_ANONYMOUS: 'true', ANONYMOUS_SCOPES: 'directory:read' }).security.anonymousScopes).toEqual(['directory:read']);
+    expect(loadConfig({ ...REMOTE, ALLOW_ANONYMOUS: 'true' }).security).toMatchObject({
+      anonymousReason: 'ALLOW_ANONYMOUS',
+      anonymousScopes: expect.arrayContaining(['directory:write']),
+    });
+    expect(loadConfig({ ...REMOTE, ALLOW_ANONYMOUS: 'true', ANONYMOUS_SCOPES: 'directory:read' }).security.anonymousScopes).toEqual([
+      'directory:read',
+    ]);
   });
 
   it('API keys from API_KEYS (JSON) and API_KEYS_FILE, stored as hashes', () => {
@@ -67,17 +78,30 @@ describe('who may call', () => {
   });
 
   it('JWT settings: the secret or JWKS URL with issuer and audience', () => {
-    const { security } = loadConfig({ ...REMOTE, JWT_HS256_SECRET: 's'.repeat(32), JWT_ISSUER: 'https://id.example.com', JWT_AUDIENCE: 'dir' });
+    const { security } = loadConfig({
+      ...REMOTE,
+      JWT_HS256_SECRET: 's'.repeat(32),
+      JWT_ISSUER: 'https://id.example.com',
+      JWT_AUDIENCE: 'dir',
+    });
     expect(security.jwt).toEqual({ hs256Secret: 's'.repeat(32), issuer: 'https://id.example.com', audience: 'dir' });
-    expect(loadConfig({ ...REMOTE, JWT_JWKS_URL: 'https://id.example.com/jwks.json', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }).security.jwt?.jwksUrl).toBe('https://id.example.com/jwks.json');
+    expect(
+      loadConfig({ ...REMOTE, JWT_JWKS_URL: 'https://id.example.com/jwks.json', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }).security.jwt?.jwksUrl,
+    ).toBe('https://id.example.com/jwks.json');
   });
 
   it.each([
     [{ API_KEYS: 'not json' }, 'API_KEYS: not valid JSON'],
     [{ API_KEYS: '{}' }, 'API_KEYS: expected a JSON array'],
-    [{ API_KEYS: JSON.stringify([{ id: 'a', hash: 'plain', scopes: ['directory:read'] }]) }, 'API_KEYS[0]: hash: "sha256:" and 64 hex digits'],
+    [
+      { API_KEYS: JSON.stringify([{ id: 'a', hash: 'plain', scopes: ['directory:read'] }]) },
+      'API_KEYS[0]: hash: "sha256:" and 64 hex digits',
+    ],
     [{ API_KEYS: JSON.stringify([{ ...key.entry, scopes: ['directory:everything'] }]) }, 'unknown scope "directory:everything"'],
-    [{ API_KEYS: JSON.stringify([key.entry, { ...key.entry, hash: testKey('x', ['directory:read']).entry.hash }]) }, 'id ops is used twice'],
+    [
+      { API_KEYS: JSON.stringify([key.entry, { ...key.entry, hash: testKey('x', ['directory:read']).entry.hash }]) },
+      'id ops is used twice',
+    ],
     [{ API_KEYS: JSON.stringify([{ ...key.entry, departments: [0] }]) }, 'departments: a list of WeCom department ids'],
     [{ API_KEYS_FILE: '/no/such/file.json' }, 'API_KEYS_FILE: cannot read /no/such/file.json'],
     [{ JWT_HS256_SECRET: 'short-topsecret' }, 'JWT_HS256_SECRET: must be at least 32 bytes'],
@@ -89,7 +113,10 @@ describe('who may call', () => {
     [{ ALLOW_ANONYMOUS: 'yes' }, 'ALLOW_ANONYMOUS must be "true" or "false"'],
     [{ MAX_QUERY_DEPTH: '1' }, 'MAX_QUERY_DEPTH must be an integer from 2 to 100'],
     [{ MAX_UPLOAD_BYTES: String(21 * 1024 * 1024) }, 'MAX_UPLOAD_BYTES must be an integer from 6 to 20971520'],
-    [{ HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '30000' }, 'HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS'],
+    [
+      { HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '30000' },
+      'HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    ],
     [{ PERSISTED_OPERATIONS_FILE: 'x.json' }, 'PERSISTED_OPERATIONS_FILE: only with PERSISTED_OPERATIONS_ONLY=true'],
   ])('refuses %j naming the variable, without echoing secrets', (env, named) => {
     const message = configError(env as Record<string, string>);
@@ -104,7 +131,10 @@ describe('limits and switches', () => {
     expect(dev).toMatchObject({ graphiql: true, introspection: true, csrf: true, batching: false });
     const prod = loadConfig({ NODE_ENV: 'production' }).security;
     expect(prod).toMatchObject({ graphiql: false, introspection: false, csrf: true });
-    expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true', INTROSPECTION: 'true' }).security).toMatchObject({ graphiql: true, introspection: true });
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true', INTROSPECTION: 'true' }).security).toMatchObject({
+      graphiql: true,
+      introspection: true,
+    });
   });
 
   it('every limit has a variable', () => {
@@ -157,7 +187,15 @@ describe('start-up (src/main.ts in a child process)', () => {
   it('refuses to start against real WeCom without a caller credential, naming what to set', async () => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ENV_FILE: '/dev/null', PORT: String(await freePort()), HOST: '127.0.0.1', ...REMOTE, WECOM_BASE_URL: 'http://127.0.0.1:9' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        ENV_FILE: '/dev/null',
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+        ...REMOTE,
+        WECOM_BASE_URL: 'http://127.0.0.1:9',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -180,7 +218,9 @@ describe('start-up (src/main.ts in a child process)', () => {
   it('on the embedded emulator without keys, starts with anonymous full access and a loud warning', async () => {
     const service = await ServiceProcess.start({ WECOM_EMULATOR_PORT: String(await freePort()) });
     running.push(service);
-    expect(service.output).toContain('!! ANONYMOUS ACCESS: requests without a credential are served with directory:read, directory:write, directory:pii, directory:admin');
+    expect(service.output).toContain(
+      '!! ANONYMOUS ACCESS: requests without a credential are served with directory:read, directory:write, directory:pii, directory:admin',
+    );
     const res = await service.query('{ department(id: 1) { name } }');
     expect(res.data?.department).toBeTruthy();
   });
@@ -189,7 +229,11 @@ describe('start-up (src/main.ts in a child process)', () => {
     const service = await ServiceProcess.start({ WECOM_EMULATOR_PORT: String(await freePort()), API_KEYS: JSON.stringify([key.entry]) });
     running.push(service);
     expect(service.output).not.toContain('ANONYMOUS ACCESS');
-    const refused = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    const refused = await fetch(`${service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(refused.status).toBe(401);
     const served = await service.query('{ department(id: 1) { name } }', undefined, { 'x-api-key': key.key });
     expect(served.data?.department).toBeTruthy();

@@ -17,12 +17,17 @@ const flooder = testKey('flooder', ['directory:read']);
 const bystander = testKey('bystander', ['directory:read']);
 const BIG = '{ departments { members(recursive: true, first: 300) { nodes { userid name departments { name parent { name } } } } } }';
 
-describe('cost from the corp\'s real sizes', () => {
+describe("cost from the corp's real sizes", () => {
   let service: ServiceHarness;
   // Lower than this demo corp's real estimate (a test on the large seed would take too long in CI).
   const maxCost = 5_000;
   beforeAll(async () => {
-    service = await ServiceHarness.start({ listen: true, cache: {}, responseCache: false, security: { ...keysOnly([admin, subtree]), limits: { ...DEFAULT_QUERY_LIMITS, maxCost } } });
+    service = await ServiceHarness.start({
+      listen: true,
+      cache: {},
+      responseCache: false,
+      security: { ...keysOnly([admin, subtree]), limits: { ...DEFAULT_QUERY_LIMITS, maxCost } },
+    });
     // The directory cache learns the tree and every member list.
     const warm = await post(service, { query: '{ departments { members { totalCount } } }' }, withKey(admin));
     expect(warm.body.errors).toBeUndefined();
@@ -31,14 +36,18 @@ describe('cost from the corp\'s real sizes', () => {
 
   it('the estimate follows what the corp holds, and is refused before anything runs', async () => {
     const sizes = await post(service, { query: '{ departments { id members(recursive: true) { totalCount } } }' }, withKey(admin));
-    const members: number[] = sizes.body.data.departments.map((d: { members: { totalCount: number } }) => Math.min(300, d.members.totalCount));
+    const members: number[] = sizes.body.data.departments.map((d: { members: { totalCount: number } }) =>
+      Math.min(300, d.members.totalCount),
+    );
     const rows = members.reduce((a, b) => a + b, 0);
     await service.wecom.resetStats();
     const res = await post(service, { query: BIG }, withKey(admin));
     expect(res.body.data).toBeUndefined();
     expect(res.body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY', limit: maxCost });
     const cost: number = res.body.errors[0].extensions.cost;
-    expect(res.body.errors[0].message).toBe(`The query's estimated cost is ${cost}; at most ${maxCost} is accepted (ask for smaller pages with first, or fewer nested lists)`);
+    expect(res.body.errors[0].message).toBe(
+      `The query's estimated cost is ${cost}; at most ${maxCost} is accepted (ask for smaller pages with first, or fewer nested lists)`,
+    );
     // At least userid, name and departments per row; at most the rows times the fields of a row
     // with every member in 2 departments (the fixed guess gave 990,101 whatever the corp).
     expect(cost).toBeGreaterThanOrEqual(rows * 3);
@@ -47,7 +56,10 @@ describe('cost from the corp\'s real sizes', () => {
   });
 
   it('a caller limited to a subtree is estimated over that subtree only', async () => {
-    const [whole, part] = await Promise.all([post(service, { query: BIG }, withKey(admin)), post(service, { query: BIG }, withKey(subtree))]);
+    const [whole, part] = await Promise.all([
+      post(service, { query: BIG }, withKey(admin)),
+      post(service, { query: BIG }, withKey(subtree)),
+    ]);
     expect(whole.body.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
     // Refused or not, department 2's subtree is estimated at less than the whole corp.
     const partCost = part.body.errors ? (part.body.errors[0].extensions.cost as number) : 0;
@@ -66,7 +78,7 @@ describe('cost from the corp\'s real sizes', () => {
   });
 });
 
-describe('each caller\'s share of an endpoint\'s budget', () => {
+describe("each caller's share of an endpoint's budget", () => {
   let service: ServiceHarness;
   beforeAll(async () => {
     service = await ServiceHarness.start({
@@ -78,9 +90,16 @@ describe('each caller\'s share of an endpoint\'s budget', () => {
   });
   afterAll(() => service.close());
 
-  it('a caller that spends its share cannot spend the others\'', async () => {
+  it("a caller that spends its share cannot spend the others'", async () => {
     await service.wecom.resetStats();
-    const flood = await post(service, { query: 'query($ids: [String!]!) { users(userids: $ids) { userid } }', variables: { ids: Array.from({ length: 8 }, (_, i) => `flood${i}`) } }, withKey(flooder));
+    const flood = await post(
+      service,
+      {
+        query: 'query($ids: [String!]!) { users(userids: $ids) { userid } }',
+        variables: { ids: Array.from({ length: 8 }, (_, i) => `flood${i}`) },
+      },
+      withKey(flooder),
+    );
     // 2 of 8 (a quarter of the budget) reached WeCom; the rest were refused here, not there.
     expect((await service.calls())['/cgi-bin/user/get']).toBe(2);
     expect(flood.body.errors[0].extensions.code).toBe('WECOM_UNAVAILABLE');
@@ -116,7 +135,11 @@ describe('answer size and execution time', () => {
     await service.wecom.faults({ latencyMs: 600 });
     try {
       await service.wecom.resetStats();
-      const res = await post(service, { query: '{ department(id: 1) { members(recursive: true, first: 5) { nodes { userid } } } }' }, withKey(admin));
+      const res = await post(
+        service,
+        { query: '{ department(id: 1) { members(recursive: true, first: 5) { nodes { userid } } } }' },
+        withKey(admin),
+      );
       expect(res.body.errors[0].extensions).toMatchObject({ code: 'EXECUTION_TIMEOUT', limit: 300 });
       const at = (await service.wecom.stats()).total;
       await new Promise((r) => setTimeout(r, 1_500));

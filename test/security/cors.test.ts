@@ -52,7 +52,7 @@ describe('CORS on the default start (same-origin only)', () => {
     expect((user.data as { user: { position: string } }).user.position).not.toBe('pwned');
   });
 
-  it('a page of the service\'s own origin is served', async () => {
+  it("a page of the service's own origin is served", async () => {
     const res = await postFrom(s, s.url, '{ department(id: 1) { name } }');
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: { department: { name: string } } };
@@ -100,7 +100,9 @@ describe('CORS_ORIGINS=*', () => {
 describe('CORS_ORIGINS configuration', () => {
   it('is empty by default (same-origin only), and takes a comma-separated list', () => {
     expect(loadConfig({}).security.cors).toEqual({ origins: [] });
-    expect(loadConfig({ CORS_ORIGINS: `${FRIEND}, http://localhost:5173` }).security.cors).toEqual({ origins: [FRIEND, 'http://localhost:5173'] });
+    expect(loadConfig({ CORS_ORIGINS: `${FRIEND}, http://localhost:5173` }).security.cors).toEqual({
+      origins: [FRIEND, 'http://localhost:5173'],
+    });
   });
 
   it.each([

@@ -39,7 +39,7 @@ function subtree(all: WireDept[], root: number): Set<number> {
   const ids = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const d of all) if (!ids.has(d.id) && ids.has(d.parentid)) (ids.add(d.id), (grew = true));
+    for (const d of all) if (!ids.has(d.id) && ids.has(d.parentid)) ids.add(d.id), (grew = true);
   }
   return ids;
 }
@@ -58,14 +58,26 @@ beforeAll(async () => {
   insideUser = rdMembers.find((u) => u.department.every((d) => inside.has(d)))!.userid;
   outsideUser = (await membersOf(SALES)).find((u) => u.department.every((d) => !inside.has(d)))!.userid;
   const platform = departments.find((d) => d.parentid === RD)!.id;
-  expect((await service.wecom.console('user/create', { userid: straddler, name: '跨部门', department: [platform, SALES], mobile: '13911112222' })).json.errcode).toBe(0);
+  expect(
+    (
+      await service.wecom.console('user/create', {
+        userid: straddler,
+        name: '跨部门',
+        department: [platform, SALES],
+        mobile: '13911112222',
+      })
+    ).json.errcode,
+  ).toBe(0);
 });
 afterAll(() => service.close());
 beforeEach(() => service.wecom.resetStats());
 
 describe('reads', () => {
   it('the tree is the subtree: its top is a root, nothing above or beside it exists', async () => {
-    const res = await as(rdReader, `{ departments { departmentId parentId } department1: department(id: 1) { name } sales: department(id: ${SALES}) { name } rd: department(id: ${RD}) { parent { name } ancestors { name } } }`);
+    const res = await as(
+      rdReader,
+      `{ departments { departmentId parentId } department1: department(id: 1) { name } sales: department(id: ${SALES}) { name } rd: department(id: ${RD}) { parent { name } ancestors { name } } }`,
+    );
     expect(res.body.data.department1).toBeNull();
     expect(res.body.data.sales).toBeNull();
     expect(res.body.data.rd).toEqual({ parent: null, ancestors: [] });
@@ -97,7 +109,10 @@ describe('reads', () => {
   });
 
   it('a member in departments inside and outside shows only the ones inside', async () => {
-    const res = await as(rdReader, `{ user(userid: "${straddler}") { departments { departmentId } memberships { departmentId } mainDepartment { departmentId } } }`);
+    const res = await as(
+      rdReader,
+      `{ user(userid: "${straddler}") { departments { departmentId } memberships { departmentId } mainDepartment { departmentId } } }`,
+    );
     const [platform] = departments.filter((d) => d.parentid === RD);
     expect(res.body.data.user).toEqual({
       departments: [{ departmentId: platform!.id }],
@@ -115,7 +130,10 @@ describe('reads', () => {
   it('search finds members inside only', async () => {
     const outsider = (await service.wecom.console('user/get', { userid: outsideUser })).json;
     const insider = (await service.wecom.console('user/get', { userid: insideUser })).json;
-    const res = await as(rdReader, `{ o: searchUsers(query: "${outsider.userid}") { totalCount } i: searchUsers(query: "${insider.userid}") { nodes { userid } } everyone: searchUsers(query: "a", first: 500) { totalCount nodes { userid } } }`);
+    const res = await as(
+      rdReader,
+      `{ o: searchUsers(query: "${outsider.userid}") { totalCount } i: searchUsers(query: "${insider.userid}") { nodes { userid } } everyone: searchUsers(query: "a", first: 500) { totalCount nodes { userid } } }`,
+    );
     expect(res.body.data.o.totalCount).toBe(0);
     expect(res.body.data.i.nodes.map((n: { userid: string }) => n.userid)).toContain(insideUser);
     const insideIds = new Set((await membersOf(RD)).map((u) => u.userid));
@@ -125,7 +143,12 @@ describe('reads', () => {
 
   it('leaders and direct reports outside are left out', async () => {
     const rdMembers = await membersOf(RD);
-    const ruled = rdMembers.find((u) => u.direct_leader.length && u.department.every((d) => inside.has(d)) && u.direct_leader.some((l) => !rdMembers.some((m) => m.userid === l)));
+    const ruled = rdMembers.find(
+      (u) =>
+        u.direct_leader.length &&
+        u.department.every((d) => inside.has(d)) &&
+        u.direct_leader.some((l) => !rdMembers.some((m) => m.userid === l)),
+    );
     expect(ruled).toBeDefined();
     const res = await as(rdReader, `{ user(userid: "${ruled!.userid}") { directLeaders { userid } } }`);
     const visibleLeaders = ruled!.direct_leader.filter((l) => rdMembers.some((m) => m.userid === l));
@@ -135,7 +158,9 @@ describe('reads', () => {
   it('tags list only members and departments inside, and tags with nothing inside are not shown', async () => {
     // A tag of Sales only.
     expect((await service.wecom.console('tag/create', { tagname: '销售专属', tagid: 50 })).json.errcode).toBe(0);
-    expect((await service.wecom.console('tag/addtagusers', { tagid: 50, userlist: [outsideUser], partylist: [SALES] })).json.errcode).toBe(0);
+    expect((await service.wecom.console('tag/addtagusers', { tagid: 50, userlist: [outsideUser], partylist: [SALES] })).json.errcode).toBe(
+      0,
+    );
     const tagList: { tagid: number }[] = (await service.wecom.console('tag/list')).json.taglist;
     const rdMembers = new Set((await membersOf(RD)).map((u) => userKey(u.userid)));
     const expected: Record<number, { users: string[]; departments: number[] }> = {};
@@ -143,7 +168,8 @@ describe('reads', () => {
       const tag = (await service.wecom.console('tag/get', { tagid })).json;
       const users = tag.userlist.map((u: { userid: string }) => u.userid).filter((u: string) => rdMembers.has(userKey(u)));
       const parties = tag.partylist.filter((d: number) => inside.has(d));
-      if (users.length || parties.length) expected[tagid] = { users: users.sort(), departments: parties.sort((a: number, b: number) => a - b) };
+      if (users.length || parties.length)
+        expected[tagid] = { users: users.sort(), departments: parties.sort((a: number, b: number) => a - b) };
     }
     const res = await as(rdReader, `{ tags { tagId users { userid } departments { departmentId } } }`);
     const got = Object.fromEntries(
@@ -193,7 +219,11 @@ describe('the change feed and subscriptions', () => {
   it('contactChanged delivers only changes inside', async () => {
     const fetchAs = (key: TestKey) => (url: string, init: RequestInit) =>
       service.app.yoga.fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...withKey(key) } });
-    const sub = await SseSubscription.open(fetchAs(rdReader), 'http://yoga/graphql', 'subscription { contactChanged { kind userid departmentId } }');
+    const sub = await SseSubscription.open(
+      fetchAs(rdReader),
+      'http://yoga/graphql',
+      'subscription { contactChanged { kind userid departmentId } }',
+    );
     try {
       await as(admin, `mutation { updateUser(input: { userid: "${outsideUser}", position: "外部二" }) { __typename } }`);
       await as(admin, `mutation { createDepartment(input: { name: "外部新部门", parentId: ${SALES} }) { __typename } }`);
@@ -215,26 +245,100 @@ describe('mutations', () => {
   }
 
   it('creates a member inside', async () => {
-    const body = await mutate(rdWriter, 'createUser', `(input: { userid: "rd.new", name: "研发新人", departmentIds: [${platform()}], mobile: "13922223333" })`);
+    const body = await mutate(
+      rdWriter,
+      'createUser',
+      `(input: { userid: "rd.new", name: "研发新人", departmentIds: [${platform()}], mobile: "13922223333" })`,
+    );
     expect(body.data.createUser.__typename).toBe('MutationCreateUserSuccess');
     expect((await service.wecom.console('user/get', { userid: 'rd.new' })).json.department).toEqual([platform()]);
   });
 
   it.each([
-    ['createUser in a department outside', 'createUser', () => `(input: { userid: "sales.new", name: "销售新人", departmentIds: [${SALES}], mobile: "13922224444" })`, () => `input.departmentIds[0]: department ${SALES} is outside the departments this credential may change`],
-    ['updateUser of a member outside', 'updateUser', () => `(input: { userid: "${outsideUser}", position: "改" })`, () => `input.userid: member ${outsideUser} is outside the departments this credential may change`],
-    ['updateUser moving a member out', 'updateUser', () => `(input: { userid: "${insideUser}", departmentIds: [${SALES}] })`, () => `input.departmentIds[0]: department ${SALES} is outside the departments this credential may change`],
-    ['updateUser of a member also in a department outside', 'updateUser', () => `(input: { userid: "${straddler}", position: "改" })`, () => `input.userid: member ${straddler} is outside the departments this credential may change`],
-    ['deleteUser of a member outside', 'deleteUser', () => `(userid: "${outsideUser}")`, () => `userid: member ${outsideUser} is outside the departments this credential may change`],
-    ['deleteUsers naming one outside', 'deleteUsers', () => `(userids: ["${insideUser}", "${outsideUser}"])`, () => `userids[1]: member ${outsideUser} is outside the departments this credential may change`],
-    ['deleteUser of a userid that does not exist (same answer: no oracle)', 'deleteUser', () => `(userid: "no.such.member")`, () => 'userid: member no.such.member is outside the departments this credential may change'],
-    ['createDepartment under a department outside', 'createDepartment', () => `(input: { name: "越界", parentId: ${SALES} })`, () => `input.parentId: department ${SALES} is outside the departments this credential may change`],
-    ['updateDepartment of a department outside', 'updateDepartment', () => `(input: { departmentId: ${SALES}, name: "改名" })`, () => `input.departmentId: department ${SALES} is outside the departments this credential may change`],
-    ['updateDepartment moving the top of the subtree', 'updateDepartment', () => `(input: { departmentId: ${RD}, parentId: ${SALES} })`, () => `input.parentId: department ${RD} is the top of this credential's departments and cannot be moved with it`],
-    ['deleteDepartment of the top of the subtree', 'deleteDepartment', () => `(departmentId: ${RD})`, () => `departmentId: department ${RD} is the top of this credential's departments and cannot be deleted with it`],
-    ['addTagMembers with a member outside', 'addTagMembers', () => `(tagId: 1, userids: ["${outsideUser}"])`, () => `userids[0]: member ${outsideUser} is outside the departments this credential may change`],
-    ['inviteUsers naming a department outside', 'inviteUsers', () => `(departmentIds: [${SALES}])`, () => `departmentIds[0]: department ${SALES} is outside the departments this credential may change`],
-    ['inviteUsers naming a tag', 'inviteUsers', () => `(tagIds: [1])`, () => 'tagIds: tags are corp-wide, and this credential is limited to departments'],
+    [
+      'createUser in a department outside',
+      'createUser',
+      () => `(input: { userid: "sales.new", name: "销售新人", departmentIds: [${SALES}], mobile: "13922224444" })`,
+      () => `input.departmentIds[0]: department ${SALES} is outside the departments this credential may change`,
+    ],
+    [
+      'updateUser of a member outside',
+      'updateUser',
+      () => `(input: { userid: "${outsideUser}", position: "改" })`,
+      () => `input.userid: member ${outsideUser} is outside the departments this credential may change`,
+    ],
+    [
+      'updateUser moving a member out',
+      'updateUser',
+      () => `(input: { userid: "${insideUser}", departmentIds: [${SALES}] })`,
+      () => `input.departmentIds[0]: department ${SALES} is outside the departments this credential may change`,
+    ],
+    [
+      'updateUser of a member also in a department outside',
+      'updateUser',
+      () => `(input: { userid: "${straddler}", position: "改" })`,
+      () => `input.userid: member ${straddler} is outside the departments this credential may change`,
+    ],
+    [
+      'deleteUser of a member outside',
+      'deleteUser',
+      () => `(userid: "${outsideUser}")`,
+      () => `userid: member ${outsideUser} is outside the departments this credential may change`,
+    ],
+    [
+      'deleteUsers naming one outside',
+      'deleteUsers',
+      () => `(userids: ["${insideUser}", "${outsideUser}"])`,
+      () => `userids[1]: member ${outsideUser} is outside the departments this credential may change`,
+    ],
+    [
+      'deleteUser of a userid that does not exist (same answer: no oracle)',
+      'deleteUser',
+      () => `(userid: "no.such.member")`,
+      () => 'userid: member no.such.member is outside the departments this credential may change',
+    ],
+    [
+      'createDepartment under a department outside',
+      'createDepartment',
+      () => `(input: { name: "越界", parentId: ${SALES} })`,
+      () => `input.parentId: department ${SALES} is outside the departments this credential may change`,
+    ],
+    [
+      'updateDepartment of a department outside',
+      'updateDepartment',
+      () => `(input: { departmentId: ${SALES}, name: "改名" })`,
+      () => `input.departmentId: department ${SALES} is outside the departments this credential may change`,
+    ],
+    [
+      'updateDepartment moving the top of the subtree',
+      'updateDepartment',
+      () => `(input: { departmentId: ${RD}, parentId: ${SALES} })`,
+      () => `input.parentId: department ${RD} is the top of this credential's departments and cannot be moved with it`,
+    ],
+    [
+      'deleteDepartment of the top of the subtree',
+      'deleteDepartment',
+      () => `(departmentId: ${RD})`,
+      () => `departmentId: department ${RD} is the top of this credential's departments and cannot be deleted with it`,
+    ],
+    [
+      'addTagMembers with a member outside',
+      'addTagMembers',
+      () => `(tagId: 1, userids: ["${outsideUser}"])`,
+      () => `userids[0]: member ${outsideUser} is outside the departments this credential may change`,
+    ],
+    [
+      'inviteUsers naming a department outside',
+      'inviteUsers',
+      () => `(departmentIds: [${SALES}])`,
+      () => `departmentIds[0]: department ${SALES} is outside the departments this credential may change`,
+    ],
+    [
+      'inviteUsers naming a tag',
+      'inviteUsers',
+      () => `(tagIds: [1])`,
+      () => 'tagIds: tags are corp-wide, and this credential is limited to departments',
+    ],
   ])('refuses %s with PermissionDeniedError and writes nothing', async (_what, field, args, message) => {
     const before = (await service.wecom.console('department/list')).json.department.length;
     await service.wecom.resetStats();
@@ -251,7 +355,9 @@ describe('mutations', () => {
     ['startExport', '(kind: USERS)'],
   ])('corp-wide Mutation.%s is FORBIDDEN', async (field, args) => {
     const res = await as(rdWriter, `mutation { ${field}${args} { __typename } }`);
-    expect(res.body.errors[0]).toMatchObject({ message: `Forbidden: Mutation.${field} needs access to the whole corp (this credential is limited to department subtrees)` });
+    expect(res.body.errors[0]).toMatchObject({
+      message: `Forbidden: Mutation.${field} needs access to the whole corp (this credential is limited to department subtrees)`,
+    });
     expect(await writeCalls(service)).toEqual({});
   });
 });
@@ -260,7 +366,11 @@ describe('with the directory cache on', () => {
   it('views shared across requests (search index, everyone) never cross between callers who see more and less', async () => {
     const cached = await ServiceHarness.start({ cache: { ttlMs: 600_000, staleMs: 0 }, security: keysOnly([rdReader, admin]) });
     try {
-      const rdIds = new Set((await cached.wecom.console('user/list', { department_id: RD, fetch_child: 1 })).json.userlist.map((u: { userid: string }) => u.userid));
+      const rdIds = new Set(
+        (await cached.wecom.console('user/list', { department_id: RD, fetch_child: 1 })).json.userlist.map(
+          (u: { userid: string }) => u.userid,
+        ),
+      );
       const allCount = (await cached.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist.length;
       const SEARCH = '{ searchUsers(query: "a", first: 500) { totalCount nodes { userid } } departments { departmentId } }';
       const byAdmin = await post(cached, { query: SEARCH }, withKey(admin));

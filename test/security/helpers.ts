@@ -4,7 +4,8 @@ import type { ScopeName } from '../../src/auth/scopes.ts';
 import type { ServiceHarness } from '../helpers/service.ts';
 
 /** WeCom endpoints that change something (or spend an upload): none may be called by a refused request. */
-const WRITE_PATH = /\/(create|update|delete|batchdelete|addtagusers|deltagusers|authsucc|invite|syncuser|replaceuser|replaceparty|upload|simple_user|export\/user|export\/department|export\/taguser|convert_to_openid)$/;
+const WRITE_PATH =
+  /\/(create|update|delete|batchdelete|addtagusers|deltagusers|authsucc|invite|syncuser|replaceuser|replaceparty|upload|simple_user|export\/user|export\/department|export\/taguser|convert_to_openid)$/;
 
 /** Upstream calls to write endpoints since the emulator's counters were last reset. */
 export async function writeCalls(service: ServiceHarness): Promise<Record<string, number>> {

@@ -22,7 +22,11 @@ beforeAll(async () => {
   service = await ServiceHarness.start({
     listen: true,
     callback: true,
-    security: { ...keysOnly([admin]), csrf: true, rateLimit: { requestsPerMinute: 6_000, requestBurst: 1_000, mutationsPerMinute: 600, mutationBurst: 100 } },
+    security: {
+      ...keysOnly([admin]),
+      csrf: true,
+      rateLimit: { requestsPerMinute: 6_000, requestBurst: 1_000, mutationsPerMinute: 600, mutationBurst: 100 },
+    },
   });
   const { corpId, callback } = service.wecom.creds;
   sender = new CallbackSender({ token: callback.token, encodingAESKey: callback.encodingAESKey, corpId });
@@ -62,13 +66,17 @@ describe('query bombs', () => {
   });
 
   it('a list bomb (nested children with members) is QUERY_TOO_COSTLY', async () => {
-    const res = await gql(`{ departments { children { children { members(first: 500) { nodes { directReports { tags { users { userid } } } } } } } } }`);
+    const res = await gql(
+      `{ departments { children { children { members(first: 500) { nodes { directReports { tags { users { userid } } } } } } } } }`,
+    );
     await expectRefusedWithCode(res, 'QUERY_TOO_COSTLY');
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
   it('recursive fragments are refused by validation', async () => {
-    const res = await gql(`{ department(id: 1) { ...A } } fragment A on Department { children { ...B } } fragment B on Department { parent { ...A } }`);
+    const res = await gql(
+      `{ department(id: 1) { ...A } } fragment A on Department { children { ...B } } fragment B on Department { parent { ...A } }`,
+    );
     await expectRefusedWithCode(res, 'GRAPHQL_VALIDATION_FAILED');
     expect(res.body.errors[0].message).toBe('Cannot spread fragment "A" within itself via "B".');
   });
@@ -110,7 +118,9 @@ describe('huge variables and lists', () => {
   });
 
   it('deleteUsers with 100,000 userids is LIST_TOO_LONG, nothing deleted', async () => {
-    const res = await gql('mutation($ids: [String!]!) { deleteUsers(userids: $ids) { __typename } }', { ids: Array.from({ length: 100_000 }, (_, i) => `u${i}`) });
+    const res = await gql('mutation($ids: [String!]!) { deleteUsers(userids: $ids) { __typename } }', {
+      ids: Array.from({ length: 100_000 }, (_, i) => `u${i}`),
+    });
     await expectRefusedWithCode(res, 'LIST_TOO_LONG');
   });
 
@@ -124,9 +134,15 @@ describe('huge variables and lists', () => {
 
   it('import rows beyond the bound are LIST_TOO_LONG', async () => {
     const rows = Array.from({ length: 50_001 }, (_, i) => ({ userid: `r${i}`, name: 'x', departmentIds: [2], mobile: '1' }));
-    const big = await ServiceHarness.start({ security: { ...keysOnly([admin]), http: { maxBodyBytes: 64 * 1024 * 1024, maxFileBytes: 20 * 1024 * 1024, maxFiles: 1 } } });
+    const big = await ServiceHarness.start({
+      security: { ...keysOnly([admin]), http: { maxBodyBytes: 64 * 1024 * 1024, maxFileBytes: 20 * 1024 * 1024, maxFiles: 1 } },
+    });
     try {
-      const res = await post(big, { query: 'mutation($rows: [ImportUserRow!]!) { importUsers(mode: SYNC, rows: $rows) { __typename } }', variables: { rows } }, withKey(admin));
+      const res = await post(
+        big,
+        { query: 'mutation($rows: [ImportUserRow!]!) { importUsers(mode: SYNC, rows: $rows) { __typename } }', variables: { rows } },
+        withKey(admin),
+      );
       expect(res.body.errors[0].extensions.code).toBe('LIST_TOO_LONG');
       expect(res.body.errors[0].message).toBe('Mutation.importUsers(rows:): at most 50000 items per list (got 50001)');
       expect(await big.calls()).toEqual({});
@@ -146,7 +162,11 @@ describe('huge variables and lists', () => {
 
   it('a body over the limit is 413 before it is read (5 MB of variables)', async () => {
     const body = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(6 * 1024 * 1024) } });
-    const res = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...withKey(admin) }, body });
+    const res = await fetch(`${service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...withKey(admin) },
+      body,
+    });
     expect(res.status).toBe(413);
     expect((await jsonOf(res)).errors[0].extensions.code).toBe('REQUEST_TOO_LARGE');
     await expectNoWrite();
@@ -160,7 +180,19 @@ describe('huge variables and lists', () => {
 });
 
 describe('invalid and smuggling userids', () => {
-  const BAD = ['a&access_token=x', '../etc/passwd', 'a\u0000b', 'x'.repeat(65), '', ' leading', 'a b', '张三', 'a%26access_token%3Dx', 'a?debug=1', 'a/../../cgi-bin/user/delete'];
+  const BAD = [
+    'a&access_token=x',
+    '../etc/passwd',
+    'a\u0000b',
+    'x'.repeat(65),
+    '',
+    ' leading',
+    'a b',
+    '张三',
+    'a%26access_token%3Dx',
+    'a?debug=1',
+    'a/../../cgi-bin/user/delete',
+  ];
 
   it.each(BAD.map((u) => [JSON.stringify(u), u]))('user(userid: %s) is BAD_USER_INPUT without a WeCom call', async (_label, userid) => {
     const res = await gql('query($u: String!) { user(userid: $u) { userid } }', { u: userid });
@@ -171,12 +203,17 @@ describe('invalid and smuggling userids', () => {
     await expectNoWrite();
   });
 
-  it.each(BAD.map((u) => [JSON.stringify(u), u]))('deleteUser(userid: %s) is a ValidationError, nothing deleted', async (_label, userid) => {
-    const res = await gql(`mutation($u: String!) { deleteUser(userid: $u) { __typename ...ErrorFields } } ${ERROR_FIELDS}`, { u: userid });
-    expect(res.body.data.deleteUser).toMatchObject({ __typename: 'ValidationError', field: 'userid', errcode: null });
-    expect((await service.wecom.stats()).total).toBe(0);
-    await expectNoWrite();
-  });
+  it.each(BAD.map((u) => [JSON.stringify(u), u]))(
+    'deleteUser(userid: %s) is a ValidationError, nothing deleted',
+    async (_label, userid) => {
+      const res = await gql(`mutation($u: String!) { deleteUser(userid: $u) { __typename ...ErrorFields } } ${ERROR_FIELDS}`, {
+        u: userid,
+      });
+      expect(res.body.data.deleteUser).toMatchObject({ __typename: 'ValidationError', field: 'userid', errcode: null });
+      expect((await service.wecom.stats()).total).toBe(0);
+      await expectNoWrite();
+    },
+  );
 
   it('a smuggling userid inside users(userids) names its position', async () => {
     const res = await gql('query($ids: [String!]!) { users(userids: $ids) { userid } }', { ids: ['xiegang', 'a&access_token=x'] });
@@ -202,7 +239,9 @@ describe('bad department ids', () => {
     expect(read.body).toEqual({ data: { department: null } });
     const write = await gql(`mutation { deleteDepartment(departmentId: ${id}) { __typename ...ErrorFields } } ${ERROR_FIELDS}`);
     expect(write.body.data.deleteDepartment).toMatchObject({ __typename: 'ValidationError', field: 'departmentId', errcode: null });
-    const create = await gql(`mutation { createDepartment(input: { name: "坏", parentId: ${id} }) { __typename ...ErrorFields } } ${ERROR_FIELDS}`);
+    const create = await gql(
+      `mutation { createDepartment(input: { name: "坏", parentId: ${id} }) { __typename ...ErrorFields } } ${ERROR_FIELDS}`,
+    );
     expect(create.body.data.createDepartment).toMatchObject({ __typename: 'ValidationError', field: 'input.parentId' });
     await expectNoWrite();
   });
@@ -223,8 +262,12 @@ describe('bad department ids', () => {
   });
 
   it('2^53 in a department id list of a mutation is refused before anything runs', async () => {
-    const res = await gql('mutation($i: CreateUserInput!) { createUser(input: $i) { __typename } }', { i: { userid: 'x1', name: 'x', departmentIds: [2 ** 53], mobile: '13900000000' } });
-    expect(res.body.errors[0].message).toMatch(/^Variable "\$i" got invalid value 9007199254740992 at "i.departmentIds\[0\]"; Int cannot represent non 32-bit signed integer value/);
+    const res = await gql('mutation($i: CreateUserInput!) { createUser(input: $i) { __typename } }', {
+      i: { userid: 'x1', name: 'x', departmentIds: [2 ** 53], mobile: '13900000000' },
+    });
+    expect(res.body.errors[0].message).toMatch(
+      /^Variable "\$i" got invalid value 9007199254740992 at "i.departmentIds\[0\]"; Int cannot represent non 32-bit signed integer value/,
+    );
     await expectNoWrite();
   });
 });
@@ -261,7 +304,12 @@ describe('pagination abuse', () => {
 
 describe('mutation floods', () => {
   it('100 aliased mutations in one request are refused outright', async () => {
-    const flood = await ServiceHarness.start({ security: { ...keysOnly([admin]), rateLimit: { requestsPerMinute: 600, requestBurst: 100, mutationsPerMinute: 30, mutationBurst: 10 } } });
+    const flood = await ServiceHarness.start({
+      security: {
+        ...keysOnly([admin]),
+        rateLimit: { requestsPerMinute: 600, requestBurst: 100, mutationsPerMinute: 30, mutationBurst: 10 },
+      },
+    });
     try {
       const query = `mutation { ${Array.from({ length: 100 }, (_, i) => `m${i}: createUser(input: { userid: "flood${i}", name: "洪水", departmentIds: [2], mobile: "139000${String(i).padStart(5, '0')}" }) { __typename }`).join(' ')} }`;
       // 100 aliases exceed the alias limit before the mutation budget is even asked.
@@ -278,12 +326,20 @@ describe('mutation floods', () => {
   });
 
   it('a flood of single mutations is cut at the caller’s budget: the rest get 429 and never reach WeCom', async () => {
-    const flood = await ServiceHarness.start({ security: { ...keysOnly([admin]), rateLimit: { requestsPerMinute: 600, requestBurst: 100, mutationsPerMinute: 6, mutationBurst: 5 } } });
+    const flood = await ServiceHarness.start({
+      security: { ...keysOnly([admin]), rateLimit: { requestsPerMinute: 600, requestBurst: 100, mutationsPerMinute: 6, mutationBurst: 5 } },
+    });
     try {
       const results = [];
       for (let i = 0; i < 20; i++) {
         results.push(
-          await post(flood, { query: `mutation { createUser(input: { userid: "wave${i}", name: "洪水", departmentIds: [2], mobile: "138000${String(i).padStart(5, '0')}" }) { __typename } }` }, withKey(admin)),
+          await post(
+            flood,
+            {
+              query: `mutation { createUser(input: { userid: "wave${i}", name: "洪水", departmentIds: [2], mobile: "138000${String(i).padStart(5, '0')}" }) { __typename } }`,
+            },
+            withKey(admin),
+          ),
         );
       }
       expect(results.map((r) => r.status)).toEqual([...Array(5).fill(200), ...Array(15).fill(429)]);
@@ -332,7 +388,9 @@ describe('CSRF attempts (anonymous full access, where they matter most)', () => 
   it('a GET (an <img> or a link) is refused with 403, and a mutation over GET never runs', async () => {
     const res = await fetch(`${open.url}/graphql?query=${encodeURIComponent(MUTATION)}`);
     expect(res.status).toBe(403);
-    const preflighted = await fetch(`${open.url}/graphql?query=${encodeURIComponent(MUTATION)}`, { headers: { 'x-graphql-yoga-csrf': '1' } });
+    const preflighted = await fetch(`${open.url}/graphql?query=${encodeURIComponent(MUTATION)}`, {
+      headers: { 'x-graphql-yoga-csrf': '1' },
+    });
     expect(preflighted.status).toBe(405);
     expect(await open.calls()).toEqual({});
   });
@@ -344,7 +402,10 @@ describe('uploads', () => {
   function form(files: Blob[], operations?: string, map?: string): FormData {
     const f = new FormData();
     f.append('operations', operations ?? JSON.stringify({ query: `${IMPORT} ${ERROR_FIELDS}`, variables: { file: null } }));
-    f.append('map', map ?? JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [i === 0 ? 'variables.file' : `variables.extra${i}`]]))));
+    f.append(
+      'map',
+      map ?? JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [i === 0 ? 'variables.file' : `variables.extra${i}`]]))),
+    );
     for (const [i, file] of files.entries()) f.append(String(i), file, `f${i}.csv`);
     return f;
   }
@@ -376,7 +437,12 @@ describe('uploads', () => {
   it.each([
     ['operations that are not JSON', 'not json', undefined, 'Multipart form field "operations" must be a valid JSON string'],
     ['a map that is not JSON', undefined, '{', 'Multipart form field "map" must be a valid JSON string'],
-    ['a map pointing at a file that was not sent', undefined, JSON.stringify({ 7: ['variables.file'] }), 'Variable "$file" of non-null type "File!" must not be null.'],
+    [
+      'a map pointing at a file that was not sent',
+      undefined,
+      JSON.stringify({ 7: ['variables.file'] }),
+      'Variable "$file" of non-null type "File!" must not be null.',
+    ],
   ])('%s is a clear error, nothing uploaded', async (_label, operations, map, message) => {
     const res = await upload(form([new Blob(['姓名,帐号\n'])], operations, map));
     const body = await jsonOf(res);
@@ -425,5 +491,17 @@ describe('forged callbacks', () => {
 });
 
 it('the default limits are the ones documented', () => {
-  expect(DEFAULT_QUERY_LIMITS).toEqual({ maxDepth: 12, maxAliases: 20, maxDirectives: 20, maxTokens: 3_000, maxCharacters: 20_000, maxCost: 500_000, maxListItems: 1_000, maxUpstreamCalls: 300, maxResponseBytes: 16 * 1024 * 1024, maxExecutionMs: 30_000, maxSubscriptionsPerCaller: 10 });
+  expect(DEFAULT_QUERY_LIMITS).toEqual({
+    maxDepth: 12,
+    maxAliases: 20,
+    maxDirectives: 20,
+    maxTokens: 3_000,
+    maxCharacters: 20_000,
+    maxCost: 500_000,
+    maxListItems: 1_000,
+    maxUpstreamCalls: 300,
+    maxResponseBytes: 16 * 1024 * 1024,
+    maxExecutionMs: 30_000,
+    maxSubscriptionsPerCaller: 10,
+  });
 });

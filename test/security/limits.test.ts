@@ -1,15 +1,7 @@
 import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
-import {
-  getNamedType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  parse,
-  type GraphQLInputType,
-} from 'graphql';
+import { getNamedType, isInputObjectType, isListType, isNonNullType, isObjectType, parse, type GraphQLInputType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.ts';
 import { LIST_ARGUMENT_BOUNDS, checkListArguments } from '../../src/security/list-bounds.ts';
@@ -57,11 +49,14 @@ describe('query limits', () => {
     const ok = await post(service, { query: nest(DEFAULT_QUERY_LIMITS.maxDepth) }, withKey(admin));
     expect(ok.body.errors).toBeUndefined();
     const res = await refused(nest(DEFAULT_QUERY_LIMITS.maxDepth + 1), 'QUERY_TOO_DEEP');
-    expect(res.body.errors[0].message).toBe(`Query depth exceeds the limit of ${DEFAULT_QUERY_LIMITS.maxDepth} (found ${DEFAULT_QUERY_LIMITS.maxDepth + 1})`);
+    expect(res.body.errors[0].message).toBe(
+      `Query depth exceeds the limit of ${DEFAULT_QUERY_LIMITS.maxDepth} (found ${DEFAULT_QUERY_LIMITS.maxDepth + 1})`,
+    );
   });
 
   it('depth counts through fragments', async () => {
-    const inner = 'fragment F on Department { children { children { children { children { children { children { children { children { children { children { children { name } } } } } } } } } } } }';
+    const inner =
+      'fragment F on Department { children { children { children { children { children { children { children { children { children { children { children { name } } } } } } } } } } } }';
     await refused(`{ department(id: 1) { ...F } } ${inner}`, 'QUERY_TOO_DEEP');
   });
 
@@ -70,7 +65,9 @@ describe('query limits', () => {
     const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: department(id: 1) { name }`).join(' ')} }`;
     expect((await post(service, { query: aliases(DEFAULT_QUERY_LIMITS.maxAliases) }, withKey(admin))).body.errors).toBeUndefined();
     const res = await refused(aliases(DEFAULT_QUERY_LIMITS.maxAliases + 1), 'TOO_MANY_ALIASES');
-    expect(res.body.errors[0].message).toBe(`Aliases exceeds the limit of ${DEFAULT_QUERY_LIMITS.maxAliases} (found ${DEFAULT_QUERY_LIMITS.maxAliases + 1})`);
+    expect(res.body.errors[0].message).toBe(
+      `Aliases exceeds the limit of ${DEFAULT_QUERY_LIMITS.maxAliases} (found ${DEFAULT_QUERY_LIMITS.maxAliases + 1})`,
+    );
   });
 
   it('directives: more than the limit is TOO_MANY_DIRECTIVES', async () => {
@@ -103,7 +100,8 @@ describe('query limits', () => {
 
   it('cost: nested lists multiply, and `first` sets a connection’s multiplier', async () => {
     // 2 levels of children (×10 each) × members(first: 500) × (nodes' fields …): within the limit.
-    const heavy = (first: number) => `{ department(id: 1) { children { children { members(first: ${first}) { nodes { userid directReports { directReports { userid } } } } } } } }`;
+    const heavy = (first: number) =>
+      `{ department(id: 1) { children { children { members(first: ${first}) { nodes { userid directReports { directReports { userid } } } } } } } }`;
     const res = await refused(heavy(500), 'QUERY_TOO_COSTLY');
     expect(res.body.errors[0].extensions.cost).toBeGreaterThan(DEFAULT_QUERY_LIMITS.maxCost);
     expect(res.body.errors[0].message).toMatch(/^The query's estimated cost is \d+; at most 500000 is accepted/);
@@ -130,7 +128,9 @@ describe('query limits', () => {
     const res = await refused('mutation($input: CreateUserInput!) { createUser(input: $input) { __typename } }', 'LIST_TOO_LONG', {
       input: { userid: 'x', name: 'x', departmentIds, mobile: '13900000000' },
     });
-    expect(res.body.errors[0].message).toBe(`Mutation.createUser(input:).departmentIds: at most ${DEFAULT_QUERY_LIMITS.maxListItems} items per list (got ${DEFAULT_QUERY_LIMITS.maxListItems + 1})`);
+    expect(res.body.errors[0].message).toBe(
+      `Mutation.createUser(input:).departmentIds: at most ${DEFAULT_QUERY_LIMITS.maxListItems} items per list (got ${DEFAULT_QUERY_LIMITS.maxListItems + 1})`,
+    );
   });
 
   it('every list argument of the schema, at the top or nested in an input, is bounded', () => {
@@ -141,12 +141,23 @@ describe('query limits', () => {
     };
     // For each root field, each list-typed argument or input field gets one item more than its bound.
     const cases: { label: string; operation: string; variables: Record<string, unknown> }[] = [];
-    const sample = (type: GraphQLInputType): unknown => (isInputObjectType(getNamedType(type)) ? {} : getNamedType(type).name === 'String' || getNamedType(type).name === 'ID' ? 'x' : 1);
-    const visitType = (root: string, field: string, arg: string, type: GraphQLInputType, key: string, wrap: (v: unknown) => unknown, seen: Set<string>) => {
+    const sample = (type: GraphQLInputType): unknown =>
+      isInputObjectType(getNamedType(type)) ? {} : getNamedType(type).name === 'String' || getNamedType(type).name === 'ID' ? 'x' : 1;
+    const visitType = (
+      root: string,
+      field: string,
+      arg: string,
+      type: GraphQLInputType,
+      key: string,
+      wrap: (v: unknown) => unknown,
+      seen: Set<string>,
+    ) => {
       const inner = isNonNullType(type) ? type.ofType : type;
       if (isListType(inner)) {
         const bound = LIST_ARGUMENT_BOUNDS[key] ?? DEFAULT_QUERY_LIMITS.maxListItems;
-        const argDef = rootType(root).getFields()[field]!.args.find((a) => a.name === arg)!;
+        const argDef = rootType(root)
+          .getFields()
+          [field]!.args.find((a) => a.name === arg)!;
         cases.push({
           label: key,
           operation: `${root === 'Query' ? 'query' : root === 'Mutation' ? 'mutation' : 'subscription'}($v: ${String(argDef.type)}) { ${field}(${arg}: $v) { __typename } }`,
@@ -191,7 +202,11 @@ describe('HTTP', () => {
     try {
       const two = await post(batched, [{ query: '{ __typename }' }, { query: '{ __typename }' }], withKey(admin));
       expect(two.body).toEqual([{ data: { __typename: 'Query' } }, { data: { __typename: 'Query' } }]);
-      const three = await post(batched, [{ query: '{ __typename }' }, { query: '{ __typename }' }, { query: '{ __typename }' }], withKey(admin));
+      const three = await post(
+        batched,
+        [{ query: '{ __typename }' }, { query: '{ __typename }' }, { query: '{ __typename }' }],
+        withKey(admin),
+      );
       expect(three.status).toBe(413);
       expect(JSON.stringify(three.body)).toMatch(/Batching is limited to 2 operations per request/);
     } finally {
@@ -207,17 +222,33 @@ describe('HTTP', () => {
     }
     const get = await service.app.yoga.fetch('http://yoga/graphql?query=%7B__typename%7D', { headers: withKey(admin) });
     expect(get.status).toBe(403);
-    const preflighted = await service.app.yoga.fetch('http://yoga/graphql?query=%7B__typename%7D', { headers: { ...withKey(admin), 'x-graphql-yoga-csrf': '1' } });
+    const preflighted = await service.app.yoga.fetch('http://yoga/graphql?query=%7B__typename%7D', {
+      headers: { ...withKey(admin), 'x-graphql-yoga-csrf': '1' },
+    });
     expect(await preflighted.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
   it('a JSON body larger than the limit is refused with 413 before it is read', async () => {
-    const small = await ServiceHarness.start({ listen: true, security: { ...keysOnly([admin]), http: { maxBodyBytes: 2_000, maxFileBytes: 20 * 1024 * 1024, maxFiles: 1 } } });
+    const small = await ServiceHarness.start({
+      listen: true,
+      security: { ...keysOnly([admin]), http: { maxBodyBytes: 2_000, maxFileBytes: 20 * 1024 * 1024, maxFiles: 1 } },
+    });
     try {
       const body = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(3_000) } });
-      const res = await fetch(`${small.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...withKey(admin) }, body });
+      const res = await fetch(`${small.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...withKey(admin) },
+        body,
+      });
       expect(res.status).toBe(413);
-      expect(await res.json()).toEqual({ errors: [{ message: `The request body has ${Buffer.byteLength(body)} bytes; at most 2000 are accepted`, extensions: { code: 'REQUEST_TOO_LARGE' } }] });
+      expect(await res.json()).toEqual({
+        errors: [
+          {
+            message: `The request body has ${Buffer.byteLength(body)} bytes; at most 2000 are accepted`,
+            extensions: { code: 'REQUEST_TOO_LARGE' },
+          },
+        ],
+      });
     } finally {
       await small.close();
     }
@@ -225,10 +256,14 @@ describe('HTTP', () => {
 
   it('a chunked body (no Content-Length) is refused with 411', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...withKey(admin) } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        `${service.url}/graphql`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...withKey(admin) } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.write('{"query":');
       req.end('"{ __typename }"}');
@@ -259,7 +294,9 @@ describe('HTTP', () => {
       const bodyStarted = Date.now();
       const bodyAnswer = await new Promise<string>((resolve, reject) => {
         const socket = connect(port, '127.0.0.1', () =>
-          socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-API-Key: ${admin.key}\r\nContent-Length: 100\r\n\r\n{"query":`),
+          socket.write(
+            `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-API-Key: ${admin.key}\r\nContent-Length: 100\r\n\r\n{"query":`,
+          ),
         );
         let data = '';
         socket.on('data', (chunk) => (data += chunk.toString()));
@@ -297,12 +334,23 @@ describe('introspection and GraphiQL', () => {
     expect(await off.text()).not.toContain('<html');
     const withKeyOff = await service.app.yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html', ...withKey(admin) } });
     expect(await withKeyOff.text()).not.toContain('<html');
-    const app = createApp({ client: service.client, changes: new ChangeBus(), logger: pino({ level: 'silent' }), graphiql: true, cache: false, security: keysOnly([admin]) });
+    const app = createApp({
+      client: service.client,
+      changes: new ChangeBus(),
+      logger: pino({ level: 'silent' }),
+      graphiql: true,
+      cache: false,
+      security: keysOnly([admin]),
+    });
     try {
       const on = await app.yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
       expect(on.status).toBe(200);
       expect(await on.text()).toContain('<title>WeCom directory</title>');
-      const query = await app.yoga.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      const query = await app.yoga.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
       expect(query.status).toBe(401);
     } finally {
       app.jobs.close();
@@ -332,7 +380,11 @@ describe('persisted operations only', () => {
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data.departments[0]).toMatchObject({ departmentId: 2 });
     // Apollo's persisted-query extension works too.
-    const apq = await post(persisted, { extensions: { persistedQuery: { version: 1, sha256Hash: hash } }, variables: { rootId: 2 } }, withKey(admin));
+    const apq = await post(
+      persisted,
+      { extensions: { persistedQuery: { version: 1, sha256Hash: hash } }, variables: { rootId: 2 } },
+      withKey(admin),
+    );
     expect(apq.body.data.departments[0]).toMatchObject({ departmentId: 2 });
   });
 
@@ -342,7 +394,10 @@ describe('persisted operations only', () => {
     expect(text.body.errors[0]).toMatchObject({ extensions: { code: 'PERSISTED_QUERY_ONLY' } });
     expect(text.status).toBe(400);
     const unknown = await post(persisted, { documentId: 'f'.repeat(64) }, withKey(admin));
-    expect(unknown.body.errors[0]).toMatchObject({ message: 'No persisted operation has this documentId', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } });
+    expect(unknown.body.errors[0]).toMatchObject({
+      message: 'No persisted operation has this documentId',
+      extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
+    });
     expect((await persisted.wecom.stats()).total).toBe(0);
   });
 
@@ -350,7 +405,18 @@ describe('persisted operations only', () => {
     const names = [...store.values()].map((doc) => /^(?:query|mutation|subscription) (\w+)/.exec(doc)![1]).sort();
     const inExamples = readFileSync(new URL('../../examples/org-tree.graphql', import.meta.url), 'utf8');
     expect(inExamples).toContain('query OrgTree');
-    expect(names).toEqual(expect.arrayContaining(['CreateUser', 'DepartmentDashboard', 'ImportProgress', 'ImportUsers', 'LinkedCorpBrowser', 'OrgTree', 'PeoplePicker', 'UserCard']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'CreateUser',
+        'DepartmentDashboard',
+        'ImportProgress',
+        'ImportUsers',
+        'LinkedCorpBrowser',
+        'OrgTree',
+        'PeoplePicker',
+        'UserCard',
+      ]),
+    );
   });
 });
 
@@ -358,7 +424,10 @@ describe('rate limits', () => {
   let limited: ServiceHarness;
   beforeAll(async () => {
     limited = await ServiceHarness.start({
-      security: { ...keysOnly([admin, other]), rateLimit: { requestsPerMinute: 60, requestBurst: 5, mutationsPerMinute: 6, mutationBurst: 3 } },
+      security: {
+        ...keysOnly([admin, other]),
+        rateLimit: { requestsPerMinute: 60, requestBurst: 5, mutationsPerMinute: 6, mutationBurst: 3 },
+      },
     });
   });
   afterAll(() => limited.close());
@@ -369,13 +438,16 @@ describe('rate limits', () => {
     const res = await post(limited, { query: '{ department(id: 1) { name } }' }, withKey(admin));
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('1');
-    expect(res.body).toEqual({ errors: [{ message: 'Too many requests from this caller; retry in 1 s', extensions: { code: 'RATE_LIMITED' } }] });
+    expect(res.body).toEqual({
+      errors: [{ message: 'Too many requests from this caller; retry in 1 s', extensions: { code: 'RATE_LIMITED' } }],
+    });
     expect((await limited.wecom.stats()).total).toBe(0);
     expect((await post(limited, { query: '{ __typename }' }, withKey(other))).status).toBe(200);
   });
 
   it('mutations have a budget of their own, counted per mutation field (aliases included)', async () => {
-    const m = (n: number) => `mutation { ${Array.from({ length: n }, (_, i) => `m${i}: deleteUser(userid: "nobody.${i}") { __typename }`).join(' ')} }`;
+    const m = (n: number) =>
+      `mutation { ${Array.from({ length: n }, (_, i) => `m${i}: deleteUser(userid: "nobody.${i}") { __typename }`).join(' ')} }`;
     const first = await post(limited, { query: m(3) }, withKey(other));
     expect(first.status).toBe(200);
     await limited.wecom.resetStats();
@@ -388,11 +460,20 @@ describe('rate limits', () => {
 
   it('a request with more mutation fields than the whole budget is refused outright (400)', async () => {
     const fresh = testKey('fresh', ALL);
-    const svc = await ServiceHarness.start({ security: { ...keysOnly([fresh]), rateLimit: { requestsPerMinute: 60, requestBurst: 5, mutationsPerMinute: 6, mutationBurst: 3 } } });
+    const svc = await ServiceHarness.start({
+      security: { ...keysOnly([fresh]), rateLimit: { requestsPerMinute: 60, requestBurst: 5, mutationsPerMinute: 6, mutationBurst: 3 } },
+    });
     try {
-      const res = await post(svc, { query: `mutation { ${Array.from({ length: 4 }, (_, i) => `m${i}: deleteUser(userid: "x${i}") { __typename }`).join(' ')} }` }, withKey(fresh));
+      const res = await post(
+        svc,
+        { query: `mutation { ${Array.from({ length: 4 }, (_, i) => `m${i}: deleteUser(userid: "x${i}") { __typename }`).join(' ')} }` },
+        withKey(fresh),
+      );
       expect(res.status).toBe(400);
-      expect(res.body.errors[0]).toMatchObject({ message: 'One request may run at most 3 mutation fields (this one has 4)', extensions: { code: 'TOO_MANY_MUTATIONS' } });
+      expect(res.body.errors[0]).toMatchObject({
+        message: 'One request may run at most 3 mutation fields (this one has 4)',
+        extensions: { code: 'TOO_MANY_MUTATIONS' },
+      });
       expect((await svc.wecom.stats()).total).toBe(0);
     } finally {
       await svc.close();

@@ -24,12 +24,17 @@ beforeAll(async () => {
   service = await ServiceHarness.start({ security: keysOnly([reader, piiReader, writerOnly, writer, admin, adminNoWrite]) });
   // A member with every personal field set (the seed's 谢刚 has them all).
   someone = (await service.wecom.console('user/get', { userid: 'xiegang' })).json;
-  expect(someone.mobile && someone.email && someone.biz_mail && someone.telephone && someone.address && someone.avatar && someone.qr_code).toBeTruthy();
+  expect(
+    someone.mobile && someone.email && someone.biz_mail && someone.telephone && someone.address && someone.avatar && someone.qr_code,
+  ).toBeTruthy();
 });
 afterAll(() => service.close());
 beforeEach(() => service.wecom.resetStats());
 
-const forbidden = (field: string, needs: string) => ({ message: `Forbidden: ${field} needs ${needs}`, extensions: expect.objectContaining({ code: 'FORBIDDEN' }) });
+const forbidden = (field: string, needs: string) => ({
+  message: `Forbidden: ${field} needs ${needs}`,
+  extensions: expect.objectContaining({ code: 'FORBIDDEN' }),
+});
 
 describe('directory:read', () => {
   it('is needed by every query field: a key without it gets FORBIDDEN and nothing is read upstream', async () => {
@@ -65,7 +70,19 @@ describe('directory:pii', () => {
   it('without it, personal fields are null (no error) and the rest is served', async () => {
     const res = await post(service, { query: PII_QUERY }, withKey(reader));
     expect(res.body).toEqual({
-      data: { user: { name: someone.name, mobile: null, email: null, bizMail: null, telephone: null, address: null, avatar: null, thumbAvatar: null, qrCode: null } },
+      data: {
+        user: {
+          name: someone.name,
+          mobile: null,
+          email: null,
+          bizMail: null,
+          telephone: null,
+          address: null,
+          avatar: null,
+          thumbAvatar: null,
+          qrCode: null,
+        },
+      },
     });
   });
 
@@ -134,7 +151,10 @@ describe('directory:write', () => {
 
 describe('directory:admin', () => {
   it.each([
-    ['Mutation.importUsers', `mutation { importUsers(mode: SYNC, rows: [{ userid: "imp.one", name: "导入", departmentIds: [2], mobile: "13900002222" }]) { __typename } }`],
+    [
+      'Mutation.importUsers',
+      `mutation { importUsers(mode: SYNC, rows: [{ userid: "imp.one", name: "导入", departmentIds: [2], mobile: "13900002222" }]) { __typename } }`,
+    ],
     ['Mutation.importDepartments', `mutation { importDepartments(rows: [{ departmentId: 1, name: "总部" }]) { __typename } }`],
     ['Mutation.startExport', `mutation { startExport(kind: DEPARTMENTS) { __typename } }`],
     ['Mutation.inviteUsers', `mutation { inviteUsers(userids: ["xiegang"]) { __typename } }`],
@@ -155,7 +175,11 @@ describe('directory:admin', () => {
   });
 
   it('with write, runs an export, an invitation and the join QR code', async () => {
-    const exported = await post(service, { query: `mutation { startExport(kind: DEPARTMENTS) { __typename ... on MutationStartExportSuccess { data { id kind } } } }` }, withKey(admin));
+    const exported = await post(
+      service,
+      { query: `mutation { startExport(kind: DEPARTMENTS) { __typename ... on MutationStartExportSuccess { data { id kind } } } }` },
+      withKey(admin),
+    );
     expect(exported.body.data.startExport).toMatchObject({ __typename: 'MutationStartExportSuccess', data: { kind: 'DEPARTMENTS' } });
     const invited = await post(service, { query: `mutation { inviteUsers(userids: ["xiegang"]) { __typename } }` }, withKey(admin));
     expect(invited.body.data.inviteUsers.__typename).toBe('MutationInviteUsersSuccess');

@@ -19,15 +19,25 @@ beforeAll(async () => {
 afterAll(() => service.close());
 
 describe('item 4: a write-only key cannot read through mutation payloads', () => {
-  const UPDATE = (selection: string) => `mutation { updateUser(input: { userid: "xiegang", position: "架构师" }) { __typename ${selection} } }`;
+  const UPDATE = (selection: string) =>
+    `mutation { updateUser(input: { userid: "xiegang", position: "架构师" }) { __typename ${selection} } }`;
 
   it('asking for the payload is FORBIDDEN before anything runs, and nothing is written', async () => {
     await service.wecom.resetStats();
-    const res = await post(service, { query: UPDATE('... on MutationUpdateUserSuccess { data { name position tags { name } departments { members(first: 500) { nodes { name mobile } } } } }') }, withKey(writerOnly));
+    const res = await post(
+      service,
+      {
+        query: UPDATE(
+          '... on MutationUpdateUserSuccess { data { name position tags { name } departments { members(first: 500) { nodes { name mobile } } } } }',
+        ),
+      },
+      withKey(writerOnly),
+    );
     expect(res.body.data).toBeUndefined();
     expect(res.body.errors).toEqual([
       expect.objectContaining({
-        message: 'Forbidden: MutationUpdateUserSuccess.data needs scope directory:read (a mutation\'s payload is directory data; ask for __typename to learn the outcome)',
+        message:
+          "Forbidden: MutationUpdateUserSuccess.data needs scope directory:read (a mutation's payload is directory data; ask for __typename to learn the outcome)",
         extensions: expect.objectContaining({ code: 'FORBIDDEN', needs: ['directory:read'] }),
       }),
     ]);
@@ -49,12 +59,19 @@ describe('item 12: deeply nested variables', () => {
     const body = `{"query":"mutation($input: CreateUserInput!) { createUser(input: $input) { __typename } }","variables":{"input":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}}`;
     const res = await post(service, body, withKey(writer));
     expect(res.status).toBe(400);
-    expect(res.body.errors[0]).toMatchObject({ message: 'The variables nest more than 100 levels deep', extensions: { code: 'VARIABLES_TOO_NESTED', limit: 100 } });
+    expect(res.body.errors[0]).toMatchObject({
+      message: 'The variables nest more than 100 levels deep',
+      extensions: { code: 'VARIABLES_TOO_NESTED', limit: 100 },
+    });
     expect(await writeCalls(service)).toEqual({});
   });
 
   it('ordinary variables pass', async () => {
-    const res = await post(service, { query: 'query($ids: [String!]!) { users(userids: $ids) { userid } }', variables: { ids: ['xiegang'] } }, withKey(writer));
+    const res = await post(
+      service,
+      { query: 'query($ids: [String!]!) { users(userids: $ids) { userid } }', variables: { ids: ['xiegang'] } },
+      withKey(writer),
+    );
     expect(res.body.data.users).toEqual([{ userid: 'xiegang' }]);
   });
 });
@@ -69,7 +86,8 @@ describe('item 11: gender, extAttrs and externalProfile are personal data', () =
   afterAll(() => s.close());
 
   it('are withheld without directory:pii and given with it', async () => {
-    const query = '{ department(id: 1) { members(recursive: true, first: 500) { nodes { userid gender extAttrs { name } externalProfile { externalCorpName } } } } }';
+    const query =
+      '{ department(id: 1) { members(recursive: true, first: 500) { nodes { userid gender extAttrs { name } externalProfile { externalCorpName } } } } }';
     const withPii = await post(s, { query }, withKey(piiReader));
     const without = await post(s, { query }, withKey(reader));
     expect(withPii.body.errors).toBeUndefined();
@@ -87,7 +105,7 @@ describe('item 11: gender, extAttrs and externalProfile are personal data', () =
 });
 
 describe('item 15: HTTP_HEADERS_TIMEOUT_MS is honoured', () => {
-  it('a client that never finishes its headers is dropped near the timeout, not after node\'s 30 s check interval', async () => {
+  it("a client that never finishes its headers is dropped near the timeout, not after node's 30 s check interval", async () => {
     const options = serverOptions({ headersTimeoutMs: 1_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 1_000 });
     expect(serverOptions(DEFAULT_SERVER_TIMEOUTS).connectionsCheckingInterval).toBeLessThanOrEqual(1_000);
     const slow = await ServiceHarness.start({ listen: true, security: keysOnly([writer]), serverOptions: options });
@@ -120,7 +138,11 @@ describe('item 15: failed authentication and /wecom/callback are rate-limited', 
   it('requests with a wrong key get 401 until the address has spent its budget, then 429', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await fetch(`${s.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': `guess-${i}` }, body: '{"query":"{ __typename }"}' });
+      const res = await fetch(`${s.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': `guess-${i}` },
+        body: '{"query":"{ __typename }"}',
+      });
       statuses.push(res.status);
       if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     }
@@ -129,7 +151,8 @@ describe('item 15: failed authentication and /wecom/callback are rate-limited', 
 
   it('/wecom/callback answers 429 once an address has spent its budget', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await fetch(`${s.url}/wecom/callback?msg_signature=x&timestamp=1&nonce=n&echostr=e`)).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await fetch(`${s.url}/wecom/callback?msg_signature=x&timestamp=1&nonce=n&echostr=e`)).status);
     expect(statuses.slice(3)).toEqual([429, 429]);
     expect(statuses.slice(0, 3)).not.toContain(429);
   });
@@ -145,15 +168,16 @@ describe('item 8: GET /wecom/callback decrypts only echostrs', () => {
   });
   afterAll(() => s.close());
 
-  it('a captured event\'s Encrypt given as echostr is refused, and its XML is not returned', async () => {
-    const event = '<xml><ToUserName><![CDATA[corp]]></ToUserName><Event><![CDATA[change_contact]]></Event><Email><![CDATA[someone@example.com]]></Email></xml>';
+  it("a captured event's Encrypt given as echostr is refused, and its XML is not returned", async () => {
+    const event =
+      '<xml><ToUserName><![CDATA[corp]]></ToUserName><Event><![CDATA[change_contact]]></Event><Email><![CDATA[someone@example.com]]></Email></xml>';
     const res = await send(s.url, sender.verification(event), 'GET');
     expect(res.status).toBe(403);
     expect(res.text).toContain('not_an_echostr');
     expect(res.text).not.toContain('someone@example.com');
   });
 
-  it('WeCom\'s random echostr is still answered exactly', async () => {
+  it("WeCom's random echostr is still answered exactly", async () => {
     const res = await send(s.url, sender.verification('8147297539112093'), 'GET');
     expect(res).toEqual({ status: 200, text: '8147297539112093' });
   });
@@ -170,17 +194,37 @@ describe('item 13: idempotencyKey is per caller', () => {
 
   const IMPORT = `mutation($rows: [ImportUserRow!]) { importUsers(mode: SYNC, rows: $rows, idempotencyKey: "nightly-sync") { __typename ... on MutationImportUsersSuccess { data { id total } } } }`;
 
-  it('a second admin with the same key gets its own job, not the first admin\'s', async () => {
+  it("a second admin with the same key gets its own job, not the first admin's", async () => {
     await s.wecom.resetStats();
-    const one = await post(s, { query: IMPORT, variables: { rows: [{ userid: 'idem.one', name: '一号', departmentIds: [2], mobile: '13900003331' }] } }, withKey(first));
-    const two = await post(s, { query: IMPORT, variables: { rows: [{ userid: 'idem.two', name: '二号', departmentIds: [2], mobile: '13900003332' }, { userid: 'idem.three', name: '三号', departmentIds: [2], mobile: '13900003333' }] } }, withKey(second));
+    const one = await post(
+      s,
+      { query: IMPORT, variables: { rows: [{ userid: 'idem.one', name: '一号', departmentIds: [2], mobile: '13900003331' }] } },
+      withKey(first),
+    );
+    const two = await post(
+      s,
+      {
+        query: IMPORT,
+        variables: {
+          rows: [
+            { userid: 'idem.two', name: '二号', departmentIds: [2], mobile: '13900003332' },
+            { userid: 'idem.three', name: '三号', departmentIds: [2], mobile: '13900003333' },
+          ],
+        },
+      },
+      withKey(second),
+    );
     expect(one.body.data.importUsers.__typename).toBe('MutationImportUsersSuccess');
     expect(two.body.data.importUsers.__typename).toBe('MutationImportUsersSuccess');
     expect(two.body.data.importUsers.data.id).not.toBe(one.body.data.importUsers.data.id);
     expect(two.body.data.importUsers.data.total).toBe(2);
     expect((await s.calls())['/cgi-bin/batch/syncuser']).toBe(2);
     // The same caller retrying with its key still gets its own job back.
-    const retry = await post(s, { query: IMPORT, variables: { rows: [{ userid: 'idem.one', name: '一号', departmentIds: [2], mobile: '13900003331' }] } }, withKey(first));
+    const retry = await post(
+      s,
+      { query: IMPORT, variables: { rows: [{ userid: 'idem.one', name: '一号', departmentIds: [2], mobile: '13900003331' }] } },
+      withKey(first),
+    );
     expect(retry.body.data.importUsers.data.id).toBe(one.body.data.importUsers.data.id);
     expect((await s.calls())['/cgi-bin/batch/syncuser']).toBe(2);
   });
@@ -201,7 +245,10 @@ describe('item 7: open subscriptions per caller', () => {
     const second = await open();
     const third = await open();
     const refused = await third.next();
-    expect(refused?.errors?.[0]).toMatchObject({ message: 'This caller has 2 subscriptions open; at most 2 are allowed (close one first)', extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 2 } });
+    expect(refused?.errors?.[0]).toMatchObject({
+      message: 'This caller has 2 subscriptions open; at most 2 are allowed (close one first)',
+      extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 2 },
+    });
     first.close();
     // The server sees the disconnect asynchronously.
     let fourth: SseSubscription | undefined;
@@ -231,22 +278,42 @@ describe('item 5: a subtree writer and corp-wide tags it cannot see', () => {
   afterAll(() => s.close());
 
   const member = async (): Promise<string> => {
-    const res = await post(s, { query: '{ department(id: 2) { members(recursive: true, first: 500) { nodes { userid departments { id } } } } }' }, withKey(rdWriter));
+    const res = await post(
+      s,
+      { query: '{ department(id: 2) { members(recursive: true, first: 500) { nodes { userid departments { id } } } } }' },
+      withKey(rdWriter),
+    );
     return res.body.data.department.members.nodes[0].userid;
   };
 
-  it.each(['addTagMembers', 'removeTagMembers'])('%s on it is refused before any write, without the tag\'s name', async (field) => {
+  it.each(['addTagMembers', 'removeTagMembers'])("%s on it is refused before any write, without the tag's name", async (field) => {
     const userid = await member();
     await s.wecom.resetStats();
-    const res = await post(s, { query: `mutation { ${field}(tagId: ${tagid}, userids: ["${userid}"]) { __typename ... on Error { message } ... on Mutation${field[0]!.toUpperCase()}${field.slice(1)}Success { data { tag { name } } } } }` }, withKey(rdWriter));
-    expect(res.body.data[field]).toEqual({ __typename: 'PermissionDeniedError', message: `tagId: tag ${tagid} is outside the departments this credential may change` });
+    const res = await post(
+      s,
+      {
+        query: `mutation { ${field}(tagId: ${tagid}, userids: ["${userid}"]) { __typename ... on Error { message } ... on Mutation${field[0]!.toUpperCase()}${field.slice(1)}Success { data { tag { name } } } } }`,
+      },
+      withKey(rdWriter),
+    );
+    expect(res.body.data[field]).toEqual({
+      __typename: 'PermissionDeniedError',
+      message: `tagId: tag ${tagid} is outside the departments this credential may change`,
+    });
     expect(JSON.stringify(res.body)).not.toContain('全公司机密标签');
     expect(await writeCalls(s)).toEqual({});
   });
 
   it('a tag that does not exist gets the same answer', async () => {
-    const res = await post(s, { query: 'mutation { removeTagMembers(tagId: 9999, userids: ["nobody"]) { __typename ... on Error { message } } }' }, withKey(rdWriter));
-    expect(res.body.data.removeTagMembers).toEqual({ __typename: 'PermissionDeniedError', message: 'tagId: tag 9999 is outside the departments this credential may change' });
+    const res = await post(
+      s,
+      { query: 'mutation { removeTagMembers(tagId: 9999, userids: ["nobody"]) { __typename ... on Error { message } } }' },
+      withKey(rdWriter),
+    );
+    expect(res.body.data.removeTagMembers).toEqual({
+      __typename: 'PermissionDeniedError',
+      message: 'tagId: tag 9999 is outside the departments this credential may change',
+    });
   });
 });
 
@@ -259,7 +326,11 @@ describe('item 10: a subtree key does not see the parent of its top', () => {
   afterAll(() => s.close());
 
   it('its top has parentId 0 and no parent, like a root; departments below keep theirs', async () => {
-    const res = await post(s, { query: '{ department(id: 2) { parentId parent { departmentId } children { departmentId parentId } } }' }, withKey(rdReader));
+    const res = await post(
+      s,
+      { query: '{ department(id: 2) { parentId parent { departmentId } children { departmentId parentId } } }' },
+      withKey(rdReader),
+    );
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data.department).toMatchObject({ parentId: 0, parent: null });
     expect(res.body.data.department.children.length).toBeGreaterThan(0);

@@ -38,7 +38,10 @@ beforeAll(async () => {
     logger,
     client: { logger },
     security: {
-      auth: createAuthenticator({ apiKeys: [admin.entry], jwt: { hs256Secret: JWT_SECRET, issuer: 'https://id.example.com', audience: 'wecom-directory' } }),
+      auth: createAuthenticator({
+        apiKeys: [admin.entry],
+        jwt: { hs256Secret: JWT_SECRET, issuer: 'https://id.example.com', audience: 'wecom-directory' },
+      }),
       rateLimit: { requestsPerMinute: 600, requestBurst: 30, mutationsPerMinute: 60, mutationBurst: 5 },
     },
   });
@@ -52,12 +55,19 @@ async function record(res: Promise<{ status: number; headers: Headers; body: unk
   responses.push(JSON.stringify(r.body), JSON.stringify([...r.headers]));
 }
 
-const gql = (query: string, headers: Record<string, string> = withKey(admin), variables?: Record<string, unknown>) => record(post(service, { query, variables }, headers));
+const gql = (query: string, headers: Record<string, string> = withKey(admin), variables?: Record<string, unknown>) =>
+  record(post(service, { query, variables }, headers));
 
 describe('secrets in responses and logs', () => {
   it('appear nowhere after a run of failing, hostile and successful requests', async () => {
     const creds = service.wecom.creds;
-    const presentedJwt = await new SignJWT({ scope: 'directory:read' }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuer('https://evil.example.com').setAudience('wecom-directory').setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
+    const presentedJwt = await new SignJWT({ scope: 'directory:read' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setIssuer('https://evil.example.com')
+      .setAudience('wecom-directory')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(JWT_SECRET));
 
     // Credentials that fail: a wrong key, a key-like string, a JWT with the wrong issuer.
     await gql('{ department(id: 1) { name } }', { 'x-api-key': 'wdk_not-a-real-key-but-looks-like-one' });
@@ -65,11 +75,18 @@ describe('secrets in responses and logs', () => {
     await gql('{ department(id: 1) { name } }', { authorization: `Bearer ${admin.key}x` });
     // Successful reads and a write (the client fetches and uses tokens).
     await gql('{ department(id: 1) { name children { name members(first: 5) { nodes { userid mobile } } } } }');
-    await gql(`mutation { createUser(input: { userid: "log.scan", name: "日志", departmentIds: [2], mobile: "13955556666" }) { __typename ...ErrorFields } } ${ERROR_FIELDS}`);
+    await gql(
+      `mutation { createUser(input: { userid: "log.scan", name: "日志", departmentIds: [2], mobile: "13955556666" }) { __typename ...ErrorFields } } ${ERROR_FIELDS}`,
+    );
     // The tokens WeCom issued the service (within their validity, gettoken gives the same one back).
     const issued = async () => {
       const secretsOf = [creds.contactSecret, ...creds.apps.map((a: { secret: string }) => a.secret)];
-      return Promise.all(secretsOf.map(async (secret) => (await service.wecom.call('gettoken', { query: { corpid: creds.corpId, corpsecret: secret } })).json.access_token as string));
+      return Promise.all(
+        secretsOf.map(
+          async (secret) =>
+            (await service.wecom.call('gettoken', { query: { corpid: creds.corpId, corpsecret: secret } })).json.access_token as string,
+        ),
+      );
     };
     const tokensBefore = await issued();
     // Upstream failures: every token expired, then WeCom errors and refusals.
@@ -89,8 +106,14 @@ describe('secrets in responses and logs', () => {
     await gql(`{ department(id: 1) { ${'parent { '.repeat(30)}name${' }'.repeat(30)} } }`);
     await gql('{ department(id: 1) { nmae } }');
     // Forged and genuine callbacks.
-    responses.push(JSON.stringify(await send(service.url, sender.post(sender.changeContact('update_user', { UserID: 'xiegang' }), { signature: 'f'.repeat(40) }))));
-    responses.push(JSON.stringify(await send(service.url, sender.post(sender.changeContact('update_user', { UserID: 'xiegang', Name: '谢刚' })))));
+    responses.push(
+      JSON.stringify(
+        await send(service.url, sender.post(sender.changeContact('update_user', { UserID: 'xiegang' }), { signature: 'f'.repeat(40) })),
+      ),
+    );
+    responses.push(
+      JSON.stringify(await send(service.url, sender.post(sender.changeContact('update_user', { UserID: 'xiegang', Name: '谢刚' })))),
+    );
     await service.app.callback!.idle();
     // Over the budget.
     for (let i = 0; i < 35; i++) await gql('{ __typename }');

@@ -22,7 +22,8 @@ const lines: string[] = [];
 let service: ServiceHarness;
 
 const unknownIds = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-const aliases = (n: number, field: (i: number) => string) => `query(${Array.from({ length: n }, (_, i) => `$v${i}: [String!]!`).join(', ')}) { ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
+const aliases = (n: number, field: (i: number) => string) =>
+  `query(${Array.from({ length: n }, (_, i) => `$v${i}: [String!]!`).join(', ')}) { ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
 
 beforeAll(async () => {
   const sink = new Writable({
@@ -52,7 +53,12 @@ describe('upstream calls per request', () => {
     await service.wecom.resetStats();
     const res = await post(service, { query: aliases(20, (i) => `users(userids: $v${i}) { userid name }`), variables }, withKey(reader));
     expect(res.body.data).toBeUndefined();
-    expect(res.body.errors[0].extensions).toMatchObject({ code: 'TOO_MANY_UPSTREAM_CALLS', upstreamCalls: 4000, calls: { '/cgi-bin/user/get': 4000 }, limit: DEFAULT_QUERY_LIMITS.maxUpstreamCalls });
+    expect(res.body.errors[0].extensions).toMatchObject({
+      code: 'TOO_MANY_UPSTREAM_CALLS',
+      upstreamCalls: 4000,
+      calls: { '/cgi-bin/user/get': 4000 },
+      limit: DEFAULT_QUERY_LIMITS.maxUpstreamCalls,
+    });
     expect(res.body.errors[0].message).toBe(
       `The query may make 4000 WeCom calls (4000 × /cgi-bin/user/get); at most ${DEFAULT_QUERY_LIMITS.maxUpstreamCalls} are accepted per request (ask for fewer members by id, or fewer openId fields)`,
     );
@@ -96,11 +102,22 @@ describe('upstream calls per request', () => {
     expect(listed.length).toBeGreaterThan(DEFAULT_QUERY_LIMITS.maxUpstreamCalls);
     const tooMany = aliases(2, (i) => `users(userids: $v${i}) { openId }`);
     await service.wecom.resetStats();
-    const refused = await post(service, { query: tooMany, variables: { v0: listed.slice(0, 200), v1: listed.slice(200) } }, withKey(piiReader));
-    expect(refused.body.errors[0].extensions).toMatchObject({ code: 'TOO_MANY_UPSTREAM_CALLS', calls: { '/cgi-bin/user/convert_to_openid': listed.length } });
+    const refused = await post(
+      service,
+      { query: tooMany, variables: { v0: listed.slice(0, 200), v1: listed.slice(200) } },
+      withKey(piiReader),
+    );
+    expect(refused.body.errors[0].extensions).toMatchObject({
+      code: 'TOO_MANY_UPSTREAM_CALLS',
+      calls: { '/cgi-bin/user/convert_to_openid': listed.length },
+    });
     expect((await service.wecom.stats()).total).toBe(0);
     // 200 are within the bound: one call each.
-    const many = await post(service, { query: 'query($ids: [String!]!) { users(userids: $ids) { openId } }', variables: { ids: listed.slice(0, 200) } }, withKey(piiReader));
+    const many = await post(
+      service,
+      { query: 'query($ids: [String!]!) { users(userids: $ids) { openId } }', variables: { ids: listed.slice(0, 200) } },
+      withKey(piiReader),
+    );
     expect(many.body.errors).toBeUndefined();
     expect((await service.wecom.stats()).calls['/cgi-bin/user/convert_to_openid']).toBe(200);
     await service.wecom.resetStats();
@@ -116,18 +133,29 @@ describe('upstream calls per request', () => {
     await service.wecom.faults({ errorRate: { '-1': 1 } });
     try {
       lines.length = 0;
-      const res = await post(service, { query: 'query($ids: [String!]!) { users(userids: $ids) { userid } }', variables: { ids: unknownIds('flaky.', 50) } }, withKey(reader));
+      const res = await post(
+        service,
+        { query: 'query($ids: [String!]!) { users(userids: $ids) { userid } }', variables: { ids: unknownIds('flaky.', 50) } },
+        withKey(reader),
+      );
       expect(res.body.errors?.length).toBeGreaterThan(0);
     } finally {
       await service.wecom.admin('/__emulator/faults', 'DELETE');
     }
-    const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string; caller?: string; failedCalls?: number }).filter((l) => l.level >= 40);
+    const warnings = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; caller?: string; failedCalls?: number })
+      .filter((l) => l.level >= 40);
     // Before: one warn line per failed call and per retry (150 here). Now: the summary, and the
     // GraphQL error Yoga reports for the request.
     expect(warnings.filter((l) => /^wecom call/.test(l.msg))).toEqual([]);
     const summaries = warnings.filter((l) => l.msg === 'request summary: some WeCom calls failed');
     expect(summaries).toHaveLength(1);
-    expect(summaries[0]).toMatchObject({ caller: 'api-key:reader', upstreamCalls: 50, calls: { '/cgi-bin/user/get': 50 }, failures: { '/cgi-bin/user/get api': 50 } });
+    expect(summaries[0]).toMatchObject({
+      caller: 'api-key:reader',
+      upstreamCalls: 50,
+      calls: { '/cgi-bin/user/get': 50 },
+      failures: { '/cgi-bin/user/get api': 50 },
+    });
     expect(warnings.length).toBeLessThanOrEqual(2);
   });
 });

@@ -10,7 +10,11 @@ import { createApp } from '../../src/server.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/csp.ts';
 
 /** Raw HTTP (fetch normalises `..` and decompresses): status, headers and body bytes. */
-function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const { hostname, port } = new URL(url);
   const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
   return new Promise((resolve, reject) => {
@@ -24,7 +28,7 @@ function get(url: string, headers: Record<string, string> = {}, method = 'GET'):
   });
 }
 
-describe('the explorer\'s files, over a real socket', () => {
+describe("the explorer's files, over a real socket", () => {
   let service: ServiceHarness;
   let dist: string;
   const script = `console.log(${JSON.stringify('x'.repeat(4000))});\n`;
@@ -38,7 +42,13 @@ describe('the explorer\'s files, over a real socket', () => {
     writeFileSync(join(tmpdir(), 'outside-the-dist.txt'), 'secret');
     service = await ServiceHarness.start({ listen: true });
     // The harness's app serves web/dist; this one serves the folder above, on the same emulator.
-    const app = createApp({ client: service.client, changes: service.changes, logger: pino({ level: 'silent' }), graphiql: false, explorer: dist });
+    const app = createApp({
+      client: service.client,
+      changes: service.changes,
+      logger: pino({ level: 'silent' }),
+      graphiql: false,
+      explorer: dist,
+    });
     const { createServer } = await import('node:http');
     const server = createServer(app.handle);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -77,7 +87,13 @@ describe('the explorer\'s files, over a real socket', () => {
   });
 
   it('never reads outside its folder', async () => {
-    for (const path of ['/assets/../../outside-the-dist.txt', '/assets/%2e%2e/%2e%2e/outside-the-dist.txt', '/assets/..%2f..%2foutside-the-dist.txt', '/assets/%00', '/assets/%E0%A4%A']) {
+    for (const path of [
+      '/assets/../../outside-the-dist.txt',
+      '/assets/%2e%2e/%2e%2e/outside-the-dist.txt',
+      '/assets/..%2f..%2foutside-the-dist.txt',
+      '/assets/%00',
+      '/assets/%E0%A4%A',
+    ]) {
       const res = await get(`${base}${path}`);
       expect(res.status, path).toBe(404);
       expect(res.body.toString()).not.toContain('secret');
@@ -86,11 +102,19 @@ describe('the explorer\'s files, over a real socket', () => {
 
   it('leaves other methods and paths to GraphQL', async () => {
     expect((await get(`${base}/`, {}, 'POST')).status).not.toBe(200);
-    expect((await get(`${base}/graphql?query=%7B__typename%7D`, { accept: 'application/json', 'x-graphql-yoga-csrf': '1' })).body.toString()).toBe('{"data":{"__typename":"Query"}}');
+    expect(
+      (await get(`${base}/graphql?query=%7B__typename%7D`, { accept: 'application/json', 'x-graphql-yoga-csrf': '1' })).body.toString(),
+    ).toBe('{"data":{"__typename":"Query"}}');
   });
 
   it('says how to build the explorer when it is not built', async () => {
-    const app = createApp({ client: service.client, changes: service.changes, logger: pino({ level: 'silent' }), graphiql: false, explorer: join(dist, 'missing') });
+    const app = createApp({
+      client: service.client,
+      changes: service.changes,
+      logger: pino({ level: 'silent' }),
+      graphiql: false,
+      explorer: join(dist, 'missing'),
+    });
     const { createServer } = await import('node:http');
     const server = createServer(app.handle);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -113,7 +137,10 @@ describe('extensions.caller', () => {
 
   it('tells the caller its own scopes when asked, and only then', async () => {
     const asked = await service.query('{ __typename }', undefined, { 'x-include-caller': '1' });
-    expect(asked).toEqual({ data: { __typename: 'Query' }, extensions: { caller: { kind: 'anonymous', scopes: ['directory:read', 'directory:write', 'directory:pii', 'directory:admin'] } } });
+    expect(asked).toEqual({
+      data: { __typename: 'Query' },
+      extensions: { caller: { kind: 'anonymous', scopes: ['directory:read', 'directory:write', 'directory:pii', 'directory:admin'] } },
+    });
     expect(await service.query('{ __typename }')).toEqual({ data: { __typename: 'Query' } });
   });
 

@@ -23,8 +23,16 @@ async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutM
   }
 }
 
-const finishedImport = (client: WeComClient, jobid: string) => poll(() => client.batch.getResult(jobid), (j: ImportJobResult) => j.status === 3);
-const finishedExport = (client: WeComClient, jobid: string) => poll(() => client.export.getResult(jobid), (j: ExportJobResult) => j.status === 2 || j.status === 3);
+const finishedImport = (client: WeComClient, jobid: string) =>
+  poll(
+    () => client.batch.getResult(jobid),
+    (j: ImportJobResult) => j.status === 3,
+  );
+const finishedExport = (client: WeComClient, jobid: string) =>
+  poll(
+    () => client.export.getResult(jobid),
+    (j: ExportJobResult) => j.status === 2 || j.status === 3,
+  );
 
 const csv = (rows: (string | number)[][]) => Buffer.from(rows.map((r) => r.join(',')).join('\n'), 'utf8');
 
@@ -54,13 +62,22 @@ describe('batch', () => {
     const { jobid } = await client.batch.syncUser({ mediaId, toInvite: false });
     const job = await finishedImport(client, jobid);
     expect(job).toMatchObject({ status: 3, type: 'sync_user', total: 2, percentage: 100 });
-    expect(job.result.map((r) => [r.userid, r.errcode]).sort()).toEqual([['import.new', 0], ['yujing', 0]]);
+    expect(job.result.map((r) => [r.userid, r.errcode]).sort()).toEqual([
+      ['import.new', 0],
+      ['yujing', 0],
+    ]);
     expect((await emulator.console('user/get', { userid: 'import.new' })).json).toMatchObject({ name: '导入新人', department: [2] });
     expect((await emulator.console('user/get', { userid: 'yujing' })).json.position).toBe('导入职位');
   });
 
   it('replaceUser keeps the members in the file and adds the new one', async ({ emulator, client }) => {
-    const members = (await emulator.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist as { userid: string; name: string; mobile: string; email: string; department: number[] }[];
+    const members = (await emulator.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist as {
+      userid: string;
+      name: string;
+      mobile: string;
+      email: string;
+      department: number[];
+    }[];
     const rows: (string | number)[][] = [['姓名', '帐号', '手机号', '邮箱', '所在部门']];
     for (const m of members) rows.push([m.name, m.userid, m.mobile, m.email, m.department.join(';')]);
     rows.push(['全量新人', 'replace.new', '13800004321', '', '1']);
@@ -73,7 +90,12 @@ describe('batch', () => {
   });
 
   it('replaceParty applies a department file and reports the action bits', async ({ emulator, client }) => {
-    const departments = (await emulator.console('department/list', {})).json.department as { id: number; name: string; parentid: number; order: number }[];
+    const departments = (await emulator.console('department/list', {})).json.department as {
+      id: number;
+      name: string;
+      parentid: number;
+      order: number;
+    }[];
     const rows: (string | number)[][] = [['部门名称', '部门ID', '父部门ID', '排序']];
     for (const d of departments) rows.push([d.name, d.id, d.parentid, d.order]);
     rows.push(['导入部门', 7777, 2, 10]);
@@ -107,7 +129,10 @@ describe('export', () => {
     expect(simpleFile.userlist.map((u) => u.userid).sort()).toEqual(members.map((m) => m.userid).sort());
 
     const detailed = await finishedExport(client, (await client.export.users({ encodingAesKey: KEY, blockSize: 10_000 })).jobid);
-    const userFile = await client.export.downloadJson<{ userlist: { userid: string; isLeaderInDept: number[] }[] }>(detailed.dataList[0]!, KEY);
+    const userFile = await client.export.downloadJson<{ userlist: { userid: string; isLeaderInDept: number[] }[] }>(
+      detailed.dataList[0]!,
+      KEY,
+    );
     expect(userFile.userlist).toHaveLength(members.length);
     expect(userFile.userlist.every((u) => Array.isArray(u.isLeaderInDept))).toBe(true);
 
@@ -117,7 +142,10 @@ describe('export', () => {
 
     const tag = (await emulator.console('tag/get', { tagid: 1 })).json;
     const tagJob = await finishedExport(client, (await client.export.tagUsers({ tagid: 1, encodingAesKey: KEY })).jobid);
-    const tagFile = await client.export.downloadJson<{ tagname: string; userlist: { userid: string }[]; partylist: number[] }>(tagJob.dataList[0]!, KEY);
+    const tagFile = await client.export.downloadJson<{ tagname: string; userlist: { userid: string }[]; partylist: number[] }>(
+      tagJob.dataList[0]!,
+      KEY,
+    );
     expect(tagFile.tagname).toBe(tag.tagname);
     expect(tagFile.userlist.map((u) => u.userid).sort()).toEqual(tag.userlist.map((u: { userid: string }) => u.userid).sort());
   });

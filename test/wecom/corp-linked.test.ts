@@ -51,9 +51,15 @@ describe('linkedCorp', () => {
     expect(root).toMatch(/^lk[0-9a-f]+\/1$/);
 
     const departments = await client.linkedCorp.listDepartments(root);
-    const rawDepartments = (await emulator.asApp('linkedcorp/department/list', { body: { department_id: root } })).json.department_list as Record<string, unknown>[];
+    const rawDepartments = (await emulator.asApp('linkedcorp/department/list', { body: { department_id: root } })).json
+      .department_list as Record<string, unknown>[];
     expect(departments).toEqual(
-      rawDepartments.map((d) => ({ departmentId: d.department_id, departmentName: d.department_name, parentid: d.parentid, order: d.order })),
+      rawDepartments.map((d) => ({
+        departmentId: d.department_id,
+        departmentName: d.department_name,
+        parentid: d.parentid,
+        order: d.order,
+      })),
     );
     expect(departments.map((d) => typeof d.departmentId)).toEqual(departments.map(() => 'string'));
     expect(departments[0]).toMatchObject({ departmentId: '1', parentid: '0', order: 100_000_000 });
@@ -62,7 +68,9 @@ describe('linkedCorp', () => {
     const own = await client.linkedCorp.simpleListUsers(root);
     expect(own.length).toBeLessThan(everyone.length);
     expect(everyone.length).toBe(15);
-    expect(everyone.every((u) => /^ww[0-9a-f]+$/.test(u.corpid) && u.department.every((d) => d.startsWith(`${root.split('/')[0]}/`)))).toBe(true);
+    expect(everyone.every((u) => /^ww[0-9a-f]+$/.test(u.corpid) && u.department.every((d) => d.startsWith(`${root.split('/')[0]}/`)))).toBe(
+      true,
+    );
 
     const detailed = await client.linkedCorp.listUsers(root, { fetchChild: true });
     expect(detailed.map((u) => u.userid)).toEqual(everyone.map((u) => u.userid));
@@ -70,7 +78,14 @@ describe('linkedCorp', () => {
     const composite = first.userid.includes('/') ? first.userid : `${first.corpid}/${first.userid}`;
     const one = await client.linkedCorp.getUser(composite);
     const raw = (await emulator.asApp('linkedcorp/user/get', { body: { userid: composite } })).json.user_info;
-    expect(one).toMatchObject({ userid: raw.userid, name: raw.name, corpid: raw.corpid, department: raw.department, mobile: raw.mobile, position: raw.position });
+    expect(one).toMatchObject({
+      userid: raw.userid,
+      name: raw.name,
+      corpid: raw.corpid,
+      department: raw.department,
+      mobile: raw.mobile,
+      position: raw.position,
+    });
     expect(one.extattr?.attrs).toEqual(raw.extattr.attrs);
   });
 

@@ -155,7 +155,11 @@ describe('interop with the official @wecom/crypto package', () => {
       const ours = encrypt(KEY, msg, CORP_ID, random);
       expect(ours).toBe(official.encrypt(KEY, msg, CORP_ID, random));
       const back = official.decrypt(KEY, ours);
-      expect({ message: back.message, id: back.id, random: back.random.equals(random) }).toEqual({ message: msg, id: CORP_ID, random: true });
+      expect({ message: back.message, id: back.id, random: back.random.equals(random) }).toEqual({
+        message: msg,
+        id: CORP_ID,
+        random: true,
+      });
     }
   });
 
@@ -211,7 +215,9 @@ describe('refusals', () => {
     const msgSignature = signature(TOKEN, '1', '2', enc);
     const err = caught(() => verifyAndDecrypt({ ...base, encrypt: enc, msgSignature, timestamp: '1', nonce: '2' }));
     expect(err.reason).toBe('wrong_receiveid');
-    expect(verifyAndDecrypt({ ...base, encrypt: enc, msgSignature, timestamp: '1', nonce: '2', receiveId: 'wwanothercorp' }).message).toBe('hi');
+    expect(verifyAndDecrypt({ ...base, encrypt: enc, msgSignature, timestamp: '1', nonce: '2', receiveId: 'wwanothercorp' }).message).toBe(
+      'hi',
+    );
   });
 
   it('the wrong key fails the padding check', () => {

@@ -62,7 +62,14 @@ describe('departments', () => {
     const all = await client.departments.list();
     expect(all.length).toBe((await emulator.console('department/list', {})).json.department.length);
     const one = await client.departments.get(2);
-    expect(one).toEqual({ id: 2, name: raw[0]!.name, nameEn: raw[0]!.name_en, parentid: raw[0]!.parentid, order: raw[0]!.order, departmentLeader: raw[0]!.department_leader });
+    expect(one).toEqual({
+      id: 2,
+      name: raw[0]!.name,
+      nameEn: raw[0]!.name_en,
+      parentid: raw[0]!.parentid,
+      order: raw[0]!.order,
+      departmentLeader: raw[0]!.department_leader,
+    });
   });
 
   it('get of an unknown department is not-found (60003)', async ({ client, watch }) => {

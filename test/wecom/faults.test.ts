@@ -67,7 +67,10 @@ describe('45009 frequency limit', () => {
     }
   });
 
-  it('a window that outlasts the deadline fails fast with the 45009 error, and blocks further calls locally', async ({ emulator, watch }) => {
+  it('a window that outlasts the deadline fails fast with the 45009 error, and blocks further calls locally', async ({
+    emulator,
+    watch,
+  }) => {
     await emulator.faults({ rateLimitPerMinute: { '/cgi-bin/department/get': 1 } });
     const client = makeClient(emulator, watch, { app: false, options: { deadlineMs: 5_000 } });
     try {
@@ -90,7 +93,10 @@ describe('45009 frequency limit', () => {
 });
 
 describe('rate budget', () => {
-  it('spaces calls to the per-endpoint budget, and fails at once a call the budget cannot fit in its deadline', async ({ emulator, watch }) => {
+  it('spaces calls to the per-endpoint budget, and fails at once a call the budget cannot fit in its deadline', async ({
+    emulator,
+    watch,
+  }) => {
     const depths: number[] = [];
     const client = makeClient(emulator, watch, {
       app: false,
@@ -279,7 +285,10 @@ describe('hangs and deadlines', () => {
       await client.users.listIds({ limit: 1 });
       await emulator.faults({ errorRate: { hang: 1 } });
       await emulator.resetStats();
-      const err = await failure(watch, client.users.create({ userid: 'hang.write', name: '挂', department: [1], mobile: '13800003333' }, { deadlineMs: 300 }));
+      const err = await failure(
+        watch,
+        client.users.create({ userid: 'hang.write', name: '挂', department: [1], mobile: '13800003333' }, { deadlineMs: 300 }),
+      );
       expect(isWeComOutcomeUnknownError(err)).toBe(true);
       expect((await emulator.stats()).calls['/cgi-bin/user/create']).toBe(1);
     } finally {
@@ -299,7 +308,9 @@ describe('writes whose answer is lost after they were applied', () => {
         dropResponseAfterApply: { '/cgi-bin/user/create': 1, '/cgi-bin/user/update': 1, '/cgi-bin/user/delete': 1 },
       });
       await emulator.resetStats();
-      await expect(client.users.create({ userid: 'lost.answer', name: '丢失', department: [2], mobile: '13800004444' })).resolves.toBeUndefined();
+      await expect(
+        client.users.create({ userid: 'lost.answer', name: '丢失', department: [2], mobile: '13800004444' }),
+      ).resolves.toBeUndefined();
       const created = (await emulator.console('user/get', { userid: 'lost.answer' })).json;
       expect(created).toMatchObject({ errcode: 0, name: '丢失', department: [2] });
       await expect(client.users.update({ userid: 'lost.answer', position: '新职位' })).resolves.toBeUndefined();
@@ -329,7 +340,9 @@ describe('writes whose answer is lost after they were applied', () => {
       const dept = (await emulator.console('department/get', { id })).json.department;
       expect(dept).toMatchObject({ id, name: '答复丢失', parentid: 2 });
       expect((await emulator.stats()).calls['/cgi-bin/department/create']).toBe(1);
-      const siblings = (await emulator.console('department/list', { id: 2 })).json.department.filter((d: { name: string }) => d.name === '答复丢失');
+      const siblings = (await emulator.console('department/list', { id: 2 })).json.department.filter(
+        (d: { name: string }) => d.name === '答复丢失',
+      );
       expect(siblings).toHaveLength(1);
     } finally {
       await client.close();
@@ -343,7 +356,10 @@ describe('writes whose answer is lost after they were applied', () => {
       await emulator.faults({ dropResponseAfterApply: { '/cgi-bin/tag/create': 1, '/cgi-bin/tag/addtagusers': 1 } });
       const { tagid } = await client.tags.create({ tagname: '丢失的标签' });
       expect((await emulator.console('tag/get', { tagid })).json.tagname).toBe('丢失的标签');
-      expect(await client.tags.addMembers({ tagid, userlist: ['yujing'], partylist: [2] })).toEqual({ invalidUsers: [], invalidParties: [] });
+      expect(await client.tags.addMembers({ tagid, userlist: ['yujing'], partylist: [2] })).toEqual({
+        invalidUsers: [],
+        invalidParties: [],
+      });
       expect((await emulator.stats()).calls['/cgi-bin/tag/addtagusers']).toBe(1);
     } finally {
       await client.close();
@@ -372,7 +388,10 @@ describe('writes whose answer is lost after they were applied', () => {
     const proxy = await startProxy(emulator.url, (path) => path.startsWith('/cgi-bin/user/create'));
     const client = makeClient(emulator, watch, { options: { ...quick, baseUrl: proxy.url, dispatcher: watch.dispatcher(proxy.url) } });
     try {
-      const err = await failure(watch, client.users.create({ userid: 'never.arrived', name: '未达', department: [1], mobile: '13800006666' }));
+      const err = await failure(
+        watch,
+        client.users.create({ userid: 'never.arrived', name: '未达', department: [1], mobile: '13800006666' }),
+      );
       expect(err).toBeInstanceOf(WeComOutcomeUnknownError);
       expect((err as WeComOutcomeUnknownError).readBack).toBe('not-applied');
       expect((err as WeComOutcomeUnknownError).reason).toBe('HTTP 502');
@@ -404,7 +423,9 @@ describe('transport limits', () => {
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise<void>((r) => closed.close(() => r()));
     const retries: RetryEvent[] = [];
-    const client = makeClient(emulator, watch, { options: { ...quick, baseUrl: url, dispatcher: undefined, hooks: { onRetry: (e) => retries.push(e) } } });
+    const client = makeClient(emulator, watch, {
+      options: { ...quick, baseUrl: url, dispatcher: undefined, hooks: { onRetry: (e) => retries.push(e) } },
+    });
     try {
       const err = await failure(watch, client.users.get('yujing'));
       expect(err).toBeInstanceOf(WeComTransportError);
@@ -421,8 +442,12 @@ describe('redaction', () => {
   it('scrubs credential parameters and known values from any text', () => {
     const r = new Redactor(['the-secret-value-123']);
     r.addToken('tok_abcdefghijklmnop');
-    const text = r.redact('GET /cgi-bin/gettoken?corpid=ww1&corpsecret=xyz987654321 failed; token tok_abcdefghijklmnop; key the-secret-value-123; /x?access_token=q1w2e3r4t5&a=1');
-    expect(text).toBe('GET /cgi-bin/gettoken?corpid=ww1&corpsecret=[REDACTED] failed; token [REDACTED]; key [REDACTED]; /x?access_token=[REDACTED]&a=1');
+    const text = r.redact(
+      'GET /cgi-bin/gettoken?corpid=ww1&corpsecret=xyz987654321 failed; token tok_abcdefghijklmnop; key the-secret-value-123; /x?access_token=q1w2e3r4t5&a=1',
+    );
+    expect(text).toBe(
+      'GET /cgi-bin/gettoken?corpid=ww1&corpsecret=[REDACTED] failed; token [REDACTED]; key [REDACTED]; /x?access_token=[REDACTED]&a=1',
+    );
   });
 });
 

@@ -77,7 +77,11 @@ describe('-1, HTTP 5xx, timeout/reset after send: reads retried ≤ 2 times, wri
   ];
   for (const { name, attempt, reason } of cases) {
     it(`${name} read: backs off on the transient budget while retries are left`, () => {
-      expect(decide(attempt, 'read', { transient: MAX_TRANSIENT_RETRIES - 1 })).toEqual({ action: 'retry-after-backoff', budget: 'transient', reason });
+      expect(decide(attempt, 'read', { transient: MAX_TRANSIENT_RETRIES - 1 })).toEqual({
+        action: 'retry-after-backoff',
+        budget: 'transient',
+        reason,
+      });
     });
     it(`${name} read: fails after ${MAX_TRANSIENT_RETRIES} retries`, () => {
       expect(decide(attempt, 'read', { transient: MAX_TRANSIENT_RETRIES })).toEqual({ action: 'fail' });

@@ -133,7 +133,10 @@ describe('cache', () => {
 });
 
 describe('configuration errors', () => {
-  it('a wrong secret is a WeComConfigError (40001): one gettoken for 50 callers, none while it is remembered', async ({ emulator, watch }) => {
+  it('a wrong secret is a WeComConfigError (40001): one gettoken for 50 callers, none while it is remembered', async ({
+    emulator,
+    watch,
+  }) => {
     const client = createWeComClient({
       baseUrl: emulator.url,
       corpId: emulator.creds.corpId,

@@ -69,7 +69,11 @@ export function watchCaller(listener: (caller: Caller) => void): void {
 }
 
 /** Runs a typed query; rejects with RequestRefused when the service refuses it or answers an error. */
-export async function query<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, signal?: AbortSignal): Promise<TResult> {
+export async function query<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+  signal?: AbortSignal,
+): Promise<TResult> {
   const res = await fetch('/graphql', {
     method: 'POST',
     headers: requestHeaders('application/graphql-response+json, application/json'),

@@ -27,7 +27,17 @@ function Value({ value, hidden }: { value: string | null | undefined; hidden: bo
 }
 
 /** A member's card; read again when a change names this member. */
-export function MemberCard({ userid, caller, onClose, onOpenMember }: { userid: string; caller?: Caller; onClose: () => void; onOpenMember: (userid: string) => void }) {
+export function MemberCard({
+  userid,
+  caller,
+  onClose,
+  onOpenMember,
+}: {
+  userid: string;
+  caller?: Caller;
+  onClose: () => void;
+  onOpenMember: (userid: string) => void;
+}) {
   const [member, setMember] = useState<Member | null>();
   const [error, setError] = useState<unknown>();
   const [updatedAt, setUpdatedAt] = useState(0);
@@ -87,7 +97,11 @@ export function MemberCard({ userid, caller, onClose, onOpenMember }: { userid: 
                 {member.alias ? ` · ${member.alias}` : ''}
               </div>
             </div>
-            {updatedAt ? <span class="badge" data-testid="updated">{t.card.updated}</span> : null}
+            {updatedAt ? (
+              <span class="badge" data-testid="updated">
+                {t.card.updated}
+              </span>
+            ) : null}
           </header>
           <dl>
             <dt>{t.card.position}</dt>

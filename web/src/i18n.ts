@@ -8,7 +8,8 @@ const en = {
   noMatches: 'No one matches.',
   matches: (n: number) => `${n} ${n === 1 ? 'match' : 'matches'}`,
   members: (n: number) => `${n} ${n === 1 ? 'member' : 'members'}`,
-  directMembers: (department: string, shown: number, total: number) => `Direct members of ${department}: ${shown < total ? `${shown} of ${total}` : total}`,
+  directMembers: (department: string, shown: number, total: number) =>
+    `Direct members of ${department}: ${shown < total ? `${shown} of ${total}` : total}`,
   expand: 'Expand',
   collapse: 'Collapse',
   loading: 'Loading…',

@@ -10,7 +10,10 @@ export type LiveState = 'connecting' | 'live' | 'offline' | 'refused';
  * EventSource cannot send the API key header). Reconnects after a drop, resuming after the last
  * change seen (`since`), so nothing is missed while the connection was down.
  */
-export function subscribeToChanges(onChange: (change: Change) => void, onState: (state: LiveState, refused?: RequestRefused) => void): () => void {
+export function subscribeToChanges(
+  onChange: (change: Change) => void,
+  onState: (state: LiveState, refused?: RequestRefused) => void,
+): () => void {
   const abort = new AbortController();
   let since: string | undefined;
   let retryMs = 1_000;
@@ -26,7 +29,11 @@ export function subscribeToChanges(onChange: (change: Change) => void, onState: 
     if (!res.ok || !res.body) {
       const body = await res.json().catch(() => undefined);
       const first = body?.errors?.[0];
-      throw new RequestRefused(first?.message ?? `The service answered ${res.status}`, first?.extensions?.code ?? `HTTP_${res.status}`, res.status);
+      throw new RequestRefused(
+        first?.message ?? `The service answered ${res.status}`,
+        first?.extensions?.code ?? `HTTP_${res.status}`,
+        res.status,
+      );
     }
     onState('live');
     retryMs = 1_000;
@@ -48,7 +55,10 @@ export function subscribeToChanges(onChange: (change: Change) => void, onState: 
           .join('\n');
         if (event === 'complete') return;
         if (event !== 'next' || !data) continue;
-        const payload = JSON.parse(data) as { data?: ExplorerChangesSubscription; errors?: { message: string; extensions?: { code?: string } }[] };
+        const payload = JSON.parse(data) as {
+          data?: ExplorerChangesSubscription;
+          errors?: { message: string; extensions?: { code?: string } }[];
+        };
         if (payload.errors?.length) {
           const first = payload.errors[0]!;
           throw new RequestRefused(first.message, first.extensions?.code ?? 'SUBSCRIPTION_ERROR', 200);

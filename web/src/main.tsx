@@ -111,7 +111,9 @@ function App() {
         <section class="side">
           <h2>{t.people}</h2>
           <PeoplePicker onOpenMember={setOpenUserid} />
-          {openUserid ? <MemberCard userid={openUserid} caller={caller} onClose={() => setOpenUserid(undefined)} onOpenMember={setOpenUserid} /> : null}
+          {openUserid ? (
+            <MemberCard userid={openUserid} caller={caller} onClose={() => setOpenUserid(undefined)} onOpenMember={setOpenUserid} />
+          ) : null}
           {recent.length ? (
             <section class="recent" aria-label={t.recentChanges}>
               <h3>{t.recentChanges}</h3>

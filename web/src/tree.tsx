@@ -70,7 +70,13 @@ export function DepartmentNode({ id, name, memberCount, expandable, initiallyOpe
     <li class="dept" data-department-id={id}>
       <div class="dept-row">
         {expandable ? (
-          <button type="button" class="toggle" aria-expanded={open} aria-label={open ? t.collapse : t.expand} onClick={() => setOpen(!open)}>
+          <button
+            type="button"
+            class="toggle"
+            aria-expanded={open}
+            aria-label={open ? t.collapse : t.expand}
+            onClick={() => setOpen(!open)}
+          >
             {open ? '▾' : '▸'}
           </button>
         ) : (

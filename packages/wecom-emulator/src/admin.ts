@@ -15,8 +15,14 @@ import { invitationsOf } from './routes/corp.ts';
 const callbackSchema = z
   .object({
     url: z.string().url().startsWith('http').nullable(),
-    token: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'token: 1–32 letters or digits').optional(),
-    encodingAESKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'encodingAESKey: 43 letters or digits').optional(),
+    token: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,32}$/, 'token: 1–32 letters or digits')
+      .optional(),
+    encodingAESKey: z
+      .string()
+      .regex(/^[A-Za-z0-9]{43}$/, 'encodingAESKey: 43 letters or digits')
+      .optional(),
     /** 'reduced': the post-2022-08-15 minimal change_contact fields (docs/wecom-api.md §9.6). */
     fieldSet: z.enum(['full', 'reduced']).optional(),
   })
@@ -60,13 +66,7 @@ export interface AdminTarget {
   credentials(): Credentials;
 }
 
-export async function handleAdmin(
-  emulator: AdminTarget,
-  method: string,
-  path: string,
-  raw: Buffer,
-  res: ServerResponse,
-): Promise<void> {
+export async function handleAdmin(emulator: AdminTarget, method: string, path: string, raw: Buffer, res: ServerResponse): Promise<void> {
   const result = await route(emulator, `${method} ${path}`, raw);
   if (!result) {
     res.writeHead(404, { 'content-length': 0 });
@@ -114,7 +114,12 @@ async function route(emulator: AdminTarget, key: string, raw: Buffer): Promise<A
       const configured = await emulator.callbacks.configure(parsed.value);
       if (!configured.ok) return { status: 400, body: { error: configured.error } };
       const { url } = parsed.value;
-      return ok({ url, token: emulator.callbackSettings.token, encodingAESKey: emulator.callbackSettings.encodingAESKey, fieldSet: emulator.options.callbackFieldSet });
+      return ok({
+        url,
+        token: emulator.callbackSettings.token,
+        encodingAESKey: emulator.callbackSettings.encodingAESKey,
+        fieldSet: emulator.options.callbackFieldSet,
+      });
     }
     case 'GET callback':
       return ok(emulator.callbacks.snapshot());
@@ -151,7 +156,11 @@ function updateApp(emulator: AdminTarget, agentIdText: string, raw: Buffer): Adm
       ...visibility.tags.filter((id) => !store.tags.has(id)).map((id) => `visibility.tags: no tag ${id}`),
     ];
     if (missing.length) return { status: 400, body: { error: missing.join('; ') } };
-    app.visibility = { departments: [...visibility.departments], users: visibility.users.map((id) => store.getUser(id)!.userid), tags: [...visibility.tags] };
+    app.visibility = {
+      departments: [...visibility.departments],
+      users: visibility.users.map((id) => store.getUser(id)!.userid),
+      tags: [...visibility.tags],
+    };
   }
   if (close !== undefined) app.close = close;
   // Derived views (what the app may see) are recomputed on the next read.

@@ -85,7 +85,9 @@ type BuilderNode = { __cdata: string | string[] } | number | { [k: string]: Buil
 
 /** CDATA cannot hold "]]>": split it across two sections, as XML requires. */
 function cdata(text: string): { __cdata: string | string[] } {
-  return { __cdata: text.includes(']]>') ? text.split(']]>').map((part, i, all) => (i < all.length - 1 ? `${part}]]` : `>${part}`)) : text };
+  return {
+    __cdata: text.includes(']]>') ? text.split(']]>').map((part, i, all) => (i < all.length - 1 ? `${part}]]` : `>${part}`)) : text,
+  };
 }
 
 function toNode(value: XmlValue): BuilderNode | BuilderNode[] {
@@ -168,7 +170,8 @@ export async function verifyCallbackUrl(
   const timeoutMs = target.timeoutMs ?? URL_VERIFY_TIMEOUT_MS;
   try {
     const res = await exchange(url, 'GET', undefined, timeoutMs);
-    if (res.status !== 200) return { ok: false, reason: `the URL answered HTTP ${res.status}; it must answer 200 with the decrypted echostr` };
+    if (res.status !== 200)
+      return { ok: false, reason: `the URL answered HTTP ${res.status}; it must answer 200 with the decrypted echostr` };
     if (res.text !== plaintext) {
       return { ok: false, reason: 'the URL did not answer with the decrypted echostr (exactly the plaintext: no quotes, BOM or newline)' };
     }

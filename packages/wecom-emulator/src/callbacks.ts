@@ -2,13 +2,7 @@ import type { ChangeEvent } from './routes/types.ts';
 import type { CallbackSettings } from './seed.ts';
 import type { Clock } from './clock.ts';
 import type { CallbackFieldSet, EmulatorOptions } from './options.ts';
-import {
-  type DeliveryTiming,
-  type XmlFields,
-  type XmlValue,
-  deliverEvent,
-  verifyCallbackUrl,
-} from './callback-delivery.ts';
+import { type DeliveryTiming, type XmlFields, type XmlValue, deliverEvent, verifyCallbackUrl } from './callback-delivery.ts';
 
 export { deliverEvent, verifyCallbackUrl, buildXml } from './callback-delivery.ts';
 export type { EventDelivery, DeliveryOutcome, XmlFields } from './callback-delivery.ts';
@@ -182,30 +176,32 @@ export class ContactCallbacks {
     if (this.records.length > DELIVERY_LOG_MAX) this.records.splice(0, this.records.length - DELIVERY_LOG_MAX);
     const generation = this.generation;
     const { signal } = this.stop;
-    this.queue = this.queue.then(async () => {
-      if (generation !== this.generation) {
-        record.status = 'dropped';
-        return;
-      }
-      record.status = 'delivering';
-      const outcome = await deliverEvent({
-        ...delivery,
-        timing: this.timing(),
-        signal,
-        nowSeconds: () => this.host.clock.nowSeconds(),
-        onAttempt: (n) => {
-          record.attempts = n;
-        },
+    this.queue = this.queue
+      .then(async () => {
+        if (generation !== this.generation) {
+          record.status = 'dropped';
+          return;
+        }
+        record.status = 'delivering';
+        const outcome = await deliverEvent({
+          ...delivery,
+          timing: this.timing(),
+          signal,
+          nowSeconds: () => this.host.clock.nowSeconds(),
+          onAttempt: (n) => {
+            record.attempts = n;
+          },
+        });
+        record.attempts = outcome.attempts;
+        record.httpStatus = outcome.httpStatus;
+        record.status = outcome.delivered ? 'delivered' : signal.aborted ? 'dropped' : 'failed';
+        if (outcome.error) record.error = outcome.error;
+      })
+      .catch((err: unknown) => {
+        // Keep the queue alive for later events; the message names no secret (crypto errors never do).
+        record.status = 'failed';
+        record.error = err instanceof Error ? err.message : 'delivery failed';
       });
-      record.attempts = outcome.attempts;
-      record.httpStatus = outcome.httpStatus;
-      record.status = outcome.delivered ? 'delivered' : signal.aborted ? 'dropped' : 'failed';
-      if (outcome.error) record.error = outcome.error;
-    }).catch((err: unknown) => {
-      // Keep the queue alive for later events; the message names no secret (crypto errors never do).
-      record.status = 'failed';
-      record.error = err instanceof Error ? err.message : 'delivery failed';
-    });
   }
 
   private timing(): Partial<DeliveryTiming> {

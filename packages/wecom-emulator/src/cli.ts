@@ -29,7 +29,8 @@ if (!Number.isInteger(seed)) fatal(`--seed must be an integer, got "${values.see
 const isSeedSize = (v: string): v is SeedSize => (SEED_SIZES as readonly string[]).includes(v);
 if (!isSeedSize(values.size)) fatal(`--size must be ${SEED_SIZES.map((s) => `"${s}"`).join(', ')}, got "${values.size}"`);
 const callbackUrl = values['callback-url'] || null;
-if (callbackUrl && !/^https?:\/\/[^\s]+$/.test(callbackUrl)) fatal(`--callback-url / WECOM_EMULATOR_CALLBACK_URL must be an http(s) URL, got "${callbackUrl}"`);
+if (callbackUrl && !/^https?:\/\/[^\s]+$/.test(callbackUrl))
+  fatal(`--callback-url / WECOM_EMULATOR_CALLBACK_URL must be an http(s) URL, got "${callbackUrl}"`);
 const fieldSet = values['callback-field-set'];
 if (fieldSet !== 'full' && fieldSet !== 'reduced') fatal(`--callback-field-set must be "full" or "reduced", got "${fieldSet}"`);
 

@@ -260,7 +260,13 @@ export function departmentSource(store: CorpStore, scope: Scope): ExportSource {
   return {
     count: departments.length,
     records: () =>
-      mapped(departments, (d) => ({ id: d.id, name: d.name, ...(d.name_en ? { name_en: d.name_en } : {}), parentid: d.parentid, order: d.order })),
+      mapped(departments, (d) => ({
+        id: d.id,
+        name: d.name,
+        ...(d.name_en ? { name_en: d.name_en } : {}),
+        parentid: d.parentid,
+        order: d.order,
+      })),
     document: (block) => ({ department: block }),
   };
 }

@@ -201,7 +201,10 @@ function deleteIfEmpty(store: CorpStore, id: number): boolean {
 
 /** Deepest first, so that emptied children make room for their parents' deletion. */
 function deepestFirst(store: CorpStore, ids: Iterable<number>): number[] {
-  return [...ids].map((id) => ({ id, depth: store.depth(id) })).sort((a, b) => b.depth - a.depth).map((d) => d.id);
+  return [...ids]
+    .map((id) => ({ id, depth: store.depth(id) }))
+    .sort((a, b) => b.depth - a.depth)
+    .map((d) => d.id);
 }
 
 /**

@@ -273,10 +273,14 @@ export function* importMembers(ctx: MemberImportContext, rows: MemberRow[], resu
     // Batches keep the reference clean-up (direct leaders, app visibility) to one pass per batch.
     for (let i = 0; i < stale.length; i += BATCH_DELETE_MAX) {
       const batch = stale.slice(i, i + BATCH_DELETE_MAX).filter((u) => ctx.store.getUser(u.userid) !== undefined);
-      if (batch.length) applyUserDelete(ctx.store, batch.map((u) => u.userid), ctx.caller);
+      if (batch.length)
+        applyUserDelete(
+          ctx.store,
+          batch.map((u) => u.userid),
+          ctx.caller,
+        );
       for (let k = 0; k < batch.length; k++) yield;
     }
   }
   retryPendingPartyDeletions(ctx.store);
 }
-

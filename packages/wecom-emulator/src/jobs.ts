@@ -88,7 +88,10 @@ export class SliceRunner {
 
 /** `jobid`: at most 64 bytes; WeCom's look like "S0MrnndvRG5fadSlLwiBqiDDbM143UqTmKP3152FZk4". */
 export function newJobId(): string {
-  return randomBytes(48).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 43);
+  return randomBytes(48)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 43);
 }
 
 /**

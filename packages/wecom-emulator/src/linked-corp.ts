@@ -86,13 +86,33 @@ const PARTNER_DEPARTMENTS: Omit<LinkedDepartment, 'id'>[] = [
   { name: '华南渠道组', parentid: 2, order: 1_000 },
 ];
 /** Members per department id (15 in all); one member of 技术支持部 also sits in 华南渠道组. */
-const PARTNER_HEADCOUNT: [deptId: number, members: number][] = [[1, 1], [2, 4], [3, 5], [4, 5]];
+const PARTNER_HEADCOUNT: [deptId: number, members: number][] = [
+  [1, 1],
+  [2, 4],
+  [3, 5],
+  [4, 5],
+];
 const PARTNER_NAMES: [string, string][] = [
-  ['赵云', 'zhaoyun'], ['钱多多', 'qianduoduo'], ['孙小美', 'sunxiaomei'], ['李逍遥', 'lixiaoyao'],
-  ['周芷若', 'zhouzhiruo'], ['吴用', 'wuyong'], ['郑和', 'zhenghe'], ['王语嫣', 'wangyuyan'],
-  ['冯程', 'fengcheng'], ['陈晓', 'chenxiao'], ['褚英', 'chuying'], ['卫青', 'weiqing'],
-  ['蒋欣', 'jiangxin'], ['沈括', 'shenkuo'], ['韩梅梅', 'hanmeimei'], ['杨帆', 'yangfan'],
-  ['朱丽', 'zhuli'], ['秦川', 'qinchuan'], ['尤佳', 'youjia'], ['许诺', 'xunuo'],
+  ['赵云', 'zhaoyun'],
+  ['钱多多', 'qianduoduo'],
+  ['孙小美', 'sunxiaomei'],
+  ['李逍遥', 'lixiaoyao'],
+  ['周芷若', 'zhouzhiruo'],
+  ['吴用', 'wuyong'],
+  ['郑和', 'zhenghe'],
+  ['王语嫣', 'wangyuyan'],
+  ['冯程', 'fengcheng'],
+  ['陈晓', 'chenxiao'],
+  ['褚英', 'chuying'],
+  ['卫青', 'weiqing'],
+  ['蒋欣', 'jiangxin'],
+  ['沈括', 'shenkuo'],
+  ['韩梅梅', 'hanmeimei'],
+  ['杨帆', 'yangfan'],
+  ['朱丽', 'zhuli'],
+  ['秦川', 'qinchuan'],
+  ['尤佳', 'youjia'],
+  ['许诺', 'xunuo'],
 ];
 const PARTNER_POSITIONS = ['渠道经理', '技术支持工程师', '解决方案架构师', '客户成功经理', '总经理'];
 

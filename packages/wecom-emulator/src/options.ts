@@ -14,7 +14,8 @@ export interface EmulatorLogger {
 
 /** One line per failure on stderr: what the CLI and tests get unless a logger is injected. */
 export const STDERR_LOGGER: EmulatorLogger = {
-  error: ({ err }, message) => void process.stderr.write(`[wecom-emulator] ${message}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+  error: ({ err }, message) =>
+    void process.stderr.write(`[wecom-emulator] ${message}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
 };
 
 export interface EmulatorOptions {

@@ -23,28 +23,110 @@ export interface Seeded {
 }
 
 const SURNAMES: [string, string][] = [
-  ['王', 'wang'], ['李', 'li'], ['张', 'zhang'], ['刘', 'liu'], ['陈', 'chen'], ['杨', 'yang'],
-  ['赵', 'zhao'], ['黄', 'huang'], ['周', 'zhou'], ['吴', 'wu'], ['徐', 'xu'], ['孙', 'sun'],
-  ['胡', 'hu'], ['朱', 'zhu'], ['高', 'gao'], ['林', 'lin'], ['何', 'he'], ['郭', 'guo'],
-  ['马', 'ma'], ['罗', 'luo'], ['梁', 'liang'], ['宋', 'song'], ['郑', 'zheng'], ['谢', 'xie'],
-  ['韩', 'han'], ['唐', 'tang'], ['冯', 'feng'], ['于', 'yu'], ['董', 'dong'], ['萧', 'xiao'],
-  ['欧阳', 'ouyang'], ['司马', 'sima'],
+  ['王', 'wang'],
+  ['李', 'li'],
+  ['张', 'zhang'],
+  ['刘', 'liu'],
+  ['陈', 'chen'],
+  ['杨', 'yang'],
+  ['赵', 'zhao'],
+  ['黄', 'huang'],
+  ['周', 'zhou'],
+  ['吴', 'wu'],
+  ['徐', 'xu'],
+  ['孙', 'sun'],
+  ['胡', 'hu'],
+  ['朱', 'zhu'],
+  ['高', 'gao'],
+  ['林', 'lin'],
+  ['何', 'he'],
+  ['郭', 'guo'],
+  ['马', 'ma'],
+  ['罗', 'luo'],
+  ['梁', 'liang'],
+  ['宋', 'song'],
+  ['郑', 'zheng'],
+  ['谢', 'xie'],
+  ['韩', 'han'],
+  ['唐', 'tang'],
+  ['冯', 'feng'],
+  ['于', 'yu'],
+  ['董', 'dong'],
+  ['萧', 'xiao'],
+  ['欧阳', 'ouyang'],
+  ['司马', 'sima'],
 ];
 const GIVEN: [string, string][] = [
-  ['伟', 'wei'], ['芳', 'fang'], ['娜', 'na'], ['秀英', 'xiuying'], ['敏', 'min'], ['静', 'jing'],
-  ['丽', 'li'], ['强', 'qiang'], ['磊', 'lei'], ['军', 'jun'], ['洋', 'yang'], ['勇', 'yong'],
-  ['艳', 'yan'], ['杰', 'jie'], ['娟', 'juan'], ['涛', 'tao'], ['明', 'ming'], ['超', 'chao'],
-  ['秀兰', 'xiulan'], ['霞', 'xia'], ['平', 'ping'], ['刚', 'gang'], ['桂英', 'guiying'],
-  ['三', 'san'], ['四', 'si'], ['晓东', 'xiaodong'], ['子涵', 'zihan'], ['雨桐', 'yutong'],
-  ['浩然', 'haoran'], ['思远', 'siyuan'], ['一鸣', 'yiming'], ['佳怡', 'jiayi'],
+  ['伟', 'wei'],
+  ['芳', 'fang'],
+  ['娜', 'na'],
+  ['秀英', 'xiuying'],
+  ['敏', 'min'],
+  ['静', 'jing'],
+  ['丽', 'li'],
+  ['强', 'qiang'],
+  ['磊', 'lei'],
+  ['军', 'jun'],
+  ['洋', 'yang'],
+  ['勇', 'yong'],
+  ['艳', 'yan'],
+  ['杰', 'jie'],
+  ['娟', 'juan'],
+  ['涛', 'tao'],
+  ['明', 'ming'],
+  ['超', 'chao'],
+  ['秀兰', 'xiulan'],
+  ['霞', 'xia'],
+  ['平', 'ping'],
+  ['刚', 'gang'],
+  ['桂英', 'guiying'],
+  ['三', 'san'],
+  ['四', 'si'],
+  ['晓东', 'xiaodong'],
+  ['子涵', 'zihan'],
+  ['雨桐', 'yutong'],
+  ['浩然', 'haoran'],
+  ['思远', 'siyuan'],
+  ['一鸣', 'yiming'],
+  ['佳怡', 'jiayi'],
 ];
 const ENGLISH_FIRST = [
-  'Alice', 'Bob', 'Carol', 'David', 'Emma', 'Frank', 'Grace', 'Henry', 'Ivy', 'Jack', 'Kate',
-  'Leo', 'Mia', 'Noah', 'Olivia', 'Peter', 'Quinn', 'Ruby', 'Sam', 'Tina',
+  'Alice',
+  'Bob',
+  'Carol',
+  'David',
+  'Emma',
+  'Frank',
+  'Grace',
+  'Henry',
+  'Ivy',
+  'Jack',
+  'Kate',
+  'Leo',
+  'Mia',
+  'Noah',
+  'Olivia',
+  'Peter',
+  'Quinn',
+  'Ruby',
+  'Sam',
+  'Tina',
 ];
 const POSITIONS = [
-  '工程师', '高级工程师', '产品经理', '设计师', '销售经理', '会计', 'HRBP', '运营专员',
-  'Engineer', 'Product Manager', 'Designer', 'Account Manager', '测试工程师', '架构师',
+  '工程师',
+  '高级工程师',
+  '产品经理',
+  '设计师',
+  '销售经理',
+  '会计',
+  'HRBP',
+  '运营专员',
+  'Engineer',
+  'Product Manager',
+  'Designer',
+  'Account Manager',
+  '测试工程师',
+  '架构师',
 ];
 
 interface DeptPlan {
@@ -56,65 +138,115 @@ interface DeptPlan {
 /** The demo organisation: 40 departments, five levels at the deepest. */
 const DEMO_TREE: DeptPlan[] = [
   {
-    name: '研发中心', nameEn: 'R&D Center', children: [
-      { name: '平台部', nameEn: 'Platform', children: [
-        { name: '基础架构组', nameEn: 'Infrastructure', children: [
-          { name: '存储小组', nameEn: 'Storage' }, { name: '网络小组', nameEn: 'Networking' },
-        ] },
-        { name: '中间件组', nameEn: 'Middleware' },
-        { name: 'SRE组', nameEn: 'SRE' },
-      ] },
-      { name: '应用开发部', nameEn: 'Applications', children: [
-        { name: '前端组', nameEn: 'Frontend' }, { name: '后端组', nameEn: 'Backend' },
-        { name: '移动端组', nameEn: 'Mobile' },
-      ] },
-      { name: '质量保障部', nameEn: 'Quality Assurance', children: [
-        { name: '自动化测试组', nameEn: 'Test Automation' }, { name: '性能测试组', nameEn: 'Performance' },
-      ] },
-      { name: '数据智能部', nameEn: 'Data Intelligence', children: [
-        { name: '数据平台组', nameEn: 'Data Platform' }, { name: '算法组', nameEn: 'Algorithms' },
-      ] },
+    name: '研发中心',
+    nameEn: 'R&D Center',
+    children: [
+      {
+        name: '平台部',
+        nameEn: 'Platform',
+        children: [
+          {
+            name: '基础架构组',
+            nameEn: 'Infrastructure',
+            children: [
+              { name: '存储小组', nameEn: 'Storage' },
+              { name: '网络小组', nameEn: 'Networking' },
+            ],
+          },
+          { name: '中间件组', nameEn: 'Middleware' },
+          { name: 'SRE组', nameEn: 'SRE' },
+        ],
+      },
+      {
+        name: '应用开发部',
+        nameEn: 'Applications',
+        children: [
+          { name: '前端组', nameEn: 'Frontend' },
+          { name: '后端组', nameEn: 'Backend' },
+          { name: '移动端组', nameEn: 'Mobile' },
+        ],
+      },
+      {
+        name: '质量保障部',
+        nameEn: 'Quality Assurance',
+        children: [
+          { name: '自动化测试组', nameEn: 'Test Automation' },
+          { name: '性能测试组', nameEn: 'Performance' },
+        ],
+      },
+      {
+        name: '数据智能部',
+        nameEn: 'Data Intelligence',
+        children: [
+          { name: '数据平台组', nameEn: 'Data Platform' },
+          { name: '算法组', nameEn: 'Algorithms' },
+        ],
+      },
     ],
   },
   {
-    name: '产品部', nameEn: 'Product', children: [
-      { name: '产品设计组', nameEn: 'Product Design' }, { name: '用户体验组', nameEn: 'UX' },
+    name: '产品部',
+    nameEn: 'Product',
+    children: [
+      { name: '产品设计组', nameEn: 'Product Design' },
+      { name: '用户体验组', nameEn: 'UX' },
       { name: '产品运营组', nameEn: 'Product Operations' },
     ],
   },
   {
-    name: '销售部', nameEn: 'Sales', children: [
-      { name: '华北大区', nameEn: 'North China', children: [
-        { name: '北京销售组', nameEn: 'Beijing' }, { name: '天津销售组', nameEn: 'Tianjin' },
-      ] },
-      { name: '华东大区', nameEn: 'East China', children: [
-        { name: '上海销售组', nameEn: 'Shanghai' }, { name: '杭州销售组', nameEn: 'Hangzhou' },
-      ] },
-      { name: '华南大区', nameEn: 'South China', children: [
-        { name: '深圳销售组', nameEn: 'Shenzhen' }, { name: '广州销售组', nameEn: 'Guangzhou' },
-      ] },
+    name: '销售部',
+    nameEn: 'Sales',
+    children: [
+      {
+        name: '华北大区',
+        nameEn: 'North China',
+        children: [
+          { name: '北京销售组', nameEn: 'Beijing' },
+          { name: '天津销售组', nameEn: 'Tianjin' },
+        ],
+      },
+      {
+        name: '华东大区',
+        nameEn: 'East China',
+        children: [
+          { name: '上海销售组', nameEn: 'Shanghai' },
+          { name: '杭州销售组', nameEn: 'Hangzhou' },
+        ],
+      },
+      {
+        name: '华南大区',
+        nameEn: 'South China',
+        children: [
+          { name: '深圳销售组', nameEn: 'Shenzhen' },
+          { name: '广州销售组', nameEn: 'Guangzhou' },
+        ],
+      },
     ],
   },
   {
-    name: '市场部', nameEn: 'Marketing', children: [
-      { name: '品牌组', nameEn: 'Brand' }, { name: '增长组', nameEn: 'Growth' },
+    name: '市场部',
+    nameEn: 'Marketing',
+    children: [
+      { name: '品牌组', nameEn: 'Brand' },
+      { name: '增长组', nameEn: 'Growth' },
     ],
   },
   { name: '人力资源部', nameEn: 'Human Resources', children: [{ name: '招聘组', nameEn: 'Recruiting' }] },
   { name: '财务部', nameEn: 'Finance' },
 ];
 
-const TAG_NAMES = [
-  '技术委员会', '新员工', 'Remote', '党员', '篮球俱乐部', '导师', 'On-call', '管理层', '外包', 'VIP客户经理',
-];
+const TAG_NAMES = ['技术委员会', '新员工', 'Remote', '党员', '篮球俱乐部', '导师', 'On-call', '管理层', '外包', 'VIP客户经理'];
 
 /** Builds the seeded corp: same seed and size, same organisation, byte for byte. */
 export function seedCorp(seed: number, size: SeedSize): Seeded {
   const r = rng(seed);
-  const hex = (label: string, len: number) =>
-    createHash('sha256').update(`${seed}:${label}`).digest('hex').slice(0, len);
+  const hex = (label: string, len: number) => createHash('sha256').update(`${seed}:${label}`).digest('hex').slice(0, len);
   const alnum = (label: string, len: number) =>
-    createHash('sha512').update(`${seed}:${label}`).digest('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, len);
+    createHash('sha512')
+      .update(`${seed}:${label}`)
+      .digest('base64')
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, len);
 
   const store = new CorpStore(`ww${hex('corp', 16)}`, alnum('contact-secret', 43), '示例科技有限公司');
   store.apps.push(

@@ -182,7 +182,9 @@ export class Emulator {
       if (mishap === 'http502') {
         this.stats.httpError(502);
         res.writeHead(502, { 'content-type': 'text/html' });
-        res.end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>');
+        res.end(
+          '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>',
+        );
         return;
       }
       if (mishap === 'busy') return this.sendFault(res, fail(-1));
@@ -244,7 +246,10 @@ export class Emulator {
       throw fail(48002, 'this api may be called only by a self-built app');
     }
     if (caller.kind === 'contact' && route.restrictedRead && this.options.restrictContactReads) {
-      throw fail(RESTRICTED_READ_ERRCODE, 'contacts-sync reads are refused for new IPs since 2022-08-15; use user/list_id and department/simplelist');
+      throw fail(
+        RESTRICTED_READ_ERRCODE,
+        'contacts-sync reads are refused for new IPs since 2022-08-15; use user/list_id and department/simplelist',
+      );
     }
     // WeCom's charset rule (40033 for \uXXXX) is for its API; the console takes any valid JSON.
     const body = route.rawBody || route.method === 'GET' ? {} : parseJsonBody(raw, caller.kind !== 'console');
@@ -316,7 +321,8 @@ const UNICODE_ESCAPE = /\\u[0-9a-fA-F]{4}/;
 function parseJsonBody(raw: Buffer, wecomCharsetRule: boolean): Record<string, unknown> {
   if (!raw.length) return {};
   const text = raw.toString('utf8');
-  if (wecomCharsetRule && UNICODE_ESCAPE.test(text)) throw new WeComFault(40033, 'invalid charset. please check your request, if include \\uxxxx will create fail!');
+  if (wecomCharsetRule && UNICODE_ESCAPE.test(text))
+    throw new WeComFault(40033, 'invalid charset. please check your request, if include \\uxxxx will create fail!');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

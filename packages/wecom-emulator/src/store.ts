@@ -237,9 +237,6 @@ export function normaliseMobile(mobile: string): string {
   return digits.startsWith('+86') ? digits.slice(3) : digits;
 }
 
-export function byOrderThenSeq(
-  a: { order: number; created_seq: number },
-  b: { order: number; created_seq: number },
-): number {
+export function byOrderThenSeq(a: { order: number; created_seq: number }, b: { order: number; created_seq: number }): number {
   return b.order - a.order || a.created_seq - b.created_seq;
 }

@@ -93,7 +93,13 @@ export class EmulatorHarness {
     return send(new URL(`/__emulator/${path}`, this.url), method, body);
   }
 
-  async stats(): Promise<{ total: number; calls: Record<string, number>; errors: Record<string, number>; httpErrors: Record<string, number>; hangs: number }> {
+  async stats(): Promise<{
+    total: number;
+    calls: Record<string, number>;
+    errors: Record<string, number>;
+    httpErrors: Record<string, number>;
+    hangs: number;
+  }> {
     return (await this.admin('stats')).json as never;
   }
 
@@ -119,10 +125,14 @@ export class EmulatorHarness {
 async function send(url: URL, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined && method !== 'GET') {
-    init.body = typeof body === 'string' || body instanceof Uint8Array || body instanceof FormData ? (body as RequestInit['body']) : JSON.stringify(body);
+    init.body =
+      typeof body === 'string' || body instanceof Uint8Array || body instanceof FormData
+        ? (body as RequestInit['body'])
+        : JSON.stringify(body);
   }
   // JSON unless told otherwise: the admin API refuses a POST or DELETE without it, even bodiless.
-  if (method !== 'GET' && !(body instanceof FormData) && !headers['content-type']) (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  if (method !== 'GET' && !(body instanceof FormData) && !headers['content-type'])
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
   const res = await fetch(url, init);
   const text = await res.text();
   let json: Record<string, unknown> = {};

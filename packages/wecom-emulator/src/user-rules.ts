@@ -184,7 +184,8 @@ function readExternalAttr(raw: unknown): ExtAttr {
   if (raw.type === 1) {
     const web = isPlainObject(raw.web) ? raw.web : {};
     const { url, title = '' } = web;
-    if (typeof url !== 'string' || typeof title !== 'string') throw fail(90106, `external_attr ${name}: web.url and web.title must be strings`);
+    if (typeof url !== 'string' || typeof title !== 'string')
+      throw fail(90106, `external_attr ${name}: web.url and web.title must be strings`);
     maxChars(title, EXTERNAL_ATTR_TITLE_MAX_CHARS, 90102, `external_attr ${name} web.title`);
     if (!/^https?:\/\/\S+$/i.test(url)) throw fail(90103, `external_attr ${name}: web.url must be an http(s) URL`);
     return { type: 1, name, web: { url, title } };
@@ -192,9 +193,11 @@ function readExternalAttr(raw: unknown): ExtAttr {
   if (raw.type === 2) {
     const mp = isPlainObject(raw.miniprogram) ? raw.miniprogram : {};
     const { appid, pagepath, title = '' } = mp;
-    if (typeof appid !== 'string' || appid === '' || typeof title !== 'string') throw fail(90106, `external_attr ${name}: miniprogram needs an appid`);
+    if (typeof appid !== 'string' || appid === '' || typeof title !== 'string')
+      throw fail(90106, `external_attr ${name}: miniprogram needs an appid`);
     maxChars(title, EXTERNAL_ATTR_TITLE_MAX_CHARS, 90104, `external_attr ${name} miniprogram.title`);
-    if (typeof pagepath !== 'string' || pagepath === '' || /\s/.test(pagepath)) throw fail(90105, `external_attr ${name}: miniprogram.pagepath is invalid`);
+    if (typeof pagepath !== 'string' || pagepath === '' || /\s/.test(pagepath))
+      throw fail(90105, `external_attr ${name}: miniprogram.pagepath is invalid`);
     return { type: 2, name, miniprogram: { appid, pagepath, title } };
   }
   throw fail(90100, `external_attr ${name}: type must be 0, 1 or 2`);
@@ -376,8 +379,8 @@ function resolvePlacement({ store, payload, caller, current }: UserWrite) {
     // `order` is honoured only together with `department` (§3.2 update quirks).
     const givenOrder = bodyArray(payload, 'order', isValidOrder, INVALID);
     if (givenOrder && givenOrder.length !== departments.length) throw fail(INVALID, 'order must have as many items as department');
-    const previousOrder = (d: number) => (current ? current.order[current.department.indexOf(d)] ?? 0 : 0);
-    const previousFlag = (d: number) => (current ? current.is_leader_in_dept[current.department.indexOf(d)] ?? 0 : 0);
+    const previousOrder = (d: number) => (current ? (current.order[current.department.indexOf(d)] ?? 0) : 0);
+    const previousFlag = (d: number) => (current ? (current.is_leader_in_dept[current.department.indexOf(d)] ?? 0) : 0);
     order = givenOrder ? [...givenOrder] : departments.map(previousOrder);
     leaderFlags = givenLeaders ? [...givenLeaders] : departments.map(previousFlag);
   } else {
@@ -450,7 +453,9 @@ function resolveAccountFlags({ payload, current }: UserWrite): 0 | 1 | undefined
 function resolveAvatar({ store, payload, current, clock }: UserWrite): Pick<User, 'avatar' | 'thumb_avatar' | 'avatar_mediaid'> {
   const mediaId = bodyString(payload, 'avatar_mediaid', 301015);
   if (!mediaId) {
-    return current ? { avatar: current.avatar, thumb_avatar: current.thumb_avatar, avatar_mediaid: current.avatar_mediaid } : { avatar: '', thumb_avatar: '', avatar_mediaid: '' };
+    return current
+      ? { avatar: current.avatar, thumb_avatar: current.thumb_avatar, avatar_mediaid: current.avatar_mediaid }
+      : { avatar: '', thumb_avatar: '', avatar_mediaid: '' };
   }
   avatarImage({ store, clock }, mediaId);
   const base = `https://wework.qpic.cn/wwhead/${hash(`${store.corpId}:${mediaId}`, 24)}`;
@@ -461,7 +466,8 @@ function resolveAvatar({ store, payload, current, clock }: UserWrite): Pick<User
 function checkDepartmentCapacity({ store, current }: UserWrite, departments: readonly number[]): void {
   for (const d of departments) {
     if (current?.department.includes(d)) continue;
-    if (store.childNodeCount(d) >= DEPARTMENT_CHILD_NODES_MAX) throw fail(81001, `department ${d} already holds ${DEPARTMENT_CHILD_NODES_MAX} nodes`);
+    if (store.childNodeCount(d) >= DEPARTMENT_CHILD_NODES_MAX)
+      throw fail(81001, `department ${d} already holds ${DEPARTMENT_CHILD_NODES_MAX} nodes`);
   }
 }
 

@@ -64,9 +64,6 @@ export function scopeOf(store: CorpStore, caller: Caller): Scope {
     all: false,
     canSeeDepartment: (id) => view.departments.has(id),
     canSeeUser: (user) => view.users.has(userKey(user.userid)) || user.department.some((d) => view.departments.has(d)),
-    rootDepartments: () =>
-      [...view.departments]
-        .map((id) => store.getDepartment(id)!)
-        .filter((d) => !view.departments.has(d.parentid)),
+    rootDepartments: () => [...view.departments].map((id) => store.getDepartment(id)!).filter((d) => !view.departments.has(d.parentid)),
   };
 }

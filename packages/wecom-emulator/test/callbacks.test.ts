@@ -44,7 +44,8 @@ async function settled(count: number, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { deliveries } = await callbackState();
-    if (deliveries.length >= count && deliveries.every((d: { status: string }) => d.status === 'delivered' || d.status === 'failed')) return deliveries;
+    if (deliveries.length >= count && deliveries.every((d: { status: string }) => d.status === 'delivered' || d.status === 'failed'))
+      return deliveries;
     if (Date.now() > deadline) throw new Error(`deliveries did not settle: ${JSON.stringify(deliveries)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -80,16 +81,33 @@ describe('URL verification (POST /__emulator/callback)', () => {
 
   it.each([
     ['answers a wrong plaintext', () => ({ status: 200, body: '123' }), /decrypted echostr/],
-    ['answers the plaintext in quotes', (req: Parameters<CallbackReceiver['echo']>[0]) => ({ status: 200, body: `"${receiver.echo(req).body}"` }), /decrypted echostr/],
-    ['answers with a trailing newline', (req: Parameters<CallbackReceiver['echo']>[0]) => ({ status: 200, body: `${receiver.echo(req).body}\n` }), /decrypted echostr/],
+    [
+      'answers the plaintext in quotes',
+      (req: Parameters<CallbackReceiver['echo']>[0]) => ({ status: 200, body: `"${receiver.echo(req).body}"` }),
+      /decrypted echostr/,
+    ],
+    [
+      'answers with a trailing newline',
+      (req: Parameters<CallbackReceiver['echo']>[0]) => ({ status: 200, body: `${receiver.echo(req).body}\n` }),
+      /decrypted echostr/,
+    ],
     ['answers 500', () => ({ status: 500, body: 'oops' }), /HTTP 500/],
-    ['takes longer than the verification timeout', (req: Parameters<CallbackReceiver['echo']>[0]) => ({ ...receiver.echo(req), delayMs: 1_200 }), /no complete answer within 500 ms/],
+    [
+      'takes longer than the verification timeout',
+      (req: Parameters<CallbackReceiver['echo']>[0]) => ({ ...receiver.echo(req), delayMs: 1_200 }),
+      /no complete answer within 500 ms/,
+    ],
   ])('refuses a URL that %s (400) and keeps the previous callback', async (_name, behaviour, message) => {
     await subscribe();
     const before = await callbackState();
     receiver.onGet = behaviour;
     const other = receiver.url.replace('/wecom/callback', '/elsewhere');
-    const res = await wecom.admin('callback', 'POST', { url: other, token: 'OtherToken', encodingAESKey: 'Z'.repeat(43), fieldSet: 'reduced' });
+    const res = await wecom.admin('callback', 'POST', {
+      url: other,
+      token: 'OtherToken',
+      encodingAESKey: 'Z'.repeat(43),
+      fieldSet: 'reduced',
+    });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatch(message);
     expect(res.json.error).toMatch(/previous callback is kept/);
@@ -322,7 +340,12 @@ describe.runIf(hasUserRoutes)('member events', () => {
       gender: '2',
       telephone: '010-12345678',
       address: '北京市',
-      extattr: { attrs: [{ type: 0, name: '工号', text: { value: 'E42' } }, { type: 1, name: '个人主页', web: { url: 'https://x.example.com/cb', title: '主页' } }] },
+      extattr: {
+        attrs: [
+          { type: 0, name: '工号', text: { value: 'E42' } },
+          { type: 1, name: '个人主页', web: { url: 'https://x.example.com/cb', title: '主页' } },
+        ],
+      },
     };
     expect((await wecom.console('user/create', body)).json.errcode).toBe(0);
     const [post] = await receiver.waitFor('POST', 1);
@@ -354,7 +377,9 @@ describe.runIf(hasUserRoutes)('member events', () => {
       Address: user.address,
       ExtAttr: {
         Item: user.extattr.attrs.map((a: { type: number; name: string; text?: { value: string }; web?: { url: string; title: string } }) =>
-          a.type === 0 ? { Name: a.name, Type: '0', Text: { Value: a.text!.value } } : { Name: a.name, Type: '1', Web: { Title: a.web!.title, Url: a.web!.url } },
+          a.type === 0
+            ? { Name: a.name, Type: '0', Text: { Value: a.text!.value } }
+            : { Name: a.name, Type: '1', Web: { Title: a.web!.title, Url: a.web!.url } },
         ),
       },
     });
@@ -387,7 +412,9 @@ describe.runIf(hasUserRoutes)('member events', () => {
 
   it('sends nothing for the contacts-sync token’s own member change', async () => {
     await subscribe();
-    expect((await wecom.asContact('user/create', { body: { userid, name: 'API成员', department: [1], mobile: '13912345671' } })).json.errcode).toBe(0);
+    expect(
+      (await wecom.asContact('user/create', { body: { userid, name: 'API成员', department: [1], mobile: '13912345671' } })).json.errcode,
+    ).toBe(0);
     await wecom.console('department/create', { name: '标记', parentid: 1 });
     const [first] = await receiver.waitFor('POST', 1);
     expect(receiver.open(first!).event.ChangeType).toBe('create_party');

@@ -94,7 +94,8 @@ describe('batch/invite', () => {
 });
 
 describe('corp/get_join_qrcode', () => {
-  const LINK = /^https:\/\/work\.weixin\.qq\.com\/wework_admin\/genqrcode\?action=join&vcode=([0-9a-f]+)&r=hb_share_api_mjoin&qr_size=(\d)$/;
+  const LINK =
+    /^https:\/\/work\.weixin\.qq\.com\/wework_admin\/genqrcode\?action=join&vcode=([0-9a-f]+)&r=hb_share_api_mjoin&qr_size=(\d)$/;
 
   it(`defaults to size ${JOIN_QRCODE_DEFAULT_SIZE_TYPE} and honours size_type 1–4`, async () => {
     const res = await wecom.asContact('corp/get_join_qrcode');
@@ -166,8 +167,14 @@ describe('agent/get and agent/list', () => {
     const sales = salesApp();
     const scope = (await wecom.asApp('agent/get', { query: { agentid: sales.agentId } }, sales.agentId)).json;
     const salesRoot = scope.allow_partys.partyid[0] as number;
-    const inSales = new Set(((await wecom.console('user/list', { department_id: salesRoot, fetch_child: 1 })).json.userlist as { userid: string }[]).map((u) => u.userid));
-    const tagMembers = ((await wecom.console('tag/get', { tagid: scope.allow_tags.tagid[0] })).json.userlist as { userid: string }[]).map((u) => u.userid);
+    const inSales = new Set(
+      ((await wecom.console('user/list', { department_id: salesRoot, fetch_child: 1 })).json.userlist as { userid: string }[]).map(
+        (u) => u.userid,
+      ),
+    );
+    const tagMembers = ((await wecom.console('tag/get', { tagid: scope.allow_tags.tagid[0] })).json.userlist as { userid: string }[]).map(
+      (u) => u.userid,
+    );
     const outside = [scope.allow_userinfos.user[0].userid as string, ...tagMembers].filter((u) => !inSales.has(u));
     expect(outside.length).toBeGreaterThan(0);
     for (const userid of outside) {
@@ -184,7 +191,11 @@ describe('agent/get and agent/list', () => {
   });
 
   it.each([
-    ['another app\'s agentid', async () => wecom.asApp('agent/get', { query: { agentid: directoryApp().agentId } }, salesApp().agentId), 301002],
+    [
+      "another app's agentid",
+      async () => wecom.asApp('agent/get', { query: { agentid: directoryApp().agentId } }, salesApp().agentId),
+      301002,
+    ],
     ['an unknown agentid', async () => wecom.asApp('agent/get', { query: { agentid: 999 } }), 301002],
     ['the contacts-sync secret (no app)', async () => wecom.asContact('agent/get', { query: { agentid: directoryApp().agentId } }), 301002],
     ['no agentid', async () => wecom.asApp('agent/get'), 41011],
@@ -196,9 +207,11 @@ describe('agent/get and agent/list', () => {
     expect(res.json.errcode).toBe(errcode);
   });
 
-  it('lists the token\'s own app (agent/list), none for the contacts-sync secret', async () => {
+  it("lists the token's own app (agent/list), none for the contacts-sync secret", async () => {
     const sales = salesApp();
-    expect((await wecom.asApp('agent/list', {}, sales.agentId)).json.agentlist).toEqual([{ agentid: sales.agentId, name: '销售助手', square_logo_url: expect.any(String) }]);
+    expect((await wecom.asApp('agent/list', {}, sales.agentId)).json.agentlist).toEqual([
+      { agentid: sales.agentId, name: '销售助手', square_logo_url: expect.any(String) },
+    ]);
     expect((await wecom.asContact('agent/list')).json.agentlist).toEqual([]);
   });
 });
@@ -206,13 +219,21 @@ describe('agent/get and agent/list', () => {
 describe('POST /__emulator/apps/<agentId> (an admin changing an app)', () => {
   const sales = () => wecom.creds.apps.find((a) => a.name === '销售助手')!;
 
-  it('sets the visible range and the state, and agent/get and the app\'s reads follow', async () => {
+  it("sets the visible range and the state, and agent/get and the app's reads follow", async () => {
     const { agentId } = sales();
     const someone = (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[7].userid as string;
-    const res = await wecom.admin(`apps/${agentId}`, 'POST', { close: 1, visibility: { departments: [], users: [someone.toUpperCase()], tags: [] } });
+    const res = await wecom.admin(`apps/${agentId}`, 'POST', {
+      close: 1,
+      visibility: { departments: [], users: [someone.toUpperCase()], tags: [] },
+    });
     expect(res.status).toBe(200);
     const got = (await wecom.asApp('agent/get', { query: { agentid: agentId } }, agentId)).json;
-    expect(got).toMatchObject({ close: 1, allow_userinfos: { user: [{ userid: someone }] }, allow_partys: { partyid: [] }, allow_tags: { tagid: [] } });
+    expect(got).toMatchObject({
+      close: 1,
+      allow_userinfos: { user: [{ userid: someone }] },
+      allow_partys: { partyid: [] },
+      allow_tags: { tagid: [] },
+    });
     const listed = (await wecom.asApp('department/list', {}, agentId)).json.department;
     expect(listed).toEqual([]);
     expect((await wecom.asApp('user/get', { query: { userid: someone } }, agentId)).json.errcode).toBe(0);
@@ -238,7 +259,7 @@ describe('POST /__emulator/apps/<agentId> (an admin changing an app)', () => {
 });
 
 describe('getcallbackip', () => {
-  it('answers the addresses the emulator\'s callbacks come from (its loopback address) to any token', async () => {
+  it("answers the addresses the emulator's callbacks come from (its loopback address) to any token", async () => {
     for (const res of [await wecom.asContact('getcallbackip'), await wecom.asApp('getcallbackip')]) {
       expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', ip_list: ['127.0.0.1'] });
     }

@@ -8,7 +8,8 @@ beforeAll(async () => {
 afterAll(() => wecom.close());
 beforeEach(() => wecom.reset());
 
-const deptList = async () => (await wecom.console('department/list')).json.department as { id: number; name: string; parentid: number; order: number }[];
+const deptList = async () =>
+  (await wecom.console('department/list')).json.department as { id: number; name: string; parentid: number; order: number }[];
 
 describe('department/create', () => {
   it('creates under a parent, auto-assigns the next id, and lists it', async () => {
@@ -136,7 +137,9 @@ describe('department reads', () => {
   it('simplelist answers ids, parents and orders under department_id', async () => {
     const res = await wecom.asContact('department/simplelist', { query: { id: 2 } });
     const full = (await wecom.asContact('department/list', { query: { id: 2 } })).json.department;
-    expect(res.json.department_id).toEqual(full.map((d: { id: number; parentid: number; order: number }) => ({ id: d.id, parentid: d.parentid, order: d.order })));
+    expect(res.json.department_id).toEqual(
+      full.map((d: { id: number; parentid: number; order: number }) => ({ id: d.id, parentid: d.parentid, order: d.order })),
+    );
   });
 
   it('limits an app to its visible range (60011 outside it)', async () => {

@@ -84,7 +84,13 @@ async function files(final: Json, key = KEY): Promise<Json[]> {
 }
 
 const byUserid = (list: Json[]) => new Map(list.map((u) => [u.userid, u]));
-const departmentItem = (d: Json) => ({ id: d.id, name: d.name, ...(d.name_en ? { name_en: d.name_en } : {}), parentid: d.parentid, order: d.order });
+const departmentItem = (d: Json) => ({
+  id: d.id,
+  name: d.name,
+  ...(d.name_en ? { name_en: d.name_en } : {}),
+  parentid: d.parentid,
+  order: d.order,
+});
 
 describe('exports as the contacts-sync secret', () => {
   it('export/simple_user holds every member in the user/simplelist shape', async () => {
@@ -127,7 +133,7 @@ describe('exports as the contacts-sync secret', () => {
 });
 
 describe('export completion events', () => {
-  it('go to the contacts-sync callback for the contacts-sync secret\'s exports', async () => {
+  it("go to the contacts-sync callback for the contacts-sync secret's exports", async () => {
     const { token, encodingAESKey } = wecom.creds.callback;
     const receiver = new CallbackReceiver(token, encodingAESKey, wecom.creds.corpId);
     await receiver.start();
@@ -253,7 +259,8 @@ describe('export downloads', () => {
     const expired = await download(url);
     expect(expired.status).toBe(403);
     // The 2-hour token has expired too: get a fresh one as a client would.
-    const token = (await wecom.call('gettoken', { query: { corpid: wecom.creds.corpId, corpsecret: wecom.creds.contactSecret } })).json.access_token;
+    const token = (await wecom.call('gettoken', { query: { corpid: wecom.creds.corpId, corpsecret: wecom.creds.contactSecret } })).json
+      .access_token;
     const again = (await wecom.call('export/get_result', { token, query: { jobid: final.jobid } })).json;
     expect(again).toMatchObject({ errcode: 0, status: 2 });
     expect(again.data_list).toEqual(final.data_list);

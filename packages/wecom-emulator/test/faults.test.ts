@@ -63,11 +63,11 @@ describe('rate limit', () => {
 describe('concurrency cap', () => {
   it('answers 45033 to requests beyond the cap while others are in flight', async () => {
     await wecom.faults({ latencyMs: 300, concurrencyLimit: { [SIMPLELIST]: 2 } });
-    const answers = await Promise.all([
-      ...Array.from({ length: 5 }, simplelist),
-      wecom.asContact('department/list'),
-    ]);
-    const codes = answers.slice(0, 5).map((r) => r.json.errcode).sort((a, b) => a - b);
+    const answers = await Promise.all([...Array.from({ length: 5 }, simplelist), wecom.asContact('department/list')]);
+    const codes = answers
+      .slice(0, 5)
+      .map((r) => r.json.errcode)
+      .sort((a, b) => a - b);
     expect(codes).toEqual([0, 0, 45033, 45033, 45033]);
     expect(answers[5]!.json.errcode).toBe(0);
     // the slots are free again once the calls are answered

@@ -15,7 +15,21 @@ beforeEach(() => wecom.reset());
 
 // ── helpers ─────────────────────────────────────────────────────────────────
 
-const MEMBER_HEADER = ['姓名', '帐号', '手机号', '邮箱', '所在部门', '职位', '性别', '是否部门内领导', '排序', '别名', '地址', '座机', '禁用'];
+const MEMBER_HEADER = [
+  '姓名',
+  '帐号',
+  '手机号',
+  '邮箱',
+  '所在部门',
+  '职位',
+  '性别',
+  '是否部门内领导',
+  '排序',
+  '别名',
+  '地址',
+  '座机',
+  '禁用',
+];
 const PARTY_HEADER = ['部门名称', '部门ID', '父部门ID', '排序'];
 
 const quote = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell);
@@ -87,7 +101,9 @@ const memberRow = (u: Json) => [
 ];
 
 /** The UTF-8 header `部门名称,部门ID…` written in GBK, as Excel saves it by default. */
-const GBK_PARTY_HEADER = Buffer.from([0xb2, 0xbf, 0xc3, 0xc5, 0xc3, 0xfb, 0xb3, 0xc6, 0x2c, 0x49, 0x44, 0x0a, 0xd1, 0xd0, 0x2c, 0x32, 0x0a]);
+const GBK_PARTY_HEADER = Buffer.from([
+  0xb2, 0xbf, 0xc3, 0xc5, 0xc3, 0xfb, 0xb3, 0xc6, 0x2c, 0x49, 0x44, 0x0a, 0xd1, 0xd0, 0x2c, 0x32, 0x0a,
+]);
 
 // ── batch/replaceparty ──────────────────────────────────────────────────────
 
@@ -169,10 +185,31 @@ describe('batch/replaceparty', () => {
     ['an empty department name', 302004, csv(PARTY_HEADER, [['', 900, 1, '']])],
     ['an empty department id', 302004, csv(PARTY_HEADER, [['A', '', 1, '']])],
     ['a parent that is not in the file', 302004, csv(PARTY_HEADER, [['A', 900, 777, '']])],
-    ['a cycle', 302004, csv(PARTY_HEADER, [['A', 900, 901, ''], ['B', 901, 900, '']])],
+    [
+      'a cycle',
+      302004,
+      csv(PARTY_HEADER, [
+        ['A', 900, 901, ''],
+        ['B', 901, 900, ''],
+      ]),
+    ],
     ['a root department with a parent', 302004, csv(PARTY_HEADER, [['根', 1, 5, '']])],
-    ['a department id twice', 302006, csv(PARTY_HEADER, [['A', 900, 1, ''], ['B', 900, 1, '']])],
-    ['two siblings with the same name', 302007, csv(PARTY_HEADER, [['A', 900, 1, ''], ['A', 901, 1, '']])],
+    [
+      'a department id twice',
+      302006,
+      csv(PARTY_HEADER, [
+        ['A', 900, 1, ''],
+        ['B', 900, 1, ''],
+      ]),
+    ],
+    [
+      'two siblings with the same name',
+      302007,
+      csv(PARTY_HEADER, [
+        ['A', 900, 1, ''],
+        ['A', 901, 1, ''],
+      ]),
+    ],
   ])('refuses %s with %i and changes nothing', async (_what, errcode, content) => {
     const before = await snapshot();
     const res = await submit('replaceparty', content);
@@ -264,7 +301,7 @@ describe('batch/syncuser', () => {
     });
   });
 
-  it('reports a bad cell as that record\'s error (60123, 40058, 60132) and applies the others', async () => {
+  it("reports a bad cell as that record's error (60123, 40058, 60132) and applies the others", async () => {
     const header = ['姓名', '帐号', '邮箱', '所在部门', '性别', '是否部门内领导'];
     const final = await runJob(
       'syncuser',
@@ -281,7 +318,21 @@ describe('batch/syncuser', () => {
   });
 
   it('shows progress: status 2 with a percentage between 0 and 100 while a 1,000-row file runs', async () => {
-    const rows = Array.from({ length: 1000 }, (_, i) => [`成员${i}`, `bulk${i}`, `139${String(i).padStart(8, '0')}`, '', '2', '', '', '', '', '', '', '', '0']);
+    const rows = Array.from({ length: 1000 }, (_, i) => [
+      `成员${i}`,
+      `bulk${i}`,
+      `139${String(i).padStart(8, '0')}`,
+      '',
+      '2',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '0',
+    ]);
     const accepted = await submit('syncuser', csv(MEMBER_HEADER, rows));
     expect(accepted.errcode).toBe(0);
     const { polls, final } = await waitForJob(accepted.jobid);
@@ -355,7 +406,10 @@ describe('batch/replaceuser', () => {
 
   it('refuses deletions of fewer than 50 members that are more than 80% of them (45026), and allows exactly 80%', async () => {
     const creator = creatorId();
-    const doomed = (await allUsers()).filter((u) => u.userid !== creator).slice(0, 360).map((u) => u.userid);
+    const doomed = (await allUsers())
+      .filter((u) => u.userid !== creator)
+      .slice(0, 360)
+      .map((u) => u.userid);
     for (let i = 0; i < doomed.length; i += 200) {
       expect((await wecom.console('user/batchdelete', { useridlist: doomed.slice(i, i + 200) })).json.errcode).toBe(0);
     }
@@ -386,7 +440,13 @@ describe('import submissions', () => {
     [
       'a userid twice (userids ignore case)',
       302003,
-      csv(['姓名', '帐号', '邮箱', '所在部门'], [['甲', 'Imp_Dup', 'a@example.org', '2'], ['乙', 'imp_dup', 'b@example.org', '2']]),
+      csv(
+        ['姓名', '帐号', '邮箱', '所在部门'],
+        [
+          ['甲', 'Imp_Dup', 'a@example.org', '2'],
+          ['乙', 'imp_dup', 'b@example.org', '2'],
+        ],
+      ),
     ],
   ])('refuses %s with %i for both member imports and changes nothing', async (_what, errcode, content) => {
     const before = await snapshot();
@@ -441,7 +501,9 @@ describe('import submissions', () => {
     for (const jobid of jobs.slice(1)) {
       expect((await wecom.asContact('batch/getresult', { query: { jobid } })).json).toMatchObject({ errcode: 0, status: 3 });
     }
-    expect((await wecom.asContact('batch/getresult', { query: { jobid: 'S0MrnndvRG5fadSlLwiBqiDDbM143UqTmKP3152FZk4' } })).json.errcode).toBe(40088);
+    expect(
+      (await wecom.asContact('batch/getresult', { query: { jobid: 'S0MrnndvRG5fadSlLwiBqiDDbM143UqTmKP3152FZk4' } })).json.errcode,
+    ).toBe(40088);
     expect((await wecom.asContact('batch/getresult')).json.errcode).toBe(40088);
     // Only the submitter may read a job: an app token does not see the contacts-sync secret's jobs.
     expect((await wecom.asApp('batch/getresult', { query: { jobid: jobs[5]! } })).json.errcode).toBe(40088);
@@ -451,7 +513,7 @@ describe('import submissions', () => {
 // ── callbacks ───────────────────────────────────────────────────────────────
 
 describe('import callbacks', () => {
-  it('posts batch_job_result to the job\'s own callback, encrypted with its token and key', async () => {
+  it("posts batch_job_result to the job's own callback, encrypted with its token and key", async () => {
     const key = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
     const receiver = new CallbackReceiver('jobToken1', key, wecom.creds.corpId);
     await receiver.start();
@@ -493,7 +555,12 @@ describe('import callbacks', () => {
       expect((await wecom.console('user/update', { userid: 'imp_quiet', position: '经理' })).json.errcode).toBe(0);
       const events = (await receiver.waitFor('POST', 3)).map((post) => receiver.open(post).event);
       const jobs = events.filter((e) => e.Event === 'batch_job_result').map((e) => [e.BatchJob.JobId, e.BatchJob.JobType]);
-      expect(jobs.sort()).toEqual([[sync.jobid, 'sync_user'], [party.jobid, 'replace_party']].sort());
+      expect(jobs.sort()).toEqual(
+        [
+          [sync.jobid, 'sync_user'],
+          [party.jobid, 'replace_party'],
+        ].sort(),
+      );
       const changes = events.filter((e) => e.Event === 'change_contact');
       expect(changes).toHaveLength(1);
       expect(changes[0]).toMatchObject({ ChangeType: 'update_user', UserID: 'imp_quiet' });

@@ -40,7 +40,9 @@ const detail = (u: LinkedUser, visible: Set<number>) => ({
   corpid: C,
   extattr: {
     attrs: u.extattr.attrs.map((a) =>
-      a.type === 0 ? { name: a.name, value: a.text!.value, type: 0, text: { value: a.text!.value } } : { name: a.name, type: 1, web: a.web },
+      a.type === 0
+        ? { name: a.name, value: a.text!.value, type: 0, text: { value: a.text!.value } }
+        : { name: a.name, type: 1, web: a.web },
     ),
   },
 });
@@ -95,7 +97,11 @@ describe('linkedcorp/department/list', () => {
   });
 
   it('lets the sales app list its department, and refuses the rest with 60011', async () => {
-    expect((await asSales('department/list', { department_id: `${L}/2` })).json.department_list.map((d: { department_id: string }) => d.department_id)).toEqual(['2', '4']);
+    expect(
+      (await asSales('department/list', { department_id: `${L}/2` })).json.department_list.map(
+        (d: { department_id: string }) => d.department_id,
+      ),
+    ).toEqual(['2', '4']);
     expect((await asSales('department/list', { department_id: `${L}/4` })).json.department_list).toHaveLength(1);
     for (const id of [1, 3]) expect((await asSales('department/list', { department_id: `${L}/${id}` })).json.errcode).toBe(60011);
   });
@@ -131,7 +137,9 @@ describe('linkedcorp/user/simplelist and user/list', () => {
 
   it.each([true, 1])('recurses with fetch_child %j, each member once', async (fetchChild) => {
     const res = await asDirectory('user/simplelist', { department_id: `${L}/1`, fetch_child: fetchChild });
-    expect(res.json.userlist).toEqual(membersOf([1, 2, 3, 4]).map((u) => ({ userid: u.userid, name: u.name, department: deptIdsOf(u, ALL), corpid: C })));
+    expect(res.json.userlist).toEqual(
+      membersOf([1, 2, 3, 4]).map((u) => ({ userid: u.userid, name: u.name, department: deptIdsOf(u, ALL), corpid: C })),
+    );
     expect(res.json.userlist).toHaveLength(15);
   });
 

@@ -26,7 +26,11 @@ const amr = (size = 64) => padded('#!AMR\n', size);
 const mp4 = (size = 64) => padded(Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42')]), size);
 const csv = (text = '姓名,帐号,手机号,所在部门\n张三,zhangsan,13800000000,1\n') => Buffer.from(text, 'utf8');
 
-async function upload(type: string | undefined, bytes: Buffer, options: { part?: string; filename?: string; token?: 'contact' | 'app' } = {}) {
+async function upload(
+  type: string | undefined,
+  bytes: Buffer,
+  options: { part?: string; filename?: string; token?: 'contact' | 'app' } = {},
+) {
   const form = new FormData();
   form.append(options.part ?? 'media', new Blob([new Uint8Array(bytes)]), options.filename ?? 'upload.bin');
   const query: Record<string, string> = type === undefined ? {} : { type };
@@ -168,9 +172,12 @@ async function waitForImport(jobid: string): Promise<Json> {
 
 describe('media/get', () => {
   /** A token issued now: tokens live 2 hours, so after a clock jump the cached one is expired. */
-  const freshToken = async () => (await wecom.call('gettoken', { query: { corpid: wecom.creds.corpId, corpsecret: wecom.creds.contactSecret } })).json.access_token as string;
+  const freshToken = async () =>
+    (await wecom.call('gettoken', { query: { corpid: wecom.creds.corpId, corpsecret: wecom.creds.contactSecret } })).json
+      .access_token as string;
   const download = async (mediaId: string, options: { token?: 'contact' | 'app' | 'fresh'; headers?: Record<string, string> } = {}) => {
-    const token = options.token === 'app' ? await wecom.appToken() : options.token === 'fresh' ? await freshToken() : await wecom.contactToken();
+    const token =
+      options.token === 'app' ? await wecom.appToken() : options.token === 'fresh' ? await freshToken() : await wecom.contactToken();
     const url = new URL(`/cgi-bin/media/get?access_token=${encodeURIComponent(token)}&media_id=${encodeURIComponent(mediaId)}`, wecom.url);
     return fetch(url, { headers: options.headers ?? {} });
   };
@@ -183,7 +190,9 @@ describe('media/get', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/octet-stream');
       // RFC 6266: an ASCII fallback and the UTF-8 name
-      expect(res.headers.get('content-disposition')).toBe(`attachment; filename="????.csv"; filename*=UTF-8''${encodeURIComponent('成员导入.csv')}`);
+      expect(res.headers.get('content-disposition')).toBe(
+        `attachment; filename="????.csv"; filename*=UTF-8''${encodeURIComponent('成员导入.csv')}`,
+      );
       expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
     }
     const image = await upload('image', png(300), { filename: 'avatar.png' });

@@ -48,7 +48,9 @@ describe('determinism', () => {
     const rows = await listIds(a);
     expect(rows.length).toBeGreaterThan(400);
     expect(await listIds(b)).toEqual(rows);
-    expect((await a.asContact('tag/get', { query: { tagid: 1 } })).json).toEqual((await b.asContact('tag/get', { query: { tagid: 1 } })).json);
+    expect((await a.asContact('tag/get', { query: { tagid: 1 } })).json).toEqual(
+      (await b.asContact('tag/get', { query: { tagid: 1 } })).json,
+    );
   });
 
   it('differs for another seed', async () => {

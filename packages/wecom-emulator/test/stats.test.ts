@@ -83,7 +83,11 @@ describe('transport errors', () => {
     const get = await raw('/cgi-bin/user/nothing');
     expect(get.status).toBe(404);
     expect(await get.text()).toBe('');
-    const post = await raw('/cgi-bin/user/nothing?access_token=x', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    const post = await raw('/cgi-bin/user/nothing?access_token=x', {
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(post.status).toBe(404);
     expect(await post.text()).toBe('');
     const outside = await raw('/somewhere/else');
@@ -122,7 +126,11 @@ describe('the admin API is JSON, and only JSON', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ errcode: 0, errmsg: 'updated' });
     expect((await wecom.console('department/get', { id: 2 })).json.department.name).toBe('新名字');
-    const faults = await raw('/__emulator/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"rateLimitPerMinute": {"/cgi-bin/user/\\u0067et": 7}}' });
+    const faults = await raw('/__emulator/faults', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"rateLimitPerMinute": {"/cgi-bin/user/\\u0067et": 7}}',
+    });
     expect(faults.status).toBe(200);
     expect((await wecom.admin('faults')).json.rateLimitPerMinute).toEqual({ '/cgi-bin/user/get': 7 });
   });
@@ -142,7 +150,10 @@ describe('the admin API is JSON, and only JSON', () => {
     await wecom.faults({ latencyMs: 1 });
     const reset = await raw('/__emulator/reset', { method: 'POST', ...(contentType ? { headers: { 'content-type': contentType } } : {}) });
     expect(reset.status).toBe(415);
-    const clear = await raw('/__emulator/faults', { method: 'DELETE', ...(contentType ? { headers: { 'content-type': contentType } } : {}) });
+    const clear = await raw('/__emulator/faults', {
+      method: 'DELETE',
+      ...(contentType ? { headers: { 'content-type': contentType } } : {}),
+    });
     expect(clear.status).toBe(415);
     expect((await wecom.admin('faults')).json.latencyMs).toBe(1);
   });

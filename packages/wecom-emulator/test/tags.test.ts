@@ -72,12 +72,19 @@ describe('tag/create', () => {
   });
 
   it('keeps an explicit tagid (0 included) and continues after the largest', async () => {
-    expect((await wecom.asContact('tag/create', { body: { tagname: 'A', tagid: 500 } })).json).toEqual({ errcode: 0, errmsg: 'created', tagid: 500 });
+    expect((await wecom.asContact('tag/create', { body: { tagname: 'A', tagid: 500 } })).json).toEqual({
+      errcode: 0,
+      errmsg: 'created',
+      tagid: 500,
+    });
     expect((await wecom.asContact('tag/create', { body: { tagname: 'B' } })).json.tagid).toBe(501);
     expect((await wecom.asContact('tag/create', { body: { tagname: 'C', tagid: 0 } })).json.tagid).toBe(0);
     const list = (await wecom.asContact('tag/list')).json.taglist;
     expect(list.slice(0, 1)).toEqual([{ tagid: 0, tagname: 'C' }]);
-    expect(list.slice(-2)).toEqual([{ tagid: 500, tagname: 'A' }, { tagid: 501, tagname: 'B' }]);
+    expect(list.slice(-2)).toEqual([
+      { tagid: 500, tagname: 'A' },
+      { tagid: 501, tagname: 'B' },
+    ]);
   });
 
   it('accepts a 32-character Chinese name', async () => {
@@ -133,7 +140,10 @@ describe('tag/create', () => {
 
 describe('tag/update', () => {
   it('renames a tag the caller owns, and accepts its own current name', async () => {
-    expect((await wecom.asContact('tag/update', { body: { tagid: 1, tagname: 'Tech Council' } })).json).toEqual({ errcode: 0, errmsg: 'updated' });
+    expect((await wecom.asContact('tag/update', { body: { tagid: 1, tagname: 'Tech Council' } })).json).toEqual({
+      errcode: 0,
+      errmsg: 'updated',
+    });
     expect((await wecom.asContact('tag/update', { body: { tagid: 1, tagname: 'Tech Council' } })).json.errcode).toBe(0);
     expect((await tagOf(1))!.tagname).toBe('Tech Council');
     expect((await wecom.asApp('tag/update', { body: { tagid: 10, tagname: 'VIP' } }, SALES_APP_AGENT_ID)).json.errcode).toBe(0);
@@ -177,7 +187,11 @@ describe('tag/delete', () => {
   it('takes away the visibility an app had through the deleted tag', async () => {
     const salesUser = userKey(store().app(SALES_APP_AGENT_ID)!.visibility.users[0]!);
     const onlyViaTag = [...store().tags.get(10)!.users].find(
-      (k) => k !== salesUser && !store().users.get(k)!.department.some((d) => store().isSelfOrAncestor(SALES_ROOT, d)),
+      (k) =>
+        k !== salesUser &&
+        !store()
+          .users.get(k)!
+          .department.some((d) => store().isSelfOrAncestor(SALES_ROOT, d)),
     )!;
     expect(onlyViaTag).toBeDefined();
     const own = (await wecom.asApp('tag/create', { body: { tagname: 'sales own' } }, SALES_APP_AGENT_ID)).json.tagid as number;
@@ -260,10 +274,15 @@ describe('tag/list', () => {
 describe('tag/addtagusers', () => {
   it('adds users (userids case-insensitive) and departments; already-present members are kept once', async () => {
     const [a, b] = nonMembers(1, 2);
-    const res = await wecom.asContact('tag/addtagusers', { body: { tagid: 1, userlist: [a!.userid.toUpperCase(), b!.userid, b!.userid], partylist: [5] } });
+    const res = await wecom.asContact('tag/addtagusers', {
+      body: { tagid: 1, userlist: [a!.userid.toUpperCase(), b!.userid, b!.userid], partylist: [5] },
+    });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'ok' });
     const after = (await tagOf(1))!;
-    expect(after.userlist.slice(-2)).toEqual([{ userid: a!.userid, name: a!.name }, { userid: b!.userid, name: b!.name }]);
+    expect(after.userlist.slice(-2)).toEqual([
+      { userid: a!.userid, name: a!.name },
+      { userid: b!.userid, name: b!.name },
+    ]);
     expect(after.partylist).toEqual([5]);
     const again = await wecom.asContact('tag/addtagusers', { body: { tagid: 1, userlist: [a!.userid], partylist: [5] } });
     expect(again.json).toEqual({ errcode: 0, errmsg: 'ok' });
@@ -273,7 +292,9 @@ describe('tag/addtagusers', () => {
   it('reports the invalid part as a |-joined string and an int array, adding the rest', async () => {
     const [a] = nonMembers(1, 1);
     const before = (await tagOf(1))!;
-    const res = await wecom.asContact('tag/addtagusers', { body: { tagid: 1, userlist: ['ghost1', a!.userid, 'bad id!'], partylist: [9999, 6, 8888] } });
+    const res = await wecom.asContact('tag/addtagusers', {
+      body: { tagid: 1, userlist: ['ghost1', a!.userid, 'bad id!'], partylist: [9999, 6, 8888] },
+    });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', invalidlist: 'ghost1|bad id!', invalidparty: [9999, 8888] });
     expect(await tagOf(1)).toEqual({ ...before, userlist: [...before.userlist, { userid: a!.userid, name: a!.name }], partylist: [6] });
     // only the invalid kind that occurred is present
@@ -283,9 +304,15 @@ describe('tag/addtagusers', () => {
 
   it('limits an app to members and departments in its visibility', async () => {
     const visible = salesVisibleUsers();
-    const inside = [...store().users.values()].find((u) => visible.has(userKey(u.userid)) && !store().tags.get(10)!.users.has(userKey(u.userid)))!;
+    const inside = [...store().users.values()].find(
+      (u) => visible.has(userKey(u.userid)) && !store().tags.get(10)!.users.has(userKey(u.userid)),
+    )!;
     const outside = [...store().users.values()].find((u) => !visible.has(userKey(u.userid)))!;
-    const res = await wecom.asApp('tag/addtagusers', { body: { tagid: 10, userlist: [inside.userid, outside.userid], partylist: [SALES_ROOT, 2] } }, SALES_APP_AGENT_ID);
+    const res = await wecom.asApp(
+      'tag/addtagusers',
+      { body: { tagid: 10, userlist: [inside.userid, outside.userid], partylist: [SALES_ROOT, 2] } },
+      SALES_APP_AGENT_ID,
+    );
     expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', invalidlist: outside.userid, invalidparty: [2] });
     const tag = (await tagOf(10))!;
     expect(tag.userlist.map((u) => u.userid)).toContain(inside.userid);
@@ -309,7 +336,8 @@ describe('tag/addtagusers', () => {
     ['sales app adding only members outside its range', 40070, SALES_APP_AGENT_ID, { tagid: 10, partylist: [2] }],
   ] as const)('refuses %s (%i) and changes nothing', async (_label, errcode, who, body) => {
     const before = await allTags();
-    const res = who === 'contact' ? await wecom.asContact('tag/addtagusers', { body }) : await wecom.asApp('tag/addtagusers', { body }, who);
+    const res =
+      who === 'contact' ? await wecom.asContact('tag/addtagusers', { body }) : await wecom.asApp('tag/addtagusers', { body }, who);
     expect(res.json.errcode).toBe(errcode);
     expect(await allTags()).toEqual(before);
   });
@@ -322,7 +350,9 @@ describe('tag/addtagusers', () => {
   it('widens the visibility an app gets from a tag as soon as members join it', async () => {
     const outsider = [...store().users.values()].find((u) => !salesVisibleUsers().has(userKey(u.userid)))!;
     const seesOutsider = async () =>
-      ((await wecom.asApp('tag/get', { query: { tagid: 10 } }, SALES_APP_AGENT_ID)).json.userlist as { userid: string }[]).some((u) => u.userid === outsider.userid);
+      ((await wecom.asApp('tag/get', { query: { tagid: 10 } }, SALES_APP_AGENT_ID)).json.userlist as { userid: string }[]).some(
+        (u) => u.userid === outsider.userid,
+      );
     expect(await seesOutsider()).toBe(false);
     expect((await wecom.console('tag/addtagusers', { tagid: 10, userlist: [outsider.userid] })).json.errcode).toBe(0);
     expect(await seesOutsider()).toBe(true);
@@ -335,7 +365,9 @@ describe('tag/deltagusers', () => {
     const [first, second] = [...tag.users].map((k) => store().users.get(k)!);
     const party = [...tag.parties][0]!;
     const before = (await tagOf(3))!;
-    const res = await wecom.asContact('tag/deltagusers', { body: { tagid: 3, userlist: [first!.userid, second!.userid.toUpperCase()], partylist: [party] } });
+    const res = await wecom.asContact('tag/deltagusers', {
+      body: { tagid: 3, userlist: [first!.userid, second!.userid.toUpperCase()], partylist: [party] },
+    });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'deleted' });
     expect(await tagOf(3)).toEqual({
       ...before,
@@ -348,7 +380,9 @@ describe('tag/deltagusers', () => {
     const member = store().users.get([...store().tags.get(1)!.users][0]!)!;
     const [notMember] = nonMembers(1, 1);
     const before = (await tagOf(1))!;
-    const res = await wecom.asContact('tag/deltagusers', { body: { tagid: 1, userlist: [member.userid, 'ghost', notMember!.userid], partylist: [9999] } });
+    const res = await wecom.asContact('tag/deltagusers', {
+      body: { tagid: 1, userlist: [member.userid, 'ghost', notMember!.userid], partylist: [9999] },
+    });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'deleted', invalidlist: 'ghost', invalidparty: [9999] });
     expect((await tagOf(1))!.userlist).toEqual(before.userlist.filter((u) => u.userid !== member.userid));
   });
@@ -364,7 +398,8 @@ describe('tag/deltagusers', () => {
     ['sales app on a contacts tag', 81011, SALES_APP_AGENT_ID, { tagid: 3, partylist: [9] }],
   ] as const)('refuses %s (%i) and changes nothing', async (_label, errcode, who, body) => {
     const before = await allTags();
-    const res = who === 'contact' ? await wecom.asContact('tag/deltagusers', { body }) : await wecom.asApp('tag/deltagusers', { body }, who);
+    const res =
+      who === 'contact' ? await wecom.asContact('tag/deltagusers', { body }) : await wecom.asApp('tag/deltagusers', { body }, who);
     expect(res.json.errcode).toBe(errcode);
     expect(await allTags()).toEqual(before);
   });
@@ -389,7 +424,9 @@ describe('update_tag change events', () => {
     expect((await wecom.console('tag/addtagusers', { tagid: 2, userlist: [member.userid] })).json.errcode).toBe(0);
     expect((await wecom.asContact('tag/addtagusers', { body: { tagid: 2, userlist: [other!.userid] } })).json.errcode).toBe(0);
     expect((await wecom.asContact('tag/deltagusers', { body: { tagid: 2, userlist: [other!.userid] } })).json.errcode).toBe(0);
-    expect((await wecom.asApp('tag/addtagusers', { body: { tagid: 10, partylist: [SALES_ROOT] } }, SALES_APP_AGENT_ID)).json.errcode).toBe(0);
+    expect((await wecom.asApp('tag/addtagusers', { body: { tagid: 10, partylist: [SALES_ROOT] } }, SALES_APP_AGENT_ID)).json.errcode).toBe(
+      0,
+    );
     expect(events).toEqual([]);
   });
 });

@@ -21,8 +21,7 @@ beforeEach(() => wecom.reset());
 const getUser = async (userid: string): Promise<Json> => (await wecom.console('user/get', { userid })).json;
 
 /** Every member, with every field, in department-tree order. */
-const allUsers = async (): Promise<Json[]> =>
-  (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
+const allUsers = async (): Promise<Json[]> => (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
 
 const allDepartments = async (): Promise<Json[]> => (await wecom.console('department/list')).json.department;
 
@@ -265,17 +264,58 @@ describe('user/create', () => {
     ['to_invite "true"', () => newcomer({ to_invite: 'true' }), 40058],
     ['a main_department of -1', () => newcomer({ main_department: -1 }), 40058],
     ['a Chinese english_name', () => newcomer({ english_name: '张三' }), 301014],
-    ['a 65-character extattr text', () => newcomer({ extattr: { attrs: [{ type: 0, name: '工号', text: { value: 'x'.repeat(65) } }] } }), 40058],
-    ['an extattr web url without http(s)', () => newcomer({ extattr: { attrs: [{ type: 1, name: '个人主页', web: { url: 'ftp://x', title: 't' } }] } }), 40058],
-    ['a 13-character extattr web title', () => newcomer({ extattr: { attrs: [{ type: 1, name: '个人主页', web: { url: 'https://x', title: '题'.repeat(13) } }] } }), 40058],
+    [
+      'a 65-character extattr text',
+      () => newcomer({ extattr: { attrs: [{ type: 0, name: '工号', text: { value: 'x'.repeat(65) } }] } }),
+      40058,
+    ],
+    [
+      'an extattr web url without http(s)',
+      () => newcomer({ extattr: { attrs: [{ type: 1, name: '个人主页', web: { url: 'ftp://x', title: 't' } }] } }),
+      40058,
+    ],
+    [
+      'a 13-character extattr web title',
+      () => newcomer({ extattr: { attrs: [{ type: 1, name: '个人主页', web: { url: 'https://x', title: '题'.repeat(13) } }] } }),
+      40058,
+    ],
     ['an extattr type 7', () => newcomer({ extattr: { attrs: [{ type: 7, name: '工号' }] } }), 40058],
     ['a 13-character external_position', () => newcomer({ external_position: '职'.repeat(13) }), 40058],
     ['an external attr of type 5', () => newcomer({ external_profile: { external_attr: [{ type: 5, name: 'x' }] } }), 90100],
-    ['a 13-character external text', () => newcomer({ external_profile: { external_attr: [{ type: 0, name: 'x', text: { value: '字'.repeat(13) } }] } }), 90101],
-    ['a 13-character external web title', () => newcomer({ external_profile: { external_attr: [{ type: 1, name: 'x', web: { url: 'https://x.cn', title: '字'.repeat(13) } }] } }), 90102],
-    ['an external web url without http(s)', () => newcomer({ external_profile: { external_attr: [{ type: 1, name: 'x', web: { url: 'x.cn', title: 't' } }] } }), 90103],
-    ['a 13-character miniprogram title', () => newcomer({ external_profile: { external_attr: [{ type: 2, name: 'x', miniprogram: { appid: 'wx1', pagepath: '/p', title: '字'.repeat(13) } }] } }), 90104],
-    ['an empty miniprogram pagepath', () => newcomer({ external_profile: { external_attr: [{ type: 2, name: 'x', miniprogram: { appid: 'wx1', pagepath: '', title: 't' } }] } }), 90105],
+    [
+      'a 13-character external text',
+      () => newcomer({ external_profile: { external_attr: [{ type: 0, name: 'x', text: { value: '字'.repeat(13) } }] } }),
+      90101,
+    ],
+    [
+      'a 13-character external web title',
+      () =>
+        newcomer({ external_profile: { external_attr: [{ type: 1, name: 'x', web: { url: 'https://x.cn', title: '字'.repeat(13) } }] } }),
+      90102,
+    ],
+    [
+      'an external web url without http(s)',
+      () => newcomer({ external_profile: { external_attr: [{ type: 1, name: 'x', web: { url: 'x.cn', title: 't' } }] } }),
+      90103,
+    ],
+    [
+      'a 13-character miniprogram title',
+      () =>
+        newcomer({
+          external_profile: {
+            external_attr: [{ type: 2, name: 'x', miniprogram: { appid: 'wx1', pagepath: '/p', title: '字'.repeat(13) } }],
+          },
+        }),
+      90104,
+    ],
+    [
+      'an empty miniprogram pagepath',
+      () =>
+        newcomer({
+          external_profile: { external_attr: [{ type: 2, name: 'x', miniprogram: { appid: 'wx1', pagepath: '', title: 't' } }] },
+        }),
+      90105,
+    ],
     ['external_attr that is not an array', () => newcomer({ external_profile: { external_attr: {} } }), 90106],
     ['a 129-character address', () => newcomer({ address: '址'.repeat(129) }), 40058],
     ['a main_department outside department', () => newcomer({ main_department: 3 }), 40058],
@@ -298,7 +338,19 @@ describe('user/create', () => {
     const template = store.membersOf(5)[0]!;
     const room = 30_000 - store.childNodeCount(5);
     for (let i = 0; i < room; i++) {
-      store.putUser({ ...template, userid: `filler${i}`, mobile: '', email: '', biz_mail: '', openid: '', department: [5], order: [0], is_leader_in_dept: [0], is_creator: false, created_seq: store.nextSeq() });
+      store.putUser({
+        ...template,
+        userid: `filler${i}`,
+        mobile: '',
+        email: '',
+        biz_mail: '',
+        openid: '',
+        department: [5],
+        order: [0],
+        is_leader_in_dept: [0],
+        is_creator: false,
+        created_seq: store.nextSeq(),
+      });
     }
     const members = (await wecom.console('user/simplelist', { department_id: 5 })).json.userlist.length;
     const res = await wecom.asContact('user/create', { body: newcomer({ department: [2, 5] }) });
@@ -320,7 +372,9 @@ describe('user/create', () => {
     const form = new FormData();
     form.append('media', new Blob(['userid,name\n'], { type: 'text/csv' }), 'a.csv');
     const file = (await wecom.asContact('media/upload', { query: { type: 'file' }, body: form })).json.media_id;
-    const asFile = await wecom.asContact('user/create', { body: newcomer({ userid: 'other', mobile: '13900003333', avatar_mediaid: file }) });
+    const asFile = await wecom.asContact('user/create', {
+      body: newcomer({ userid: 'other', mobile: '13900003333', avatar_mediaid: file }),
+    });
     expect(asFile.json.errcode).toBe(301015);
 
     await wecom.admin('clock', 'POST', { advanceSeconds: 3 * 86_400 });
@@ -338,36 +392,53 @@ describe('user/create', () => {
 
   it('emits create_user with the §9.6 fields for console changes', async () => {
     const leader = (await allUsers())[0]!;
-    const res = await wecom.console('user/create', newcomer({
-      department: [2, 3],
-      is_leader_in_dept: [1, 0],
-      direct_leader: [leader.userid],
-      email: 'newbie@mail.example.org',
-      gender: '2',
-      position: 'PM',
-      extattr: { attrs: [{ type: 0, name: '工号', text: { value: 'E1' } }, { type: 1, name: '个人主页', web: { url: 'http://a.cn', title: 'A' } }] },
-    }));
+    const res = await wecom.console(
+      'user/create',
+      newcomer({
+        department: [2, 3],
+        is_leader_in_dept: [1, 0],
+        direct_leader: [leader.userid],
+        email: 'newbie@mail.example.org',
+        gender: '2',
+        position: 'PM',
+        extattr: {
+          attrs: [
+            { type: 0, name: '工号', text: { value: 'E1' } },
+            { type: 1, name: '个人主页', web: { url: 'http://a.cn', title: 'A' } },
+          ],
+        },
+      }),
+    );
     expect(res.json.errcode).toBe(0);
-    expect(events).toEqual([[{
-      ChangeType: 'create_user',
-      UserID: 'newbie',
-      Name: '新人',
-      Department: '2,3',
-      MainDepartment: 2,
-      IsLeaderInDept: '1,0',
-      DirectLeader: leader.userid,
-      Position: 'PM',
-      Mobile: '13900001111',
-      Gender: '2',
-      Email: 'newbie@mail.example.org',
-      BizMail: 'newbie@corp.example.com',
-      Status: 4,
-      Avatar: '',
-      Alias: '',
-      Telephone: '',
-      Address: '',
-      ExtAttr: { Item: [{ Name: '工号', Type: 0, Text: { Value: 'E1' } }, { Name: '个人主页', Type: 1, Web: { Title: 'A', Url: 'http://a.cn' } }] },
-    }]]);
+    expect(events).toEqual([
+      [
+        {
+          ChangeType: 'create_user',
+          UserID: 'newbie',
+          Name: '新人',
+          Department: '2,3',
+          MainDepartment: 2,
+          IsLeaderInDept: '1,0',
+          DirectLeader: leader.userid,
+          Position: 'PM',
+          Mobile: '13900001111',
+          Gender: '2',
+          Email: 'newbie@mail.example.org',
+          BizMail: 'newbie@corp.example.com',
+          Status: 4,
+          Avatar: '',
+          Alias: '',
+          Telephone: '',
+          Address: '',
+          ExtAttr: {
+            Item: [
+              { Name: '工号', Type: 0, Text: { Value: 'E1' } },
+              { Name: '个人主页', Type: 1, Web: { Title: 'A', Url: 'http://a.cn' } },
+            ],
+          },
+        },
+      ],
+    ]);
   });
 });
 
@@ -441,10 +512,18 @@ describe('user/update', () => {
   it('changes only the fields given', async () => {
     const before = await allUsers();
     const target = before.find((u) => u.status === 4)!;
-    const res = await wecom.asContact('user/update', { body: { userid: target.userid.toUpperCase(), name: '新名字', position: 'CTO', gender: '1', alias: 'Boss' } });
+    const res = await wecom.asContact('user/update', {
+      body: { userid: target.userid.toUpperCase(), name: '新名字', position: 'CTO', gender: '1', alias: 'Boss' },
+    });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'updated' });
     const after = await allUsers();
-    expect(after.find((u) => u.userid === target.userid)).toEqual({ ...target, name: '新名字', position: 'CTO', gender: '1', alias: 'Boss' });
+    expect(after.find((u) => u.userid === target.userid)).toEqual({
+      ...target,
+      name: '新名字',
+      position: 'CTO',
+      gender: '1',
+      alias: 'Boss',
+    });
     expect(after.filter((u) => u.userid !== target.userid)).toEqual(before.filter((u) => u.userid !== target.userid));
   });
 
@@ -507,7 +586,8 @@ describe('user/update', () => {
   it('keeps department_leader in step with is_leader_in_dept', async () => {
     const target = (await allUsers()).find((u) => u.department.length === 2 && !u.is_leader_in_dept.includes(1))!;
     const [a, b] = target.department;
-    const leadersOf = async (id: number) => (await wecom.asContact('department/get', { query: { id } })).json.department.department_leader as string[];
+    const leadersOf = async (id: number) =>
+      (await wecom.asContact('department/get', { query: { id } })).json.department.department_leader as string[];
     const beforeA = await leadersOf(a);
     await wecom.asContact('user/update', { body: { userid: target.userid, is_leader_in_dept: [1, 1] } });
     expect(await leadersOf(a)).toEqual([...beforeA, target.userid]);
@@ -523,10 +603,23 @@ describe('user/update', () => {
   it('merges extattr by name: sets, clears with an empty value, ignores unknown fields', async () => {
     const target = (await allUsers()).find((u) => u.extattr.attrs.length === 1)!;
     await wecom.asContact('user/update', {
-      body: { userid: target.userid, extattr: { attrs: [{ type: 1, name: '个人主页', web: { url: 'https://x.cn', title: 'X' } }, { type: 0, name: '未知', text: { value: 'v' } }] } },
+      body: {
+        userid: target.userid,
+        extattr: {
+          attrs: [
+            { type: 1, name: '个人主页', web: { url: 'https://x.cn', title: 'X' } },
+            { type: 0, name: '未知', text: { value: 'v' } },
+          ],
+        },
+      },
     });
-    expect((await getUser(target.userid)).extattr.attrs).toEqual([...target.extattr.attrs, { type: 1, name: '个人主页', web: { url: 'https://x.cn', title: 'X' } }]);
-    await wecom.asContact('user/update', { body: { userid: target.userid, extattr: { attrs: [{ type: 0, name: '工号', text: { value: '' } }] } } });
+    expect((await getUser(target.userid)).extattr.attrs).toEqual([
+      ...target.extattr.attrs,
+      { type: 1, name: '个人主页', web: { url: 'https://x.cn', title: 'X' } },
+    ]);
+    await wecom.asContact('user/update', {
+      body: { userid: target.userid, extattr: { attrs: [{ type: 0, name: '工号', text: { value: '' } }] } },
+    });
     expect((await getUser(target.userid)).extattr.attrs).toEqual([{ type: 1, name: '个人主页', web: { url: 'https://x.cn', title: 'X' } }]);
   });
 
@@ -535,8 +628,12 @@ describe('user/update', () => {
     const oldId = sys.userid;
     const headOf = sys.department[0]!;
     await wecom.asContact('user/update', { body: { userid: oldId, is_leader_in_dept: sys.department.map(() => 1) } });
-    const reports = (await allUsers()).filter((u) => u.userid !== oldId).slice(0, 2).map((u) => u.userid);
-    for (const r of reports) expect((await wecom.asContact('user/update', { body: { userid: r, direct_leader: [oldId] } })).json.errcode).toBe(0);
+    const reports = (await allUsers())
+      .filter((u) => u.userid !== oldId)
+      .slice(0, 2)
+      .map((u) => u.userid);
+    for (const r of reports)
+      expect((await wecom.asContact('user/update', { body: { userid: r, direct_leader: [oldId] } })).json.errcode).toBe(0);
     const tagid = [...wecom.emulator.store.tags.values()].find((t) => t.owner === 'contact')!.tagid;
     expect((await wecom.asContact('tag/addtagusers', { body: { tagid, userlist: [oldId] } })).json.errcode).toBe(0);
 
@@ -610,16 +707,22 @@ describe('user/update', () => {
 
 describe('user/delete', () => {
   it('deletes a member and every reference to them: tags, department heads, direct leaders', async () => {
-    const head = firstSeeded((u) => !u.is_creator && u.is_leader_in_dept.includes(1) && seeded().some((o) => o.direct_leader.includes(u.userid)));
+    const head = firstSeeded(
+      (u) => !u.is_creator && u.is_leader_in_dept.includes(1) && seeded().some((o) => o.direct_leader.includes(u.userid)),
+    );
     const headOf = head.department[head.is_leader_in_dept.indexOf(1)]!;
-    const reports = seeded().filter((u) => u.direct_leader.includes(head.userid)).map((u) => u.userid);
+    const reports = seeded()
+      .filter((u) => u.direct_leader.includes(head.userid))
+      .map((u) => u.userid);
     const tagid = [...wecom.emulator.store.tags.values()].find((t) => t.owner === 'contact')!.tagid;
     await wecom.asContact('tag/addtagusers', { body: { tagid, userlist: [head.userid] } });
 
     const res = await wecom.asContact('user/delete', { query: { userid: head.userid.toUpperCase() } });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'deleted' });
     expect((await getUser(head.userid)).errcode).toBe(60111);
-    expect((await wecom.asContact('department/get', { query: { id: headOf } })).json.department.department_leader).not.toContain(head.userid);
+    expect((await wecom.asContact('department/get', { query: { id: headOf } })).json.department.department_leader).not.toContain(
+      head.userid,
+    );
     for (const r of reports) expect((await getUser(r)).direct_leader).not.toContain(head.userid);
     const tag = (await wecom.asContact('tag/get', { query: { tagid } })).json.userlist as Json[];
     expect(tag.map((u) => u.userid)).not.toContain(head.userid);
@@ -646,7 +749,10 @@ describe('user/batchdelete', () => {
   const creatorId = () => firstSeeded((u) => u.is_creator).userid;
 
   it('deletes every listed member', async () => {
-    const victims = (await allUsers()).filter((u) => u.userid !== creatorId()).slice(0, 3).map((u) => u.userid);
+    const victims = (await allUsers())
+      .filter((u) => u.userid !== creatorId())
+      .slice(0, 3)
+      .map((u) => u.userid);
     const res = await wecom.console('user/batchdelete', { useridlist: victims });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'deleted' });
     for (const v of victims) expect((await getUser(v)).errcode).toBe(60111);
@@ -661,7 +767,10 @@ describe('user/batchdelete', () => {
     ['201 userids', (ids: string[]) => Array.from({ length: 201 }, (_, i) => ids[i % ids.length]!), 40032],
   ] as [string, (ids: string[]) => string[], number][])('fails as a whole on %s and deletes nothing', async (_label, build, errcode) => {
     const before = await snapshot();
-    const valid = before.users.filter((u) => u.userid !== creatorId()).slice(0, 3).map((u) => u.userid);
+    const valid = before.users
+      .filter((u) => u.userid !== creatorId())
+      .slice(0, 3)
+      .map((u) => u.userid);
     const res = await wecom.asContact('user/batchdelete', { body: { useridlist: build(valid) } });
     expect(res.json.errcode).toBe(errcode);
     expect(await snapshot()).toEqual(before);
@@ -669,17 +778,22 @@ describe('user/batchdelete', () => {
 
   it('accepts 200 userids', async () => {
     const before = await allUsers();
-    const ids = before.filter((u) => u.userid !== creatorId()).slice(0, 200).map((u) => u.userid);
+    const ids = before
+      .filter((u) => u.userid !== creatorId())
+      .slice(0, 200)
+      .map((u) => u.userid);
     expect((await wecom.asContact('user/batchdelete', { body: { useridlist: ids } })).json.errcode).toBe(0);
     expect((await allUsers()).map((u) => u.userid)).toEqual(before.map((u) => u.userid).filter((id) => !ids.includes(id)));
-    expect((await wecom.asContact('user/list_id', { body: { limit: 10000 } })).json.dept_user.some((r: Json) => ids.includes(r.userid))).toBe(false);
+    expect(
+      (await wecom.asContact('user/list_id', { body: { limit: 10000 } })).json.dept_user.some((r: Json) => ids.includes(r.userid)),
+    ).toBe(false);
   });
 });
 
 // ── user/simplelist and user/list ───────────────────────────────────────────
 
 describe('user/simplelist and user/list', () => {
-  it('lists a department\'s own members, larger order first', async () => {
+  it("lists a department's own members, larger order first", async () => {
     const dept = (await allDepartments()).find((d) => wecom.emulator.store.memberCount(d.id) > 10)!;
     const list = (await wecom.asContact('user/list', { query: { department_id: dept.id } })).json.userlist as Json[];
     expect(list.length).toBe(wecom.emulator.store.memberCount(dept.id));
@@ -718,8 +832,10 @@ describe('user/simplelist and user/list', () => {
     const sales = salesAgentId();
     const salesRoot = await salesRootId();
     const visible = new Set(((await wecom.asApp('department/list', {}, sales)).json.department as Json[]).map((d) => d.id));
-    const list = (await wecom.asApp('user/simplelist', { query: { department_id: salesRoot, fetch_child: 1 } }, sales)).json.userlist as Json[];
-    const contactView = (await wecom.asContact('user/simplelist', { query: { department_id: salesRoot, fetch_child: 1 } })).json.userlist as Json[];
+    const list = (await wecom.asApp('user/simplelist', { query: { department_id: salesRoot, fetch_child: 1 } }, sales)).json
+      .userlist as Json[];
+    const contactView = (await wecom.asContact('user/simplelist', { query: { department_id: salesRoot, fetch_child: 1 } })).json
+      .userlist as Json[];
     expect(list.length).toBeGreaterThan(0);
     expect(list).toEqual(contactView.map((u) => ({ ...u, department: u.department.filter((d: number) => visible.has(d)) })));
   });
@@ -783,9 +899,12 @@ describe('user/list_id', () => {
     expect(exact.json.next_cursor).toBe('');
   });
 
-  it.each([[{ limit: 0 }], [{ limit: 10001 }], [{ limit: 'ten' }], [{ limit: 10, cursor: 'not-a-cursor' }]])('refuses %j with 40058 and an empty dept_user', async (body) => {
-    expect((await page(body)).json).toMatchObject({ errcode: 40058, dept_user: [] });
-  });
+  it.each([[{ limit: 0 }], [{ limit: 10001 }], [{ limit: 'ten' }], [{ limit: 10, cursor: 'not-a-cursor' }]])(
+    'refuses %j with 40058 and an empty dept_user',
+    async (body) => {
+      expect((await page(body)).json).toMatchObject({ errcode: 40058, dept_user: [] });
+    },
+  );
 
   it('is reserved to the contacts-sync secret (48002 for apps)', async () => {
     expect((await wecom.asApp('user/list_id', { body: { limit: 10 } })).json).toMatchObject({ errcode: 48002, dept_user: [] });
@@ -840,7 +959,11 @@ describe('user/authsucc', () => {
 describe('user/getuserid and user/get_userid_by_email', () => {
   it('finds a member by mobile, with or without +86', async () => {
     const someone = (await allUsers()).find((u) => u.mobile)!;
-    expect((await wecom.asContact('user/getuserid', { body: { mobile: someone.mobile } })).json).toEqual({ errcode: 0, errmsg: 'ok', userid: someone.userid });
+    expect((await wecom.asContact('user/getuserid', { body: { mobile: someone.mobile } })).json).toEqual({
+      errcode: 0,
+      errmsg: 'ok',
+      userid: someone.userid,
+    });
     expect((await wecom.asApp('user/getuserid', { body: { mobile: `+86 ${someone.mobile}` } })).json.userid).toBe(someone.userid);
   });
 
@@ -887,12 +1010,15 @@ describe('user/get_active_stat', () => {
     expect((await stat(chinaDate())).json.active_cnt).toBe(activeCount(activated + pending.length, wecom.creds.corpId, chinaDate()));
   });
 
-  it.each([['31 days back', () => chinaDate(-31)], ['tomorrow', () => chinaDate(1)], ['a malformed date', () => '2024/01/01'], ['a date that does not exist', () => '2024-02-30'], ['no date', () => undefined]])(
-    'refuses %s with 40058',
-    async (_label, date) => {
-      expect((await stat(date())).json.errcode).toBe(40058);
-    },
-  );
+  it.each([
+    ['31 days back', () => chinaDate(-31)],
+    ['tomorrow', () => chinaDate(1)],
+    ['a malformed date', () => '2024/01/01'],
+    ['a date that does not exist', () => '2024-02-30'],
+    ['no date', () => undefined],
+  ])('refuses %s with 40058', async (_label, date) => {
+    expect((await stat(date())).json.errcode).toBe(40058);
+  });
 
   it('follows the emulator clock and is reserved to the contacts-sync secret', async () => {
     const date = chinaDate(-29);

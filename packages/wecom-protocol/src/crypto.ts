@@ -148,7 +148,10 @@ export function decrypt(encodingAESKey: string, base64: string): DecryptedMessag
   }
   const msgLength = plain.readUInt32BE(RANDOM_BYTES);
   if (msgLength > plain.length - HEADER_BYTES) {
-    throw new CallbackCryptoError('bad_length', `message length ${msgLength} runs past the ${plain.length - HEADER_BYTES} bytes that follow the header`);
+    throw new CallbackCryptoError(
+      'bad_length',
+      `message length ${msgLength} runs past the ${plain.length - HEADER_BYTES} bytes that follow the header`,
+    );
   }
   const end = HEADER_BYTES + msgLength;
   return {

@@ -119,9 +119,7 @@ export const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
 export const charLength = (s: string): number => [...s].length;
 
 export function isValidUserid(userid: string): boolean {
-  return (
-    userid.length > 0 && byteLength(userid) <= USERID_MAX_BYTES && USERID_PATTERN.test(userid)
-  );
+  return userid.length > 0 && byteLength(userid) <= USERID_MAX_BYTES && USERID_PATTERN.test(userid);
 }
 
 export function isValidOrder(n: unknown): n is number {

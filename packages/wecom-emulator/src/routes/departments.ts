@@ -125,7 +125,12 @@ export const departmentRoutes: Route[] = [
         order: order ?? dept.order,
       });
       if (renamed || moving) {
-        ctx.emit({ ChangeType: 'update_party', Id: id, ...(renamed ? { Name: targetName } : {}), ...(moving ? { ParentId: targetParent } : {}) });
+        ctx.emit({
+          ChangeType: 'update_party',
+          Id: id,
+          ...(renamed ? { Name: targetName } : {}),
+          ...(moving ? { ParentId: targetParent } : {}),
+        });
       }
       return {};
     },

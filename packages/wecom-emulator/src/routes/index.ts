@@ -9,4 +9,13 @@ import { exportRoutes } from './export.ts';
 import { linkedCorpRoutes } from './linked-corp.ts';
 
 /** Every WeCom endpoint the emulator serves (gettoken is handled by the server itself). */
-export const routes: Route[] = [...departmentRoutes, ...tagRoutes, ...corpRoutes, ...mediaRoutes, ...userRoutes, ...batchRoutes, ...exportRoutes, ...linkedCorpRoutes];
+export const routes: Route[] = [
+  ...departmentRoutes,
+  ...tagRoutes,
+  ...corpRoutes,
+  ...mediaRoutes,
+  ...userRoutes,
+  ...batchRoutes,
+  ...exportRoutes,
+  ...linkedCorpRoutes,
+];

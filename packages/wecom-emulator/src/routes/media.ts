@@ -63,7 +63,11 @@ export const mediaRoutes: Route[] = [
         // One range is what resumed downloads ask for; a multi-range request gets the whole file.
         if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
           const { start, end } = ranges[0]!;
-          return new RawReply(206, { ...headers, 'content-range': `bytes ${start}-${end}/${media.bytes.length}` }, media.bytes.subarray(start, end + 1));
+          return new RawReply(
+            206,
+            { ...headers, 'content-range': `bytes ${start}-${end}/${media.bytes.length}` },
+            media.bytes.subarray(start, end + 1),
+          );
         }
       }
       return new RawReply(200, headers, media.bytes);

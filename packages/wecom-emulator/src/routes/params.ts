@@ -83,5 +83,4 @@ export function bodyArray<T>(
 }
 
 export const isString = (v: unknown): v is string => typeof v === 'string';
-export const isInt32 = (v: unknown): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= -INT32_MAX - 1 && v <= INT32_MAX;
+export const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= -INT32_MAX - 1 && v <= INT32_MAX;

@@ -252,9 +252,7 @@ export const tagRoutes: Route[] = [
     access: 'tag',
     handle(ctx) {
       // Self-built apps and the contacts-sync secret see every tag (§5).
-      const taglist = [...ctx.store.tags.values()]
-        .sort((a, b) => a.tagid - b.tagid)
-        .map((t) => ({ tagid: t.tagid, tagname: t.tagname }));
+      const taglist = [...ctx.store.tags.values()].sort((a, b) => a.tagid - b.tagid).map((t) => ({ tagid: t.tagid, tagname: t.tagname }));
       return { taglist };
     },
   },

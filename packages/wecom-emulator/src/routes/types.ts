@@ -7,14 +7,7 @@ import type { Clock } from '../clock.ts';
 
 /** A `change_contact` event as WeCom's XML fields (ChangeType plus the fields it carries). */
 export interface ChangeEvent {
-  ChangeType:
-    | 'create_user'
-    | 'update_user'
-    | 'delete_user'
-    | 'create_party'
-    | 'update_party'
-    | 'delete_party'
-    | 'update_tag';
+  ChangeType: 'create_user' | 'update_user' | 'delete_user' | 'create_party' | 'update_party' | 'delete_party' | 'update_tag';
   [field: string]: unknown;
 }
 
