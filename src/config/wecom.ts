@@ -58,16 +58,14 @@ const remoteRules = requirements<WeComEnv>([
 ]);
 
 const wecomEnv = z.discriminatedUnion('mode', [
-  wecomFields
-    .extend({ mode: z.literal('embedded') })
-    .transform(
-      (e): WeComConfig => ({
-        mode: 'embedded',
-        emulatorPort: e.WECOM_EMULATOR_PORT,
-        seed: e.WECOM_EMULATOR_SEED,
-        size: e.WECOM_EMULATOR_SIZE,
-      }),
-    ),
+  wecomFields.extend({ mode: z.literal('embedded') }).transform(
+    (e): WeComConfig => ({
+      mode: 'embedded',
+      emulatorPort: e.WECOM_EMULATOR_PORT,
+      seed: e.WECOM_EMULATOR_SEED,
+      size: e.WECOM_EMULATOR_SIZE,
+    }),
+  ),
   wecomFields
     .extend({ mode: z.literal('remote') })
     .superRefine(remoteRules)

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
-import { CHANGE_KINDS, type ChangeKind } from '../directory/changes.ts';
+import type { CHANGE_KINDS, ChangeKind } from '../directory/changes.ts';
 import { ChangeFeedError, type ChangePage, type RecordedChange } from '../directory/change-feed.ts';
 import { scopedPage, scopedStream } from './scoped-changes.ts';
 

@@ -57,11 +57,13 @@ afterAll(async () => {
   }
 });
 
-const query = async (q: string) =>
-  // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
-  (await (
-    await fetch(graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) })
-  ).json()) as { data?: any; errors?: unknown };
+// biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
+type Answer = { data?: any; errors?: unknown };
+
+const query = async (q: string): Promise<Answer> => {
+  const res = await fetch(graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
+  return (await res.json()) as Answer;
+};
 
 describe('embedded mode', () => {
   it('delivers a console change to a subscriber and to the next query, with no set-up', async () => {

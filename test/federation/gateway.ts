@@ -5,6 +5,13 @@ import { createGatewayRuntime, type GatewayRuntime } from '@graphql-hive/gateway
 import * as httpTransport from '@graphql-mesh/transport-http';
 import { TICKETS_SDL } from './tickets-subgraph.ts';
 
+/** A gateway answer as parsed JSON. */
+export type GatewayAnswer = {
+  // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
+  data?: any;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+};
+
 /** The committed subgraph SDL of this service, as a company would compose it (offline, from the file). */
 export const DIRECTORY_SDL = readFileSync(new URL('../../schema.subgraph.graphql', import.meta.url), 'utf8');
 
@@ -62,11 +69,7 @@ export class TestGateway {
     });
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
-  async query(
-    query: string,
-    headers: Record<string, string> = {},
-  ): Promise<{ data?: any; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] }> {
+  async query(query: string, headers: Record<string, string> = {}): Promise<GatewayAnswer> {
     const res = await this.runtime.fetch('http://gateway/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, it, onTestFailed } from 'vitest';
 import type { Redis } from 'ioredis';
 import { EmulatorHarness } from 'wecom-emulator/testing';
-import { ServiceProcess, freePort } from '../helpers/service-process.ts';
+import { type ServiceProcess, freePort } from '../helpers/service-process.ts';
 import { REDIS_URL, deleteKeys, describeWithRedis, testPrefix, testRedis } from '../helpers/redis.ts';
 import { fleetEnvironment, startFleet } from '../helpers/fleet.ts';
 import { generateApiKey, hashApiKey } from '../../src/auth/api-keys.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmulatorHarness } from 'wecom-emulator/testing';
-import { ServiceProcess, metricValue } from '../helpers/service-process.ts';
+import { type ServiceProcess, metricValue } from '../helpers/service-process.ts';
 import { RedisServerProcess, describeWithRedis, testPrefix } from '../helpers/redis.ts';
 import { ORG_TREE, fleetEnvironment, levelThree, startFleet } from '../helpers/fleet.ts';
 

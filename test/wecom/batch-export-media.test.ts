@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest';
 import { allSecrets, failure } from './helpers.ts';
 import { wecomTest } from '../testkit/wecom.ts';
 import type { WeComClient } from '../../src/wecom/client.ts';
-import { WeComApiError, WeComHttpError } from '../../src/wecom/errors.ts';
+import { type WeComApiError, WeComHttpError } from '../../src/wecom/errors.ts';
 import type { ImportJobResult } from '../../src/wecom/batch.ts';
 import type { ExportJobResult } from '../../src/wecom/export.ts';
 import { decryptExportFile } from '../../src/wecom/export.ts';

@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest';
 import { allSecrets, failure, makeClient } from './helpers.ts';
 import { wecomTest } from '../testkit/wecom.ts';
-import { WeComApiError, WeComConfigError } from '../../src/wecom/errors.ts';
+import { type WeComApiError, WeComConfigError } from '../../src/wecom/errors.ts';
 
 /** The client's corp and linkedCorp groups against the emulator over HTTP. */
 

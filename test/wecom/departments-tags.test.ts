@@ -3,7 +3,7 @@ import { allSecrets, failure, makeClient } from './helpers.ts';
 import { wecomTest } from '../testkit/wecom.ts';
 import type { Wire } from '../testkit/wire.ts';
 import type { EmulatorHarness } from 'wecom-emulator/testing';
-import { WeComApiError, WeComConfigError, isNotFound } from '../../src/wecom/errors.ts';
+import { type WeComApiError, WeComConfigError, isNotFound } from '../../src/wecom/errors.ts';
 import { ORDER_MAX } from 'wecom-protocol/limits';
 
 /** The client's departments and tags groups against the emulator over HTTP. */

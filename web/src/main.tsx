@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { RequestRefused, storeApiKey, storedApiKey, watchCaller, type Caller } from './api.ts';
+import { type RequestRefused, storeApiKey, storedApiKey, watchCaller, type Caller } from './api.ts';
 import { publishChange } from './changes.ts';
 import { subscribeToChanges, type Change, type LiveState } from './live.ts';
 import { DepartmentNode } from './tree.tsx';
