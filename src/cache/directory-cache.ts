@@ -1,3 +1,5 @@
+// Long on purpose: one class owns the LRU, the loads in flight, stale-while-revalidate and the invalidation
+// plan, because their races (a load finishing after an invalidation) are only safe decided in one place.
 import { userKey } from 'wecom-protocol/userid';
 import { isDeepStrictEqual } from 'node:util';
 import { LRUCache } from 'lru-cache';

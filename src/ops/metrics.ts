@@ -1,3 +1,5 @@
+// Long on purpose: every Prometheus metric is declared here with its help text and bounded labels, so one
+// file answers "what does /metrics expose" (docs/operations.md lists the same).
 import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';

@@ -1,3 +1,5 @@
+// Long on purpose: the input rules of every mutation, checked before any quota is spent, one function per
+// input; the limits themselves live once in wecom-protocol/limits.
 import { userKey } from 'wecom-protocol/userid';
 import { ValidationError } from './mutation-errors.ts';
 import type { ExtAttr, UserCreateInput, UserUpdateInput } from '../wecom/users.ts';

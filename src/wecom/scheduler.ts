@@ -5,6 +5,8 @@
  * the window is over, then reopened by a single probe; after 45033 its concurrency is lowered,
  * and raised again one step at a time while calls succeed.
  */
+// Long on purpose: admission (rate budget, concurrency, the per-caller share) and the reactions to 45009
+// and 45033 share one queue per endpoint, and splitting them would split that queue's invariants.
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { CORP_API_CALLS_PER_MINUTE, RATE_LIMIT_WINDOW_MS } from 'wecom-protocol/limits';
 import { upstreamRequests } from './request-context.ts';

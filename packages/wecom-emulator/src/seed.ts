@@ -1,3 +1,5 @@
+// Long on purpose: the deterministic demo, large and huge organisations are data (names, departments,
+// tags, apps, the linked corp) as much as code; splitting them would scatter one seed over several files.
 import { userKey } from 'wecom-protocol/userid';
 import { createHash } from 'node:crypto';
 import type { Department, ExtAttr, Gender, User, UserStatus } from './model.ts';

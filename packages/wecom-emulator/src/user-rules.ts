@@ -1,3 +1,5 @@
+// Long on purpose: every rule WeCom applies to a member on user/create and user/update, one function per
+// rule group in the order WeCom reports them (errcode precedence is part of the contract, docs/wecom-api.md §3).
 import { userKey } from 'wecom-protocol/userid';
 import { createHash } from 'node:crypto';
 import type { Caller, ExtAttr, ExternalProfile, Gender, User } from './model.ts';
