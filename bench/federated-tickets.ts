@@ -1,7 +1,7 @@
 import { ChildService, freePort } from './processes.ts';
 import type { DirectorySnapshot, EmulatorClient } from './emulator-state.ts';
 import { countUpstream, load, post, settle, type GraphQLAnswer, type GraphQLRequest, type Target } from './measure.ts';
-import { queriesPerMinute, type Configuration, type ScenarioResult } from './report.ts';
+import { emptyRow, queriesPerMinute, type ScenarioResult } from './report.ts';
 
 /**
  * `federated-tickets` (issue 18): 200 tickets of another team's subgraph, each assigned to a
@@ -35,22 +35,6 @@ export interface FederatedTicketsContext {
   warmupSeconds: number;
   /** Sequential queries whose upstream calls are counted. */
   countQueries: number;
-}
-
-function row(name: string, configuration: Configuration, description: string): ScenarioResult {
-  return {
-    name,
-    configuration,
-    description,
-    status: 'ok',
-    upstreamCallsPerQuery: null,
-    minimumCallsPerQuery: null,
-    p50Ms: null,
-    p99Ms: null,
-    rps: null,
-    ratioToBareYoga: null,
-    peakRssMb: null,
-  };
 }
 
 const perQuery = (byPath: Record<string, number>, n: number) => Object.fromEntries(Object.entries(byPath).map(([p, c]) => [p, c / n]));
@@ -176,20 +160,23 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
   // With the directory cache: 0 calls a query once warm, through the gateway as directly.
   const gateway = await startGateway(ctx.cached);
   try {
-    await attempt(row('federated-tickets', 'cached', description('through Hive Gateway (one batched _entities request)')), async () => {
-      const m = await measureCalls(gateway, TICKETS, namesOfTickets, 'federated-tickets');
-      return {
-        upstreamCallsPerQuery: m.calls,
-        upstreamCallsByPath: m.byPath,
-        minimumCallsPerQuery: 0,
-        queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
-        verified: !m.problems.length,
-        ...(m.problems.length ? { problems: m.problems } : {}),
-        ...(await underLoad(gateway, TICKETS)),
-      };
-    });
     await attempt(
-      row('federated-tickets-entities', 'cached', description("as the gateway's _entities request, sent to the service directly")),
+      emptyRow('federated-tickets', 'cached', description('through Hive Gateway (one batched _entities request)')),
+      async () => {
+        const m = await measureCalls(gateway, TICKETS, namesOfTickets, 'federated-tickets');
+        return {
+          upstreamCallsPerQuery: m.calls,
+          upstreamCallsByPath: m.byPath,
+          minimumCallsPerQuery: 0,
+          queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
+          verified: !m.problems.length,
+          ...(m.problems.length ? { problems: m.problems } : {}),
+          ...(await underLoad(gateway, TICKETS)),
+        };
+      },
+    );
+    await attempt(
+      emptyRow('federated-tickets-entities', 'cached', description("as the gateway's _entities request, sent to the service directly")),
       async () => {
         const m = await measureCalls(ctx.cached, entities, namesOfEntities, 'federated-tickets-entities');
         return {
@@ -203,7 +190,7 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
         };
       },
     );
-    await attempt(row('federated-tickets-direct', 'cached', description('asked directly with users(userids:)')), async () => {
+    await attempt(emptyRow('federated-tickets-direct', 'cached', description('asked directly with users(userids:)')), async () => {
       const m = await measureCalls(ctx.cached, direct, namesOfUsers, 'federated-tickets-direct');
       return {
         upstreamCallsPerQuery: m.calls,
@@ -233,7 +220,7 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
       };
     };
     await attempt(
-      row('federated-tickets-direct-uncached', 'uncached', description('asked directly with users(userids:), no cache')),
+      emptyRow('federated-tickets-direct-uncached', 'uncached', description('asked directly with users(userids:), no cache')),
       async () => {
         const m = await measureCalls(uncached, direct, namesOfUsers, 'federated-tickets-direct-uncached');
         directCalls = m.calls;
@@ -248,7 +235,7 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
         };
       },
     );
-    await attempt(row('federated-tickets-uncached', 'uncached', description('through Hive Gateway, no cache')), async () => {
+    await attempt(emptyRow('federated-tickets-uncached', 'uncached', description('through Hive Gateway, no cache')), async () => {
       const m = await measureCalls(uncachedGateway, TICKETS, namesOfTickets, 'federated-tickets-uncached');
       return {
         upstreamCallsPerQuery: m.calls,

@@ -491,3 +491,20 @@ export function sideBySide(all: BenchResults[]): string {
 function roundNumbers(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
 }
+
+/** A scenario row with nothing measured yet (each measurement fills in its figures). */
+export function emptyRow(name: string, configuration: Configuration, description: string): ScenarioResult {
+  return {
+    name,
+    configuration,
+    description,
+    status: 'ok',
+    upstreamCallsPerQuery: null,
+    minimumCallsPerQuery: null,
+    p50Ms: null,
+    p99Ms: null,
+    rps: null,
+    ratioToBareYoga: null,
+    peakRssMb: null,
+  };
+}

@@ -23,6 +23,7 @@ import {
 } from './measure.ts';
 import { runFleetBench } from './fleet.ts';
 import {
+  emptyRow,
   evaluateTargets,
   fmt,
   latestLargeReport,
@@ -689,22 +690,6 @@ function loadFields(result: LoadResult, rt: Runtime): Partial<ScenarioResult> {
     latencyFrom: 'load',
     requests: result.completed,
     failedResponses: result.failed + result.errors,
-  };
-}
-
-function emptyRow(name: string, configuration: Configuration, description: string): ScenarioResult {
-  return {
-    name,
-    configuration,
-    description,
-    status: 'ok',
-    upstreamCallsPerQuery: null,
-    minimumCallsPerQuery: null,
-    p50Ms: null,
-    p99Ms: null,
-    rps: null,
-    ratioToBareYoga: null,
-    peakRssMb: null,
   };
 }
 

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { configErrorOf } from '../testkit/config.ts';
 
 /** The cache, callback and change-feed variables of src/config/ (cache.ts, callback.ts). */
 
 const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
-
-function refusal(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('accepted');
-}
 
 describe('cache settings', () => {
   it('default to on, 300 s fresh, 60 s stale, 100,000 entries, warmed at start within half the user/list budget', () => {
@@ -48,7 +39,7 @@ describe('cache settings', () => {
     [{ CACHE_MAX_ENTRIES: '10' }, 'CACHE_MAX_ENTRIES'],
     [{ CHANGE_FEED_RETENTION_SECONDS: '5' }, 'CHANGE_FEED_RETENTION_SECONDS'],
   ])('refuses %j naming %s', (env, named) => {
-    expect(refusal(env)).toContain(named);
+    expect(configErrorOf(env)).toContain(named);
   });
 });
 
@@ -70,7 +61,7 @@ describe('callback settings', () => {
     ],
     [{ WECOM_CALLBACK_TOKEN: 'has space', WECOM_CALLBACK_AES_KEY: KEY }, 'WECOM_CALLBACK_TOKEN: must be 1 to 32 letters or digits'],
   ])('refuses %j naming the variable, without echoing the key', (env, named) => {
-    const message = refusal(env);
+    const message = configErrorOf(env);
     expect(message).toContain(named);
     expect(message).not.toContain(KEY);
   });
@@ -106,6 +97,6 @@ describe('callback sources (WECOM_CALLBACK_ALLOWED_IPS, TRUSTED_PROXIES)', () =>
     [{ WECOM_CALLBACK_ALLOWED_IPS: 'example.com' }, /WECOM_CALLBACK_ALLOWED_IPS: "example\.com" is not/],
     [{ TRUSTED_PROXIES: 'proxy.internal' }, /TRUSTED_PROXIES: "proxy\.internal" is not an IP address or a CIDR range/],
   ])('refuse %o with an error naming the variable and the entry', (env, message) => {
-    expect(refusal(env)).toMatch(message);
+    expect(configErrorOf(env)).toMatch(message);
   });
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { configErrorOf } from '../testkit/config.ts';
 import { loadSecurityConfig } from '../../src/config/security.ts';
 import { anonymousAccessWarning } from '../../src/security/from-config.ts';
 import { ServiceProcess, freePort } from '../helpers/service-process.ts';
@@ -18,16 +19,6 @@ import { testKey } from './helpers.ts';
 
 const REMOTE = { WECOM_CORP_ID: 'ww1234', WECOM_CONTACT_SECRET: 'topsecret-contact' };
 const key = testKey('ops', ['directory:read', 'directory:write']);
-
-function configError(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('loadConfig accepted the configuration');
-}
 
 describe('who may call', () => {
   it('embedded emulator, nothing configured: anonymous callers get every scope, with a loud warning', () => {
@@ -119,7 +110,7 @@ describe('who may call', () => {
     ],
     [{ PERSISTED_OPERATIONS_FILE: 'x.json' }, 'PERSISTED_OPERATIONS_FILE: only with PERSISTED_OPERATIONS_ONLY=true'],
   ])('refuses %j naming the variable, without echoing secrets', (env, named) => {
-    const message = configError(env as Record<string, string>);
+    const message = configErrorOf(env as Record<string, string>);
     expect(message).toContain(named);
     expect(message).not.toContain('topsecret');
   });
