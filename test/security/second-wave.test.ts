@@ -201,6 +201,15 @@ describe('item 13: idempotencyKey is per caller', () => {
       { query: IMPORT, variables: { rows: [{ userid: 'idem.one', name: '一号', departmentIds: [2], mobile: '13900003331' }] } },
       withKey(first),
     );
+    // WeCom runs one import at a time (302008): the second caller's import waits for the first to finish.
+    await expect
+      .poll(
+        async () =>
+          (await post(s, { query: `{ importJob(id: "${one.body.data.importUsers.data.id}") { status } }` }, withKey(first))).body.data
+            .importJob.status,
+        { timeout: 10_000, interval: 50 },
+      )
+      .toBe('FINISHED');
     const two = await post(
       s,
       {
