@@ -150,6 +150,10 @@ export function createApp(options: AppOptions): App {
     landingPage: false,
     // Same-origin only unless CORS_ORIGINS lists origins; never credentials, only the headers the service reads.
     cors: corsOptions(security.cors),
+    // The request guard refuses a declared Content-Length over MAX_BODY_BYTES (413) and the HTTP
+    // front a body without one (411); node:http reads no more than the declared length. Yoga's own
+    // limit would pipe every body through a stream again, a tenth of a cached answer's cost.
+    maxRequestBodySize: false,
     // One operation per request unless configured (an array of operations is refused).
     batching: security.batching === false ? false : { limit: security.batching },
     // After the security plugins: a cached answer is still authenticated, rate-limited and checked.
@@ -169,8 +173,9 @@ export function createApp(options: AppOptions): App {
         return maskError(error, message, isDev);
       },
     },
+    // Yoga logs at debug on every request: the line is only built when that level is on.
     logging: {
-      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      debug: (...args) => logger.isLevelEnabled('debug') && logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       error: (...args) => logger.error(args.map(String).join(' ')),

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { identityOf, type Identity } from './identity.ts';
 import { parseScopeList, scopesOf } from './scopes.ts';
@@ -39,7 +39,7 @@ export class ApiKeyConfigError extends Error {
 
 /** `sha256:<hex>` of a key, the form stored in API_KEYS / API_KEYS_FILE. */
 export function hashApiKey(key: string): string {
-  return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+  return `sha256:${hash('sha256', key, 'hex')}`;
 }
 
 /** A new random key: 256 bits, base64url, with a prefix that makes a leaked key easy to recognise. */
@@ -100,6 +100,6 @@ export class ApiKeyStore {
   /** The identity of a presented key, or undefined when it is not a configured key. */
   verify(presented: string): Identity | undefined {
     if (presented.length === 0 || presented.length > API_KEY_MAX_LENGTH) return undefined;
-    return this.byHash.get(createHash('sha256').update(presented, 'utf8').digest('hex'));
+    return this.byHash.get(hash('sha256', presented, 'hex'));
   }
 }

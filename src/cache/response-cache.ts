@@ -21,13 +21,31 @@ export const DEFAULT_RESPONSE_CACHE_LIMITS = { maxBytes: 64 * 1024 * 1024, maxEn
 export const SERVED_FROM_RESPONSE_CACHE = Symbol.for('servedFromResponseCache');
 
 interface Stored {
-  result: ExecutionResult;
-  /** The answer as sent: serialized once, sent as is on every hit. */
-  body: string;
+  /**
+   * The answer as sent, `{"data":…}` encoded once as UTF-8: a hit writes these bytes to the socket
+   * as they are (no re-encoding of a big tree per hit), and they live outside the JS heap, a
+   * third of the size of the result objects or of a UTF-16 string of Han names.
+   */
+  bytes: Buffer;
   etag: string;
   /** The directory generation when execution began: a change during execution retires the answer. */
   generation: number;
   expiresAt: number;
+}
+
+/**
+ * Yoga sends what `stringify` returns as the response body: a Buffer is written to the socket as
+ * is (Response's buffer path), and the SSE and multipart processors interpolate it into text,
+ * which decodes it as UTF-8. Typed as the string Yoga declares; nothing else reads it.
+ */
+function asBody(bytes: Buffer): string {
+  return bytes as unknown as string;
+}
+
+/** A kept `{"data":…}` answer with the extensions a later plugin added for this request (e.g. extensions.caller). */
+function withExtensions(bytes: Buffer, extensions: ExecutionResult['extensions']): string {
+  if (!extensions) return asBody(bytes);
+  return asBody(Buffer.concat([bytes.subarray(0, bytes.length - 1), Buffer.from(`,"extensions":${JSON.stringify(extensions)}}`)]));
 }
 
 /** Root fields whose answers change without a directory change: a query selecting one is never kept. */
@@ -81,7 +99,7 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin {
   const store = new LRUCache<string, Stored>({
     maxSize: options.maxBytes,
     maxEntrySize: options.maxEntryBytes,
-    sizeCalculation: (entry) => entry.body.length + 256,
+    sizeCalculation: (entry) => entry.bytes.length + 256,
   });
   const cacheable = new WeakMap<DocumentNode, boolean>();
   /** A request's key while it executes (set when it missed). */
@@ -112,11 +130,7 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin {
       }
       etagOfRequest.set(request, stored.etag);
       if (request.headers.get('if-none-match') === stored.etag) notModified.add(request);
-      const { result } = stored;
-      // The stored body unless a later plugin changed the answer (e.g. extensions.caller, src/web).
-      const stringify = (sent: ExecutionResult) =>
-        sent.data === result.data && sent.extensions === result.extensions ? stored.body : JSON.stringify(sent);
-      setResult({ ...result, stringify, [SERVED_FROM_RESPONSE_CACHE]: true } as ExecutionResult);
+      setResult({ stringify: (sent: ExecutionResult) => withExtensions(stored.bytes, sent.extensions), [SERVED_FROM_RESPONSE_CACHE]: true } as ExecutionResult);
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
@@ -132,20 +146,18 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin {
       const expiresAt = directory.clock() + directory.ttlMs;
       return {
         onExecuteDone({ result, setResult }) {
-          if (Symbol.asyncIterator in result || result.errors?.length) return;
+          // Answers with extensions are not kept: a hit adds a later plugin's extensions to `{"data":…}` (withExtensions).
+          if (Symbol.asyncIterator in result || result.errors?.length || result.extensions) return;
           // Kept when Yoga serializes it: the body is computed once, for this answer and every hit.
           const etag = createHash('sha1').update(key).digest('hex');
           etagOfRequest.set(request, etag);
           setResult({
             ...result,
             stringify: (sent: ExecutionResult) => {
-              const body = JSON.stringify(sent);
-              if (generation === directory.generation) {
-                // What is kept is the answer as executed, without what later plugins added for this request.
-                const unchanged = sent.data === result.data && sent.extensions === result.extensions;
-                store.set(key, { result, body: unchanged ? body : JSON.stringify(result), etag, generation, expiresAt });
-              }
-              return body;
+              // What is kept is the answer as executed, without what later plugins added for this request.
+              const bytes = Buffer.from(JSON.stringify(result));
+              if (generation === directory.generation) store.set(key, { bytes, etag, generation, expiresAt });
+              return sent.data === result.data && sent.extensions === result.extensions ? asBody(bytes) : JSON.stringify(sent);
             },
           } as ExecutionResult);
         },

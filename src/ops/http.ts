@@ -110,6 +110,7 @@ export function createHttpFront(options: HttpFrontOptions): (req: IncomingMessag
       metrics?.recordHttp(route, req.method ?? 'OTHER', res.statusCode, seconds);
       // Probes and scrapes are frequent and uneventful: debug, so the info log shows traffic.
       const level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
           reqId: requestId,

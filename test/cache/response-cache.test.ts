@@ -96,4 +96,28 @@ describe('response cache over a real socket', () => {
     expect(await second.json()).toEqual(firstBody);
     expect((await live.wecom.stats()).total).toBe(0);
   });
+
+  itOverSocket('serves a hit as the same UTF-8 bytes as JSON, as server-sent events and as multipart', async ({ service: live }) => {
+    const query = '{ department(id: 2) { name children { name } } }';
+    const ask = (accept: string) =>
+      fetch(`${live.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: JSON.stringify({ query }),
+        signal: AbortSignal.timeout(5_000),
+      });
+    const executed = await (await ask('application/json')).text();
+    expect(executed).toMatch(/[\u4e00-\u9fff]/);
+    await live.wecom.resetStats();
+    const hit = await ask('application/graphql-response+json');
+    expect(hit.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
+    const hitBytes = Buffer.from(await hit.arrayBuffer());
+    expect(Number(hit.headers.get('content-length'))).toBe(hitBytes.length);
+    expect(hitBytes.toString('utf8')).toBe(executed);
+    const events = await (await ask('text/event-stream')).text();
+    expect(events).toContain(`event: next\ndata: ${executed}\n\n`);
+    const multipart = await (await ask('multipart/mixed')).text();
+    expect(multipart).toContain(executed);
+    expect((await live.wecom.stats()).total).toBe(0);
+  });
 });
