@@ -130,7 +130,10 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin {
       }
       etagOfRequest.set(request, stored.etag);
       if (request.headers.get('if-none-match') === stored.etag) notModified.add(request);
-      setResult({ stringify: (sent: ExecutionResult) => withExtensions(stored.bytes, sent.extensions), [SERVED_FROM_RESPONSE_CACHE]: true } as ExecutionResult);
+      setResult({
+        stringify: (sent: ExecutionResult) => withExtensions(stored.bytes, sent.extensions),
+        [SERVED_FROM_RESPONSE_CACHE]: true,
+      } as ExecutionResult);
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
