@@ -42,6 +42,9 @@ function asBody(bytes: Buffer): string {
   return bytes as unknown as string;
 }
 
+/** A result as Yoga serializes it: with the `stringify` an earlier plugin may have set. */
+type Serialized = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
+
 /** A kept `{"data":…}` answer with the extensions a later plugin added for this request (e.g. extensions.caller). */
 function withExtensions(bytes: Buffer, extensions: ExecutionResult['extensions']): string {
   if (!extensions) return asBody(bytes);
@@ -158,7 +161,9 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin {
             ...result,
             stringify: (sent: ExecutionResult) => {
               // What is kept is the answer as executed, without what later plugins added for this request.
-              const bytes = Buffer.from(JSON.stringify(result));
+              // An earlier plugin may have serialized the answer already (execution-limits.ts measures it).
+              const serialized = (result as Serialized).stringify;
+              const bytes = Buffer.from(serialized ? serialized(result) : JSON.stringify(result));
               if (generation === directory.generation) store.set(key, { bytes, etag, generation, expiresAt });
               return sent.data === result.data && sent.extensions === result.extensions ? asBody(bytes) : JSON.stringify(sent);
             },

@@ -49,7 +49,12 @@ export function useExecutionLimits(limits: QueryLimits, options: { logger: Logge
           const single = result as ExecutionResult;
           const estimate = estimateOf(context);
           if (!estimate || estimate.cost * BYTES_PER_FIELD_BOUND > limits.maxResponseBytes) {
-            const bytes = Buffer.byteLength(JSON.stringify(single));
+            const json = JSON.stringify(single);
+            const bytes = Buffer.byteLength(json);
+            // Serialized once: Yoga (and the response cache, which asks this stringify) send this text.
+            const stringify = (sent: ExecutionResult) =>
+              sent.data === single.data && sent.extensions === single.extensions ? json : JSON.stringify(sent);
+            setResult({ ...single, stringify } as ExecutionResult);
             if (bytes > limits.maxResponseBytes) {
               setResult({
                 errors: [
