@@ -544,7 +544,7 @@ async function benchWrites(
     for (const op of scenario.cycle(runTag, next++)) {
       const answer = await post(service, op);
       if (!JSON.stringify(answer.data ?? {}).includes('Success"'))
-        problems.push(`${op.query.slice(11, 21)}: ${JSON.stringify(answer.errors ?? answer.data).slice(0, 200)}`);
+        problems.push(`${op.operationName}: ${JSON.stringify(answer.errors ?? answer.data).slice(0, 200)}`);
     }
   };
   try {
