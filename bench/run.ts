@@ -366,7 +366,7 @@ class Launcher {
   private service(kind: Exclude<ServiceKind, 'bare'>, port: number): Promise<ChildService> {
     return ChildService.start({
       name: `service (${kind})`,
-      // The naive baseline is the service with createApp's naive seams (bench/naive-service.ts, through tsx).
+      // The naive baseline is the service with the naive planning (bench/naive-service.ts, through tsx).
       script: kind === 'naive' ? 'bench/naive-service.ts' : SERVICE_SCRIPT,
       port,
       headers: { 'x-api-key': BENCH_API_KEY },
