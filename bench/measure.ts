@@ -4,6 +4,8 @@ import type { EmulatorClient } from './emulator-state.ts';
 /** What the benchmark sends: one GraphQL operation as a POST body. */
 export interface GraphQLRequest {
   query: string;
+  /** Which operation of `query` to run (the examples' files may hold more than one). */
+  operationName?: string;
   variables?: Record<string, unknown>;
 }
 

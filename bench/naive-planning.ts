@@ -105,7 +105,7 @@ export const NAIVE_LOADERS: RequestLoaderFactory = {
   linked: (client) => new NaiveLinkedLoaders(client),
 };
 
-/** createApp options that turn the service into the naive baseline. */
+/** The `planning` (src/wire-app.ts) that turns the service into the naive baseline. */
 export function naivePlanning(client: WeComClient): { source: DirectorySource; loaders: RequestLoaderFactory } {
   return { source: naiveSource(client), loaders: NAIVE_LOADERS };
 }

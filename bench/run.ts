@@ -366,7 +366,7 @@ class Launcher {
   private service(kind: Exclude<ServiceKind, 'bare'>, port: number): Promise<ChildService> {
     return ChildService.start({
       name: `service (${kind})`,
-      // The naive baseline is the service with createApp's naive seams (bench/naive-service.ts, through tsx).
+      // The naive baseline is the service with the naive planning (bench/naive-service.ts, through tsx).
       script: kind === 'naive' ? 'bench/naive-service.ts' : SERVICE_SCRIPT,
       port,
       headers: { 'x-api-key': BENCH_API_KEY },
@@ -544,7 +544,7 @@ async function benchWrites(
     for (const op of scenario.cycle(runTag, next++)) {
       const answer = await post(service, op);
       if (!JSON.stringify(answer.data ?? {}).includes('Success"'))
-        problems.push(`${op.query.slice(11, 21)}: ${JSON.stringify(answer.errors ?? answer.data).slice(0, 200)}`);
+        problems.push(`${op.operationName}: ${JSON.stringify(answer.errors ?? answer.data).slice(0, 200)}`);
     }
   };
   try {

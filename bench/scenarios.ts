@@ -1,4 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { Kind, parse } from 'graphql';
 import { userKey } from 'wecom-protocol/userid';
+import type {
+  CreateUserMutationVariables,
+  DepartmentDashboardQuery,
+  DepartmentDashboardQueryVariables,
+  LinkedCorpBrowserQuery,
+  OrgTreeQuery,
+  OrgTreeQueryVariables,
+  PeoplePickerQuery,
+  PeoplePickerQueryVariables,
+  UserCardQuery,
+  UserCardQueryVariables,
+} from '../examples/generated/graphql.ts';
 import type { DirectorySnapshot, StateDepartment, StateUser } from './emulator-state.ts';
 import type { GraphQLRequest } from './measure.ts';
 
@@ -87,140 +101,47 @@ export class SnapshotTree {
   }
 }
 
-const ORG_TREE = /* GraphQL */ `
-  query OrgTree($root: Int!) {
-    department(id: $root) {
-      departmentId
-      name
-      children {
-        departmentId
-        name
-        children {
-          departmentId
-          name
-          members(first: 100) {
-            totalCount
-            nodes {
-              userid
-              name
-              position
-            }
-          }
+/**
+ * An operation of examples/ as a frontend sends it: the file's text (codegen checks it against the
+ * schema and types its variables and answer, examples/generated/), so the benchmark measures the
+ * operations the project documents rather than copies of them.
+ */
+function example<Variables extends Record<string, unknown>>(file: string, operationName: string, variables: Variables): GraphQLRequest {
+  const query = readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
+  const names = parse(query).definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : []));
+  if (!names.includes(operationName))
+    throw new Error(`examples/${file} has no operation ${operationName} (it has ${names.join(', ') || 'none'})`);
+  return { query, operationName, variables };
+}
+
+/** The write mix's update and delete (examples/ has no such operations; its create is examples/create-user.graphql). */
+const UPDATE_USER = /* GraphQL */ `
+  mutation BenchUpdateUser($userid: String!, $position: String!) {
+    updateUser(input: { userid: $userid, position: $position }) {
+      __typename
+      ... on MutationUpdateUserSuccess {
+        data {
+          userid
+          position
         }
       }
-    }
-  }
-`;
-
-const USER_CARD = /* GraphQL */ `
-  query UserCard($userid: String!) {
-    user(userid: $userid) {
-      userid
-      name
-      alias
-      position
-      mobile
-      email
-      avatar
-      mainDepartment {
-        departmentId
-        name
-      }
-      departments {
-        departmentId
-        name
-      }
-      directLeaders {
-        userid
-        name
-        position
-      }
-      tags {
-        tagId
-        name
+      ... on Error {
+        message
       }
     }
   }
 `;
 
-const PEOPLE_PICKER = /* GraphQL */ `
-  query PeoplePicker($query: String!) {
-    searchUsers(query: $query, first: 20) {
-      totalCount
-      nodes {
-        userid
-        name
-        position
-        mainDepartment {
-          name
-        }
+const DELETE_USER = /* GraphQL */ `
+  mutation BenchDeleteUser($userid: String!) {
+    deleteUser(userid: $userid) {
+      __typename
+      ... on Error {
+        message
       }
     }
   }
 `;
-
-const DASHBOARD = /* GraphQL */ `
-  query DepartmentDashboard {
-    departments {
-      departmentId
-      name
-      parentId
-      memberCount(recursive: true)
-    }
-  }
-`;
-
-const LINKED_BROWSE = /* GraphQL */ `
-  query LinkedCorpBrowse {
-    linkedCorps {
-      linkedId
-      departments {
-        departmentId
-        name
-        children {
-          departmentId
-          name
-        }
-      }
-      members {
-        userid
-        name
-        position
-      }
-    }
-  }
-`;
-
-interface OrgTreeData {
-  department: {
-    departmentId: number;
-    children: {
-      departmentId: number;
-      children: { departmentId: number; members: { totalCount: number; nodes: { userid: string }[] } }[];
-    }[];
-  } | null;
-}
-
-interface UserCardData {
-  user: {
-    userid: string;
-    departments: { departmentId: number }[];
-    directLeaders: { userid: string }[];
-    tags: { tagId: number }[];
-  } | null;
-}
-
-interface SearchData {
-  searchUsers: { totalCount: number; nodes: { userid: string; name: string }[] };
-}
-
-interface DashboardData {
-  departments: { departmentId: number; memberCount: number }[];
-}
-
-interface LinkedData {
-  linkedCorps: { linkedId: string; departments: { departmentId: string }[]; members: { userid: string }[] }[];
-}
 
 const sameSet = <T>(a: readonly T[], b: readonly T[]) => a.length === b.length && new Set(a).size === new Set([...a, ...b]).size;
 const lower = (ids: readonly string[]) => ids.map(userKey);
@@ -237,11 +158,16 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     kind: 'read',
     base: 'org-tree',
     description: `3-level org tree from department ${root.id}, members (first 100) of its ${level3.length} level-3 departments`,
-    request: { query: ORG_TREE, variables: { root: root.id } },
+    // Headcounts of the second level would read every department below it: not what this scenario measures.
+    request: example<OrgTreeQueryVariables>('org-tree.graphql', 'OrgTree', {
+      rootId: root.id,
+      membersPerDepartment: 100,
+      withHeadcounts: false,
+    }),
     minimumUncached: 1 + level3.length,
     wholeTree: false,
     verify(data) {
-      const d = (data as OrgTreeData).department;
+      const d = (data as OrgTreeQuery).department;
       if (!d) return [`department ${root.id} is null`];
       const problems: string[] = [];
       const got3 = d.children.flatMap((c) => c.children);
@@ -277,17 +203,18 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     kind: 'read',
     base: 'user-card',
     description: `user card of ${cardUser.userid}: departments, ${cardLeaders.length} direct leader(s), tags (of ${snapshot.tags.length})`,
-    request: { query: USER_CARD, variables: { userid: cardUser.userid } },
+    // Direct reports would read the whole corp (found among everyone's leaders): not what this scenario measures.
+    request: example<UserCardQueryVariables>('user-card.graphql', 'UserCard', { userid: cardUser.userid, withReports: false }),
     // user/get + department/list + user/get per leader + tag/list + tag/get per tag (to find the member's tags)
     minimumUncached: 1 + 1 + cardLeaders.length + 1 + snapshot.tags.length,
     wholeTree: false,
     verify(data) {
-      const u = (data as UserCardData).user;
+      const u = (data as UserCardQuery).user;
       if (!u) return [`user ${cardUser.userid} is null`];
       const problems: string[] = [];
       if (
         !sameSet(
-          u.departments.map((d) => d.departmentId),
+          u.memberships.flatMap((m) => (m.department ? [m.department.departmentId] : [])),
           cardUser.department,
         )
       )
@@ -310,11 +237,11 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     kind: 'read',
     base: 'people-picker-search',
     description: `people picker: searchUsers("${searchText}", first 20) over ${snapshot.users.length} members`,
-    request: { query: PEOPLE_PICKER, variables: { query: searchText } },
+    request: example<PeoplePickerQueryVariables>('people-picker.graphql', 'PeoplePicker', { query: searchText, first: 20 }),
     minimumUncached: 1 + departmentCount,
     wholeTree: true,
     verify(data) {
-      const s = (data as SearchData).searchUsers;
+      const s = (data as PeoplePickerQuery).searchUsers;
       const problems: string[] = [];
       // Names containing the text are found at least (pinyin and other fields may add more).
       if (s.totalCount < nameMatches) problems.push(`totalCount ${s.totalCount} < ${nameMatches} names containing "${searchText}"`);
@@ -327,17 +254,20 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     kind: 'read',
     base: 'department-dashboard',
     description: `department dashboard: recursive member counts of all ${departmentCount} departments`,
-    request: { query: DASHBOARD },
+    // Heads are read one user/get each when nothing is cached: not what this scenario measures.
+    request: example<DepartmentDashboardQueryVariables>('department-dashboard.graphql', 'DepartmentDashboard', { withHeads: false }),
     minimumUncached: 1 + departmentCount,
     wholeTree: true,
     verify(data) {
-      const list = (data as DashboardData).departments;
+      const list = (data as DepartmentDashboardQuery).departments;
       const problems: string[] = [];
       if (list.length !== departmentCount) problems.push(`${list.length} departments, emulator has ${departmentCount}`);
       for (const d of list) {
-        const expected = tree.subtreeMemberCount(d.departmentId);
-        if (d.memberCount !== expected)
-          problems.push(`department ${d.departmentId}: memberCount ${d.memberCount}, emulator has ${expected}`);
+        const direct = snapshot.membersByDepartment.get(d.departmentId)?.length ?? 0;
+        const total = tree.subtreeMemberCount(d.departmentId);
+        if (d.memberCount !== direct) problems.push(`department ${d.departmentId}: memberCount ${d.memberCount}, emulator has ${direct}`);
+        if (d.totalMembers !== total)
+          problems.push(`department ${d.departmentId}: recursive memberCount ${d.totalMembers}, emulator has ${total}`);
         if (problems.length > 5) break;
       }
       return problems;
@@ -349,12 +279,12 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     kind: 'read',
     base: 'linked-corp-browse',
     description: `linked corps: ${granted} granted department(s) with children and members`,
-    request: { query: LINKED_BROWSE },
+    request: example('linked-corp-browser.graphql', 'LinkedCorpBrowser', {}),
     // get_perm_list + per granted department: linkedcorp/department/list and linkedcorp/user/list (fetch_child)
     minimumUncached: 1 + 2 * granted,
     wholeTree: false,
     verify(data) {
-      const corps = (data as LinkedData).linkedCorps;
+      const corps = (data as LinkedCorpBrowserQuery).linkedCorps;
       const got = corps.flatMap((c) => c.departments.map((d) => d.departmentId));
       return sameSet(got, snapshot.linkedDepartmentIds)
         ? []
@@ -371,14 +301,17 @@ export function buildScenarios(snapshot: DirectorySnapshot): Scenario[] {
     minimumPerOperation: 5 / 3,
     cycle(runTag, n) {
       const userid = `bench${runTag}x${n}`;
+      const input: CreateUserMutationVariables['input'] = {
+        userid,
+        name: `Bench ${n}`,
+        departmentIds: [home.id],
+        email: `${userid}@bench.example.com`,
+        toInvite: false,
+      };
       return [
-        {
-          query: `mutation { createUser(input: { userid: "${userid}", name: "Bench ${n}", departmentIds: [${home.id}], email: "${userid}@bench.example.com", toInvite: false }) { __typename ... on MutationCreateUserSuccess { data { userid name } } ... on Error { message } } }`,
-        },
-        {
-          query: `mutation { updateUser(input: { userid: "${userid}", position: "Benchmark ${n}" }) { __typename ... on MutationUpdateUserSuccess { data { userid position } } ... on Error { message } } }`,
-        },
-        { query: `mutation { deleteUser(userid: "${userid}") { __typename ... on Error { message } } }` },
+        example<CreateUserMutationVariables>('create-user.graphql', 'CreateUser', { input }),
+        { query: UPDATE_USER, operationName: 'BenchUpdateUser', variables: { userid, position: `Benchmark ${n}` } },
+        { query: DELETE_USER, operationName: 'BenchDeleteUser', variables: { userid } },
       ];
     },
   };

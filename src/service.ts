@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config, WeComTarget } from './config/index.ts';
-import { ChangeBus } from './directory/changes.ts';
-import { createApp } from './server.ts';
-import { createWeComClient } from './wecom/client.ts';
+import type { App } from './server.ts';
+import type { WeComClient } from './wecom/client.ts';
+import { wireApp, type Planning } from './wire-app.ts';
 import type { Emulator } from 'wecom-emulator';
 import { anonymousAccessWarning } from './security/from-config.ts';
 import { serverOptions } from './security/http-server.ts';
@@ -22,11 +23,24 @@ export interface ServiceDependencies {
   /** The security settings built from `config.security` (the persisted operations file read). */
   security: SecuritySettings;
   logger: Logger;
+  /** How reads are planned; the service's own unless given (the benchmark's naive baseline). */
+  planning?: Planning;
+}
+
+/** The parts of a started service that its callers look into (the operations tests). */
+export interface RunningService {
+  /** The GraphQL listener's base URL, with the port it got (PORT=0: an ephemeral one). */
+  url: string;
+  client: WeComClient;
+  app: App;
+  readiness: Readiness;
+  /** Absent with METRICS_ENABLED=false. */
+  metrics?: ServiceMetrics;
 }
 
 export interface Service {
   /** Starts the embedded emulator (when configured), Redis scale-out, the client, the app and the listeners; prints the banner. */
-  start(): Promise<void>;
+  start(): Promise<RunningService>;
   /** Graceful shutdown (src/ops/shutdown.ts): true when every part closed in time. */
   stop(signal: string): Promise<boolean>;
 }
@@ -34,15 +48,21 @@ export interface Service {
 /**
  * The service as one unit: the embedded emulator when no WeCom credentials are set, Redis
  * scale-out, the WeCom client, the GraphQL app, the HTTP front and metrics listeners, and their
- * orderly shutdown. main.ts reads the configuration and handles signals around it.
+ * orderly shutdown. src/serve-process.ts reads the configuration and handles signals around it.
  */
-export function createService(config: Config, { security, logger }: ServiceDependencies): Service {
+export function createService(config: Config, { security, logger, planning }: ServiceDependencies): Service {
   let shutdownPlan: ShutdownPlan | undefined;
 
-  async function start(): Promise<void> {
+  async function start(): Promise<RunningService> {
     if (shutdownPlan) throw new Error('the service is already started');
     const ops = config.ops;
     const metrics = ops.metrics.enabled ? new ServiceMetrics() : undefined;
+    // Where this process answers on loopback (the embedded emulator's callbacks, the banner).
+    const reachableHost = ['0.0.0.0', '::'].includes(config.host)
+      ? '127.0.0.1'
+      : config.host.includes(':')
+        ? `[${config.host}]`
+        : config.host;
 
     let emulator: Emulator | undefined;
     let target: WeComTarget;
@@ -50,8 +70,7 @@ export function createService(config: Config, { security, logger }: ServiceDepen
     if (config.wecom.mode === 'embedded') {
       // The emulator's contacts-sync callback points at this service from the start, so changes made
       // in its console reach /wecom/callback with no set-up (PORT=0 cannot be known in advance: none).
-      const loopback = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
-      const callbackUrl = config.port === 0 ? null : `http://${loopback}:${config.port}/wecom/callback`;
+      const callbackUrl = config.port === 0 ? null : `http://${reachableHost}:${config.port}/wecom/callback`;
       // Loaded only here: a deployment with real credentials never loads the emulator.
       const { Emulator } = await import('wecom-emulator');
       emulator = new Emulator({
@@ -91,35 +110,32 @@ export function createService(config: Config, { security, logger }: ServiceDepen
       );
     }
 
-    const client = createWeComClient({
-      baseUrl: target.baseUrl,
-      corpId: target.corpId,
-      secrets: { contact: target.contactSecret, app: target.app },
-      logger,
-      rateBudgetFraction: ops.rateBudget.fraction,
-      callerShare: ops.rateBudget.callerShare,
-      ...(Object.keys(ops.rateBudget.perEndpoint).length ? { rateBudget: ops.rateBudget.perEndpoint } : {}),
-      ...(metrics ? { hooks: metrics.clientHooks() } : {}),
-      ...(scale ? { tokenStore: scale.tokenStore, sharedRateBudget: scale.rateBudget } : {}),
-    });
-    const changes = new ChangeBus();
-    const app = createApp({
-      client,
-      changes,
-      ...(metrics ? { plugins: [metrics.useMetrics()] } : {}),
-      logger,
-      graphiql: config.security.graphiql,
-      security: scale ? { ...security, callerBudgets: scale.callerBudgets } : security,
-      cache: config.cache.enabled
-        ? {
-            ttlMs: config.cache.ttlSeconds * 1000,
-            staleMs: config.cache.staleSeconds * 1000,
-            maxEntries: config.cache.maxEntries,
-            ...(scale ? { secondLevel: scale.directoryStore } : {}),
-          }
-        : false,
-      ...(callback ? { callback: { ...callback, ...config.callbackSources, ...(scale ? { replayGuard: scale.replayGuard } : {}) } } : {}),
-      changeFeed: { maxEntries: config.changeFeed.maxEntries, retentionMs: config.changeFeed.retentionSeconds * 1000 },
+    const { client, changes, app } = wireApp(target, {
+      client: {
+        logger,
+        rateBudgetFraction: ops.rateBudget.fraction,
+        callerShare: ops.rateBudget.callerShare,
+        ...(Object.keys(ops.rateBudget.perEndpoint).length ? { rateBudget: ops.rateBudget.perEndpoint } : {}),
+        ...(metrics ? { hooks: metrics.clientHooks() } : {}),
+        ...(scale ? { tokenStore: scale.tokenStore, sharedRateBudget: scale.rateBudget } : {}),
+      },
+      planning,
+      app: () => ({
+        ...(metrics ? { plugins: [metrics.useMetrics()] } : {}),
+        logger,
+        graphiql: config.security.graphiql,
+        security: scale ? { ...security, callerBudgets: scale.callerBudgets } : security,
+        cache: config.cache.enabled
+          ? {
+              ttlMs: config.cache.ttlSeconds * 1000,
+              staleMs: config.cache.staleSeconds * 1000,
+              maxEntries: config.cache.maxEntries,
+              ...(scale ? { secondLevel: scale.directoryStore } : {}),
+            }
+          : false,
+        ...(callback ? { callback: { ...callback, ...config.callbackSources, ...(scale ? { replayGuard: scale.replayGuard } : {}) } } : {}),
+        changeFeed: { maxEntries: config.changeFeed.maxEntries, retentionMs: config.changeFeed.retentionSeconds * 1000 },
+      }),
     });
     // Header and request timeouts, header size (src/security/http-server.ts).
     await scale?.bridge.attach(changes);
@@ -193,8 +209,8 @@ export function createService(config: Config, { security, logger }: ServiceDepen
     // Started once the listener is up: /readyz reports its progress meanwhile.
     const stopWarmUp = warmer?.start(changes);
 
-    const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
-    const graphqlUrl = `http://${shownHost}:${config.port}/graphql`;
+    const url = `http://${reachableHost}:${(server.address() as AddressInfo).port}`;
+    const graphqlUrl = `${url}/graphql`;
     if (emulator) {
       const creds = emulator.credentials();
       console.log(`WeCom directory GraphQL: ${graphqlUrl} (GraphiQL in the browser)
@@ -233,6 +249,7 @@ Try: curl -s ${graphqlUrl} -H 'content-type: application/json' -d '{"query":"{ d
         ...(emulator ? [{ name: 'emulator', close: () => emulator.close() }] : []),
       ],
     };
+    return { url, client, app, readiness, ...(metrics ? { metrics } : {}) };
   }
 
   async function stop(signal: string): Promise<boolean> {

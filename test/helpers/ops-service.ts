@@ -1,33 +1,34 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { EmulatorHarness } from 'wecom-emulator/testing';
-import { ChangeBus } from '../../src/directory/changes.ts';
-import { createApp, type App } from '../../src/server.ts';
-import { createWeComClient, type WeComClient } from '../../src/wecom/client.ts';
-import { createLogger } from '../../src/ops/logger.ts';
-import { ServiceMetrics } from '../../src/ops/metrics.ts';
-import { Readiness } from '../../src/ops/readiness.ts';
-import { InFlight, createHttpFront } from '../../src/ops/http.ts';
 import type { EmulatorOptions } from 'wecom-emulator';
+import { loadConfig } from '../../src/config/index.ts';
+import { createLogger } from '../../src/ops/logger.ts';
+import type { ServiceMetrics } from '../../src/ops/metrics.ts';
+import type { Readiness } from '../../src/ops/readiness.ts';
+import { securitySettingsFromConfig } from '../../src/security/from-config.ts';
+import type { App } from '../../src/server.ts';
+import { createService, type RunningService, type Service } from '../../src/service.ts';
+import type { WeComClient } from '../../src/wecom/client.ts';
 
 /**
- * The service wired as src/main.ts wires it for operations (metrics hooks and plugin, readiness,
- * the HTTP front with request ids and access logs), on a real socket over a real emulator, with
- * its log lines kept for the test to read.
+ * The service as src/main.ts starts it (createService: metrics, readiness, the HTTP front with
+ * request ids and access logs, the directory cache, callbacks), configured through its
+ * environment, on a real socket over a real emulator, with its log lines kept for the test to read.
  */
 export class OpsService {
-  readonly logs: Record<string, unknown>[] = [];
+  readonly url: string;
+  readonly client: WeComClient;
+  readonly app: App;
+  readonly readiness: Readiness;
+  readonly metrics: ServiceMetrics;
 
   private constructor(
     readonly wecom: EmulatorHarness,
-    readonly client: WeComClient,
-    readonly app: App,
-    readonly metrics: ServiceMetrics,
-    readonly readiness: Readiness,
-    readonly server: Server,
-    logs: Record<string, unknown>[],
+    private readonly service: Service,
+    running: RunningService,
+    readonly logs: Record<string, unknown>[],
   ) {
-    this.logs = logs;
+    if (!running.metrics) throw new Error('the operations tests need the service with its metrics');
+    ({ url: this.url, client: this.client, app: this.app, readiness: this.readiness, metrics: this.metrics } = running);
   }
 
   static async start(
@@ -40,50 +41,27 @@ export class OpsService {
       level: 'debug',
       destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
     });
-    const metrics = new ServiceMetrics({ defaultMetrics: false });
-    const client = createWeComClient({
-      baseUrl: wecom.url,
-      corpId: creds.corpId,
-      secrets: { contact: options.contactSecret ?? creds.contactSecret },
-      logger,
-      hooks: metrics.clientHooks(),
-      retryBaseDelayMs: 1,
-      retryMaxDelayMs: 5,
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WECOM_BASE_URL: wecom.url,
+      WECOM_CORP_ID: creds.corpId,
+      WECOM_CONTACT_SECRET: options.contactSecret ?? creds.contactSecret,
+      WECOM_CALLBACK_TOKEN: creds.callback.token,
+      WECOM_CALLBACK_AES_KEY: creds.callback.encodingAESKey,
+      // Tests send no credential and count every request; the warm-up would add upstream calls of its own.
+      ALLOW_ANONYMOUS: 'true',
+      RATE_LIMIT_PER_MINUTE: '0',
+      MUTATION_RATE_LIMIT_PER_MINUTE: '0',
+      CACHE_WARM_UP: 'false',
+      READINESS_CACHE_MS: String(options.readinessCacheMs ?? 5_000),
     });
-    const changes = new ChangeBus();
-    const app = createApp({
-      client,
-      changes,
-      logger,
-      graphiql: false,
-      plugins: [metrics.useMetrics()],
-      cache: {},
-      callback: creds.callback,
-    });
-    const readiness = new Readiness({ wecom: () => client.core.probeTokens(), cacheMs: options.readinessCacheMs ?? 5_000 });
-    metrics.observeChanges(changes);
-    metrics.observe({
-      scheduler: () => client.core.scheduler.snapshot(),
-      cache: () => app.cache!.stats(),
-      callbacks: () => app.callback!.stats(),
-      ready: () => readiness.lastReady,
-    });
-    const server = createServer(
-      createHttpFront({ handle: app.handle, logger, readiness, inFlight: new InFlight(), metrics, serveMetrics: true }),
-    );
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return new OpsService(wecom, client, app, metrics, readiness, server, logs);
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const service = createService(config, { security: securitySettingsFromConfig(config.security), logger });
+    return new OpsService(wecom, service, await service.start(), logs);
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.app.jobs.close();
-    await this.client.close();
+    await this.service.stop('test done');
     await this.wecom.close();
   }
 }

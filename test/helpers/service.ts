@@ -2,12 +2,12 @@ import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { EmulatorHarness } from 'wecom-emulator/testing';
-import { ChangeBus } from '../../src/directory/changes.ts';
-import { createApp, type App } from '../../src/server.ts';
-import { createWeComClient, type WeComClient, type WeComClientOptions } from '../../src/wecom/client.ts';
+import type { ChangeBus } from '../../src/directory/changes.ts';
+import type { App, AppOptions } from '../../src/server.ts';
+import type { WeComClient, WeComClientOptions } from '../../src/wecom/client.ts';
 import { JobTracker, type JobTrackerOptions } from '../../src/jobs/tracker.ts';
+import { wireApp, type Planning } from '../../src/wire-app.ts';
 import type { EmulatorOptions } from 'wecom-emulator';
-import type { AppOptions } from '../../src/server.ts';
 
 export interface GraphQLResult {
   // biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
@@ -29,7 +29,7 @@ export class ServiceHarness {
     readonly client: WeComClient,
     readonly app: App,
     /** The app's change bus: what mutations and imports published. */
-    readonly changes: ChangeBus = new ChangeBus(),
+    readonly changes: ChangeBus,
   ) {}
 
   static async start(
@@ -52,7 +52,7 @@ export class ServiceHarness {
       callback?: true | Omit<NonNullable<AppOptions['callback']>, 'token' | 'encodingAESKey'>;
       changeFeed?: AppOptions['changeFeed'];
       /** How reads are planned, from the client: the benchmark's naive baseline passes `naivePlanning` (bench/naive-planning.ts). */
-      planning?: (client: WeComClient) => Pick<AppOptions, 'source' | 'loaders'>;
+      planning?: Planning;
       /** Listen on an ephemeral loopback port (`service.url`). */
       listen?: boolean;
       /**
@@ -70,31 +70,29 @@ export class ServiceHarness {
   ): Promise<ServiceHarness> {
     const wecom = await EmulatorHarness.start(options.emulator);
     const creds = wecom.creds;
-    const client = createWeComClient({
-      baseUrl: wecom.url,
-      corpId: creds.corpId,
-      secrets: {
-        ...(options.contactSecret === false ? {} : { contact: creds.contactSecret }),
+    const callback = options.callback ? { ...creds.callback, ...(options.callback === true ? {} : options.callback) } : undefined;
+    const { client, app, changes } = wireApp(
+      {
+        baseUrl: wecom.url,
+        corpId: creds.corpId,
+        ...(options.contactSecret === false ? {} : { contactSecret: creds.contactSecret }),
         ...(options.appSecret === false ? {} : { app: appOf(creds.apps, options.appAgentId ?? creds.app.agentId) }),
       },
-      ...options.client,
-    });
-    const changes = new ChangeBus();
-    const jobs = options.jobs ? new JobTracker({ client, changes, ...options.jobs }) : undefined;
-    const callback = options.callback ? { ...creds.callback, ...(options.callback === true ? {} : options.callback) } : undefined;
-    const app = createApp({
-      client,
-      changes,
-      ...(jobs ? { jobs } : {}),
-      logger: options.logger ?? pino({ level: 'silent' }),
-      graphiql: options.graphiql ?? false,
-      security: { csrf: false, ...options.security },
-      cache: options.cache ?? false,
-      ...(options.responseCache === false ? { responseCache: false } : {}),
-      ...(callback ? { callback } : {}),
-      ...(options.changeFeed ? { changeFeed: options.changeFeed } : {}),
-      ...(options.planning ? options.planning(client) : {}),
-    });
+      {
+        client: options.client,
+        planning: options.planning,
+        app: ({ client, changes }) => ({
+          ...(options.jobs ? { jobs: new JobTracker({ client, changes, ...options.jobs }) } : {}),
+          logger: options.logger ?? pino({ level: 'silent' }),
+          graphiql: options.graphiql ?? false,
+          security: { csrf: false, ...options.security },
+          cache: options.cache ?? false,
+          ...(options.responseCache === false ? { responseCache: false } : {}),
+          ...(callback ? { callback } : {}),
+          ...(options.changeFeed ? { changeFeed: options.changeFeed } : {}),
+        }),
+      },
+    );
     const harness = new ServiceHarness(wecom, client, app, changes);
     if (options.listen) {
       const server = createServer(options.serverOptions ?? {}, app.handle);

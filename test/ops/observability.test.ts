@@ -199,7 +199,7 @@ describe('HTTP front and metrics', () => {
     const health = await fetch(`${service.url}/healthz`);
     expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
     const ready = await fetch(`${service.url}/readyz`);
-    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', checks: { wecom: 'ok' } }]);
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', checks: { wecom: 'ok' }, visibility: { scope: 'corp' } }]);
     expect(metricValue(await scrape(service), 'service_ready')).toBe(1);
   });
 });
@@ -210,7 +210,10 @@ describe('readiness', () => {
     try {
       const res = await fetch(`${service.url}/readyz`);
       const body = await res.json();
-      expect([res.status, body]).toEqual([503, { status: 'not ready', checks: { wecom: 'config error 40001 (config)' } }]);
+      expect([res.status, body]).toEqual([
+        503,
+        { status: 'not ready', checks: { wecom: 'config error 40001 (config)' }, visibility: { scope: 'corp' } },
+      ]);
       expect(JSON.stringify(body)).not.toContain('a-wrong-secret-value');
     } finally {
       await service.close();
@@ -225,9 +228,7 @@ describe('readiness', () => {
       expect(res.status).toBe(503);
       expect((await res.json()).checks.wecom).toMatch(/^(transport error|timed out)/);
     } finally {
-      service.server.closeAllConnections();
-      await new Promise<void>((r) => service.server.close(() => r()));
-      await service.client.close();
+      await service.close();
     }
   });
 
