@@ -330,6 +330,11 @@ export class DirectoryCache implements DirectorySource {
     return entry?.kind === 'departments' ? entry.value : undefined;
   }
 
+  /** How many department member lists are cached (expired included). */
+  get cachedMemberListCount(): number {
+    return this.registry.memberListCount;
+  }
+
   /** A department's cached direct members, without reading upstream. */
   peekMembers(departmentId: number): WeComUser[] | undefined {
     const entry = this.lru.peek(this.key('members', departmentId), { allowStale: true });

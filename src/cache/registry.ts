@@ -98,6 +98,11 @@ export class CacheRegistry {
     return userKeys.flatMap((k) => [...(this.reportsByLeader.get(k) ?? [])]);
   }
 
+  /** How many member lists the cache holds (expired included): O(1), read on every cost estimate. */
+  get memberListCount(): number {
+    return this.memberLists.size;
+  }
+
   /** Cached department ids with a member list. */
   cachedMemberLists(): number[] {
     return [...this.memberLists.keys()];

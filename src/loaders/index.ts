@@ -90,6 +90,44 @@ export class RequestLoaders {
   }
 
   /**
+   * Members of each department's subtree, each counted once: one pass over the union of the
+   * subtrees' lists for all the departments a request counts (a dashboard counts every one),
+   * instead of a distinct copy of each subtree's members per department.
+   */
+  readonly subtreeMemberCount = new DataLoader<number, number>(async (ids) => {
+    const tree = await this.tree();
+    const departments = [...new Set(ids.flatMap((id) => tree.subtreeIds(id)))];
+    const lists = await this.members.loadMany(departments);
+    // Where each member is listed, so a member of two departments counts once in a common ancestor.
+    const listedIn = new Map<string, number[]>();
+    const failed = new Map<number, Error>();
+    lists.forEach((list, i) => {
+      if (list instanceof Error) failed.set(departments[i]!, list);
+      else for (const u of list) push(listedIn, userKey(u.userid), departments[i]!);
+    });
+    const counts = new Map<number, number>(ids.map((id) => [id, 0]));
+    // The last member that counted in each department: an ancestor already reached is not walked again.
+    const countedFor = new Map<number, number>();
+    let member = 0;
+    for (const homes of listedIn.values()) {
+      member++;
+      for (const home of homes) {
+        for (let d = tree.get(home); d && countedFor.get(d.id) !== member; d = tree.parent(d.id)) {
+          countedFor.set(d.id, member);
+          const count = counts.get(d.id);
+          if (count !== undefined) counts.set(d.id, count + 1);
+        }
+      }
+    }
+    // A list that failed fails the counts of the subtrees holding it, not the others.
+    const failure = (id: number) => (failed.size ? tree.subtreeIds(id).find((d) => failed.has(d)) : undefined);
+    return ids.map((id) => {
+      const at = failure(id);
+      return at === undefined ? counts.get(id)! : failed.get(at)!;
+    });
+  });
+
+  /**
    * Everyone the service can see: the members of every department of the tree, and, reading
    * through an app, the members it sees by userid or by tag outside those departments.
    */

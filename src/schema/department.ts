@@ -89,7 +89,7 @@ builder.node(DepartmentRef, {
       args: { recursive: t.arg.boolean({ defaultValue: false, description: 'Count the members of all sub-departments too.' }) },
       resolve: async (d, { recursive }, ctx) => {
         await yieldIfBusy();
-        return (recursive ? await ctx.loaders.subtreeMembers(d.id) : await ctx.loaders.members.load(d.id)).length;
+        return recursive ? ctx.loaders.subtreeMemberCount.load(d.id) : (await ctx.loaders.members.load(d.id)).length;
       },
     }),
   }),

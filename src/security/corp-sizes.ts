@@ -16,9 +16,18 @@ export interface DirectoryPeek {
   peekMembers(departmentId: number): readonly WeComUser[] | undefined;
   /** A cached member: the record, null when WeCom said it does not exist, undefined when unknown. */
   peekUser(userid: string): WeComUser | null | undefined;
+  /** How many member lists are cached: more lists make the sizes more exact. */
+  readonly cachedMemberListCount: number;
   /** Bumped by every change: sizes computed before may be wrong after. */
   readonly generation: number;
 }
+
+/**
+ * Member changes (callbacks, writes, lists loaded by warm-up) rebuild the sizes at most this
+ * often: a rebuild reads every cached list (about 35 ms for 50,000 members), and an estimate a
+ * second behind a member change is still an estimate of the same corp. A tree change rebuilds at once.
+ */
+export const SIZES_REBUILD_INTERVAL_MS = 1_000;
 
 /** Members assumed in a department when no member list of the corp is cached yet. */
 export const ASSUMED_MEMBERS_PER_DEPARTMENT = 20;
@@ -167,25 +176,29 @@ export class CorpSizes {
   }
 }
 
-/** The corp's sizes from the directory cache, rebuilt only when the tree or the generation changes. */
+/** The corp's sizes from the directory cache, rebuilt when the tree changes and at most once a second for member changes. */
 export class CorpSizesCache {
-  private last?: { departments: readonly WeComDepartment[]; generation: number; cachedLists: number; sizes: CorpSizes };
+  private last?: { departments: readonly WeComDepartment[]; generation: number; cachedLists: number; builtAt: number; sizes: CorpSizes };
 
-  constructor(private readonly peek: DirectoryPeek) {}
+  constructor(
+    private readonly peek: DirectoryPeek,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
 
   /** The sizes, or undefined when the tree is not cached (the estimate then falls back to assumptions). */
   current(): CorpSizes | undefined {
     const departments = this.peek.peekDepartments();
     if (!departments) return undefined;
     const generation = this.peek.generation;
-    // Member lists cached since (without any change) make the sizes more exact: counting them is
-    // cheap (a peek per department), rebuilding is not, so it is rebuilt only when they changed.
-    let cachedLists = 0;
-    for (const d of departments) if (this.peek.peekMembers(d.id)) cachedLists++;
-    if (this.last && this.last.departments === departments && this.last.generation === generation && this.last.cachedLists === cachedLists)
-      return this.last.sizes;
+    const cachedLists = this.peek.cachedMemberListCount;
+    const now = this.clock();
+    const last = this.last;
+    if (last && last.departments === departments) {
+      const unchanged = last.generation === generation && last.cachedLists === cachedLists;
+      if (unchanged || now - last.builtAt < SIZES_REBUILD_INTERVAL_MS) return last.sizes;
+    }
     const sizes = new CorpSizes(departments, (id) => this.peek.peekMembers(id));
-    this.last = { departments, generation, cachedLists, sizes };
+    this.last = { departments, generation, cachedLists, builtAt: now, sizes };
     return sizes;
   }
 }

@@ -80,6 +80,24 @@ describe('department tree', () => {
     expect(res.data!.department!.members.totalCount).toBe(unique.size);
   });
 
+  it('counts every department’s subtree in one request, each member once, with one user/list per department', async ({
+    service,
+    execute,
+  }) => {
+    const tree = await emulatorTree(service);
+    // A member of two departments counts once in their common ancestors (the demo seed has such members).
+    const expected = new Map<number, number>();
+    for (const d of tree) {
+      const listed = (await service.wecom.console('user/list', { department_id: d.id, fetch_child: 1 })).json.userlist;
+      expected.set(d.id, new Set(listed.map((u: { userid: string }) => u.userid.toLowerCase())).size);
+    }
+    await service.wecom.resetStats();
+    const res = await execute(graphql(`query SubtreeCounts { departments { departmentId memberCount(recursive: true) } }`));
+    expect(res.errors).toBeUndefined();
+    expect(new Map(res.data!.departments.map((d) => [d.departmentId, d.memberCount]))).toEqual(expected);
+    expect(await service.calls()).toEqual({ '/cgi-bin/department/list': 1, '/cgi-bin/user/list': tree.length });
+  });
+
   it('walks ancestors, descendants and depth without further upstream calls', async ({ service, execute }) => {
     const tree = await emulatorTree(service);
     const deepest = tree.find((d) => d.name === '存储小组')!;
