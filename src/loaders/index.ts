@@ -2,6 +2,7 @@ import { userKey } from 'wecom-protocol/userid';
 import DataLoader from 'dataloader';
 import type { DerivedDependency, DirectorySource } from '../directory/source.ts';
 import { DepartmentTree } from '../directory/tree.ts';
+import { yieldIfBusy } from '../ops/yield.ts';
 import { UserSearchIndex } from '../directory/search.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
@@ -11,6 +12,9 @@ async function settleEach<K, V>(keys: readonly K[], load: (key: K) => Promise<V>
   const settled = await Promise.allSettled(keys.map(load));
   return settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason instanceof Error ? s.reason : new Error(String(s.reason))));
 }
+
+/** How many members the subtree count walks between checks whether other requests should run. */
+const YIELD_EVERY_MEMBERS = 2_048;
 
 /**
  * Per-request loaders: fresh for every request, so nothing here outlives it (cross-request
@@ -78,7 +82,7 @@ export class RequestLoaders {
 
   /**
    * Members of a department and all its descendants, each once, computed from the tree; once per
-   * request (memberCount and members(recursive) on the same department share it).
+   * request (members(recursive) asked twice of one department shares it).
    */
   subtreeMembers(departmentId: number): Promise<WeComUser[]> {
     let members = this.subtrees.get(departmentId);
@@ -92,25 +96,46 @@ export class RequestLoaders {
   /**
    * Members of each department's subtree, each counted once: one pass over the union of the
    * subtrees' lists for all the departments a request counts (a dashboard counts every one),
-   * instead of a distinct copy of each subtree's members per department.
+   * instead of a distinct copy of each subtree's members per department. The pass yields to
+   * other requests; its callers must not (a yield before `load` splits the batch, and each part
+   * walks its subtrees' lists again).
    */
   readonly subtreeMemberCount = new DataLoader<number, number>(async (ids) => {
     const tree = await this.tree();
     const departments = [...new Set(ids.flatMap((id) => tree.subtreeIds(id)))];
     const lists = await this.members.loadMany(departments);
     // Where each member is listed, so a member of two departments counts once in a common ancestor.
+    // Most members are listed in one department: counted per department, with no key or array.
+    // Those listed in several are grouped by member, to count once in their common ancestors.
+    const singles = new Map<number, number>();
     const listedIn = new Map<string, number[]>();
     const failed = new Map<number, Error>();
-    lists.forEach((list, i) => {
-      if (list instanceof Error) failed.set(departments[i]!, list);
-      else for (const u of list) push(listedIn, userKey(u.userid), departments[i]!);
-    });
-    const counts = new Map<number, number>(ids.map((id) => [id, 0]));
+    for (let i = 0; i < departments.length; i++) {
+      const list = lists[i]!;
+      const id = departments[i]!;
+      if (list instanceof Error) {
+        failed.set(id, list);
+        continue;
+      }
+      let single = 0;
+      for (const u of list) {
+        if (u.department.length === 1) single++;
+        else push(listedIn, userKey(u.userid), id);
+      }
+      singles.set(id, single);
+      await yieldIfBusy();
+    }
+    const counts = new Map<number, number>();
+    for (const id of ids) {
+      let count = 0;
+      for (const d of tree.subtreeIds(id)) count += singles.get(d) ?? 0;
+      counts.set(id, count);
+    }
     // The last member that counted in each department: an ancestor already reached is not walked again.
     const countedFor = new Map<number, number>();
     let member = 0;
     for (const homes of listedIn.values()) {
-      member++;
+      if (++member % YIELD_EVERY_MEMBERS === 0) await yieldIfBusy();
       for (const home of homes) {
         for (let d = tree.get(home); d && countedFor.get(d.id) !== member; d = tree.parent(d.id)) {
           countedFor.set(d.id, member);

@@ -87,10 +87,9 @@ builder.node(DepartmentRef, {
     memberCount: t.int({
       description: 'Number of members; with `recursive`, of the whole subtree, each counted once.',
       args: { recursive: t.arg.boolean({ defaultValue: false, description: 'Count the members of all sub-departments too.' }) },
-      resolve: async (d, { recursive }, ctx) => {
-        await yieldIfBusy();
-        return recursive ? ctx.loaders.subtreeMemberCount.load(d.id) : (await ctx.loaders.members.load(d.id)).length;
-      },
+      // No yield before the loads: every department of the answer must reach the same batch.
+      resolve: async (d, { recursive }, ctx) =>
+        recursive ? ctx.loaders.subtreeMemberCount.load(d.id) : (await ctx.loaders.members.load(d.id)).length,
     }),
   }),
 });
