@@ -2,7 +2,8 @@ import { gzipSync } from 'node:zlib';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceHarness } from '../helpers/service.ts';
-import { chromiumAvailable, deliverCallbacks, launchBrowser, openCheckedPage, type CheckedPage } from '../helpers/browser.ts';
+import { chromiumAvailable, launchBrowser, openCheckedPage, type CheckedPage } from '../helpers/browser.ts';
+import { deliverCallbacks } from '../testkit/callback.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/csp.ts';
 
 /**

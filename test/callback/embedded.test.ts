@@ -1,7 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { SseSubscription } from '../helpers/sse.ts';
 import { freePort } from '../helpers/service-process.ts';
+import { graphql } from '../generated/index.ts';
+import { executor } from '../testkit/execute.ts';
+import { processTest as it } from '../testkit/ops.ts';
 
 /**
  * `npm start` with no credentials (src/main.ts, embedded mode): the emulator's contacts-sync
@@ -9,75 +11,33 @@ import { freePort } from '../helpers/service-process.ts';
  * the emulator's console flows to subscribers and to the next query with no set-up.
  */
 
-let child: ChildProcess;
-let graphql: string;
-let emulator: string;
-
-beforeAll(async () => {
-  const [port, emulatorPort] = [await freePort(), await freePort()];
-  graphql = `http://127.0.0.1:${port}/graphql`;
-  emulator = `http://127.0.0.1:${emulatorPort}`;
-  child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      WECOM_EMULATOR_PORT: String(emulatorPort),
-      LOG_LEVEL: 'silent',
-      CACHE_WARM_UP: 'false',
-      WECOM_CORP_ID: '',
-      WECOM_CONTACT_SECRET: '',
-      WECOM_APP_SECRET: '',
-      WECOM_AGENT_ID: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('change callbacks')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the service exited (${code}):\n${output}`)));
-  });
-  expect(output).toContain(`change callbacks ${graphql.replace('/graphql', '/wecom/callback')}`);
-});
-
-afterAll(async () => {
-  if (child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+const CHILDREN = graphql(`
+  query EmbeddedChildren {
+    department(id: 1) { children { departmentId name } }
   }
-});
-
-// biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the query it sent
-type Answer = { data?: any; errors?: unknown };
-
-const query = async (q: string): Promise<Answer> => {
-  const res = await fetch(graphql, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
-  return (await res.json()) as Answer;
-};
+`);
+const DEPARTMENT_UPDATES = graphql(`
+  subscription EmbeddedDepartmentUpdates {
+    contactChanged(types: [DEPARTMENT_UPDATED]) { kind source departmentId changedFields }
+  }
+`);
 
 describe('embedded mode', () => {
-  it('delivers a console change to a subscriber and to the next query, with no set-up', async () => {
-    const sub = await SseSubscription.open(
-      (url, init) => fetch(url, init),
-      graphql,
-      'subscription { contactChanged(types: [DEPARTMENT_UPDATED]) { kind source departmentId changedFields } }',
-    );
+  it('delivers a console change to a subscriber and to the next query, with no set-up', async ({ startProcess }) => {
+    const emulatorPort = await freePort();
+    const service = await startProcess({ WECOM_EMULATOR_PORT: String(emulatorPort), LOG_LEVEL: 'silent' });
+    const emulator = `http://127.0.0.1:${emulatorPort}`;
+    // The start-up banner (stdout, which may arrive after /healthz answered) names the callback URL.
+    await expect.poll(() => service.output).toContain(`change callbacks ${service.url}/wecom/callback`);
+    const execute = executor(service);
+
+    const sub = await SseSubscription.subscribe((url, init) => fetch(url, init), `${service.url}/graphql`, DEPARTMENT_UPDATES);
     try {
-      const tree = await query('{ department(id: 1) { children { departmentId name } } }');
-      const [first] = tree.data.department.children as { departmentId: number; name: string }[];
+      const tree = await execute(CHILDREN);
+      const [first] = tree.data!.department!.children;
       // the repeat is answered from the cache
       await fetch(`${emulator}/__emulator/stats/reset`, { method: 'POST', headers: { 'content-type': 'application/json' } });
-      expect(await query('{ department(id: 1) { children { departmentId name } } }')).toEqual(tree);
+      expect(await execute(CHILDREN)).toEqual(tree);
       expect(((await (await fetch(`${emulator}/__emulator/stats`)).json()) as { total: number }).total).toBe(0);
 
       const res = await fetch(`${emulator}/__emulator/console/department/update`, {
@@ -91,8 +51,8 @@ describe('embedded mode', () => {
           contactChanged: { kind: 'DEPARTMENT_UPDATED', source: 'CALLBACK', departmentId: first!.departmentId, changedFields: ['name'] },
         },
       });
-      const after = await query('{ department(id: 1) { children { departmentId name } } }');
-      expect(after.data.department.children[0]).toEqual({ departmentId: first!.departmentId, name: '嵌入式改名' });
+      const after = await execute(CHILDREN);
+      expect(after.data!.department!.children[0]).toEqual({ departmentId: first!.departmentId, name: '嵌入式改名' });
     } finally {
       sub.close();
     }

@@ -1,9 +1,10 @@
 import { request } from 'node:http';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import * as official from '@wecom/crypto';
-import { ServiceHarness } from '../helpers/service.ts';
-import { CallbackSender, nowSeconds, send, type SignedRequest } from '../helpers/callback-sender.ts';
-import type { DirectoryChange } from '../../src/directory/changes.ts';
+import { type CallbackSender, nowSeconds, send, type SignedRequest } from '../helpers/callback-sender.ts';
+import { graphql } from '../generated/index.ts';
+import { callbackTest, deliverCallbacks } from '../testkit/callback.ts';
+import { startServiceFixture } from '../testkit/service.ts';
 
 /**
  * /wecom/callback over a real socket: URL verification, and every way a request is refused. Each
@@ -12,139 +13,136 @@ import type { DirectoryChange } from '../../src/directory/changes.ts';
  * @wecom/crypto package, not with the code under test.
  */
 
-let service: ServiceHarness;
-let sender: CallbackSender;
-const published: DirectoryChange[] = [];
+const QUERY = graphql(`
+  query EndpointTree {
+    department(id: 1) { children { name members(first: 100) { nodes { userid name } } } }
+  }
+`);
 
-const QUERY = '{ department(id: 1) { children { name members(first: 100) { nodes { userid name } } } } }';
-let member: { userid: string; name: string };
+/**
+ * The file's service (its stats counted across tests) with `member`, the member the events are
+ * about, and the file's helpers as fixtures, bound to the service and to the changes it
+ * `published` during the test: `renameEvent`, `refused`, `accepted`. `startService` for a service
+ * without a callback.
+ */
+const it = callbackTest({ cache: { ttlMs: 600_000, staleMs: 0 } }, { resetStats: false })
+  .extend('member', { scope: 'file' }, async ({ execute }) => (await execute(QUERY)).data!.department!.children[0]!.members.nodes[0]!)
+  /** A well-formed, authentic update_user event about `member`. */
+  .extend(
+    'renameEvent',
+    { scope: 'file' },
+    ({ sender, member }) =>
+      (name = '新名字') =>
+        sender.changeContact('update_user', { UserID: member.userid, Name: name }),
+  )
+  /** Sends the request and checks the answer, then that nothing changed. */
+  .extend(
+    'refused',
+    ({ service, execute, published }) =>
+      async (req: SignedRequest, status: number, reason: string, method: 'GET' | 'POST' | 'PUT' = 'POST') => {
+        await execute(QUERY); // warm
+        await service.wecom.resetStats();
+        const cursor = service.app.feed.latestCursor();
+        const invalidations = service.app.cache!.stats().invalidations;
 
-beforeAll(async () => {
-  service = await ServiceHarness.start({ cache: { ttlMs: 600_000, staleMs: 0 }, callback: true, listen: true });
-  const { corpId, callback } = service.wecom.creds;
-  sender = new CallbackSender({ token: callback.token, encodingAESKey: callback.encodingAESKey, corpId });
-  service.changes.subscribe((change) => published.push(change));
-  const res = await service.query(QUERY);
-  member = res.data!.department.children[0].members.nodes[0];
-});
-afterAll(() => service.close());
-beforeEach(() => {
-  published.length = 0;
-});
+        const res = await send(service.url, req, method);
+        expect(res).toEqual({ status, text: reason });
 
-/** A well-formed, authentic update_user event about `member`. */
-const renameEvent = (name = '新名字') => sender.changeContact('update_user', { UserID: member.userid, Name: name });
-
-/** Sends the request and checks the answer, then that nothing changed. */
-async function refused(req: SignedRequest, status: number, reason: string, method: 'GET' | 'POST' | 'PUT' = 'POST'): Promise<void> {
-  await service.query(QUERY); // warm
-  await service.wecom.resetStats();
-  const cursor = service.app.feed.latestCursor();
-  const invalidations = service.app.cache!.stats().invalidations;
-
-  const res = await send(service.url, req, method);
-  expect(res).toEqual({ status, text: reason });
-
-  await service.app.callback!.idle();
-  await new Promise((r) => setImmediate(r));
-  expect(published).toEqual([]);
-  expect(service.app.feed.latestCursor()).toBe(cursor);
-  expect(service.app.cache!.stats().invalidations).toBe(invalidations);
-  await service.query(QUERY);
-  expect((await service.wecom.stats()).total).toBe(0);
-}
-
-/** Sends an accepted request and waits until it has been processed. */
-async function accepted(req: SignedRequest): Promise<void> {
-  const res = await send(service.url, req);
-  expect(res).toEqual({ status: 200, text: 'success' });
-  await service.app.callback!.idle();
-}
+        await service.app.callback!.idle();
+        await new Promise((r) => setImmediate(r));
+        expect(published).toEqual([]);
+        expect(service.app.feed.latestCursor()).toBe(cursor);
+        expect(service.app.cache!.stats().invalidations).toBe(invalidations);
+        await execute(QUERY);
+        expect((await service.wecom.stats()).total).toBe(0);
+      },
+  )
+  /** Sends an accepted request and waits until it has been processed. */
+  .extend('accepted', { scope: 'file' }, ({ service }) => async (req: SignedRequest) => {
+    const res = await send(service.url, req);
+    expect(res).toEqual({ status: 200, text: 'success' });
+    await service.app.callback!.idle();
+  })
+  .extend('startService', startServiceFixture);
 
 describe('URL verification (GET)', () => {
-  it('answers exactly the decrypted echostr', async () => {
+  it('answers exactly the decrypted echostr', async ({ service, sender }) => {
     const res = await send(service.url, sender.verification('8147297539112093'), 'GET');
     expect(res).toEqual({ status: 200, text: '8147297539112093' });
   });
 
-  it('passes the emulator’s own verification when its callback is pointed at the service', async () => {
-    const { callback } = service.wecom.creds;
-    const res = await service.wecom.admin('callback', 'POST', {
-      url: `${service.url}/wecom/callback`,
-      token: callback.token,
-      encodingAESKey: callback.encodingAESKey,
-    });
-    expect(res.status, res.text).toBe(200);
+  it('passes the emulator’s own verification when its callback is pointed at the service', async ({ service }) => {
+    await deliverCallbacks(service);
     await service.wecom.admin('callback', 'POST', { url: null });
   });
 
-  it.each([
-    ['a forged signature', () => sender.verification('123', { signature: 'f'.repeat(40) }), 403, 'bad_signature'],
-    ['another token', () => sender.verification('123', { token: 'SomeoneElse' }), 403, 'bad_signature'],
-    ['a stale timestamp', () => sender.verification('123', { timestamp: nowSeconds() - 301 }), 403, 'stale_timestamp'],
-    ['another corp’s receiveid', () => sender.verification('123', { receiveId: 'wwsomeoneelse' }), 403, 'wrong_receiveid'],
+  it.for<[string, (sender: CallbackSender) => SignedRequest, number, string]>([
+    ['a forged signature', (sender) => sender.verification('123', { signature: 'f'.repeat(40) }), 403, 'bad_signature'],
+    ['another token', (sender) => sender.verification('123', { token: 'SomeoneElse' }), 403, 'bad_signature'],
+    ['a stale timestamp', (sender) => sender.verification('123', { timestamp: nowSeconds() - 301 }), 403, 'stale_timestamp'],
+    ['another corp’s receiveid', (sender) => sender.verification('123', { receiveId: 'wwsomeoneelse' }), 403, 'wrong_receiveid'],
     [
       'no echostr',
-      () => ({ ...sender.verification('123'), query: { ...sender.verification('123').query, echostr: undefined } }),
+      (sender) => ({ ...sender.verification('123'), query: { ...sender.verification('123').query, echostr: undefined } }),
       400,
       'missing_parameters',
     ],
-  ])('refuses %s', async (_what, build, status, reason) => {
-    await refused(build(), status, reason, 'GET');
+  ])('refuses %s', async ([_what, build, status, reason], { sender, refused }) => {
+    await refused(build(sender), status, reason, 'GET');
   });
 });
 
 describe('events (POST): refusals change nothing', () => {
-  it('refuses a forged signature', async () => {
+  it('refuses a forged signature', async ({ sender, renameEvent, refused }) => {
     await refused(sender.post(renameEvent(), { signature: official.getSignature('x', '1', '2', 'y') }), 403, 'bad_signature');
   });
 
-  it('refuses a signature made with another token', async () => {
+  it('refuses a signature made with another token', async ({ sender, renameEvent, refused }) => {
     await refused(sender.post(renameEvent(), { token: 'AnotherToken1' }), 403, 'bad_signature');
   });
 
-  it('refuses a timestamp more than five minutes old or ahead', async () => {
+  it('refuses a timestamp more than five minutes old or ahead', async ({ sender, renameEvent, refused }) => {
     await refused(sender.post(renameEvent(), { timestamp: nowSeconds() - 301 }), 403, 'stale_timestamp');
     await refused(sender.post(renameEvent(), { timestamp: nowSeconds() + 301 }), 403, 'stale_timestamp');
   });
 
-  it('refuses a timestamp that is not a number', async () => {
+  it('refuses a timestamp that is not a number', async ({ sender, renameEvent, refused }) => {
     const req = sender.post(renameEvent());
     await refused({ ...req, query: { ...req.query, timestamp: '17e8' } }, 400, 'bad_timestamp');
   });
 
-  it('refuses a message sealed for another corp (receiveid)', async () => {
+  it('refuses a message sealed for another corp (receiveid)', async ({ sender, renameEvent, refused }) => {
     await refused(sender.post(renameEvent(), { receiveId: 'wwanothercorp0001' }), 403, 'wrong_receiveid');
   });
 
-  it('refuses an event addressed to another corp inside a message sealed for ours', async () => {
+  it('refuses an event addressed to another corp inside a message sealed for ours', async ({ sender, renameEvent, refused }) => {
     const xml = renameEvent().replace(`<ToUserName><![CDATA[${sender.options.corpId}]]>`, '<ToUserName><![CDATA[wwanothercorp0001]]>');
     await refused(sender.post(xml), 403, 'wrong_receiveid');
   });
 
-  it('refuses a ciphertext made with another key, before reading anything from it', async () => {
+  it('refuses a ciphertext made with another key, before reading anything from it', async ({ sender, renameEvent, refused }) => {
     const otherKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
     // A fixed random prefix makes the garbage the wrong key yields (and so the refusal) deterministic.
     const encrypted = official.encrypt(otherKey, renameEvent(), sender.options.corpId, Buffer.alloc(16, 7));
     await refused(sender.envelope(encrypted), 400, 'bad_ciphertext');
   });
 
-  it('refuses a signed Encrypt that is not base64', async () => {
+  it('refuses a signed Encrypt that is not base64', async ({ sender, refused }) => {
     await refused(sender.envelope('not*base64!'), 400, 'bad_ciphertext');
   });
 
-  it('refuses an envelope without Encrypt', async () => {
+  it('refuses an envelope without Encrypt', async ({ sender, renameEvent, refused }) => {
     const req = sender.post(renameEvent());
     await refused({ ...req, body: '<xml><ToUserName><![CDATA[x]]></ToUserName></xml>' }, 400, 'missing_parameters');
   });
 
-  it('refuses malformed outer XML', async () => {
+  it('refuses malformed outer XML', async ({ sender, renameEvent, refused }) => {
     const req = sender.post(renameEvent());
     await refused({ ...req, body: req.body.replace('</xml>', '') }, 400, 'malformed_xml');
     await refused({ ...req, body: 'not xml at all' }, 400, 'malformed_xml');
   });
 
-  it('refuses XML with a DTD or entities (billion laughs, XXE) without expanding them', async () => {
+  it('refuses XML with a DTD or entities (billion laughs, XXE) without expanding them', async ({ sender, renameEvent, refused }) => {
     const req = sender.post(renameEvent());
     const laughs =
       '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>' +
@@ -154,17 +152,17 @@ describe('events (POST): refusals change nothing', () => {
     await refused({ ...req, body: xxe }, 400, 'malformed_xml');
   });
 
-  it('refuses a properly signed message whose own XML is malformed or carries a DTD', async () => {
+  it('refuses a properly signed message whose own XML is malformed or carries a DTD', async ({ sender, renameEvent, refused }) => {
     await refused(sender.post('<xml><ToUserName><![CDATA[x]]></ToUserName>'), 400, 'malformed_xml');
     await refused(sender.post(`<!DOCTYPE xml [<!ENTITY a "b">]>${renameEvent()}`), 400, 'malformed_xml');
   });
 
-  it('refuses an authentic event without the id it is about', async () => {
+  it('refuses an authentic event without the id it is about', async ({ sender, refused }) => {
     await refused(sender.post(sender.changeContact('update_user', { Name: 'no userid' })), 400, 'malformed_event');
     await refused(sender.post(sender.changeContact('delete_party', { Id: 'twelve' })), 400, 'malformed_event');
   });
 
-  it('refuses a body over 64 KiB, declared or streamed', async () => {
+  it('refuses a body over 64 KiB, declared or streamed', async ({ service, published, sender, renameEvent, refused }) => {
     const req = sender.post(renameEvent());
     const big = { ...req, body: req.body.replace('</xml>', `<Pad>${'x'.repeat(70 * 1024)}</Pad></xml>`) };
     await refused(big, 413, 'too_large');
@@ -187,13 +185,13 @@ describe('events (POST): refusals change nothing', () => {
     expect(published).toEqual([]);
   });
 
-  it('refuses other methods', async () => {
+  it('refuses other methods', async ({ sender, renameEvent, refused }) => {
     await refused(sender.post(renameEvent()), 405, 'method_not_allowed', 'PUT');
   });
 });
 
 describe('repeats', () => {
-  it('processes a retried or replayed request once', async () => {
+  it('processes a retried or replayed request once', async ({ published, sender, member, renameEvent, refused, accepted }) => {
     const req = sender.post(renameEvent('重放名'));
     await accepted(req);
     expect(published).toEqual([{ kind: 'USER_UPDATED', userid: member.userid, changedFields: ['name'], source: 'callback' }]);
@@ -202,7 +200,12 @@ describe('repeats', () => {
     await refused(req, 200, 'success');
   });
 
-  it('processes an identical event signed afresh again: two genuine identical changes in one second must not collapse', async () => {
+  it('processes an identical event signed afresh again: two genuine identical changes in one second must not collapse', async ({
+    published,
+    sender,
+    renameEvent,
+    accepted,
+  }) => {
     // Only a holder of the token can sign, so a new signature is a new delivery from WeCom.
     const event = renameEvent('再次');
     await accepted(sender.post(event));
@@ -210,12 +213,20 @@ describe('repeats', () => {
     expect(published).toHaveLength(2);
   });
 
-  it('after refusals, a genuine event still goes through and drops exactly what it touched', async () => {
-    await service.query(QUERY);
+  it('after refusals, a genuine event still goes through and drops exactly what it touched', async ({
+    service,
+    execute,
+    published,
+    sender,
+    member,
+    renameEvent,
+    accepted,
+  }) => {
+    await execute(QUERY);
     await service.wecom.resetStats();
     await accepted(sender.post(renameEvent('最终名')));
     expect(published).toEqual([{ kind: 'USER_UPDATED', userid: member.userid, changedFields: ['name'], source: 'callback' }]);
-    await service.query(QUERY);
+    await execute(QUERY);
     // the member's own list only
     const { ['/cgi-bin/gettoken']: _t, ...calls } = await service.calls();
     expect(calls).toEqual({ '/cgi-bin/user/list': 1 });
@@ -224,13 +235,9 @@ describe('repeats', () => {
 });
 
 describe('without a callback configured', () => {
-  it('answers 404', async () => {
-    const plain = await ServiceHarness.start({ listen: true });
-    try {
-      const res = await send(plain.url, sender.post(renameEvent()));
-      expect(res.status).toBe(404);
-    } finally {
-      await plain.close();
-    }
+  it('answers 404', async ({ sender, renameEvent, startService }) => {
+    const plain = await startService({ listen: true });
+    const res = await send(plain.url, sender.post(renameEvent()));
+    expect(res.status).toBe(404);
   });
 });

@@ -1,6 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
+import { describe, expect, vi } from 'vitest';
+import type { ServiceHarness } from '../helpers/service.ts';
 import { CallbackSender, send } from '../helpers/callback-sender.ts';
+import { graphql } from '../generated/index.ts';
+import { callbackTest, deliverCallbacks } from '../testkit/callback.ts';
+import { executor } from '../testkit/execute.ts';
+import { ownServiceTest } from '../testkit/service.ts';
 import type { DirectoryChange } from '../../src/directory/changes.ts';
 
 /**
@@ -10,50 +14,40 @@ import type { DirectoryChange } from '../../src/directory/changes.ts';
  * batch_job_result) through signed requests built with the official package.
  */
 
-let service: ServiceHarness;
-let sender: CallbackSender;
-const published: DirectoryChange[] = [];
-let waiters: { count: number; resolve: () => void }[] = [];
-
-beforeAll(async () => {
-  service = await ServiceHarness.start({ cache: {}, callback: true, listen: true });
-  const { corpId, callback } = service.wecom.creds;
-  sender = new CallbackSender({ token: callback.token, encodingAESKey: callback.encodingAESKey, corpId });
-  service.changes.subscribe((change) => {
-    published.push(change);
-    for (const w of [...waiters]) if (published.length >= w.count) w.resolve();
-  });
-});
-afterAll(() => service.close());
-
-async function pointEmulatorAtService(fieldSet: 'full' | 'reduced'): Promise<void> {
-  const { callback } = service.wecom.creds;
-  const res = await service.wecom.admin('callback', 'POST', {
-    url: `${service.url}/wecom/callback`,
-    token: callback.token,
-    encodingAESKey: callback.encodingAESKey,
-    fieldSet,
-  });
-  expect(res.status, res.text).toBe(200);
-}
-
-/** Makes a console change and returns what the service published for it. */
-async function consoleChange(path: string, body: Record<string, unknown>, expected = 1): Promise<DirectoryChange[]> {
-  published.length = 0;
-  const res = await service.wecom.console(path, body);
-  expect(res.json.errcode, res.text).toBe(0);
-  if (published.length < expected) {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${published.length} of ${expected} changes published`)), 5_000);
-      waiters.push({ count: expected, resolve: () => (clearTimeout(timer), resolve()) });
-    });
-    waiters = [];
+const IMPORT_USERS = graphql(`
+  mutation EventsImportUsers($rows: [ImportUserRow!]) {
+    importUsers(mode: SYNC, rows: $rows) { ... on MutationImportUsersSuccess { data { id } } }
   }
-  return [...published];
-}
+`);
+const IMPORT_JOB = graphql(`
+  query EventsImportJob($id: ID!) {
+    importJob(id: $id) { status }
+  }
+`);
+
+/**
+ * The file's service and `consoleChange(path, body, expected = 1)`: makes a change in the
+ * emulator's console and returns what the service published for it (`published`, emptied first).
+ */
+const it = callbackTest({ cache: {} }, { resetStats: false }).extend(
+  'consoleChange',
+  ({ service, published }) =>
+    async (path: string, body: Record<string, unknown>, expected = 1): Promise<DirectoryChange[]> => {
+      published.length = 0;
+      const res = await service.wecom.console(path, body);
+      expect(res.json.errcode, res.text).toBe(0);
+      await vi.waitFor(
+        () => {
+          if (published.length < expected) throw new Error(`only ${published.length} of ${expected} changes published`);
+        },
+        { timeout: 5_000, interval: 5 },
+      );
+      return [...published];
+    },
+);
 
 /** Lets the emulator finish its deliveries, then shows what arrived (for "nothing is sent"). */
-async function settle(): Promise<void> {
+async function settle(service: ServiceHarness): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const { deliveries } = (await service.wecom.admin('callback')).json as { deliveries: { status: string }[] };
     if (deliveries.every((d) => d.status === 'delivered' || d.status === 'failed')) break;
@@ -62,7 +56,7 @@ async function settle(): Promise<void> {
   await service.app.callback!.idle();
 }
 
-const firstDepartmentWithMembers = async (): Promise<number> => {
+const firstDepartmentWithMembers = async (service: ServiceHarness): Promise<number> => {
   const tree: { id: number; parentid: number }[] = (await service.wecom.console('department/list')).json.department;
   for (const d of tree.filter((x) => x.parentid !== 0)) {
     if ((await service.wecom.console('user/list', { department_id: d.id })).json.userlist.length) return d.id;
@@ -71,13 +65,13 @@ const firstDepartmentWithMembers = async (): Promise<number> => {
 };
 
 describe('full field set', () => {
-  beforeEach(async () => {
+  it.beforeEach(async ({ service }) => {
     await service.wecom.reset();
-    await pointEmulatorAtService('full');
+    await deliverCallbacks(service, 'full');
   });
 
-  it('create_user, update_user (fields and move), delete_user', async () => {
-    const dept = await firstDepartmentWithMembers();
+  it('create_user, update_user (fields and move), delete_user', async ({ service, consoleChange }) => {
+    const dept = await firstDepartmentWithMembers(service);
     expect(await consoleChange('user/create', { userid: 'evt_user', name: '事件', department: [dept], mobile: '13800001234' })).toEqual([
       { kind: 'USER_CREATED', userid: 'evt_user', departmentIds: [dept], source: 'callback' },
     ]);
@@ -92,7 +86,7 @@ describe('full field set', () => {
     ]);
   });
 
-  it('create_party, update_party (rename, move), delete_party', async () => {
+  it('create_party, update_party (rename, move), delete_party', async ({ consoleChange }) => {
     const [created] = await consoleChange('department/create', { name: '事件部', parentid: 1 });
     const id = (created as { departmentId: number }).departmentId;
     expect(created).toEqual({ kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: 1, source: 'callback' });
@@ -107,10 +101,11 @@ describe('full field set', () => {
     ]);
   });
 
-  it('update_tag with added and removed members and departments', async () => {
+  it('update_tag with added and removed members and departments', async ({ service, consoleChange }) => {
     const tagid = (await service.wecom.console('tag/create', { tagname: '事件标签' })).json.tagid as number;
-    const users: { userid: string }[] = (await service.wecom.console('user/list', { department_id: await firstDepartmentWithMembers() }))
-      .json.userlist;
+    const users: { userid: string }[] = (
+      await service.wecom.console('user/list', { department_id: await firstDepartmentWithMembers(service) })
+    ).json.userlist;
     const [a, b] = users;
     expect(await consoleChange('tag/addtagusers', { tagid, userlist: [a!.userid, b!.userid], partylist: [2] })).toEqual([
       { kind: 'TAG_MEMBERS_CHANGED', tagId: tagid, addedUserids: [a!.userid, b!.userid], addedDepartmentIds: [2], source: 'callback' },
@@ -122,13 +117,13 @@ describe('full field set', () => {
 });
 
 describe('reduced field set (callback URLs set after 2022-08-15)', () => {
-  beforeEach(async () => {
+  it.beforeEach(async ({ service }) => {
     await service.wecom.reset();
-    await pointEmulatorAtService('reduced');
+    await deliverCallbacks(service, 'reduced');
   });
 
-  it('member events: UserID and Department only, so the changed fields are unknown', async () => {
-    const dept = await firstDepartmentWithMembers();
+  it('member events: UserID and Department only, so the changed fields are unknown', async ({ service, consoleChange }) => {
+    const dept = await firstDepartmentWithMembers(service);
     expect(await consoleChange('user/create', { userid: 'evt_reduced', name: '简', department: [dept], mobile: '13800004321' })).toEqual([
       { kind: 'USER_CREATED', userid: 'evt_reduced', departmentIds: [dept], source: 'callback' },
     ]);
@@ -144,14 +139,14 @@ describe('reduced field set (callback URLs set after 2022-08-15)', () => {
     ]);
   });
 
-  it('department events: Id and ParentId only; update_party only on a move', async () => {
+  it('department events: Id and ParentId only; update_party only on a move', async ({ service, published, consoleChange }) => {
     const [created] = await consoleChange('department/create', { name: '简部', parentid: 1 });
     const id = (created as { departmentId: number }).departmentId;
     expect(created).toEqual({ kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: 1, source: 'callback' });
     // a rename is not delivered at all
     published.length = 0;
     expect((await service.wecom.console('department/update', { id, name: '简部二' })).json.errcode).toBe(0);
-    await settle();
+    await settle(service);
     expect(published).toEqual([]);
     expect(await consoleChange('department/update', { id, parentid: 2 })).toEqual([
       { kind: 'DEPARTMENT_UPDATED', departmentId: id, parentId: 2, changedFields: ['parentid'], source: 'callback' },
@@ -163,7 +158,7 @@ describe('reduced field set (callback URLs set after 2022-08-15)', () => {
 });
 
 describe('events the console does not produce', () => {
-  it('update_user with NewUserID carries the new userid', async () => {
+  it('update_user with NewUserID carries the new userid', async ({ service, published, sender }) => {
     await send(service.url, sender.post(sender.changeContact('update_user', { UserID: 'old_id', NewUserID: 'new_id', Name: '改号' })));
     await service.app.callback!.idle();
     expect(published.at(-1)).toEqual({
@@ -175,14 +170,14 @@ describe('events the console does not produce', () => {
     });
   });
 
-  it('an unknown ChangeType is read as "anything may have changed"', async () => {
+  it('an unknown ChangeType is read as "anything may have changed"', async ({ service, published, sender }) => {
     published.length = 0;
     await send(service.url, sender.post(sender.changeContact('merge_corp', { Id: 1 })));
     await service.app.callback!.idle();
     expect(published).toEqual([{ kind: 'DIRECTORY_RELOADED', source: 'callback' }]);
   });
 
-  it('acknowledges other events and messages without publishing anything', async () => {
+  it('acknowledges other events and messages without publishing anything', async ({ service, published, sender }) => {
     published.length = 0;
     const msg = (fields: Record<string, string | number>) =>
       CallbackSender.xml({ ToUserName: sender.options.corpId, FromUserName: 'zhangsan', CreateTime: 1_700_000_000, ...fields });
@@ -192,7 +187,11 @@ describe('events the console does not produce', () => {
     expect(published).toEqual([]);
   });
 
-  it('batch_job_result: an import this service does not track reloads the directory; an export changes nothing', async () => {
+  it('batch_job_result: an import this service does not track reloads the directory; an export changes nothing', async ({
+    service,
+    published,
+    sender,
+  }) => {
     published.length = 0;
     const job = (type: string, id: string) =>
       `<xml><ToUserName><![CDATA[${sender.options.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1700000001</CreateTime>` +
@@ -209,16 +208,12 @@ describe('events the console does not produce', () => {
 });
 
 describe('batch_job_result for an import this service started', () => {
-  it('tells the job tracker, and the directory is reloaded once (by the tracker, not again by the callback)', async () => {
-    const tracked = await ServiceHarness.start({ cache: {}, callback: true, listen: true, jobs: { initialPollMs: 20, maxPollMs: 100 } });
-    try {
-      const { callback } = tracked.wecom.creds;
-      const configured = await tracked.wecom.admin('callback', 'POST', {
-        url: `${tracked.url}/wecom/callback`,
-        token: callback.token,
-        encodingAESKey: callback.encodingAESKey,
-      });
-      expect(configured.status, configured.text).toBe(200);
+  ownServiceTest(
+    'tells the job tracker, and the directory is reloaded once (by the tracker, not again by the callback)',
+    async ({ startService }) => {
+      const tracked = await startService({ cache: {}, callback: true, listen: true, jobs: { initialPollMs: 20, maxPollMs: 100 } });
+      const execute = executor(tracked);
+      await deliverCallbacks(tracked);
       const changes: DirectoryChange[] = [];
       tracked.changes.subscribe((c) => changes.push(c));
       const notified: [string, boolean][] = [];
@@ -230,24 +225,17 @@ describe('batch_job_result for an import this service started', () => {
       };
 
       const rows = [{ userid: 'job.member', name: '导入者', departmentIds: [1], email: 'job.member@example.com' }];
-      const res = await tracked.query(
-        `mutation($rows: [ImportUserRow!]) { importUsers(mode: SYNC, rows: $rows) { ... on MutationImportUsersSuccess { data { id } } } }`,
-        { rows },
-      );
-      const id = res.data!.importUsers.data.id as string;
+      const res = await execute(IMPORT_USERS, { rows });
+      // Submitted: only the success type has `data` (a refusal would fail here, as it always has).
+      const id = (res.data!.importUsers as { data: { id: string } }).data.id;
       const started = Date.now();
       while (tracked.app.callback!.stats().accepted < 1 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 10));
       await tracked.app.callback!.idle();
-      while (
-        (await tracked.query(`{ importJob(id: "${id}") { status } }`)).data!.importJob.status !== 'FINISHED' &&
-        Date.now() - started < 5_000
-      ) {
+      while ((await execute(IMPORT_JOB, { id })).data!.importJob!.status !== 'FINISHED' && Date.now() - started < 5_000) {
         await new Promise((r) => setTimeout(r, 10));
       }
       expect(notified).toEqual([[id, true]]);
       expect(changes).toEqual([{ kind: 'DIRECTORY_RELOADED', source: 'import' }]);
-    } finally {
-      await tracked.close();
-    }
-  });
+    },
+  );
 });

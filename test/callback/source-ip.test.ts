@@ -1,6 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
-import { CallbackSender, send } from '../helpers/callback-sender.ts';
+import { describe, expect } from 'vitest';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { type CallbackSender, send } from '../helpers/callback-sender.ts';
+import { callbackSender, callbackTest } from '../testkit/callback.ts';
+import { ownServiceTest, type StartService } from '../testkit/service.ts';
 import type { DirectoryChange } from '../../src/directory/changes.ts';
 import type { AllowedCallbackIps } from '../../src/callback/source-ip.ts';
 import { CALLBACK_IPS_REFRESH_MS, CallbackSourceCheck } from '../../src/callback/source-ip.ts';
@@ -17,24 +19,20 @@ interface Started {
   published: DirectoryChange[];
 }
 
-const open: ServiceHarness[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
+/** Each test starts the service it needs (`start`), closed when the test ends. */
+const it = ownServiceTest;
 
-/** A service on a loopback port; closed after the test unless `shared` (then by its describe's afterAll). */
+/** A service of the test's own on a loopback port. */
 async function start(
+  startService: StartService,
   allowedIps: AllowedCallbackIps,
   trustedProxies: string[] = [],
   emulator: Partial<EmulatorOptions> = {},
-  shared = false,
 ): Promise<Started> {
-  const service = await ServiceHarness.start({ emulator, callback: { allowedIps, trustedProxies }, listen: true });
-  if (!shared) open.push(service);
-  const { corpId, callback } = service.wecom.creds;
+  const service = await startService({ emulator, callback: { allowedIps, trustedProxies }, listen: true });
   const published: DirectoryChange[] = [];
   service.changes.subscribe((c) => published.push(c));
-  return { service, sender: new CallbackSender({ token: callback.token, encodingAESKey: callback.encodingAESKey, corpId }), published };
+  return { service, sender: callbackSender(service), published };
 }
 
 const rename = (sender: CallbackSender, userid: string) => sender.changeContact('update_user', { UserID: userid, Name: '新名字' });
@@ -42,8 +40,8 @@ const someUserid = async (s: ServiceHarness) =>
   (await s.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[3].userid as string;
 
 describe("WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom's getcallbackip list)", () => {
-  it("accepts the emulator's own deliveries (loopback, its getcallbackip answer), reading the list once", async () => {
-    const { service, published } = await start({ mode: 'auto' });
+  it("accepts the emulator's own deliveries (loopback, its getcallbackip answer), reading the list once", async ({ startService }) => {
+    const { service, published } = await start(startService, { mode: 'auto' });
     const { callback } = service.wecom.creds;
     expect(
       (
@@ -61,8 +59,10 @@ describe("WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom's getcallbackip list)", () => {
     expect((await service.calls())['/cgi-bin/getcallbackip']).toBe(1);
   });
 
-  it('refuses a correctly signed request from an address outside the list with 403, and processes nothing', async () => {
-    const { service, sender, published } = await start({ mode: 'auto' }, [], { callbackIps: ['101.226.103.*', '101.226.62.*'] });
+  it('refuses a correctly signed request from an address outside the list with 403, and processes nothing', async ({ startService }) => {
+    const { service, sender, published } = await start(startService, { mode: 'auto' }, [], {
+      callbackIps: ['101.226.103.*', '101.226.62.*'],
+    });
     const userid = await someUserid(service);
     expect(await send(service.url, sender.post(rename(sender, userid)))).toEqual({ status: 403, text: 'forbidden_source' });
     expect(await send(service.url, sender.verification('8147297539112093'), 'GET')).toEqual({ status: 403, text: 'forbidden_source' });
@@ -77,8 +77,8 @@ describe("WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom's getcallbackip list)", () => {
     expect((await service.calls())['/cgi-bin/getcallbackip']).toBe(1);
   });
 
-  it("answers 503 while WeCom's list cannot be read (WeCom retries), and processes nothing", async () => {
-    const { service, sender, published } = await start({ mode: 'auto' });
+  it("answers 503 while WeCom's list cannot be read (WeCom retries), and processes nothing", async ({ startService }) => {
+    const { service, sender, published } = await start(startService, { mode: 'auto' });
     await service.wecom.faults({ rateLimitPerMinute: { '/cgi-bin/getcallbackip': 0 } });
     const userid = await someUserid(service);
     expect(await send(service.url, sender.post(rename(sender, userid)))).toEqual({ status: 503, text: 'source_list_unavailable' });
@@ -87,8 +87,8 @@ describe("WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom's getcallbackip list)", () => {
     expect((await service.wecom.stats()).errors['45009']).toBeGreaterThan(0);
   });
 
-  it('re-reads the list after a day, and keeps serving the old one meanwhile', async () => {
-    const { service } = await start({ mode: 'auto' });
+  it('re-reads the list after a day, and keeps serving the old one meanwhile', async ({ startService }) => {
+    const { service } = await start(startService, { mode: 'auto' });
     let now = 1_000_000;
     const check = new CallbackSourceCheck({
       allowed: { mode: 'auto' },
@@ -110,27 +110,29 @@ describe("WECOM_CALLBACK_ALLOWED_IPS=auto (WeCom's getcallbackip list)", () => {
   });
 });
 
+/** A service shared by the tests that only send to it: ranges, no trusted proxy. */
+const itPlain = callbackTest(
+  { callback: { allowedIps: { mode: 'list', ranges: ['10.0.0.0/8'] }, trustedProxies: [] } },
+  { resetStats: false },
+);
+
 describe('WECOM_CALLBACK_ALLOWED_IPS as ranges, with TRUSTED_PROXIES', () => {
-  let plain: Started;
-  beforeAll(async () => {
-    plain = await start({ mode: 'list', ranges: ['10.0.0.0/8'] }, [], {}, true);
-  });
-  afterAll(() => plain.service.close());
+  itPlain(
+    "ignores X-Forwarded-For from a proxy that is not trusted: the socket's address (loopback) is refused",
+    async ({ service, sender, published }) => {
+      const userid = await someUserid(service);
+      expect(await send(service.url, sender.post(rename(sender, userid)), 'POST', { 'x-forwarded-for': '10.1.2.3' })).toEqual({
+        status: 403,
+        text: 'forbidden_source',
+      });
+      await service.app.callback!.idle();
+      expect(published).toEqual([]);
+      expect((await service.calls())['/cgi-bin/getcallbackip'] ?? 0).toBe(0);
+    },
+  );
 
-  it("ignores X-Forwarded-For from a proxy that is not trusted: the socket's address (loopback) is refused", async () => {
-    const { service, sender, published } = plain;
-    const userid = await someUserid(service);
-    expect(await send(service.url, sender.post(rename(sender, userid)), 'POST', { 'x-forwarded-for': '10.1.2.3' })).toEqual({
-      status: 403,
-      text: 'forbidden_source',
-    });
-    await service.app.callback!.idle();
-    expect(published).toEqual([]);
-    expect((await service.calls())['/cgi-bin/getcallbackip'] ?? 0).toBe(0);
-  });
-
-  it('takes the sender from X-Forwarded-For when the socket is a trusted proxy', async () => {
-    const { service, sender, published } = await start({ mode: 'list', ranges: ['10.0.0.0/8'] }, ['127.0.0.1/32', '::1/128']);
+  it('takes the sender from X-Forwarded-For when the socket is a trusted proxy', async ({ startService }) => {
+    const { service, sender, published } = await start(startService, { mode: 'list', ranges: ['10.0.0.0/8'] }, ['127.0.0.1/32', '::1/128']);
     const userid = await someUserid(service);
     expect(await send(service.url, sender.post(rename(sender, userid)), 'POST', { 'x-forwarded-for': '10.1.2.3' })).toEqual({
       status: 200,

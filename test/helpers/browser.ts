@@ -102,14 +102,3 @@ export async function openCheckedPage(
     },
   };
 }
-
-/** Points the emulator's contacts-sync callback at the service, so console changes reach /wecom/callback. */
-export async function deliverCallbacks(service: ServiceHarness): Promise<void> {
-  const { callback } = service.wecom.creds;
-  const configured = await service.wecom.admin('callback', 'POST', {
-    url: `${service.url}/wecom/callback`,
-    token: callback.token,
-    encodingAESKey: callback.encodingAESKey,
-  });
-  expect(configured.status, configured.text).toBe(200);
-}

@@ -21,9 +21,10 @@ export type Execute = <TData, TVariables>(
 
 /**
  * Sends a typed document (a `graphql(...)` call, generated into test/generated/ by
- * `npm run codegen`) to the service over Yoga's fetch, as `service.query` sends a string.
+ * `npm run codegen`) to the service as `service.query` sends a string: over Yoga's fetch for a
+ * ServiceHarness, over HTTP for the real process (ServiceProcess).
  */
-export function executor(service: ServiceHarness): Execute {
+export function executor(service: Pick<ServiceHarness, 'query'>): Execute {
   return async (document, ...[variables, headers]) => {
     const result = await service.query(print(document), variables as Record<string, unknown> | undefined, headers);
     // The service answers the shape of the document it was sent, which is what the document's type says.

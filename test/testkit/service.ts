@@ -1,4 +1,5 @@
 import { test } from 'vitest';
+import type { FixtureScope } from 'wecom-emulator/testing';
 import { ServiceHarness } from '../helpers/service.ts';
 import type { DirectoryChange } from '../../src/directory/changes.ts';
 import { executor } from './execute.ts';
@@ -49,21 +50,24 @@ export function serviceTest(options: ServiceOptions = {}, perFile: ServiceTestOp
 export type StartService = (options?: ServiceOptions) => Promise<ServiceHarness>;
 
 /**
+ * The `startService` fixture: `startService(options)` starts a service of the test's own, closed
+ * when the test ends. Also for fixture sets that add it beside a file's shared service.
+ */
+// biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+export const startServiceFixture = async ({}, { onCleanup }: FixtureScope): Promise<StartService> => {
+  const started: ServiceHarness[] = [];
+  onCleanup(async () => {
+    await Promise.all(started.map((service) => service.close()));
+  });
+  return async (options = {}) => {
+    const service = await ServiceHarness.start(options);
+    started.push(service);
+    return service;
+  };
+};
+
+/**
  * `startService(options)`: a service of the test's own, closed when the test ends; for files whose
  * tests cannot share one (the client remembers rate-limit windows and per-endpoint state).
  */
-export const ownServiceTest = test.extend(
-  'startService',
-  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
-  async ({}, { onCleanup }): Promise<StartService> => {
-    const started: ServiceHarness[] = [];
-    onCleanup(async () => {
-      await Promise.all(started.map((service) => service.close()));
-    });
-    return async (options = {}) => {
-      const service = await ServiceHarness.start(options);
-      started.push(service);
-      return service;
-    };
-  },
-);
+export const ownServiceTest = test.extend('startService', startServiceFixture);

@@ -1,5 +1,5 @@
 import { test } from 'vitest';
-import { EmulatorHarness } from 'wecom-emulator/testing';
+import { emulatorFixture } from 'wecom-emulator/testing';
 import type { EmulatorOptions } from 'wecom-emulator';
 import { LeakWatch, makeClient, type ClientSetup } from '../wecom/helpers.ts';
 
@@ -20,12 +20,7 @@ export interface WeComTestOptions {
 export function wecomTest(options: WeComTestOptions = {}) {
   return (
     test
-      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
-      .extend('emulator', { scope: 'file' }, async ({}, { onCleanup }) => {
-        const emulator = await EmulatorHarness.start(options.emulator);
-        onCleanup(() => emulator.close());
-        return emulator;
-      })
+      .extend('emulator', { scope: 'file' }, emulatorFixture(options.emulator))
       // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
       .extend('watch', { scope: 'file' }, async ({}, { onCleanup }) => {
         const watch = new LeakWatch();

@@ -9,6 +9,12 @@ export interface ApiResponse {
   text: string;
 }
 
+/**
+ * A WeCom wire object (a member, a department, a job result …) as the harness answers it: tests
+ * compare it field by field. Its `any` is explained where ApiResponse declares `json`.
+ */
+export type Wire = ApiResponse['json'];
+
 export interface CallOptions {
   token?: string | null;
   query?: Record<string, string | number>;
@@ -120,6 +126,26 @@ export class EmulatorHarness {
   async clearFaults(): Promise<void> {
     await this.admin('faults', 'DELETE');
   }
+}
+
+/** The part of a vitest fixture's second argument that `emulatorFixture` uses. */
+export interface FixtureScope {
+  onCleanup(cleanup: () => Promise<void> | void): void;
+}
+
+/**
+ * A vitest fixture that starts a harness and closes it when the fixture's scope ends:
+ * `test.extend('wecom', { scope: 'file' }, emulatorFixture(options))`. The emulator's own tests
+ * and the service's client tests start their emulators with it. Typed structurally, so that this
+ * module (and the harness) does not depend on vitest.
+ */
+export function emulatorFixture(options: Partial<EmulatorOptions> = {}) {
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+  return async ({}, { onCleanup }: FixtureScope): Promise<EmulatorHarness> => {
+    const harness = await EmulatorHarness.start(options);
+    onCleanup(() => harness.close());
+    return harness;
+  };
 }
 
 async function send(url: URL, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {

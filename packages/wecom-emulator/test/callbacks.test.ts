@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../src/testing.ts';
-import { CallbackReceiver } from './callback-receiver.ts';
+import { describe, expect } from 'vitest';
+import { EmulatorHarness, type Wire } from '../src/testing.ts';
+import { emulatorTest } from './fixtures.ts';
+import { type Answer, CallbackReceiver, type Received } from './callback-receiver.ts';
 import { routes } from '../src/routes/index.ts';
 import { deliverEvent } from '../src/callbacks.ts';
 
@@ -10,29 +11,23 @@ const TIMING = { callbackTimeoutMs: 700, callbackRetryDelayMs: 50, callbackVerif
 const TOKEN = 'CallbackToken42';
 const KEY = 'K7mQ2xV9pL4rT8wZ1bN6cF3hJ5dS0gA2eY7uI9oP4qW';
 
-let wecom: EmulatorHarness;
-let receiver: CallbackReceiver;
+/** One receiver per file beside the emulator, back to its defaults (well-behaved, TOKEN and KEY) before every test. */
+const it = emulatorTest(TIMING)
+  .extend('receiver', { scope: 'file' }, async ({ wecom }, { onCleanup }) => {
+    const receiver = new CallbackReceiver(TOKEN, KEY, wecom.creds.corpId);
+    await receiver.start();
+    onCleanup(() => receiver.close());
+    return receiver;
+  })
+  .extend('freshReceiver', { auto: true }, ({ receiver }) => {
+    receiver.reset();
+    receiver.token = TOKEN;
+    receiver.encodingAESKey = KEY;
+  });
 
-beforeAll(async () => {
-  wecom = await EmulatorHarness.start(TIMING);
-  receiver = new CallbackReceiver(TOKEN, KEY, wecom.creds.corpId);
-  await receiver.start();
-});
-afterAll(async () => {
-  await wecom.close();
-  await receiver.close();
-});
-beforeEach(async () => {
-  await wecom.reset();
-  receiver.reset();
-  receiver.token = TOKEN;
-  receiver.encodingAESKey = KEY;
-});
+const callbackState = async (wecom: EmulatorHarness): Promise<Wire> => (await wecom.admin('callback')).json;
 
-// biome-ignore lint/suspicious/noExplicitAny: the admin API's JSON, asserted field by field
-const callbackState = async (): Promise<Record<string, any>> => (await wecom.admin('callback')).json;
-
-async function subscribe(extra: Record<string, unknown> = {}) {
+async function subscribe(wecom: EmulatorHarness, receiver: CallbackReceiver, extra: Record<string, unknown> = {}) {
   const res = await wecom.admin('callback', 'POST', { url: receiver.url, token: TOKEN, encodingAESKey: KEY, ...extra });
   expect(res.status, res.text).toBe(200);
   receiver.requests.length = 0;
@@ -40,10 +35,10 @@ async function subscribe(extra: Record<string, unknown> = {}) {
 }
 
 /** Waits until the emulator has finished every queued delivery (through its admin API). */
-async function settled(count: number, timeoutMs = 5_000) {
+async function settled(wecom: EmulatorHarness, count: number, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { deliveries } = await callbackState();
+    const { deliveries } = await callbackState(wecom);
     if (deliveries.length >= count && deliveries.every((d: { status: string }) => d.status === 'delivered' || d.status === 'failed'))
       return deliveries;
     if (Date.now() > deadline) throw new Error(`deliveries did not settle: ${JSON.stringify(deliveries)}`);
@@ -51,10 +46,10 @@ async function settled(count: number, timeoutMs = 5_000) {
   }
 }
 
-const now = async () => (await wecom.admin('clock')).json.now as number;
+const now = async (wecom: EmulatorHarness) => (await wecom.admin('clock')).json.now as number;
 
 describe('URL verification (POST /__emulator/callback)', () => {
-  it('sends a signed, encrypted echostr and accepts the exact plaintext back', async () => {
+  it('sends a signed, encrypted echostr and accepts the exact plaintext back', async ({ wecom, receiver }) => {
     const res = await wecom.admin('callback', 'POST', { url: receiver.url, token: TOKEN, encodingAESKey: KEY });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ url: receiver.url, token: TOKEN, encodingAESKey: KEY, fieldSet: 'full' });
@@ -67,10 +62,10 @@ describe('URL verification (POST /__emulator/callback)', () => {
     // The receiver's own check (official package) passed, so the echo matched.
     expect(receiver.echo(get!).status).toBe(200);
     expect(receiver.echo(get!).body).toMatch(/^\d+$/);
-    expect(await callbackState()).toMatchObject({ url: receiver.url, fieldSet: 'full', deliveries: [] });
+    expect(await callbackState(wecom)).toMatchObject({ url: receiver.url, fieldSet: 'full', deliveries: [] });
   });
 
-  it('uses the seeded token and key when the call gives none', async () => {
+  it('uses the seeded token and key when the call gives none', async ({ wecom, receiver }) => {
     const { token, encodingAESKey } = wecom.creds.callback;
     receiver.token = token;
     receiver.encodingAESKey = encodingAESKey;
@@ -79,28 +74,20 @@ describe('URL verification (POST /__emulator/callback)', () => {
     expect(res.json).toMatchObject({ url: receiver.url, token, encodingAESKey });
   });
 
-  it.each([
+  it.for<[string, (receiver: CallbackReceiver, req: Received) => Answer, RegExp]>([
     ['answers a wrong plaintext', () => ({ status: 200, body: '123' }), /decrypted echostr/],
-    [
-      'answers the plaintext in quotes',
-      (req: Parameters<CallbackReceiver['echo']>[0]) => ({ status: 200, body: `"${receiver.echo(req).body}"` }),
-      /decrypted echostr/,
-    ],
-    [
-      'answers with a trailing newline',
-      (req: Parameters<CallbackReceiver['echo']>[0]) => ({ status: 200, body: `${receiver.echo(req).body}\n` }),
-      /decrypted echostr/,
-    ],
+    ['answers the plaintext in quotes', (receiver, req) => ({ status: 200, body: `"${receiver.echo(req).body}"` }), /decrypted echostr/],
+    ['answers with a trailing newline', (receiver, req) => ({ status: 200, body: `${receiver.echo(req).body}\n` }), /decrypted echostr/],
     ['answers 500', () => ({ status: 500, body: 'oops' }), /HTTP 500/],
     [
       'takes longer than the verification timeout',
-      (req: Parameters<CallbackReceiver['echo']>[0]) => ({ ...receiver.echo(req), delayMs: 1_200 }),
+      (receiver, req) => ({ ...receiver.echo(req), delayMs: 1_200 }),
       /no complete answer within 500 ms/,
     ],
-  ])('refuses a URL that %s (400) and keeps the previous callback', async (_name, behaviour, message) => {
-    await subscribe();
-    const before = await callbackState();
-    receiver.onGet = behaviour;
+  ])('refuses a URL that %s (400) and keeps the previous callback', async ([_name, behaviour, message], { wecom, receiver }) => {
+    await subscribe(wecom, receiver);
+    const before = await callbackState(wecom);
+    receiver.onGet = (req) => behaviour(receiver, req);
     const other = receiver.url.replace('/wecom/callback', '/elsewhere');
     const res = await wecom.admin('callback', 'POST', {
       url: other,
@@ -112,34 +99,34 @@ describe('URL verification (POST /__emulator/callback)', () => {
     expect(res.json.error).toMatch(message);
     expect(res.json.error).toMatch(/previous callback is kept/);
     expect(res.json.error).not.toContain('OtherToken');
-    expect(await callbackState()).toEqual(before);
+    expect(await callbackState(wecom)).toEqual(before);
   });
 
-  it('refuses when the receiver checks with a different token (signature mismatch → 403)', async () => {
+  it('refuses when the receiver checks with a different token (signature mismatch → 403)', async ({ wecom, receiver }) => {
     receiver.token = 'SomethingElse';
     const res = await wecom.admin('callback', 'POST', { url: receiver.url, token: TOKEN, encodingAESKey: KEY });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatch(/HTTP 403/);
-    expect((await callbackState()).url).toBeNull();
+    expect((await callbackState(wecom)).url).toBeNull();
   });
 
-  it('refuses an unreachable URL', async () => {
+  it('refuses an unreachable URL', async ({ wecom }) => {
     const res = await wecom.admin('callback', 'POST', { url: 'http://127.0.0.1:1/cb', token: TOKEN, encodingAESKey: KEY });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatch(/connection failed/);
-    expect((await callbackState()).url).toBeNull();
+    expect((await callbackState(wecom)).url).toBeNull();
   });
 
-  it('removes the callback with url null (no verification), after which nothing is sent', async () => {
-    await subscribe();
+  it('removes the callback with url null (no verification), after which nothing is sent', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     const res = await wecom.admin('callback', 'POST', { url: null });
     expect(res.status).toBe(200);
     expect(receiver.gets()).toHaveLength(0);
     expect((await wecom.console('department/create', { name: '无回调', parentid: 1 })).json.errcode).toBe(0);
-    expect((await callbackState()).deliveries).toEqual([]);
+    expect((await callbackState(wecom)).deliveries).toEqual([]);
   });
 
-  it('validates the admin body (400 naming the field)', async () => {
+  it('validates the admin body (400 naming the field)', async ({ wecom, receiver }) => {
     const res = await wecom.admin('callback', 'POST', { url: receiver.url, fieldSet: 'minimal' });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatch(/fieldSet/);
@@ -148,12 +135,12 @@ describe('URL verification (POST /__emulator/callback)', () => {
 });
 
 describe('change_contact delivery', () => {
-  it('delivers a console department create as a signed, encrypted event with every field', async () => {
-    await subscribe();
-    const t0 = await now();
+  it('delivers a console department create as a signed, encrypted event with every field', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
+    const t0 = await now(wecom);
     const created = await wecom.console('department/create', { name: '回调测试部', parentid: 2, order: 77 });
     expect(created.json.errcode).toBe(0);
-    const t1 = await now();
+    const t1 = await now(wecom);
     const [post] = await receiver.waitFor('POST', 1);
     expect(post!.url.pathname).toBe('/wecom/callback');
     const { outer, event } = receiver.open(post!);
@@ -175,11 +162,11 @@ describe('change_contact delivery', () => {
     expect(dept).toMatchObject({ name: '回调测试部', parentid: 2, order: 77 });
     expect(Number(event.CreateTime)).toBeGreaterThanOrEqual(t0);
     expect(Number(event.CreateTime)).toBeLessThanOrEqual(t1);
-    expect((await settled(1))[0]).toMatchObject({ changeType: 'create_party', attempts: 1, status: 'delivered', httpStatus: 200 });
+    expect((await settled(wecom, 1))[0]).toMatchObject({ changeType: 'create_party', attempts: 1, status: 'delivered', httpStatus: 200 });
   });
 
-  it('uses CDATA for text, so names with XML characters arrive intact', async () => {
-    await subscribe();
+  it('uses CDATA for text, so names with XML characters arrive intact', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     // Department names may hold & and ] (only \ : * ? " < > | are refused, 60009).
     expect((await wecom.console('department/create', { name: 'R&D ]]新部', parentid: 1 })).json.errcode).toBe(0);
     const [post] = await receiver.waitFor('POST', 1);
@@ -188,15 +175,15 @@ describe('change_contact delivery', () => {
     expect(opened.xml).toContain('<Name><![CDATA[R&D ]]新部]]></Name>');
   });
 
-  it('delivers update_party with only the changed fields, and delete_party, in order', async () => {
-    await subscribe();
+  it('delivers update_party with only the changed fields, and delete_party, in order', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     const id = (await wecom.console('department/create', { name: '待改名', parentid: 1 })).json.id;
     expect((await wecom.console('department/update', { id, name: '已改名' })).json.errcode).toBe(0);
     expect((await wecom.console('department/update', { id, parentid: 2 })).json.errcode).toBe(0);
     expect((await wecom.console('department/update', { id, order: 5 })).json.errcode).toBe(0); // order only: no event
     expect((await wecom.console('department/delete', { id })).json.errcode).toBe(0);
     const posts = await receiver.waitFor('POST', 4);
-    await settled(4);
+    await settled(wecom, 4);
     expect(receiver.posts()).toHaveLength(4);
     const events = posts.map((p) => receiver.open(p).event);
     expect(events.map((e) => e.ChangeType)).toEqual(['create_party', 'update_party', 'update_party', 'delete_party']);
@@ -206,32 +193,32 @@ describe('change_contact delivery', () => {
     expect(strip(events[3]!)).toEqual({ ChangeType: 'delete_party', Id: String(id) });
   });
 
-  it('sends nothing for the same change made through the contacts-sync API', async () => {
-    await subscribe();
+  it('sends nothing for the same change made through the contacts-sync API', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     const api = await wecom.asContact('department/create', { body: { name: 'API部门', parentid: 1 } });
     expect(api.json.errcode).toBe(0);
     // Deliveries keep their order, so had the API change been queued, it would arrive first.
     const viaConsole = await wecom.console('department/create', { name: '控制台部门', parentid: 1 });
     const [first] = await receiver.waitFor('POST', 1);
     expect(receiver.open(first!).event).toMatchObject({ ChangeType: 'create_party', Name: '控制台部门', Id: String(viaConsole.json.id) });
-    await settled(1);
+    await settled(wecom, 1);
     expect(receiver.posts()).toHaveLength(1);
-    expect((await callbackState()).deliveries).toHaveLength(1);
+    expect((await callbackState(wecom)).deliveries).toHaveLength(1);
   });
 
-  it('sends nothing for a refused console change', async () => {
-    await subscribe();
+  it('sends nothing for a refused console change', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     expect((await wecom.console('department/create', { name: 'x', parentid: 424242 })).json.errcode).toBe(60004);
     await wecom.console('department/create', { name: '之后', parentid: 1 });
     const [first] = await receiver.waitFor('POST', 1);
     expect(receiver.open(first!).event.Name).toBe('之后');
   });
 
-  it('retries a receiver that answers 500: three attempts in total, then gives up', async () => {
-    await subscribe();
+  it('retries a receiver that answers 500: three attempts in total, then gives up', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     receiver.onPost = () => ({ status: 500, body: 'down' });
     await wecom.console('department/create', { name: '重试', parentid: 1 });
-    const [record] = await settled(1);
+    const [record] = await settled(wecom, 1);
     expect(record).toMatchObject({ changeType: 'create_party', attempts: 3, status: 'failed', httpStatus: 500, error: 'HTTP 500' });
     expect(receiver.posts()).toHaveLength(3);
     // Every attempt is the same signed request, so the receiver can deduplicate.
@@ -245,32 +232,32 @@ describe('change_contact delivery', () => {
     expect(receiver.posts()).toHaveLength(3);
   });
 
-  it('stops retrying once an attempt gets 200', async () => {
-    await subscribe();
+  it('stops retrying once an attempt gets 200', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     receiver.onPost = (_req, n) => (n === 0 ? { status: 503 } : { status: 200 });
     await wecom.console('department/create', { name: '第二次成功', parentid: 1 });
-    const [record] = await settled(1);
+    const [record] = await settled(wecom, 1);
     expect(record).toMatchObject({ attempts: 2, status: 'delivered', httpStatus: 200 });
     expect(receiver.posts()).toHaveLength(2);
   });
 
-  it('counts a stalled answer (beyond the timeout) as a failed attempt', async () => {
-    await subscribe();
+  it('counts a stalled answer (beyond the timeout) as a failed attempt', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     receiver.onPost = (_req, n) => (n < 2 ? { status: 200, delayMs: 1_500 } : { status: 200 });
     await wecom.console('department/create', { name: '超时', parentid: 1 });
-    const [record] = await settled(1);
+    const [record] = await settled(wecom, 1);
     expect(record).toMatchObject({ attempts: 3, status: 'delivered', httpStatus: 200 });
     expect(receiver.posts()).toHaveLength(3);
   });
 
-  it('never holds up the API response, and keeps later events behind a slow one', async () => {
-    await subscribe();
+  it('never holds up the API response, and keeps later events behind a slow one', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     receiver.onPost = (_req, n) => (n === 0 ? { status: 200, delayMs: 250 } : { status: 200 });
     const first = await wecom.console('department/create', { name: '慢一', parentid: 1 });
     const second = await wecom.console('department/create', { name: '快二', parentid: 1 });
     expect([first.json.errcode, second.json.errcode]).toEqual([0, 0]);
     // Both answers came while the first delivery was still waiting for its receiver.
-    const inFlight = (await callbackState()).deliveries.map((d: { status: string }) => d.status);
+    const inFlight = (await callbackState(wecom)).deliveries.map((d: { status: string }) => d.status);
     expect(inFlight).toHaveLength(2);
     expect(inFlight.every((status: string) => status === 'pending' || status === 'delivering')).toBe(true);
     const posts = await receiver.waitFor('POST', 2);
@@ -279,29 +266,29 @@ describe('change_contact delivery', () => {
     expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(240);
   });
 
-  it('a reset stops pending deliveries and forgets the callback', async () => {
-    await subscribe();
+  it('a reset stops pending deliveries and forgets the callback', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     receiver.onPost = () => ({ status: 500 });
     await wecom.console('department/create', { name: '重置前', parentid: 1 });
     await receiver.waitFor('POST', 1);
     await wecom.reset();
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.posts().length).toBeLessThan(3);
-    expect(await callbackState()).toMatchObject({ url: null, deliveries: [] });
+    expect(await callbackState(wecom)).toMatchObject({ url: null, deliveries: [] });
   });
 });
 
 describe('the reduced (post-2022-08-15) field set', () => {
-  it('sends only Id and ParentId for departments, and update_party only on a move', async () => {
-    const res = await subscribe({ fieldSet: 'reduced' });
+  it('sends only Id and ParentId for departments, and update_party only on a move', async ({ wecom, receiver }) => {
+    const res = await subscribe(wecom, receiver, { fieldSet: 'reduced' });
     expect(res.json.fieldSet).toBe('reduced');
-    expect((await callbackState()).fieldSet).toBe('reduced');
+    expect((await callbackState(wecom)).fieldSet).toBe('reduced');
     const id = (await wecom.console('department/create', { name: '精简', parentid: 1, order: 9 })).json.id;
     await wecom.console('department/update', { id, name: '只改名' }); // no event in reduced mode
     await wecom.console('department/update', { id, name: '改名又移动', parentid: 2 });
     await wecom.console('department/delete', { id });
     const posts = await receiver.waitFor('POST', 3);
-    await settled(3);
+    await settled(wecom, 3);
     expect(receiver.posts()).toHaveLength(3);
     const bodies = posts.map((p) => {
       const { ToUserName: _t, FromUserName: _f, CreateTime: _c, MsgType: _m, Event: _e, ...rest } = receiver.open(p).event;
@@ -314,10 +301,10 @@ describe('the reduced (post-2022-08-15) field set', () => {
     ]);
   });
 
-  it('goes back to full fields after a reset', async () => {
-    await subscribe({ fieldSet: 'reduced' });
+  it('goes back to full fields after a reset', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver, { fieldSet: 'reduced' });
     await wecom.reset();
-    expect((await callbackState()).fieldSet).toBe('full');
+    expect((await callbackState(wecom)).fieldSet).toBe('full');
   });
 });
 
@@ -326,8 +313,8 @@ const hasUserRoutes = routes.some((r) => r.path === '/cgi-bin/user/create') && r
 describe.runIf(hasUserRoutes)('member events', () => {
   const userid = 'callback_user_1';
 
-  it('delivers create_user with every field of the member as created', async () => {
-    await subscribe();
+  it('delivers create_user with every field of the member as created', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     const body = {
       userid,
       name: '回调成员',
@@ -386,9 +373,9 @@ describe.runIf(hasUserRoutes)('member events', () => {
     expect(event.ExtAttr.Item).toHaveLength(2);
   });
 
-  it('delivers update_user with only the changed fields', async () => {
+  it('delivers update_user with only the changed fields', async ({ wecom, receiver }) => {
     await wecom.console('user/create', { userid, name: '改前', department: [1], mobile: '13912345679' });
-    await subscribe();
+    await subscribe(wecom, receiver);
     expect((await wecom.console('user/update', { userid, position: '新职位' })).json.errcode).toBe(0);
     const [post] = await receiver.waitFor('POST', 1);
     const { event } = receiver.open(post!);
@@ -397,8 +384,8 @@ describe.runIf(hasUserRoutes)('member events', () => {
     expect(event.Mobile).toBeUndefined();
   });
 
-  it('in the reduced field set, sends member events with UserID (and Department) only', async () => {
-    await subscribe({ fieldSet: 'reduced' });
+  it('in the reduced field set, sends member events with UserID (and Department) only', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver, { fieldSet: 'reduced' });
     await wecom.console('user/create', { userid, name: '精简成员', department: [2], mobile: '13912345670', position: 'x' });
     await wecom.console('user/update', { userid, position: 'y' });
     const posts = await receiver.waitFor('POST', 2);
@@ -410,8 +397,8 @@ describe.runIf(hasUserRoutes)('member events', () => {
     expect(updated).toEqual({ ChangeType: 'update_user', UserID: userid });
   });
 
-  it('sends nothing for the contacts-sync token’s own member change', async () => {
-    await subscribe();
+  it('sends nothing for the contacts-sync token’s own member change', async ({ wecom, receiver }) => {
+    await subscribe(wecom, receiver);
     expect(
       (await wecom.asContact('user/create', { body: { userid, name: 'API成员', department: [1], mobile: '13912345671' } })).json.errcode,
     ).toBe(0);
@@ -422,7 +409,7 @@ describe.runIf(hasUserRoutes)('member events', () => {
 });
 
 describe('a preset callback URL (the service’s embedded mode)', () => {
-  it('delivers without URL verification and survives a reset', async () => {
+  it('delivers without URL verification and survives a reset', async ({ wecom }) => {
     // Same seed, same corp and callback credentials as `wecom`.
     const { corpId, callback } = wecom.creds;
     const r = new CallbackReceiver(callback.token, callback.encodingAESKey, corpId);

@@ -1,71 +1,67 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../src/testing.ts';
+import { describe, expect } from 'vitest';
+import type { ApiResponse, EmulatorHarness } from '../src/testing.ts';
+import { emulatorTest } from './fixtures.ts';
 import { INVITE_BAD_LISTS_ERRCODE, JOIN_QRCODE_DEFAULT_SIZE_TYPE } from '../src/routes/corp.ts';
 
-let wecom: EmulatorHarness;
-beforeAll(async () => {
-  wecom = await EmulatorHarness.start();
-});
-afterAll(() => wecom.close());
-beforeEach(() => wecom.reset());
+const it = emulatorTest();
 
-const invitations = async () => (await wecom.admin('invitations')).json.invitations as unknown[];
-const now = async () => (await wecom.admin('clock')).json.now as number;
+const invitations = async (wecom: EmulatorHarness) => (await wecom.admin('invitations')).json.invitations as unknown[];
+const now = async (wecom: EmulatorHarness) => (await wecom.admin('clock')).json.now as number;
 /** Runs `act` and answers a matcher for an emulator-clock timestamp taken while it ran. */
-async function during(act: () => Promise<unknown>) {
-  const from = await now();
+async function during(wecom: EmulatorHarness, act: () => Promise<unknown>) {
+  const from = await now(wecom);
   await act();
-  const to = await now();
+  const to = await now(wecom);
   return expect.toSatisfy((t: number) => t >= from && t <= to);
 }
 /** Two seeded userids, in the store's order. */
-const someUsers = () => [...wecom.emulator.store.users.values()].slice(1, 3).map((u) => u.userid);
+const someUsers = (wecom: EmulatorHarness) => [...wecom.emulator.store.users.values()].slice(1, 3).map((u) => u.userid);
 
 describe('batch/invite', () => {
-  it('invites users, departments and tags and records the invitation', async () => {
-    const [a, b] = someUsers();
-    const start = await now();
+  it('invites users, departments and tags and records the invitation', async ({ wecom }) => {
+    const [a, b] = someUsers(wecom);
+    const start = await now(wecom);
     await wecom.admin('clock', 'POST', { advanceSeconds: 3600 });
     let res!: Awaited<ReturnType<typeof wecom.asContact>>;
-    const at = await during(async () => {
+    const at = await during(wecom, async () => {
       res = await wecom.asContact('batch/invite', { body: { user: [a, b], party: [2], tag: [1] } });
     });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', invaliduser: [], invalidparty: [], invalidtag: [] });
-    const recorded = await invitations();
+    const recorded = await invitations(wecom);
     expect(recorded).toEqual([{ user: [a, b], party: [2], tag: [1], invitedAt: at }]);
     // the emulator clock, which tests move forward, stamps the invitation
     expect((recorded[0] as { invitedAt: number }).invitedAt).toBeGreaterThanOrEqual(start + 3600);
   });
 
-  it('reports unknown targets and still invites the rest (userids matched case-insensitively)', async () => {
-    const [a] = someUsers();
+  it('reports unknown targets and still invites the rest (userids matched case-insensitively)', async ({ wecom }) => {
+    const [a] = someUsers(wecom);
     let res!: Awaited<ReturnType<typeof wecom.asContact>>;
-    const at = await during(async () => {
+    const at = await during(wecom, async () => {
       res = await wecom.asContact('batch/invite', { body: { user: ['ghost', a!.toUpperCase()], party: [9999, 3], tag: [4040, 2] } });
     });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', invaliduser: ['ghost'], invalidparty: [9999], invalidtag: [4040] });
-    expect(await invitations()).toEqual([{ user: [a], party: [3], tag: [2], invitedAt: at }]);
+    expect(await invitations(wecom)).toEqual([{ user: [a], party: [3], tag: [2], invitedAt: at }]);
   });
 
-  it('answers errcode 0 with every target listed when none is valid, and records nothing', async () => {
+  it('answers errcode 0 with every target listed when none is valid, and records nothing', async ({ wecom }) => {
     const res = await wecom.asContact('batch/invite', { body: { user: ['ghost'], party: [9999], tag: [4040] } });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', invaliduser: ['ghost'], invalidparty: [9999], invalidtag: [4040] });
-    expect(await invitations()).toEqual([]);
+    expect(await invitations(wecom)).toEqual([]);
   });
 
-  it('accepts a single kind of target', async () => {
-    const at = await during(async () => {
+  it('accepts a single kind of target', async ({ wecom }) => {
+    const at = await during(wecom, async () => {
       expect((await wecom.asContact('batch/invite', { body: { tag: [5] } })).json.errcode).toBe(0);
     });
-    expect(await invitations()).toEqual([{ user: [], party: [], tag: [5], invitedAt: at }]);
+    expect(await invitations(wecom)).toEqual([{ user: [], party: [], tag: [5], invitedAt: at }]);
   });
 
-  it('works from the admin console', async () => {
+  it('works from the admin console', async ({ wecom }) => {
     expect((await wecom.console('batch/invite', { party: [2] })).json).toMatchObject({ errcode: 0, invalidparty: [] });
-    expect(await invitations()).toHaveLength(1);
+    expect(await invitations(wecom)).toHaveLength(1);
   });
 
-  it.each([
+  it.for([
     ['all three lists empty', { user: [], party: [], tag: [] }, INVITE_BAD_LISTS_ERRCODE],
     ['no lists at all', {}, INVITE_BAD_LISTS_ERRCODE],
     ['1001 users', { user: Array.from({ length: 1001 }, (_, i) => `u${i}`) }, INVITE_BAD_LISTS_ERRCODE],
@@ -73,23 +69,23 @@ describe('batch/invite', () => {
     ['101 tags', { tag: Array.from({ length: 101 }, (_, i) => i + 1) }, INVITE_BAD_LISTS_ERRCODE],
     ['a string instead of a user array', { user: 'a|b' }, INVITE_BAD_LISTS_ERRCODE],
     ['a department id that is not an integer', { party: ['2'] }, INVITE_BAD_LISTS_ERRCODE],
-  ])('refuses %s and records nothing', async (_label, body, errcode) => {
+  ])('refuses %s and records nothing', async ([_label, body, errcode], { wecom }) => {
     const res = await wecom.asContact('batch/invite', { body });
     expect(res.json.errcode).toBe(errcode);
-    expect(await invitations()).toEqual([]);
+    expect(await invitations(wecom)).toEqual([]);
   });
 
-  it('is a write: refused to app tokens (48002)', async () => {
+  it('is a write: refused to app tokens (48002)', async ({ wecom }) => {
     const res = await wecom.asApp('batch/invite', { body: { party: [2] } });
     expect(res.json.errcode).toBe(48002);
-    expect(await invitations()).toEqual([]);
+    expect(await invitations(wecom)).toEqual([]);
   });
 
-  it('forgets invitations on reset', async () => {
+  it('forgets invitations on reset', async ({ wecom }) => {
     await wecom.asContact('batch/invite', { body: { party: [2] } });
-    expect(await invitations()).toHaveLength(1);
+    expect(await invitations(wecom)).toHaveLength(1);
     await wecom.reset();
-    expect(await invitations()).toEqual([]);
+    expect(await invitations(wecom)).toEqual([]);
   });
 });
 
@@ -97,7 +93,7 @@ describe('corp/get_join_qrcode', () => {
   const LINK =
     /^https:\/\/work\.weixin\.qq\.com\/wework_admin\/genqrcode\?action=join&vcode=([0-9a-f]+)&r=hb_share_api_mjoin&qr_size=(\d)$/;
 
-  it(`defaults to size ${JOIN_QRCODE_DEFAULT_SIZE_TYPE} and honours size_type 1–4`, async () => {
+  it(`defaults to size ${JOIN_QRCODE_DEFAULT_SIZE_TYPE} and honours size_type 1–4`, async ({ wecom }) => {
     const res = await wecom.asContact('corp/get_join_qrcode');
     expect(Object.keys(res.json).sort()).toEqual(['errcode', 'errmsg', 'join_qrcode']);
     expect(res.json.errcode).toBe(0);
@@ -109,40 +105,40 @@ describe('corp/get_join_qrcode', () => {
     }
   });
 
-  it('takes size_type=0 (what SDKs send when not set) as the default size', async () => {
+  it('takes size_type=0 (what SDKs send when not set) as the default size', async ({ wecom }) => {
     const res = await wecom.asContact('corp/get_join_qrcode', { query: { size_type: 0 } });
     expect(LINK.exec(res.json.join_qrcode)?.[2]).toBe(String(JOIN_QRCODE_DEFAULT_SIZE_TYPE));
   });
 
-  it.each([5, -1, 'big'])('refuses size_type=%s with 40058', async (size) => {
+  it.for([5, -1, 'big'])('refuses size_type=%s with 40058', async (size, { wecom }) => {
     const res = await wecom.asContact('corp/get_join_qrcode', { query: { size_type: size } });
     expect(res.json).toMatchObject({ errcode: 40058 });
     expect(res.json.join_qrcode).toBeUndefined();
   });
 
-  it('is reserved to the contacts-sync secret (48002 for apps)', async () => {
+  it('is reserved to the contacts-sync secret (48002 for apps)', async ({ wecom }) => {
     expect((await wecom.asApp('corp/get_join_qrcode')).json.errcode).toBe(48002);
   });
 
-  it('is not one of the reads refused by the 2022 new-IP rule', async () => {
+  it('is not one of the reads refused by the 2022 new-IP rule', async ({ wecom }) => {
     await wecom.faults({ restrictContactReads: true });
     expect((await wecom.asContact('corp/get_join_qrcode')).json.errcode).toBe(0);
   });
 });
 
 describe('agent/get and agent/list', () => {
-  const apps = () => wecom.creds.apps;
-  const salesApp = () => apps().find((a) => a.name === '销售助手')!;
-  const directoryApp = () => apps().find((a) => a.name === '通讯录查询')!;
+  const apps = (wecom: EmulatorHarness) => wecom.creds.apps;
+  const salesApp = (wecom: EmulatorHarness) => apps(wecom).find((a) => a.name === '销售助手')!;
+  const directoryApp = (wecom: EmulatorHarness) => apps(wecom).find((a) => a.name === '通讯录查询')!;
   /** Seed fact no API exposes: whom the sales app was given by userid (read only). */
-  const salesVisibleUserids = () => wecom.emulator.store.app(salesApp().agentId)!.visibility.users;
+  const salesVisibleUserids = (wecom: EmulatorHarness) => wecom.emulator.store.app(salesApp(wecom).agentId)!.visibility.users;
 
-  it('answers an app its details and visible range: departments, members and tags as configured', async () => {
-    const sales = salesApp();
+  it('answers an app its details and visible range: departments, members and tags as configured', async ({ wecom }) => {
+    const sales = salesApp(wecom);
     const res = await wecom.asApp('agent/get', { query: { agentid: sales.agentId } }, sales.agentId);
     const departments = (await wecom.console('department/list')).json.department as { id: number; name: string }[];
     const tags = (await wecom.console('tag/list')).json.taglist as { tagid: number; tagname: string }[];
-    const [visibleUserid] = salesVisibleUserids();
+    const [visibleUserid] = salesVisibleUserids(wecom);
     expect(res.json).toEqual({
       errcode: 0,
       errmsg: 'ok',
@@ -159,12 +155,12 @@ describe('agent/get and agent/list', () => {
       isreportenter: 1,
       home_url: '',
     });
-    const directory = await wecom.asApp('agent/get', { query: { agentid: directoryApp().agentId } });
+    const directory = await wecom.asApp('agent/get', { query: { agentid: directoryApp(wecom).agentId } });
     expect(directory.json).toMatchObject({ allow_partys: { partyid: [1] }, allow_userinfos: { user: [] }, allow_tags: { tagid: [] } });
   });
 
-  it('means what it says: the app reads its listed member and its tag members outside its departments', async () => {
-    const sales = salesApp();
+  it('means what it says: the app reads its listed member and its tag members outside its departments', async ({ wecom }) => {
+    const sales = salesApp(wecom);
     const scope = (await wecom.asApp('agent/get', { query: { agentid: sales.agentId } }, sales.agentId)).json;
     const salesRoot = scope.allow_partys.partyid[0] as number;
     const inSales = new Set(
@@ -182,33 +178,37 @@ describe('agent/get and agent/list', () => {
     }
   });
 
-  it('follows the directory: a deleted member leaves allow_userinfos', async () => {
-    const sales = salesApp();
-    const [userid] = salesVisibleUserids();
+  it('follows the directory: a deleted member leaves allow_userinfos', async ({ wecom }) => {
+    const sales = salesApp(wecom);
+    const [userid] = salesVisibleUserids(wecom);
     expect((await wecom.console('user/delete', { userid })).json.errcode).toBe(0);
     const res = await wecom.asApp('agent/get', { query: { agentid: sales.agentId } }, sales.agentId);
     expect(res.json.allow_userinfos).toEqual({ user: [] });
   });
 
-  it.each([
+  it.for<[string, (wecom: EmulatorHarness) => Promise<ApiResponse>, number]>([
     [
       "another app's agentid",
-      async () => wecom.asApp('agent/get', { query: { agentid: directoryApp().agentId } }, salesApp().agentId),
+      async (wecom) => wecom.asApp('agent/get', { query: { agentid: directoryApp(wecom).agentId } }, salesApp(wecom).agentId),
       301002,
     ],
-    ['an unknown agentid', async () => wecom.asApp('agent/get', { query: { agentid: 999 } }), 301002],
-    ['the contacts-sync secret (no app)', async () => wecom.asContact('agent/get', { query: { agentid: directoryApp().agentId } }), 301002],
-    ['no agentid', async () => wecom.asApp('agent/get'), 41011],
-    ['a malformed agentid', async () => wecom.asApp('agent/get', { query: { agentid: 'abc' } }), 40056],
-    ['a bad token (checked first)', async () => wecom.call('agent/get', { token: 'bogus', query: { agentid: 'abc' } }), 40014],
-  ])('refuses %s', async (_label, call, errcode) => {
-    const res = await call();
+    ['an unknown agentid', async (wecom) => wecom.asApp('agent/get', { query: { agentid: 999 } }), 301002],
+    [
+      'the contacts-sync secret (no app)',
+      async (wecom) => wecom.asContact('agent/get', { query: { agentid: directoryApp(wecom).agentId } }),
+      301002,
+    ],
+    ['no agentid', async (wecom) => wecom.asApp('agent/get'), 41011],
+    ['a malformed agentid', async (wecom) => wecom.asApp('agent/get', { query: { agentid: 'abc' } }), 40056],
+    ['a bad token (checked first)', async (wecom) => wecom.call('agent/get', { token: 'bogus', query: { agentid: 'abc' } }), 40014],
+  ])('refuses %s', async ([_label, call, errcode], { wecom }) => {
+    const res = await call(wecom);
     expect(res.status).toBe(200);
     expect(res.json.errcode).toBe(errcode);
   });
 
-  it("lists the token's own app (agent/list), none for the contacts-sync secret", async () => {
-    const sales = salesApp();
+  it("lists the token's own app (agent/list), none for the contacts-sync secret", async ({ wecom }) => {
+    const sales = salesApp(wecom);
     expect((await wecom.asApp('agent/list', {}, sales.agentId)).json.agentlist).toEqual([
       { agentid: sales.agentId, name: '销售助手', square_logo_url: expect.any(String) },
     ]);
@@ -217,10 +217,10 @@ describe('agent/get and agent/list', () => {
 });
 
 describe('POST /__emulator/apps/<agentId> (an admin changing an app)', () => {
-  const sales = () => wecom.creds.apps.find((a) => a.name === '销售助手')!;
+  const sales = (wecom: EmulatorHarness) => wecom.creds.apps.find((a) => a.name === '销售助手')!;
 
-  it("sets the visible range and the state, and agent/get and the app's reads follow", async () => {
-    const { agentId } = sales();
+  it("sets the visible range and the state, and agent/get and the app's reads follow", async ({ wecom }) => {
+    const { agentId } = sales(wecom);
     const someone = (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist[7].userid as string;
     const res = await wecom.admin(`apps/${agentId}`, 'POST', {
       close: 1,
@@ -239,13 +239,13 @@ describe('POST /__emulator/apps/<agentId> (an admin changing an app)', () => {
     expect((await wecom.asApp('user/get', { query: { userid: someone } }, agentId)).json.errcode).toBe(0);
   });
 
-  it.each([
+  it.for([
     [{ visibility: { departments: [424242], users: [], tags: [] } }, 'visibility.departments: no department 424242'],
     [{ visibility: { departments: [], users: ['nobody.here'], tags: [] } }, 'visibility.users: no member nobody.here'],
     [{ close: 2 }, 'close'],
     [{ name: 'x' }, 'name'],
-  ])('refuses %j with 400 naming what is wrong, and changes nothing', async (body, message) => {
-    const { agentId } = sales();
+  ])('refuses %j with 400 naming what is wrong, and changes nothing', async ([body, message], { wecom }) => {
+    const { agentId } = sales(wecom);
     const before = (await wecom.console('agent/get', { agentid: agentId })).json;
     const res = await wecom.admin(`apps/${agentId}`, 'POST', body);
     expect(res.status).toBe(400);
@@ -253,13 +253,13 @@ describe('POST /__emulator/apps/<agentId> (an admin changing an app)', () => {
     expect((await wecom.console('agent/get', { agentid: agentId })).json).toEqual(before);
   });
 
-  it('answers 404 for an app the emulator does not have', async () => {
+  it('answers 404 for an app the emulator does not have', async ({ wecom }) => {
     expect((await wecom.admin('apps/999', 'POST', { close: 1 })).status).toBe(404);
   });
 });
 
 describe('getcallbackip', () => {
-  it("answers the addresses the emulator's callbacks come from (its loopback address) to any token", async () => {
+  it("answers the addresses the emulator's callbacks come from (its loopback address) to any token", async ({ wecom }) => {
     for (const res of [await wecom.asContact('getcallbackip'), await wecom.asApp('getcallbackip')]) {
       expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', ip_list: ['127.0.0.1'] });
     }

@@ -1,38 +1,34 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../src/testing.ts';
+import { describe, expect } from 'vitest';
+import type { EmulatorHarness } from '../src/testing.ts';
+import { emulatorTest } from './fixtures.ts';
 
-let wecom: EmulatorHarness;
-beforeAll(async () => {
-  wecom = await EmulatorHarness.start();
-});
-afterAll(() => wecom.close());
-beforeEach(() => wecom.reset());
+const it = emulatorTest();
 
-const deptList = async () =>
+const deptList = async (wecom: EmulatorHarness) =>
   (await wecom.console('department/list')).json.department as { id: number; name: string; parentid: number; order: number }[];
 
 describe('department/create', () => {
-  it('creates under a parent, auto-assigns the next id, and lists it', async () => {
-    const before = await deptList();
+  it('creates under a parent, auto-assigns the next id, and lists it', async ({ wecom }) => {
+    const before = await deptList(wecom);
     const res = await wecom.asContact('department/create', { body: { name: '新部门', name_en: 'New', parentid: 1, order: 7 } });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'created', id: Math.max(...before.map((d) => d.id)) + 1 });
     const got = await wecom.asContact('department/get', { query: { id: res.json.id } });
     expect(got.json.department).toEqual({ id: res.json.id, name: '新部门', name_en: 'New', department_leader: [], parentid: 1, order: 7 });
   });
 
-  it('takes id 0 (what SDKs send when not set) as no id: WeCom assigns the next one', async () => {
-    const before = await deptList();
+  it('takes id 0 (what SDKs send when not set) as no id: WeCom assigns the next one', async ({ wecom }) => {
+    const before = await deptList(wecom);
     const res = await wecom.asContact('department/create', { body: { name: '零号', parentid: 1, id: 0 } });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'created', id: Math.max(...before.map((d) => d.id)) + 1 });
   });
 
-  it('keeps an explicit id and the largest uint32 order', async () => {
+  it('keeps an explicit id and the largest uint32 order', async ({ wecom }) => {
     const res = await wecom.asContact('department/create', { body: { name: 'Max', parentid: 1, id: 9000, order: 4294967295 } });
     expect(res.json).toMatchObject({ errcode: 0, id: 9000 });
     expect((await wecom.asContact('department/get', { query: { id: 9000 } })).json.department.order).toBe(4294967295);
   });
 
-  it.each([
+  it.for([
     [{ name: 'x', parentid: 1, order: 4294967296 }, 40058],
     [{ name: 'x', parentid: 1, order: -1 }, 40058],
     [{ name: '', parentid: 1 }, 60001],
@@ -45,15 +41,15 @@ describe('department/create', () => {
     [{ name: 'x', parentid: 1, id: 1 }, 60123],
     [{ name: 'x', parentid: 1, id: 2 }, 60008],
     [{ name: '研发中心', parentid: 1 }, 60008],
-  ])('refuses %j with %i and changes nothing', async (body, errcode) => {
-    const before = await deptList();
+  ])('refuses %j with %i and changes nothing', async ([body, errcode], { wecom }) => {
+    const before = await deptList(wecom);
     const res = await wecom.asContact('department/create', { body });
     expect(res.status).toBe(200);
     expect(res.json.errcode).toBe(errcode);
-    expect(await deptList()).toEqual(before);
+    expect(await deptList(wecom)).toEqual(before);
   });
 
-  it('enforces the 15-level depth limit (81002)', async () => {
+  it('enforces the 15-level depth limit (81002)', async ({ wecom }) => {
     let parent = 1;
     for (let level = 2; level <= 15; level++) {
       const res = await wecom.asContact('department/create', { body: { name: `L${level}`, parentid: parent } });
@@ -64,14 +60,14 @@ describe('department/create', () => {
     expect(res.json.errcode).toBe(81002);
   });
 
-  it('is refused to an app token (48002)', async () => {
+  it('is refused to an app token (48002)', async ({ wecom }) => {
     const res = await wecom.asApp('department/create', { body: { name: 'x', parentid: 1 } });
     expect(res.json.errcode).toBe(48002);
   });
 });
 
 describe('department/update', () => {
-  it('renames, moves and reorders', async () => {
+  it('renames, moves and reorders', async ({ wecom }) => {
     const created = await wecom.asContact('department/create', { body: { name: 'Temp', parentid: 1 } });
     const id = created.json.id;
     const res = await wecom.asContact('department/update', { body: { id, name: 'Renamed', parentid: 2, order: 5 } });
@@ -80,8 +76,8 @@ describe('department/update', () => {
     expect(got).toMatchObject({ id, name: 'Renamed', parentid: 2, order: 5 });
   });
 
-  it('refuses a cycle (60010), an unknown id (60003), an unknown parent (60004), a sibling name clash (60008)', async () => {
-    const tree = await deptList();
+  it('refuses a cycle (60010), an unknown id (60003), an unknown parent (60004), a sibling name clash (60008)', async ({ wecom }) => {
+    const tree = await deptList(wecom);
     const child = tree.find((d) => d.parentid === 2)!;
     expect((await wecom.asContact('department/update', { body: { id: 2, parentid: child.id } })).json.errcode).toBe(60010);
     expect((await wecom.asContact('department/update', { body: { id: 2, parentid: 2 } })).json.errcode).toBe(60010);
@@ -89,10 +85,10 @@ describe('department/update', () => {
     expect((await wecom.asContact('department/update', { body: { id: 2, parentid: 999999 } })).json.errcode).toBe(60004);
     const sibling = tree.find((d) => d.parentid === 1 && d.id !== 2)!;
     expect((await wecom.asContact('department/update', { body: { id: 2, name: sibling.name } })).json.errcode).toBe(60008);
-    expect(await deptList()).toEqual(tree);
+    expect(await deptList(wecom)).toEqual(tree);
   });
 
-  it('refuses a move that would exceed 15 levels (81002)', async () => {
+  it('refuses a move that would exceed 15 levels (81002)', async ({ wecom }) => {
     let parent = 1;
     for (let level = 2; level <= 14; level++) {
       parent = (await wecom.asContact('department/create', { body: { name: `D${level}`, parentid: parent } })).json.id;
@@ -103,25 +99,25 @@ describe('department/update', () => {
 });
 
 describe('department/delete', () => {
-  it('deletes an empty leaf', async () => {
+  it('deletes an empty leaf', async ({ wecom }) => {
     const id = (await wecom.asContact('department/create', { body: { name: 'Gone', parentid: 1 } })).json.id;
     expect((await wecom.asContact('department/delete', { query: { id } })).json).toEqual({ errcode: 0, errmsg: 'deleted' });
     expect((await wecom.asContact('department/get', { query: { id } })).json.errcode).toBe(60003);
   });
 
-  it('guards the root (60007), sub-departments (60006), members (60005) and unknown ids (60003)', async () => {
-    const tree = await deptList();
+  it('guards the root (60007), sub-departments (60006), members (60005) and unknown ids (60003)', async ({ wecom }) => {
+    const tree = await deptList(wecom);
     expect((await wecom.asContact('department/delete', { query: { id: 1 } })).json.errcode).toBe(60007);
     expect((await wecom.asContact('department/delete', { query: { id: 2 } })).json.errcode).toBe(60006);
     const leafWithMembers = tree.find((d) => !tree.some((c) => c.parentid === d.id) && wecom.emulator.store.memberCount(d.id) > 0)!;
     expect((await wecom.asContact('department/delete', { query: { id: leafWithMembers.id } })).json.errcode).toBe(60005);
     expect((await wecom.asContact('department/delete', { query: { id: 987654 } })).json.errcode).toBe(60003);
-    expect(await deptList()).toEqual(tree);
+    expect(await deptList(wecom)).toEqual(tree);
   });
 });
 
 describe('department reads', () => {
-  it('list returns the subtree with parents before children', async () => {
+  it('list returns the subtree with parents before children', async ({ wecom }) => {
     const all = await wecom.asContact('department/list');
     expect(all.json.errcode).toBe(0);
     expect(all.json.department.length).toBe(wecom.emulator.store.departments.size);
@@ -134,7 +130,7 @@ describe('department reads', () => {
     }
   });
 
-  it('simplelist answers ids, parents and orders under department_id', async () => {
+  it('simplelist answers ids, parents and orders under department_id', async ({ wecom }) => {
     const res = await wecom.asContact('department/simplelist', { query: { id: 2 } });
     const full = (await wecom.asContact('department/list', { query: { id: 2 } })).json.department;
     expect(res.json.department_id).toEqual(
@@ -142,7 +138,7 @@ describe('department reads', () => {
     );
   });
 
-  it('limits an app to its visible range (60011 outside it)', async () => {
+  it('limits an app to its visible range (60011 outside it)', async ({ wecom }) => {
     const sales = wecom.creds.apps.find((a) => a.name === '销售助手')!.agentId;
     const visible = (await wecom.asApp('department/simplelist', {}, sales)).json.department_id as { id: number }[];
     expect(visible.length).toBeGreaterThan(0);
@@ -150,12 +146,12 @@ describe('department reads', () => {
     expect((await wecom.asApp('department/get', { query: { id: 1 } }, sales)).json.errcode).toBe(60011);
   });
 
-  it('answers an error body with the empty list field WeCom sends', async () => {
+  it('answers an error body with the empty list field WeCom sends', async ({ wecom }) => {
     const res = await wecom.asContact('department/simplelist', { query: { id: 777777 } });
     expect(res.json).toMatchObject({ errcode: 60003, department_id: [] });
   });
 
-  it('refuses contacts-sync reads of list/get under the 2022 restriction but not simplelist', async () => {
+  it('refuses contacts-sync reads of list/get under the 2022 restriction but not simplelist', async ({ wecom }) => {
     await wecom.faults({ restrictContactReads: true });
     expect((await wecom.asContact('department/list')).json.errcode).toBe(48002);
     expect((await wecom.asContact('department/get', { query: { id: 1 } })).json.errcode).toBe(48002);

@@ -1,6 +1,6 @@
 import { userKey } from 'wecom-protocol/userid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../src/testing.ts';
+import { describe, expect, test } from 'vitest';
+import { type EmulatorHarness, emulatorFixture } from '../src/testing.ts';
 import { seedCorp } from '../src/seed.ts';
 
 interface Dept {
@@ -31,18 +31,28 @@ async function listIds(wecom: EmulatorHarness): Promise<{ userid: string; depart
 
 const departmentList = async (wecom: EmulatorHarness) => (await wecom.asContact('department/list')).json.department as Dept[];
 
-describe('determinism', () => {
-  const harnesses: EmulatorHarness[] = [];
-  let a: EmulatorHarness;
-  let b: EmulatorHarness;
-  let other: EmulatorHarness;
-  beforeAll(async () => {
-    harnesses.push(...(await Promise.all([7, 7, 8].map((seed) => EmulatorHarness.start({ seed })))));
-    [a, b, other] = harnesses as [EmulatorHarness, EmulatorHarness, EmulatorHarness];
+/**
+ * Emulators that are only read, one per file each: `a` and `b` of one seed and `other` of another
+ * (determinism), and `wecom`, the demo organisation, with its departments and members read once.
+ */
+const it = test
+  .extend('a', { scope: 'file' }, emulatorFixture({ seed: 7 }))
+  .extend('b', { scope: 'file' }, emulatorFixture({ seed: 7 }))
+  .extend('other', { scope: 'file' }, emulatorFixture({ seed: 8 }))
+  .extend('wecom', { scope: 'file' }, emulatorFixture())
+  .extend('depts', { scope: 'file' }, ({ wecom }) => departmentList(wecom))
+  .extend('members', { scope: 'file' }, async ({ wecom, depts }) => {
+    const members = new Map<string, Member>();
+    for (const d of depts) {
+      const res = await wecom.asContact('user/list', { query: { department_id: d.id } });
+      expect(res.json.errcode).toBe(0);
+      for (const u of res.json.userlist as Member[]) members.set(u.userid, u);
+    }
+    return members;
   });
-  afterAll(() => Promise.all(harnesses.map((h) => h.close())));
 
-  it('serves identical department/list, user/list_id and tag/list answers for the same seed', async () => {
+describe('determinism', () => {
+  it('serves identical department/list, user/list_id and tag/list answers for the same seed', async ({ a, b }) => {
     expect(a.creds.corpId).toBe(b.creds.corpId);
     expect(await departmentList(a)).toEqual(await departmentList(b));
     const rows = await listIds(a);
@@ -53,7 +63,7 @@ describe('determinism', () => {
     );
   });
 
-  it('differs for another seed', async () => {
+  it('differs for another seed', async ({ a, other }) => {
     expect(other.creds.corpId).not.toBe(a.creds.corpId);
     expect(await departmentList(other)).not.toEqual(await departmentList(a));
     expect(await listIds(other)).not.toEqual(await listIds(a));
@@ -61,22 +71,7 @@ describe('determinism', () => {
 });
 
 describe('the demo organisation', () => {
-  let wecom: EmulatorHarness;
-  let depts: Dept[];
-  let members: Map<string, Member>;
-  beforeAll(async () => {
-    wecom = await EmulatorHarness.start();
-    depts = await departmentList(wecom);
-    members = new Map();
-    for (const d of depts) {
-      const res = await wecom.asContact('user/list', { query: { department_id: d.id } });
-      expect(res.json.errcode).toBe(0);
-      for (const u of res.json.userlist as Member[]) members.set(u.userid, u);
-    }
-  });
-  afterAll(() => wecom.close());
-
-  it('has about 40 departments, 400 members and 10 tags', async () => {
+  it('has about 40 departments, 400 members and 10 tags', async ({ wecom, depts, members }) => {
     expect(depts.length).toBeGreaterThanOrEqual(35);
     expect(depts.length).toBeLessThanOrEqual(45);
     expect(members.size).toBeGreaterThanOrEqual(360);
@@ -85,18 +80,18 @@ describe('the demo organisation', () => {
     expect((await wecom.asContact('tag/list')).json.taglist).toHaveLength(10);
   });
 
-  it('is at least four levels deep', () => {
+  it('is at least four levels deep', ({ depts }) => {
     const byId = new Map(depts.map((d) => [d.id, d]));
     const depth = (d: Dept | undefined): number => (d ? 1 + depth(byId.get(d.parentid)) : 0);
     expect(Math.max(...depts.map(depth))).toBeGreaterThanOrEqual(4);
   });
 
-  it('has members in several departments', () => {
+  it('has members in several departments', ({ members }) => {
     const multi = [...members.values()].filter((u) => u.department.length > 1);
     expect(multi.length).toBeGreaterThan(5);
   });
 
-  it('records department heads on both sides', () => {
+  it('records department heads on both sides', ({ depts, members }) => {
     const byId = new Map(depts.map((d) => [d.id, d]));
     const fromDepts = depts.flatMap((d) => d.department_leader.map((userid) => `${d.id}/${userid}`)).sort();
     const fromMembers = [...members.values()]
@@ -107,7 +102,7 @@ describe('the demo organisation', () => {
     for (const key of fromDepts) expect(byId.has(Number(key.split('/')[0]))).toBe(true);
   });
 
-  it('gives members direct leaders who are members themselves', () => {
+  it('gives members direct leaders who are members themselves', ({ members }) => {
     const withLeader = [...members.values()].filter((u) => u.direct_leader.length > 0);
     expect(withLeader.length).toBeGreaterThan(members.size / 2);
     for (const u of withLeader) {
@@ -118,7 +113,7 @@ describe('the demo organisation', () => {
     }
   });
 
-  it('has Chinese and English names', () => {
+  it('has Chinese and English names', ({ members }) => {
     const names = [...members.values()].map((u) => u.name);
     expect(names.filter((n) => /^\p{Script=Han}+$/u.test(n)).length).toBeGreaterThan(100);
     expect(names.filter((n) => /^[A-Za-z]+ [A-Za-z]+$/.test(n)).length).toBeGreaterThan(10);

@@ -1,64 +1,46 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EmulatorHarness } from '../src/testing.ts';
-import type { ChangeEvent } from '../src/routes/types.ts';
+import { describe, expect } from 'vitest';
+import type { EmulatorHarness, Wire } from '../src/testing.ts';
+import { emulatorTest } from './fixtures.ts';
 import type { User } from '../src/model.ts';
 import { activeCount } from '../src/routes/users.ts';
 import { scopeOf } from '../src/visibility.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: tests compare WeCom's JSON field by field
-type Json = Record<string, any>;
-
-let wecom: EmulatorHarness;
-beforeAll(async () => {
-  wecom = await EmulatorHarness.start();
-});
-afterAll(() => wecom.close());
-beforeEach(() => wecom.reset());
+const it = emulatorTest();
 
 // ── helpers ─────────────────────────────────────────────────────────────────
 
 /** A member as the admin console reads it (full fields, no visibility limits). */
-const getUser = async (userid: string): Promise<Json> => (await wecom.console('user/get', { userid })).json;
+const getUser = async (wecom: EmulatorHarness, userid: string): Promise<Wire> => (await wecom.console('user/get', { userid })).json;
 
 /** Every member, with every field, in department-tree order. */
-const allUsers = async (): Promise<Json[]> => (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
+const allUsers = async (wecom: EmulatorHarness): Promise<Wire[]> =>
+  (await wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
 
-const allDepartments = async (): Promise<Json[]> => (await wecom.console('department/list')).json.department;
+const allDepartments = async (wecom: EmulatorHarness): Promise<Wire[]> => (await wecom.console('department/list')).json.department;
 
 /** The whole directory as the console sees it: compared before and after every refusal. */
-const snapshot = async () => ({ users: await allUsers(), departments: await allDepartments() });
+const snapshot = async (wecom: EmulatorHarness) => ({ users: await allUsers(wecom), departments: await allDepartments(wecom) });
 
 /** Seed facts that no API exposes (who created the corp, whose userid WeCom generated): read only. */
-const seeded = (): User[] => [...wecom.emulator.store.users.values()];
-const firstSeeded = (pred: (u: User) => boolean): User => {
-  const found = seeded().find(pred);
+const seeded = (wecom: EmulatorHarness): User[] => [...wecom.emulator.store.users.values()];
+const firstSeeded = (wecom: EmulatorHarness, pred: (u: User) => boolean): User => {
+  const found = seeded(wecom).find(pred);
   if (!found) throw new Error('no seeded member matches');
   return found;
 };
 
-const salesAgentId = () => wecom.creds.apps.find((a) => a.name === '销售助手')!.agentId;
+const salesAgentId = (wecom: EmulatorHarness) => wecom.creds.apps.find((a) => a.name === '销售助手')!.agentId;
 /** Whether the sales app may see a member, by the emulator's own visibility rules (fixture choice only). */
-const salesCanSee = (userid: string) => {
+const salesCanSee = (wecom: EmulatorHarness, userid: string) => {
   const store = wecom.emulator.store;
-  return scopeOf(store, { kind: 'app', agentId: salesAgentId() }).canSeeUser(store.getUser(userid)!);
+  return scopeOf(store, { kind: 'app', agentId: salesAgentId(wecom) }).canSeeUser(store.getUser(userid)!);
 };
-const salesRootId = async () => (await allDepartments()).find((d) => d.name === '销售部')!.id as number;
+const salesRootId = async (wecom: EmulatorHarness) => (await allDepartments(wecom)).find((d) => d.name === '销售部')!.id as number;
 
-const newcomer = (extra: Json = {}): Json => ({ userid: 'newbie', name: '新人', department: [2], mobile: '13900001111', ...extra });
-
-/** Change events of console calls (the admin console is the only caller whose changes are delivered). */
-let events: ChangeEvent[][] = [];
-const sink = (batch: ChangeEvent[]) => void events.push(batch);
-beforeEach(() => {
-  events = [];
-  wecom.emulator.changeSinks.push(sink);
-});
-afterEach(() => {
-  wecom.emulator.changeSinks = wecom.emulator.changeSinks.filter((s) => s !== sink);
-});
+const newcomer = (extra: Wire = {}): Wire => ({ userid: 'newbie', name: '新人', department: [2], mobile: '13900001111', ...extra });
 
 /** Uploads a small PNG through media/upload and returns its media_id. */
-async function uploadImage(): Promise<string> {
+async function uploadImage(wecom: EmulatorHarness): Promise<string> {
   const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]);
   const form = new FormData();
   form.append('media', new Blob([png], { type: 'image/png' }), 'face.png');
@@ -73,8 +55,8 @@ const chinaDate = (days = 0) => new Date(Date.now() + 8 * 3600_000 + days * 86_4
 // ── user/create ─────────────────────────────────────────────────────────────
 
 describe('user/create', () => {
-  it('creates a member with every field and reads it back in WeCom shape', async () => {
-    const leader = (await allUsers())[0]!;
+  it('creates a member with every field and reads it back in WeCom shape', async ({ wecom }) => {
+    const leader = (await allUsers(wecom))[0]!;
     const res = await wecom.asContact('user/create', {
       body: {
         userid: 'zhang.san@x',
@@ -151,7 +133,7 @@ describe('user/create', () => {
     });
     // The member is listed in both departments, and heads department 3 (部门负责人) on both sides.
     for (const d of [2, 3]) {
-      const list = (await wecom.asContact('user/simplelist', { query: { department_id: d } })).json.userlist as Json[];
+      const list = (await wecom.asContact('user/simplelist', { query: { department_id: d } })).json.userlist as Wire[];
       expect(list.map((u) => u.userid)).toContain('zhang.san@x');
     }
     const dept3 = (await wecom.asContact('department/get', { query: { id: 3 } })).json.department;
@@ -160,9 +142,9 @@ describe('user/create', () => {
     expect(dept2.department_leader).not.toContain('zhang.san@x');
   });
 
-  it('fills the defaults: main department, status 4, gender "0", a generated biz_mail, zero orders', async () => {
+  it('fills the defaults: main department, status 4, gender "0", a generated biz_mail, zero orders', async ({ wecom }) => {
     expect((await wecom.asContact('user/create', { body: newcomer({ department: [5, 4] }) })).json.errcode).toBe(0);
-    const got = await getUser('newbie');
+    const got = await getUser(wecom, 'newbie');
     expect(got).toMatchObject({
       department: [5, 4],
       order: [0, 0],
@@ -177,45 +159,45 @@ describe('user/create', () => {
     });
   });
 
-  it('creates a disabled member with enable 0 (status 2)', async () => {
+  it('creates a disabled member with enable 0 (status 2)', async ({ wecom }) => {
     expect((await wecom.asContact('user/create', { body: newcomer({ enable: 0 }) })).json.errcode).toBe(0);
-    expect((await getUser('newbie')).status).toBe(2);
+    expect((await getUser(wecom, 'newbie')).status).toBe(2);
   });
 
-  it.each([
+  it.for([
     ['gender 0 and main_department 0', { gender: 0, main_department: 0 }],
     ['gender "0"', { gender: '0' }],
-  ])('takes %s as "not set" (what SDKs send by default)', async (_label, extra) => {
+  ] as const)('takes %s as "not set" (what SDKs send by default)', async ([_label, extra], { wecom }) => {
     const res = await wecom.asContact('user/create', { body: newcomer({ department: [5, 4], ...extra }) });
     expect(res.json).toMatchObject({ errcode: 0, errmsg: 'created' });
-    expect(await getUser('newbie')).toMatchObject({ gender: '0', main_department: 5 });
+    expect(await getUser(wecom, 'newbie')).toMatchObject({ gender: '0', main_department: 5 });
   });
 
-  it.each([
+  it.for([
     ['gender 1 (a number)', { gender: 1 }, { gender: '1' }],
     ['enable "0" (a string)', { enable: '0' }, { status: 2 }],
     ['to_invite 0', { to_invite: 0 }, { status: 4 }],
-  ])('reads the documented ints and strings either way: %s', async (_label, extra, expected) => {
+  ] as const)('reads the documented ints and strings either way: %s', async ([_label, extra, expected], { wecom }) => {
     expect((await wecom.asContact('user/create', { body: newcomer(extra) })).json.errcode).toBe(0);
-    expect(await getUser('newbie')).toMatchObject(expected);
+    expect(await getUser(wecom, 'newbie')).toMatchObject(expected);
   });
 
-  it('accepts the limits themselves: 64-byte userid, 64-character name, uint32 max order', async () => {
+  it('accepts the limits themselves: 64-byte userid, 64-character name, uint32 max order', async ({ wecom }) => {
     const userid = `a${'b'.repeat(63)}`;
     const name = '名'.repeat(64);
     const res = await wecom.asContact('user/create', { body: newcomer({ userid, name, order: [4294967295] }) });
     expect(res.json.errcode).toBe(0);
-    expect(await getUser(userid)).toMatchObject({ userid, name, order: [4294967295] });
+    expect(await getUser(wecom, userid)).toMatchObject({ userid, name, order: [4294967295] });
   });
 
-  it('treats userids case-insensitively: a different case is the same member', async () => {
+  it('treats userids case-insensitively: a different case is the same member', async ({ wecom }) => {
     expect((await wecom.asContact('user/create', { body: newcomer({ userid: 'NewBie' }) })).json.errcode).toBe(0);
-    expect((await getUser('newbie')).userid).toBe('NewBie');
+    expect((await getUser(wecom, 'newbie')).userid).toBe('NewBie');
     const again = await wecom.asContact('user/create', { body: newcomer({ userid: 'NEWBIE', mobile: '13900002222' }) });
     expect(again.json.errcode).toBe(60102);
   });
 
-  const refusals: [string, (someone: Json) => Json, number][] = [
+  const refusals: [string, (someone: Wire) => Wire, number][] = [
     ['no userid', () => newcomer({ userid: undefined }), 41009],
     ['an empty userid', () => newcomer({ userid: '' }), 41009],
     ['a userid starting with "-"', () => newcomer({ userid: '-abc' }), 40003],
@@ -322,16 +304,16 @@ describe('user/create', () => {
     ['an unknown avatar_mediaid', () => newcomer({ avatar_mediaid: 'no-such-media' }), 301015],
   ];
 
-  it.each(refusals)('refuses %s and changes nothing', async (_label, build, errcode) => {
-    const before = await snapshot();
+  it.for(refusals)('refuses %s and changes nothing', async ([_label, build, errcode], { wecom }) => {
+    const before = await snapshot(wecom);
     const someone = before.users.find((u) => u.mobile && u.email && u.biz_mail)!;
     const res = await wecom.asContact('user/create', { body: build(someone) });
     expect(res.status).toBe(200);
     expect(res.json.errcode).toBe(errcode);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(wecom)).toEqual(before);
   });
 
-  it('refuses a department already holding 30,000 nodes (81001) and changes nothing', async () => {
+  it('refuses a department already holding 30,000 nodes (81001) and changes nothing', async ({ wecom }) => {
     // Arrangement only: 30,000 creates over HTTP would dominate the suite, so the department is
     // filled in memory through the store's own method; the call under test goes over HTTP.
     const store = wecom.emulator.store;
@@ -355,17 +337,17 @@ describe('user/create', () => {
     const members = (await wecom.console('user/simplelist', { department_id: 5 })).json.userlist.length;
     const res = await wecom.asContact('user/create', { body: newcomer({ department: [2, 5] }) });
     expect(res.json.errcode).toBe(81001);
-    expect((await getUser('newbie')).errcode).toBe(60111);
+    expect((await getUser(wecom, 'newbie')).errcode).toBe(60111);
     expect((await wecom.console('user/simplelist', { department_id: 5 })).json.userlist.length).toBe(members);
     // One node below the cap is still accepted.
     store.removeUser('filler0');
     expect((await wecom.asContact('user/create', { body: newcomer({ department: [5] }) })).json.errcode).toBe(0);
   });
 
-  it('takes an avatar from an uploaded image, and refuses a file or an expired image (301015)', async () => {
-    const image = await uploadImage();
+  it('takes an avatar from an uploaded image, and refuses a file or an expired image (301015)', async ({ wecom }) => {
+    const image = await uploadImage(wecom);
     expect((await wecom.asContact('user/create', { body: newcomer({ avatar_mediaid: image }) })).json.errcode).toBe(0);
-    const got = await getUser('newbie');
+    const got = await getUser(wecom, 'newbie');
     expect(got.avatar).toMatch(/^https:\/\/wework\.qpic\.cn\/wwhead\/[0-9a-f]{24}\/0$/);
     expect(got.thumb_avatar).toBe(got.avatar.replace(/\/0$/, '/100'));
 
@@ -381,17 +363,17 @@ describe('user/create', () => {
     // Tokens live 2 hours, so after the jump the call goes through the console (no token).
     const expired = await wecom.console('user/create', newcomer({ userid: 'other', mobile: '13900003333', avatar_mediaid: image }));
     expect(expired.json.errcode).toBe(301015);
-    expect((await getUser('other')).errcode).toBe(60111);
+    expect((await getUser(wecom, 'other')).errcode).toBe(60111);
   });
 
-  it('is refused to an app token (48002) and creates nothing', async () => {
+  it('is refused to an app token (48002) and creates nothing', async ({ wecom }) => {
     const res = await wecom.asApp('user/create', { body: newcomer() });
     expect(res.json.errcode).toBe(48002);
-    expect((await getUser('newbie')).errcode).toBe(60111);
+    expect((await getUser(wecom, 'newbie')).errcode).toBe(60111);
   });
 
-  it('emits create_user with the §9.6 fields for console changes', async () => {
-    const leader = (await allUsers())[0]!;
+  it('emits create_user with the §9.6 fields for console changes', async ({ wecom, events }) => {
+    const leader = (await allUsers(wecom))[0]!;
     const res = await wecom.console(
       'user/create',
       newcomer({
@@ -445,43 +427,43 @@ describe('user/create', () => {
 // ── user/get ────────────────────────────────────────────────────────────────
 
 describe('user/get', () => {
-  it('looks members up case-insensitively', async () => {
-    const someone = (await allUsers())[3]!;
+  it('looks members up case-insensitively', async ({ wecom }) => {
+    const someone = (await allUsers(wecom))[3]!;
     const res = await wecom.asContact('user/get', { query: { userid: someone.userid.toUpperCase() } });
     const { english_name: _legacy, ...expected } = someone;
     expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', ...expected });
   });
 
-  it('answers 60111 / 41009 / 40003 with the empty list fields WeCom sends on errors', async () => {
+  it('answers 60111 / 41009 / 40003 with the empty list fields WeCom sends on errors', async ({ wecom }) => {
     const empty = { department: [], order: [], is_leader_in_dept: [], direct_leader: [] };
     expect((await wecom.asContact('user/get', { query: { userid: 'nobody' } })).json).toMatchObject({ errcode: 60111, ...empty });
     expect((await wecom.asContact('user/get')).json).toMatchObject({ errcode: 41009, ...empty });
     expect((await wecom.asContact('user/get', { query: { userid: '-bad' } })).json).toMatchObject({ errcode: 40003, ...empty });
   });
 
-  it('limits an app to its visibility: 60111 outside it, departments and leaders filtered inside', async () => {
-    const sales = salesAgentId();
-    const visibleDepts = new Set(((await wecom.asApp('department/list', {}, sales)).json.department as Json[]).map((d) => d.id));
-    const users = await allUsers();
-    const hidden = users.find((u) => !salesCanSee(u.userid))!;
+  it('limits an app to its visibility: 60111 outside it, departments and leaders filtered inside', async ({ wecom }) => {
+    const sales = salesAgentId(wecom);
+    const visibleDepts = new Set(((await wecom.asApp('department/list', {}, sales)).json.department as Wire[]).map((d) => d.id));
+    const users = await allUsers(wecom);
+    const hidden = users.find((u) => !salesCanSee(wecom, u.userid))!;
     expect((await wecom.asApp('user/get', { query: { userid: hidden.userid } }, sales)).json.errcode).toBe(60111);
     // The seed makes one member outside the Sales subtree visible to the sales app by name.
     const outsider = wecom.emulator.store.app(sales)!.visibility.users[0]!;
-    const full = await getUser(outsider);
+    const full = await getUser(wecom, outsider);
     const got = (await wecom.asApp('user/get', { query: { userid: outsider } }, sales)).json;
     expect(got.errcode).toBe(0);
     expect(got.department).toEqual(full.department.filter((d: number) => visibleDepts.has(d)));
     expect(visibleDepts.has(full.main_department)).toBe(false);
     expect(got).not.toHaveProperty('main_department');
-    expect(got.direct_leader).toEqual(full.direct_leader.filter((l: string) => salesCanSee(l)));
+    expect(got.direct_leader).toEqual(full.direct_leader.filter((l: string) => salesCanSee(wecom, l)));
     // The whole-corp app sees the same member completely.
     const directory = (await wecom.asApp('user/get', { query: { userid: outsider } })).json;
     const { errcode: _e, errmsg: _m, ...rest } = full;
     expect(directory).toEqual({ errcode: 0, errmsg: 'ok', ...rest });
   });
 
-  it('withholds sensitive fields from apps under the 2022-06-20 rule, not from the contacts-sync secret', async () => {
-    const someone = (await allUsers()).find((u) => u.mobile && u.address)!;
+  it('withholds sensitive fields from apps under the 2022-06-20 rule, not from the contacts-sync secret', async ({ wecom }) => {
+    const someone = (await allUsers(wecom)).find((u) => u.mobile && u.address)!;
     await wecom.faults({ withholdSensitiveFields: true });
     const app = (await wecom.asApp('user/get', { query: { userid: someone.userid } })).json;
     for (const field of ['mobile', 'email', 'biz_mail', 'avatar', 'thumb_avatar', 'address', 'qr_code']) {
@@ -489,14 +471,14 @@ describe('user/get', () => {
     }
     expect(app.gender).toBe('0');
     expect(app.name).toBe(someone.name);
-    const listed = (await wecom.asApp('user/list', { query: { department_id: someone.main_department } })).json.userlist as Json[];
+    const listed = (await wecom.asApp('user/list', { query: { department_id: someone.main_department } })).json.userlist as Wire[];
     expect(listed.find((u) => u.userid === someone.userid)).not.toHaveProperty('mobile');
     const contact = (await wecom.asContact('user/get', { query: { userid: someone.userid } })).json;
     expect(contact).toMatchObject({ mobile: someone.mobile, gender: someone.gender, address: someone.address });
   });
 
-  it('is refused to the contacts-sync secret under the 2022-08-15 rule, with user/list and user/simplelist', async () => {
-    const someone = (await allUsers())[0]!;
+  it('is refused to the contacts-sync secret under the 2022-08-15 rule, with user/list and user/simplelist', async ({ wecom }) => {
+    const someone = (await allUsers(wecom))[0]!;
     await wecom.faults({ restrictContactReads: true });
     expect((await wecom.asContact('user/get', { query: { userid: someone.userid } })).json.errcode).toBe(48002);
     expect((await wecom.asContact('user/list', { query: { department_id: 1 } })).json.errcode).toBe(48002);
@@ -509,14 +491,14 @@ describe('user/get', () => {
 // ── user/update ─────────────────────────────────────────────────────────────
 
 describe('user/update', () => {
-  it('changes only the fields given', async () => {
-    const before = await allUsers();
+  it('changes only the fields given', async ({ wecom }) => {
+    const before = await allUsers(wecom);
     const target = before.find((u) => u.status === 4)!;
     const res = await wecom.asContact('user/update', {
       body: { userid: target.userid.toUpperCase(), name: '新名字', position: 'CTO', gender: '1', alias: 'Boss' },
     });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'updated' });
-    const after = await allUsers();
+    const after = await allUsers(wecom);
     expect(after.find((u) => u.userid === target.userid)).toEqual({
       ...target,
       name: '新名字',
@@ -527,64 +509,68 @@ describe('user/update', () => {
     expect(after.filter((u) => u.userid !== target.userid)).toEqual(before.filter((u) => u.userid !== target.userid));
   });
 
-  it('leaves gender and main department as they are when an update sends 0 / "0" (not set)', async () => {
-    const { userid } = (await allUsers()).find((u) => u.gender === '2' && u.department.length > 1)!;
-    const someone = await getUser(userid);
+  it('leaves gender and main department as they are when an update sends 0 / "0" (not set)', async ({ wecom }) => {
+    const { userid } = (await allUsers(wecom)).find((u) => u.gender === '2' && u.department.length > 1)!;
+    const someone = await getUser(wecom, userid);
     for (const body of [{ gender: 0, main_department: 0 }, { gender: '0' }]) {
       const res = await wecom.asContact('user/update', { body: { userid: someone.userid, position: 'P', ...body } });
       expect(res.json).toMatchObject({ errcode: 0, errmsg: 'updated' });
-      expect(await getUser(someone.userid)).toEqual({ ...someone, position: 'P' });
+      expect(await getUser(wecom, someone.userid)).toEqual({ ...someone, position: 'P' });
     }
     const refused = await wecom.asContact('user/update', { body: { userid: someone.userid, gender: 9, position: 'Q' } });
     expect(refused.json.errcode).toBe(40058);
     expect(refused.json.errmsg).toContain('gender');
-    expect((await getUser(someone.userid)).position).toBe('P');
+    expect((await getUser(wecom, someone.userid)).position).toBe('P');
   });
 
-  it('honours order only together with department, and keeps orders of retained departments', async () => {
-    const target = (await allUsers()).find((u) => u.department.length === 1 && u.department[0] !== 2)!;
+  it('honours order only together with department, and keeps orders of retained departments', async ({ wecom }) => {
+    const target = (await allUsers(wecom)).find((u) => u.department.length === 1 && u.department[0] !== 2)!;
     const [dept] = target.department;
     await wecom.asContact('user/update', { body: { userid: target.userid, order: [77] } });
-    expect((await getUser(target.userid)).order).toEqual(target.order);
+    expect((await getUser(wecom, target.userid)).order).toEqual(target.order);
 
     await wecom.asContact('user/update', { body: { userid: target.userid, department: [dept, 2], order: [77, 88] } });
-    expect(await getUser(target.userid)).toMatchObject({ department: [dept, 2], order: [77, 88], main_department: target.main_department });
+    expect(await getUser(wecom, target.userid)).toMatchObject({
+      department: [dept, 2],
+      order: [77, 88],
+      main_department: target.main_department,
+    });
 
     // Dropping the main department moves it to the first remaining one; retained orders stay.
     await wecom.asContact('user/update', { body: { userid: target.userid, department: [2] } });
-    expect(await getUser(target.userid)).toMatchObject({ department: [2], order: [88], main_department: 2, is_leader_in_dept: [0] });
-    const members = (await wecom.asContact('user/simplelist', { query: { department_id: dept } })).json.userlist as Json[];
+    expect(await getUser(wecom, target.userid)).toMatchObject({ department: [2], order: [88], main_department: 2, is_leader_in_dept: [0] });
+    const members = (await wecom.asContact('user/simplelist', { query: { department_id: dept } })).json.userlist as Wire[];
     expect(members.map((u) => u.userid)).not.toContain(target.userid);
   });
 
-  it('ignores mobile for an activated member (status 1) and applies it to one who has not activated', async () => {
-    const users = await allUsers();
+  it('ignores mobile for an activated member (status 1) and applies it to one who has not activated', async ({ wecom }) => {
+    const users = await allUsers(wecom);
     const active = users.find((u) => u.status === 1 && !u.is_leader_in_dept.includes(1))!;
     const inactive = users.find((u) => u.status === 4)!;
     const res = await wecom.asContact('user/update', { body: { userid: active.userid, mobile: '13711112222', name: '改' } });
     expect(res.json.errcode).toBe(0);
-    expect(await getUser(active.userid)).toMatchObject({ mobile: active.mobile, name: '改' });
+    expect(await getUser(wecom, active.userid)).toMatchObject({ mobile: active.mobile, name: '改' });
     expect((await wecom.asContact('user/update', { body: { userid: inactive.userid, mobile: '+86 13711112222' } })).json.errcode).toBe(0);
-    expect((await getUser(inactive.userid)).mobile).toBe('+86 13711112222');
+    expect((await getUser(wecom, inactive.userid)).mobile).toBe('+86 13711112222');
     expect((await wecom.asContact('user/getuserid', { body: { mobile: '13711112222' } })).json.userid).toBe(inactive.userid);
   });
 
-  it('maps enable 0/1 to status 2 and back to 1 (activated before) or 4 (not activated)', async () => {
-    const users = await allUsers();
+  it('maps enable 0/1 to status 2 and back to 1 (activated before) or 4 (not activated)', async ({ wecom }) => {
+    const users = await allUsers(wecom);
     const active = users.find((u) => u.status === 1 && !u.is_creator)!;
     const inactive = users.find((u) => u.status === 4)!;
     for (const u of [active, inactive]) {
       expect((await wecom.asContact('user/update', { body: { userid: u.userid, enable: 0 } })).json.errcode).toBe(0);
-      expect((await getUser(u.userid)).status).toBe(2);
+      expect((await getUser(wecom, u.userid)).status).toBe(2);
     }
     await wecom.asContact('user/update', { body: { userid: active.userid, enable: 1 } });
     await wecom.asContact('user/update', { body: { userid: inactive.userid, enable: 1 } });
-    expect((await getUser(active.userid)).status).toBe(1);
-    expect((await getUser(inactive.userid)).status).toBe(4);
+    expect((await getUser(wecom, active.userid)).status).toBe(1);
+    expect((await getUser(wecom, inactive.userid)).status).toBe(4);
   });
 
-  it('keeps department_leader in step with is_leader_in_dept', async () => {
-    const target = (await allUsers()).find((u) => u.department.length === 2 && !u.is_leader_in_dept.includes(1))!;
+  it('keeps department_leader in step with is_leader_in_dept', async ({ wecom }) => {
+    const target = (await allUsers(wecom)).find((u) => u.department.length === 2 && !u.is_leader_in_dept.includes(1))!;
     const [a, b] = target.department;
     const leadersOf = async (id: number) =>
       (await wecom.asContact('department/get', { query: { id } })).json.department.department_leader as string[];
@@ -597,11 +583,11 @@ describe('user/update', () => {
     // Leaving the department also ends the headship there.
     await wecom.asContact('user/update', { body: { userid: target.userid, department: [a] } });
     expect(await leadersOf(b)).not.toContain(target.userid);
-    expect((await getUser(target.userid)).is_leader_in_dept).toEqual([0]);
+    expect((await getUser(wecom, target.userid)).is_leader_in_dept).toEqual([0]);
   });
 
-  it('merges extattr by name: sets, clears with an empty value, ignores unknown fields', async () => {
-    const target = (await allUsers()).find((u) => u.extattr.attrs.length === 1)!;
+  it('merges extattr by name: sets, clears with an empty value, ignores unknown fields', async ({ wecom }) => {
+    const target = (await allUsers(wecom)).find((u) => u.extattr.attrs.length === 1)!;
     await wecom.asContact('user/update', {
       body: {
         userid: target.userid,
@@ -613,22 +599,24 @@ describe('user/update', () => {
         },
       },
     });
-    expect((await getUser(target.userid)).extattr.attrs).toEqual([
+    expect((await getUser(wecom, target.userid)).extattr.attrs).toEqual([
       ...target.extattr.attrs,
       { type: 1, name: '个人主页', web: { url: 'https://x.cn', title: 'X' } },
     ]);
     await wecom.asContact('user/update', {
       body: { userid: target.userid, extattr: { attrs: [{ type: 0, name: '工号', text: { value: '' } }] } },
     });
-    expect((await getUser(target.userid)).extattr.attrs).toEqual([{ type: 1, name: '个人主页', web: { url: 'https://x.cn', title: 'X' } }]);
+    expect((await getUser(wecom, target.userid)).extattr.attrs).toEqual([
+      { type: 1, name: '个人主页', web: { url: 'https://x.cn', title: 'X' } },
+    ]);
   });
 
-  it('changes a system-generated userid once (new_userid), carrying tags, heads and reports along', async () => {
-    const sys = firstSeeded((u) => u.userid_system_generated && !u.is_creator);
+  it('changes a system-generated userid once (new_userid), carrying tags, heads and reports along', async ({ wecom }) => {
+    const sys = firstSeeded(wecom, (u) => u.userid_system_generated && !u.is_creator);
     const oldId = sys.userid;
     const headOf = sys.department[0]!;
     await wecom.asContact('user/update', { body: { userid: oldId, is_leader_in_dept: sys.department.map(() => 1) } });
-    const reports = (await allUsers())
+    const reports = (await allUsers(wecom))
       .filter((u) => u.userid !== oldId)
       .slice(0, 2)
       .map((u) => u.userid);
@@ -639,64 +627,64 @@ describe('user/update', () => {
 
     const res = await wecom.asContact('user/update', { body: { userid: oldId, new_userid: 'Renamed.One', name: '改名' } });
     expect(res.json.errcode).toBe(0);
-    expect((await getUser(oldId)).errcode).toBe(60111);
-    expect(await getUser('renamed.one')).toMatchObject({ userid: 'Renamed.One', name: '改名' });
+    expect((await getUser(wecom, oldId)).errcode).toBe(60111);
+    expect(await getUser(wecom, 'renamed.one')).toMatchObject({ userid: 'Renamed.One', name: '改名' });
     expect((await wecom.asContact('department/get', { query: { id: headOf } })).json.department.department_leader).toContain('Renamed.One');
-    for (const r of reports) expect((await getUser(r)).direct_leader).toContain('Renamed.One');
-    const tag = (await wecom.asContact('tag/get', { query: { tagid } })).json.userlist as Json[];
+    for (const r of reports) expect((await getUser(wecom, r)).direct_leader).toContain('Renamed.One');
+    const tag = (await wecom.asContact('tag/get', { query: { tagid } })).json.userlist as Wire[];
     expect(tag.map((u) => u.userid)).toContain('Renamed.One');
     expect(tag.map((u) => u.userid)).not.toContain(oldId);
-    const ids = (await wecom.asContact('user/list_id', { body: { limit: 10000 } })).json.dept_user as Json[];
+    const ids = (await wecom.asContact('user/list_id', { body: { limit: 10000 } })).json.dept_user as Wire[];
     expect(ids.filter((r) => r.userid === oldId)).toEqual([]);
     expect(ids.filter((r) => r.userid === 'Renamed.One').map((r) => r.department)).toEqual(sys.department);
 
-    const before = await snapshot();
+    const before = await snapshot(wecom);
     expect((await wecom.asContact('user/update', { body: { userid: 'Renamed.One', new_userid: 'again' } })).json.errcode).toBe(301036);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(wecom)).toEqual(before);
   });
 
-  it('refuses new_userid for a userid the corp chose (301036), a taken one (60102) or a malformed one (40003)', async () => {
-    const users = await allUsers();
-    const chosen = firstSeeded((u) => !u.userid_system_generated).userid;
-    const sys = firstSeeded((u) => u.userid_system_generated).userid;
+  it('refuses new_userid for a userid the corp chose (301036), a taken one (60102) or a malformed one (40003)', async ({ wecom }) => {
+    const users = await allUsers(wecom);
+    const chosen = firstSeeded(wecom, (u) => !u.userid_system_generated).userid;
+    const sys = firstSeeded(wecom, (u) => u.userid_system_generated).userid;
     const other = users.find((u) => u.userid !== sys)!.userid;
-    const before = await snapshot();
+    const before = await snapshot(wecom);
     expect((await wecom.asContact('user/update', { body: { userid: chosen, new_userid: 'fresh' } })).json.errcode).toBe(301036);
     expect((await wecom.asContact('user/update', { body: { userid: sys, new_userid: other.toUpperCase() } })).json.errcode).toBe(60102);
     expect((await wecom.asContact('user/update', { body: { userid: sys, new_userid: '_bad' } })).json.errcode).toBe(40003);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(wecom)).toEqual(before);
   });
 
-  it.each([
+  it.for([
     ['an unknown userid', () => ({ userid: 'nobody' }), 60111],
     ['no userid', () => ({ name: 'x' }), 41009],
-    ['a taken mobile', (t: Json, o: Json) => ({ userid: t.userid, mobile: o.mobile }), 60104],
-    ['a taken email', (t: Json, o: Json) => ({ userid: t.userid, email: o.email }), 60106],
-    ['a taken biz_mail', (t: Json, o: Json) => ({ userid: t.userid, biz_mail: o.biz_mail }), 60145],
-    ['emptying both mobile and email', (t: Json) => ({ userid: t.userid, mobile: '', email: '' }), 60129],
-    ['is_leader_in_dept longer than the current departments', (t: Json) => ({ userid: t.userid, is_leader_in_dept: [1, 1, 1] }), 60132],
-    ['an unknown department', (t: Json) => ({ userid: t.userid, department: [424242] }), 40066],
-    ['an unknown direct leader', (t: Json) => ({ userid: t.userid, direct_leader: ['ghost'] }), 60111],
-    ['an empty name', (t: Json) => ({ userid: t.userid, name: '' }), 60112],
-    ['a main_department outside its departments', (t: Json) => ({ userid: t.userid, main_department: 424242 }), 40058],
-    ['enable 5', (t: Json) => ({ userid: t.userid, enable: 5 }), 40058],
-  ] as [string, (t: Json, o: Json) => Json, number][])('refuses %s and changes nothing', async (_label, build, errcode) => {
-    const before = await snapshot();
+    ['a taken mobile', (t: Wire, o: Wire) => ({ userid: t.userid, mobile: o.mobile }), 60104],
+    ['a taken email', (t: Wire, o: Wire) => ({ userid: t.userid, email: o.email }), 60106],
+    ['a taken biz_mail', (t: Wire, o: Wire) => ({ userid: t.userid, biz_mail: o.biz_mail }), 60145],
+    ['emptying both mobile and email', (t: Wire) => ({ userid: t.userid, mobile: '', email: '' }), 60129],
+    ['is_leader_in_dept longer than the current departments', (t: Wire) => ({ userid: t.userid, is_leader_in_dept: [1, 1, 1] }), 60132],
+    ['an unknown department', (t: Wire) => ({ userid: t.userid, department: [424242] }), 40066],
+    ['an unknown direct leader', (t: Wire) => ({ userid: t.userid, direct_leader: ['ghost'] }), 60111],
+    ['an empty name', (t: Wire) => ({ userid: t.userid, name: '' }), 60112],
+    ['a main_department outside its departments', (t: Wire) => ({ userid: t.userid, main_department: 424242 }), 40058],
+    ['enable 5', (t: Wire) => ({ userid: t.userid, enable: 5 }), 40058],
+  ] as [string, (t: Wire, o: Wire) => Wire, number][])('refuses %s and changes nothing', async ([_label, build, errcode], { wecom }) => {
+    const before = await snapshot(wecom);
     const target = before.users.find((u) => u.status === 4 && u.department.length === 1)!;
     const other = before.users.find((u) => u.userid !== target.userid)!;
     const res = await wecom.asContact('user/update', { body: build(target, other) });
     expect(res.json.errcode).toBe(errcode);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(wecom)).toEqual(before);
   });
 
-  it('emits update_user with the old UserID, NewUserID, and only the fields that changed', async () => {
-    const sys = firstSeeded((u) => u.userid_system_generated && u.status !== 2);
+  it('emits update_user with the old UserID, NewUserID, and only the fields that changed', async ({ wecom, events }) => {
+    const sys = firstSeeded(wecom, (u) => u.userid_system_generated && u.status !== 2);
     await wecom.console('user/update', { userid: sys.userid, new_userid: 'brand-new', position: `${sys.position}!`, name: sys.name });
     expect(events).toEqual([[{ ChangeType: 'update_user', UserID: sys.userid, NewUserID: 'brand-new', Position: `${sys.position}!` }]]);
-    events = [];
+    events.length = 0;
     await wecom.console('user/update', { userid: 'brand-new', enable: 0 });
     expect(events).toEqual([[{ ChangeType: 'update_user', UserID: 'brand-new', Status: 2 }]]);
-    events = [];
+    events.length = 0;
     // The contacts-sync token's own changes are not echoed (§9.6).
     await wecom.asContact('user/update', { body: { userid: 'brand-new', position: 'x' } });
     expect(events).toEqual([]);
@@ -706,12 +694,13 @@ describe('user/update', () => {
 // ── user/delete and user/batchdelete ────────────────────────────────────────
 
 describe('user/delete', () => {
-  it('deletes a member and every reference to them: tags, department heads, direct leaders', async () => {
+  it('deletes a member and every reference to them: tags, department heads, direct leaders', async ({ wecom }) => {
     const head = firstSeeded(
-      (u) => !u.is_creator && u.is_leader_in_dept.includes(1) && seeded().some((o) => o.direct_leader.includes(u.userid)),
+      wecom,
+      (u) => !u.is_creator && u.is_leader_in_dept.includes(1) && seeded(wecom).some((o) => o.direct_leader.includes(u.userid)),
     );
     const headOf = head.department[head.is_leader_in_dept.indexOf(1)]!;
-    const reports = seeded()
+    const reports = seeded(wecom)
       .filter((u) => u.direct_leader.includes(head.userid))
       .map((u) => u.userid);
     const tagid = [...wecom.emulator.store.tags.values()].find((t) => t.owner === 'contact')!.tagid;
@@ -719,73 +708,76 @@ describe('user/delete', () => {
 
     const res = await wecom.asContact('user/delete', { query: { userid: head.userid.toUpperCase() } });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'deleted' });
-    expect((await getUser(head.userid)).errcode).toBe(60111);
+    expect((await getUser(wecom, head.userid)).errcode).toBe(60111);
     expect((await wecom.asContact('department/get', { query: { id: headOf } })).json.department.department_leader).not.toContain(
       head.userid,
     );
-    for (const r of reports) expect((await getUser(r)).direct_leader).not.toContain(head.userid);
-    const tag = (await wecom.asContact('tag/get', { query: { tagid } })).json.userlist as Json[];
+    for (const r of reports) expect((await getUser(wecom, r)).direct_leader).not.toContain(head.userid);
+    const tag = (await wecom.asContact('tag/get', { query: { tagid } })).json.userlist as Wire[];
     expect(tag.map((u) => u.userid)).not.toContain(head.userid);
   });
 
-  it('refuses the corp creator (301005), an unknown member (60111) and no userid (41009)', async () => {
-    const creator = firstSeeded((u) => u.is_creator).userid;
-    const before = await snapshot();
+  it('refuses the corp creator (301005), an unknown member (60111) and no userid (41009)', async ({ wecom }) => {
+    const creator = firstSeeded(wecom, (u) => u.is_creator).userid;
+    const before = await snapshot(wecom);
     expect((await wecom.asContact('user/delete', { query: { userid: creator } })).json.errcode).toBe(301005);
     expect((await wecom.asContact('user/delete', { query: { userid: 'ghost' } })).json.errcode).toBe(60111);
     expect((await wecom.asContact('user/delete')).json.errcode).toBe(41009);
     expect((await wecom.asApp('user/delete', { query: { userid: before.users[5]!.userid } })).json.errcode).toBe(48002);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(wecom)).toEqual(before);
   });
 
-  it('emits delete_user for console deletions', async () => {
-    const u = (await allUsers()).find((x) => !x.is_creator && x.status === 4)!;
+  it('emits delete_user for console deletions', async ({ wecom, events }) => {
+    const u = (await allUsers(wecom)).find((x) => !x.is_creator && x.status === 4)!;
     expect((await wecom.console('user/delete', { userid: u.userid })).json.errcode).toBe(0);
     expect(events).toEqual([[{ ChangeType: 'delete_user', UserID: u.userid }]]);
   });
 });
 
 describe('user/batchdelete', () => {
-  const creatorId = () => firstSeeded((u) => u.is_creator).userid;
+  const creatorId = (wecom: EmulatorHarness) => firstSeeded(wecom, (u) => u.is_creator).userid;
 
-  it('deletes every listed member', async () => {
-    const victims = (await allUsers())
-      .filter((u) => u.userid !== creatorId())
+  it('deletes every listed member', async ({ wecom, events }) => {
+    const victims = (await allUsers(wecom))
+      .filter((u) => u.userid !== creatorId(wecom))
       .slice(0, 3)
       .map((u) => u.userid);
     const res = await wecom.console('user/batchdelete', { useridlist: victims });
     expect(res.json).toEqual({ errcode: 0, errmsg: 'deleted' });
-    for (const v of victims) expect((await getUser(v)).errcode).toBe(60111);
+    for (const v of victims) expect((await getUser(wecom, v)).errcode).toBe(60111);
     expect(events).toEqual([victims.map((UserID) => ({ ChangeType: 'delete_user', UserID }))]);
   });
 
-  it.each([
+  it.for([
     ['an unknown userid among valid ones', (ids: string[]) => [...ids, 'ghost'], 60111],
-    ['the creator among valid ones', (ids: string[]) => [...ids, creatorId()], 301005],
+    ['the creator among valid ones', (ids: string[], wecom: EmulatorHarness) => [...ids, creatorId(wecom)], 301005],
     ['a malformed userid', (ids: string[]) => [...ids, '-x'], 40031],
     ['an empty list', () => [], 40031],
     ['201 userids', (ids: string[]) => Array.from({ length: 201 }, (_, i) => ids[i % ids.length]!), 40032],
-  ] as [string, (ids: string[]) => string[], number][])('fails as a whole on %s and deletes nothing', async (_label, build, errcode) => {
-    const before = await snapshot();
-    const valid = before.users
-      .filter((u) => u.userid !== creatorId())
-      .slice(0, 3)
-      .map((u) => u.userid);
-    const res = await wecom.asContact('user/batchdelete', { body: { useridlist: build(valid) } });
-    expect(res.json.errcode).toBe(errcode);
-    expect(await snapshot()).toEqual(before);
-  });
+  ] as [string, (ids: string[], wecom: EmulatorHarness) => string[], number][])(
+    'fails as a whole on %s and deletes nothing',
+    async ([_label, build, errcode], { wecom }) => {
+      const before = await snapshot(wecom);
+      const valid = before.users
+        .filter((u) => u.userid !== creatorId(wecom))
+        .slice(0, 3)
+        .map((u) => u.userid);
+      const res = await wecom.asContact('user/batchdelete', { body: { useridlist: build(valid, wecom) } });
+      expect(res.json.errcode).toBe(errcode);
+      expect(await snapshot(wecom)).toEqual(before);
+    },
+  );
 
-  it('accepts 200 userids', async () => {
-    const before = await allUsers();
+  it('accepts 200 userids', async ({ wecom }) => {
+    const before = await allUsers(wecom);
     const ids = before
-      .filter((u) => u.userid !== creatorId())
+      .filter((u) => u.userid !== creatorId(wecom))
       .slice(0, 200)
       .map((u) => u.userid);
     expect((await wecom.asContact('user/batchdelete', { body: { useridlist: ids } })).json.errcode).toBe(0);
-    expect((await allUsers()).map((u) => u.userid)).toEqual(before.map((u) => u.userid).filter((id) => !ids.includes(id)));
+    expect((await allUsers(wecom)).map((u) => u.userid)).toEqual(before.map((u) => u.userid).filter((id) => !ids.includes(id)));
     expect(
-      (await wecom.asContact('user/list_id', { body: { limit: 10000 } })).json.dept_user.some((r: Json) => ids.includes(r.userid)),
+      (await wecom.asContact('user/list_id', { body: { limit: 10000 } })).json.dept_user.some((r: Wire) => ids.includes(r.userid)),
     ).toBe(false);
   });
 });
@@ -793,49 +785,49 @@ describe('user/batchdelete', () => {
 // ── user/simplelist and user/list ───────────────────────────────────────────
 
 describe('user/simplelist and user/list', () => {
-  it("lists a department's own members, larger order first", async () => {
-    const dept = (await allDepartments()).find((d) => wecom.emulator.store.memberCount(d.id) > 10)!;
-    const list = (await wecom.asContact('user/list', { query: { department_id: dept.id } })).json.userlist as Json[];
+  it("lists a department's own members, larger order first", async ({ wecom }) => {
+    const dept = (await allDepartments(wecom)).find((d) => wecom.emulator.store.memberCount(d.id) > 10)!;
+    const list = (await wecom.asContact('user/list', { query: { department_id: dept.id } })).json.userlist as Wire[];
     expect(list.length).toBe(wecom.emulator.store.memberCount(dept.id));
     const orders = list.map((u) => u.order[u.department.indexOf(dept.id)]);
     expect(orders).toEqual([...orders].sort((a, b) => b - a));
     for (const u of list) expect(u.department).toContain(dept.id);
     // user/list items are user/get plus the legacy english_name.
-    const { errcode: _e, errmsg: _m, ...single } = await getUser(list[0]!.userid);
+    const { errcode: _e, errmsg: _m, ...single } = await getUser(wecom, list[0]!.userid);
     expect(list[0]).toEqual({ ...single, english_name: expect.any(String) });
-    const simple = (await wecom.asContact('user/simplelist', { query: { department_id: dept.id } })).json.userlist as Json[];
+    const simple = (await wecom.asContact('user/simplelist', { query: { department_id: dept.id } })).json.userlist as Wire[];
     expect(simple).toEqual(list.map((u) => ({ userid: u.userid, name: u.name, department: u.department, open_userid: u.open_userid })));
   });
 
-  it('honours fetch_child=1: every member of the subtree, once', async () => {
-    const subtree = (await wecom.asContact('department/list', { query: { id: 2 } })).json.department as Json[];
+  it('honours fetch_child=1: every member of the subtree, once', async ({ wecom }) => {
+    const subtree = (await wecom.asContact('department/list', { query: { id: 2 } })).json.department as Wire[];
     const expected = new Set<string>();
     for (const d of subtree) {
       for (const u of (await wecom.asContact('user/simplelist', { query: { department_id: d.id } })).json.userlist) expected.add(u.userid);
     }
-    const all = (await wecom.asContact('user/simplelist', { query: { department_id: 2, fetch_child: 1 } })).json.userlist as Json[];
+    const all = (await wecom.asContact('user/simplelist', { query: { department_id: 2, fetch_child: 1 } })).json.userlist as Wire[];
     expect(all.length).toBe(expected.size);
     expect(new Set(all.map((u) => u.userid))).toEqual(expected);
-    const own = (await wecom.asContact('user/simplelist', { query: { department_id: 2, fetch_child: 0 } })).json.userlist as Json[];
+    const own = (await wecom.asContact('user/simplelist', { query: { department_id: 2, fetch_child: 0 } })).json.userlist as Wire[];
     expect(own.length).toBe(wecom.emulator.store.memberCount(2));
   });
 
-  it('refuses a missing (40058) or unknown (60123) department, and one outside the app (60011)', async () => {
+  it('refuses a missing (40058) or unknown (60123) department, and one outside the app (60011)', async ({ wecom }) => {
     expect((await wecom.asContact('user/list')).json.errcode).toBe(40058);
     expect((await wecom.asContact('user/simplelist', { query: { department_id: 424242 } })).json.errcode).toBe(60123);
-    const sales = salesAgentId();
+    const sales = salesAgentId(wecom);
     expect((await wecom.asApp('user/simplelist', { query: { department_id: 2 } }, sales)).json.errcode).toBe(60011);
     expect((await wecom.asApp('user/list', { query: { department_id: 1 } }, sales)).json.errcode).toBe(60011);
   });
 
-  it('shows an app only the members and departments it can see', async () => {
-    const sales = salesAgentId();
-    const salesRoot = await salesRootId();
-    const visible = new Set(((await wecom.asApp('department/list', {}, sales)).json.department as Json[]).map((d) => d.id));
+  it('shows an app only the members and departments it can see', async ({ wecom }) => {
+    const sales = salesAgentId(wecom);
+    const salesRoot = await salesRootId(wecom);
+    const visible = new Set(((await wecom.asApp('department/list', {}, sales)).json.department as Wire[]).map((d) => d.id));
     const list = (await wecom.asApp('user/simplelist', { query: { department_id: salesRoot, fetch_child: 1 } }, sales)).json
-      .userlist as Json[];
+      .userlist as Wire[];
     const contactView = (await wecom.asContact('user/simplelist', { query: { department_id: salesRoot, fetch_child: 1 } })).json
-      .userlist as Json[];
+      .userlist as Wire[];
     expect(list.length).toBeGreaterThan(0);
     expect(list).toEqual(contactView.map((u) => ({ ...u, department: u.department.filter((d: number) => visible.has(d)) })));
   });
@@ -844,19 +836,19 @@ describe('user/simplelist and user/list', () => {
 // ── user/list_id ────────────────────────────────────────────────────────────
 
 describe('user/list_id', () => {
-  const page = (body: Json) => wecom.asContact('user/list_id', { body });
+  const page = (wecom: EmulatorHarness, body: Wire) => wecom.asContact('user/list_id', { body });
 
-  it('pages through one row per (member, department) with an opaque cursor', async () => {
-    const users = await allUsers();
+  it('pages through one row per (member, department) with an opaque cursor', async ({ wecom }) => {
+    const users = await allUsers(wecom);
     const expected = users.flatMap((u) => u.department.map((d: number) => `${u.userid}/${d}`)).sort();
     const rows: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const res = await page({ limit: 97, ...(cursor ? { cursor } : {}) });
+      const res = await page(wecom, { limit: 97, ...(cursor ? { cursor } : {}) });
       expect(res.json.errcode).toBe(0);
       expect(res.json.dept_user.length).toBeLessThanOrEqual(97);
-      rows.push(...res.json.dept_user.map((r: Json) => `${r.userid}/${r.department}`));
+      rows.push(...res.json.dept_user.map((r: Wire) => `${r.userid}/${r.department}`));
       cursor = res.json.next_cursor;
       pages++;
     } while (cursor);
@@ -864,49 +856,49 @@ describe('user/list_id', () => {
     expect(pages).toBe(Math.ceil(expected.length / 97));
   });
 
-  it('keeps a cursor valid when members change between pages', async () => {
-    const row = (r: Json) => `${r.userid}/${r.department}`;
-    const everything = (await page({ limit: 10000 })).json.dept_user.map(row) as string[];
-    const first = await page({ limit: 100 });
+  it('keeps a cursor valid when members change between pages', async ({ wecom }) => {
+    const row = (r: Wire) => `${r.userid}/${r.department}`;
+    const everything = (await page(wecom, { limit: 10000 })).json.dept_user.map(row) as string[];
+    const first = await page(wecom, { limit: 100 });
     expect(first.json.dept_user.map(row)).toEqual(everything.slice(0, 100));
     const later = everything.slice(100);
     const gone = later[40]!.split('/')[0]!;
     expect((await wecom.asContact('user/delete', { query: { userid: gone } })).json.errcode).toBe(0);
     expect((await wecom.asContact('user/create', { body: newcomer({ department: [3, 2] }) })).json.errcode).toBe(0);
-    const second = await page({ limit: 10000, cursor: first.json.next_cursor });
+    const second = await page(wecom, { limit: 10000, cursor: first.json.next_cursor });
     expect(second.json.dept_user.map(row)).toEqual([...later.filter((r) => !r.startsWith(`${gone}/`)), 'newbie/3', 'newbie/2']);
     expect(second.json.next_cursor).toBe('');
   });
 
-  it('resumes inside a member whose departments span pages', async () => {
+  it('resumes inside a member whose departments span pages', async ({ wecom }) => {
     expect((await wecom.asContact('user/create', { body: newcomer({ department: [3, 2, 4] }) })).json.errcode).toBe(0);
-    const total = (await page({})).json.dept_user.length as number;
+    const total = (await page(wecom, {})).json.dept_user.length as number;
     // The newcomer's three rows come last: stop after the first of them, then take one at a time.
-    const first = await page({ limit: total - 2 });
+    const first = await page(wecom, { limit: total - 2 });
     expect(first.json.dept_user.at(-1)).toEqual({ userid: 'newbie', department: 3 });
-    const second = await page({ limit: 1, cursor: first.json.next_cursor });
+    const second = await page(wecom, { limit: 1, cursor: first.json.next_cursor });
     expect(second.json.dept_user).toEqual([{ userid: 'newbie', department: 2 }]);
-    const third = await page({ limit: 1, cursor: second.json.next_cursor });
+    const third = await page(wecom, { limit: 1, cursor: second.json.next_cursor });
     expect(third.json).toEqual({ errcode: 0, errmsg: 'ok', next_cursor: '', dept_user: [{ userid: 'newbie', department: 4 }] });
   });
 
-  it('returns everything with the default limit, and an empty next_cursor at the end', async () => {
-    const res = await page({});
-    const total = (await allUsers()).reduce((n, u) => n + u.department.length, 0);
+  it('returns everything with the default limit, and an empty next_cursor at the end', async ({ wecom }) => {
+    const res = await page(wecom, {});
+    const total = (await allUsers(wecom)).reduce((n, u) => n + u.department.length, 0);
     expect(res.json.dept_user.length).toBe(total);
     expect(res.json.next_cursor).toBe('');
-    const exact = await page({ limit: total });
+    const exact = await page(wecom, { limit: total });
     expect(exact.json.next_cursor).toBe('');
   });
 
-  it.each([[{ limit: 0 }], [{ limit: 10001 }], [{ limit: 'ten' }], [{ limit: 10, cursor: 'not-a-cursor' }]])(
+  it.for([[{ limit: 0 }], [{ limit: 10001 }], [{ limit: 'ten' }], [{ limit: 10, cursor: 'not-a-cursor' }]] as const)(
     'refuses %j with 40058 and an empty dept_user',
-    async (body) => {
-      expect((await page(body)).json).toMatchObject({ errcode: 40058, dept_user: [] });
+    async ([body], { wecom }) => {
+      expect((await page(wecom, body)).json).toMatchObject({ errcode: 40058, dept_user: [] });
     },
   );
 
-  it('is reserved to the contacts-sync secret (48002 for apps)', async () => {
+  it('is reserved to the contacts-sync secret (48002 for apps)', async ({ wecom }) => {
     expect((await wecom.asApp('user/list_id', { body: { limit: 10 } })).json).toMatchObject({ errcode: 48002, dept_user: [] });
   });
 });
@@ -914,21 +906,23 @@ describe('user/list_id', () => {
 // ── identity conversions and lookups ────────────────────────────────────────
 
 describe('convert_to_openid / convert_to_userid', () => {
-  it('round-trips an activated member', async () => {
-    const active = (await allUsers()).find((u) => u.status === 1)!;
+  it('round-trips an activated member', async ({ wecom }) => {
+    const active = (await allUsers(wecom)).find((u) => u.status === 1)!;
     const res = await wecom.asContact('user/convert_to_openid', { body: { userid: active.userid.toUpperCase() } });
     expect(res.json).toMatchObject({ errcode: 0, openid: expect.stringMatching(/^o\w+$/) });
     const back = await wecom.asApp('user/convert_to_userid', { body: { openid: res.json.openid } });
     expect(back.json).toEqual({ errcode: 0, errmsg: 'ok', userid: active.userid });
   });
 
-  it('answers 43004 for a member not bound to WeChat, 60111 for an unknown or invisible one, 40073 for an unknown openid', async () => {
-    const users = await allUsers();
+  it('answers 43004 for a member not bound to WeChat, 60111 for an unknown or invisible one, 40073 for an unknown openid', async ({
+    wecom,
+  }) => {
+    const users = await allUsers(wecom);
     const unbound = users.find((u) => u.status === 4)!;
     expect((await wecom.asContact('user/convert_to_openid', { body: { userid: unbound.userid } })).json.errcode).toBe(43004);
     expect((await wecom.asContact('user/convert_to_openid', { body: { userid: 'ghost' } })).json.errcode).toBe(60111);
-    const sales = salesAgentId();
-    const hidden = users.find((u) => u.status === 1 && !salesCanSee(u.userid))!;
+    const sales = salesAgentId(wecom);
+    const hidden = users.find((u) => u.status === 1 && !salesCanSee(wecom, u.userid))!;
     expect((await wecom.asApp('user/convert_to_openid', { body: { userid: hidden.userid } }, sales)).json.errcode).toBe(60111);
     const openid = (await wecom.asContact('user/convert_to_openid', { body: { userid: hidden.userid } })).json.openid;
     expect((await wecom.asApp('user/convert_to_userid', { body: { openid } }, sales)).json.errcode).toBe(60011);
@@ -937,28 +931,28 @@ describe('convert_to_openid / convert_to_userid', () => {
 });
 
 describe('user/authsucc', () => {
-  it('lets a member who has not activated join (status 4 → 1)', async () => {
-    const users = await allUsers();
+  it('lets a member who has not activated join (status 4 → 1)', async ({ wecom }) => {
+    const users = await allUsers(wecom);
     const pending = users.find((u) => u.status === 4)!;
     const disabled = users.find((u) => u.status === 2)!;
     expect((await wecom.asContact('user/authsucc', { query: { userid: pending.userid } })).json).toEqual({ errcode: 0, errmsg: 'ok' });
-    expect((await getUser(pending.userid)).status).toBe(1);
+    expect((await getUser(wecom, pending.userid)).status).toBe(1);
     // A disabled member stays disabled.
     expect((await wecom.asContact('user/authsucc', { query: { userid: disabled.userid } })).json.errcode).toBe(0);
-    expect((await getUser(disabled.userid)).status).toBe(2);
+    expect((await getUser(wecom, disabled.userid)).status).toBe(2);
   });
 
-  it('refuses an unknown member (60111) and app tokens (48002)', async () => {
-    const pending = (await allUsers()).find((u) => u.status === 4)!;
+  it('refuses an unknown member (60111) and app tokens (48002)', async ({ wecom }) => {
+    const pending = (await allUsers(wecom)).find((u) => u.status === 4)!;
     expect((await wecom.asContact('user/authsucc', { query: { userid: 'ghost' } })).json.errcode).toBe(60111);
     expect((await wecom.asApp('user/authsucc', { query: { userid: pending.userid } })).json.errcode).toBe(48002);
-    expect((await getUser(pending.userid)).status).toBe(4);
+    expect((await getUser(wecom, pending.userid)).status).toBe(4);
   });
 });
 
 describe('user/getuserid and user/get_userid_by_email', () => {
-  it('finds a member by mobile, with or without +86', async () => {
-    const someone = (await allUsers()).find((u) => u.mobile)!;
+  it('finds a member by mobile, with or without +86', async ({ wecom }) => {
+    const someone = (await allUsers(wecom)).find((u) => u.mobile)!;
     expect((await wecom.asContact('user/getuserid', { body: { mobile: someone.mobile } })).json).toEqual({
       errcode: 0,
       errmsg: 'ok',
@@ -967,19 +961,19 @@ describe('user/getuserid and user/get_userid_by_email', () => {
     expect((await wecom.asApp('user/getuserid', { body: { mobile: `+86 ${someone.mobile}` } })).json.userid).toBe(someone.userid);
   });
 
-  it('answers 46004 for no match or a member outside the app, 40058 for a malformed mobile', async () => {
+  it('answers 46004 for no match or a member outside the app, 40058 for a malformed mobile', async ({ wecom }) => {
     expect((await wecom.asContact('user/getuserid', { body: { mobile: '19999999999' } })).json.errcode).toBe(46004);
     expect((await wecom.asContact('user/getuserid', { body: { mobile: '1234' } })).json.errcode).toBe(40058);
     expect((await wecom.asContact('user/getuserid', { body: { mobile: '1'.repeat(33) } })).json.errcode).toBe(40058);
     expect((await wecom.asContact('user/getuserid', { body: {} })).json.errcode).toBe(40058);
-    const sales = salesAgentId();
-    const hidden = (await allUsers()).find((u) => u.mobile && !salesCanSee(u.userid))!;
+    const sales = salesAgentId(wecom);
+    const hidden = (await allUsers(wecom)).find((u) => u.mobile && !salesCanSee(wecom, u.userid))!;
     expect((await wecom.asApp('user/getuserid', { body: { mobile: hidden.mobile } }, sales)).json.errcode).toBe(46004);
   });
 
-  it('finds by enterprise mail (email_type 1, the default) or personal email (2)', async () => {
-    const someone = (await allUsers()).find((u) => u.email && u.biz_mail)!;
-    const byEmail = (body: Json) => wecom.asContact('user/get_userid_by_email', { body });
+  it('finds by enterprise mail (email_type 1, the default) or personal email (2)', async ({ wecom }) => {
+    const someone = (await allUsers(wecom)).find((u) => u.email && u.biz_mail)!;
+    const byEmail = (body: Wire) => wecom.asContact('user/get_userid_by_email', { body });
     expect((await byEmail({ email: someone.biz_mail })).json).toEqual({ errcode: 0, errmsg: 'ok', userid: someone.userid });
     expect((await byEmail({ email: someone.biz_mail.toUpperCase(), email_type: 1 })).json.userid).toBe(someone.userid);
     expect((await byEmail({ email: someone.email, email_type: 2 })).json.userid).toBe(someone.userid);
@@ -992,38 +986,38 @@ describe('user/getuserid and user/get_userid_by_email', () => {
 });
 
 describe('user/get_active_stat', () => {
-  const stat = (date: unknown) => wecom.asContact('user/get_active_stat', { body: { date } });
+  const stat = (wecom: EmulatorHarness, date: unknown) => wecom.asContact('user/get_active_stat', { body: { date } });
 
-  it('counts deterministically from the activated members, for today back to 30 days', async () => {
-    const activated = (await allUsers()).filter((u) => u.status === 1).length;
+  it('counts deterministically from the activated members, for today back to 30 days', async ({ wecom }) => {
+    const activated = (await allUsers(wecom)).filter((u) => u.status === 1).length;
     for (const days of [0, -1, -30]) {
       const date = chinaDate(days);
-      const res = await stat(date);
+      const res = await stat(wecom, date);
       expect(res.json).toEqual({ errcode: 0, errmsg: 'ok', active_cnt: activeCount(activated, wecom.creds.corpId, date) });
       expect(res.json.active_cnt).toBeGreaterThanOrEqual(Math.floor(activated * 0.6));
       expect(res.json.active_cnt).toBeLessThanOrEqual(activated);
-      expect((await stat(date)).json.active_cnt).toBe(res.json.active_cnt);
+      expect((await stat(wecom, date)).json.active_cnt).toBe(res.json.active_cnt);
     }
     // Activating a member moves the count with the store.
-    const pending = (await allUsers()).filter((u) => u.status === 4).slice(0, 10);
+    const pending = (await allUsers(wecom)).filter((u) => u.status === 4).slice(0, 10);
     for (const p of pending) await wecom.asContact('user/authsucc', { query: { userid: p.userid } });
-    expect((await stat(chinaDate())).json.active_cnt).toBe(activeCount(activated + pending.length, wecom.creds.corpId, chinaDate()));
+    expect((await stat(wecom, chinaDate())).json.active_cnt).toBe(activeCount(activated + pending.length, wecom.creds.corpId, chinaDate()));
   });
 
-  it.each([
+  it.for([
     ['31 days back', () => chinaDate(-31)],
     ['tomorrow', () => chinaDate(1)],
     ['a malformed date', () => '2024/01/01'],
     ['a date that does not exist', () => '2024-02-30'],
     ['no date', () => undefined],
-  ])('refuses %s with 40058', async (_label, date) => {
-    expect((await stat(date())).json.errcode).toBe(40058);
+  ] as [string, () => string | undefined][])('refuses %s with 40058', async ([_label, date], { wecom }) => {
+    expect((await stat(wecom, date())).json.errcode).toBe(40058);
   });
 
-  it('follows the emulator clock and is reserved to the contacts-sync secret', async () => {
+  it('follows the emulator clock and is reserved to the contacts-sync secret', async ({ wecom }) => {
     const date = chinaDate(-29);
     expect((await wecom.asApp('user/get_active_stat', { body: { date: chinaDate() } })).json.errcode).toBe(48002);
-    expect((await stat(date)).json.errcode).toBe(0);
+    expect((await stat(wecom, date)).json.errcode).toBe(0);
     await wecom.admin('clock', 'POST', { advanceSeconds: 2 * 86_400 });
     // Tokens live 2 hours, so after the jump the call goes through the console (no token).
     expect((await wecom.console('user/get_active_stat', { date })).json.errcode).toBe(40058);
