@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { DepartmentRef } from './refs.ts';
-import { mutating, mutationErrors, type ErrcodeFields } from './mutation-errors.ts';
+import { mutating, mutationErrors, refusalDetailFor, type ErrcodeFields } from './mutation-errors.ts';
 import { checkDepartmentCreate, checkDepartmentToDelete, checkDepartmentUpdate } from './validate.ts';
 import { publishWrite, readBack } from './after-write.ts';
 import type { GraphQLContext } from './context.ts';
@@ -80,7 +80,12 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const create = checkDepartmentCreate('input', input);
       await guardDepartments(ctx, 'input.parentId', [create.parentid]);
-      const { id } = await mutating({ ...DEPARTMENT_FIELDS, 60123: 'input.departmentId' }, () => ctx.client.departments.create(create));
+      // Department ids are corp-wide and sibling names may be outside the caller's subtrees (60008).
+      const { id } = await mutating(
+        { ...DEPARTMENT_FIELDS, 60123: 'input.departmentId' },
+        () => ctx.client.departments.create(create),
+        refusalDetailFor(ctx.scopes),
+      );
       publishWrite(ctx, { kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: create.parentid, source: 'mutation' });
       return departmentNow(ctx, id);
     },
@@ -100,7 +105,7 @@ builder.mutationFields((t) => ({
         guardNotSubtreeTop(ctx, 'input.parentId', update.id, 'moved');
         await guardDepartments(ctx, 'input.parentId', [update.parentid]);
       }
-      await mutating(DEPARTMENT_FIELDS, () => ctx.client.departments.update(update));
+      await mutating(DEPARTMENT_FIELDS, () => ctx.client.departments.update(update), refusalDetailFor(ctx.scopes));
       publishWrite(ctx, {
         kind: 'DEPARTMENT_UPDATED',
         departmentId: update.id,

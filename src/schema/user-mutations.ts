@@ -2,7 +2,7 @@ import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { UserRef } from './refs.ts';
 import { Gender } from './user.ts';
-import { mutating, mutationErrors, type ErrcodeFields } from './mutation-errors.ts';
+import { mutating, mutationErrors, refusalDetailFor, type ErrcodeFields } from './mutation-errors.ts';
 import { checkUserCreate, checkUserUpdate, checkUserid, checkUseridsToDelete } from './validate.ts';
 import { publishWrite, readBack } from './after-write.ts';
 import type { GraphQLContext } from './context.ts';
@@ -143,7 +143,8 @@ builder.mutationFields((t) => ({
       const create = checkUserCreate('input', input);
       await guardDepartments(ctx, 'input.departmentIds', create.department);
       await guardVisibleMembers(ctx, 'input.directLeaderUserids', create.directLeader ?? []);
-      await mutating(USER_FIELDS, () => ctx.client.users.create(create));
+      // WeCom checks userids, mobiles and emails corp-wide: not every caller may learn which one is taken.
+      await mutating(USER_FIELDS, () => ctx.client.users.create(create), refusalDetailFor(ctx.scopes));
       publishWrite(ctx, { kind: 'USER_CREATED', userid: create.userid, departmentIds: create.department, source: 'mutation' });
       return memberNow(ctx, create.userid);
     },
@@ -161,7 +162,7 @@ builder.mutationFields((t) => ({
       await guardMembers(ctx, 'input.userid', [update.userid]);
       await guardDepartments(ctx, 'input.departmentIds', update.department ?? []);
       await guardVisibleMembers(ctx, 'input.directLeaderUserids', update.directLeader ?? []);
-      await mutating(USER_FIELDS, () => ctx.client.users.update(update));
+      await mutating(USER_FIELDS, () => ctx.client.users.update(update), refusalDetailFor(ctx.scopes));
       const renamed = update.newUserid !== undefined && userKey(update.newUserid) !== userKey(update.userid);
       publishWrite(ctx, {
         kind: 'USER_UPDATED',

@@ -1,0 +1,180 @@
+import { describe, expect } from 'vitest';
+import { graphql } from '../generated/index.ts';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { serviceTest } from '../testkit/service.ts';
+import type { Wire } from '../testkit/wire.ts';
+import { ALL, keysOnly, testKey, withKey } from './helpers.ts';
+
+/** Issue 14, items 6, 10 (per-view change feed) and 14: each test failed before its fix. */
+
+const RD = 2;
+/** Limited to 研发中心 (department 2) and below; with pii, so only the subtree limit is at play. */
+const rdWriter = testKey('rd-writer-3w', ['directory:read', 'directory:write', 'directory:pii'], [RD]);
+const rdReader = testKey('rd-reader-3w', ['directory:read'], [RD]);
+/** The whole corp, without personal data. */
+const corpWriter = testKey('corp-writer-3w', ['directory:read', 'directory:write']);
+const admin = testKey('admin-3w', ALL);
+
+const it = serviceTest({
+  security: keysOnly([rdWriter, rdReader, corpWriter, admin]),
+  jobs: { initialPollMs: 20, maxPollMs: 100 },
+});
+
+interface WireDept {
+  id: number;
+  name: string;
+  parentid: number;
+}
+
+/** The emulator's departments, department 2's subtree, and a member wholly inside and one wholly outside it. */
+async function directory(service: ServiceHarness) {
+  const departments: WireDept[] = (await service.wecom.console('department/list')).json.department;
+  const inside = new Set([RD]);
+  // Parents may come after their children in the list: repeat until nothing is added.
+  for (let size = 0; size !== inside.size; ) {
+    size = inside.size;
+    for (const d of departments) if (inside.has(d.parentid)) inside.add(d.id);
+  }
+  const members: Wire[] = (await service.wecom.console('user/list', { department_id: 1, fetch_child: 1 })).json.userlist;
+  const all = (u: Wire, within: boolean) => (u.department as number[]).every((d) => inside.has(d) === within);
+  return {
+    departments,
+    insideDepartment: departments.find((d) => d.parentid === RD)!,
+    insideMember: members.find((u) => all(u, true) && u.mobile && u.email)!,
+    outsideMember: members.find((u) => all(u, false) && u.mobile && u.email)!,
+  };
+}
+
+async function wecomUser(service: ServiceHarness, userid: string): Promise<Wire> {
+  return (await service.wecom.console('user/get', { userid })).json;
+}
+
+const CREATE_USER = graphql(`
+  mutation ThirdWaveCreateUser($input: CreateUserInput!) {
+    createUser(input: $input) {
+      __typename
+      ... on Error { message }
+      ... on ConflictError { errcode }
+      ... on AlreadyExistsError { field errcode }
+      ... on ValidationError { field errcode }
+      ... on MutationCreateUserSuccess { data { userid } }
+    }
+  }
+`);
+
+const UPDATE_USER = graphql(`
+  mutation ThirdWaveUpdateUser($input: UpdateUserInput!) {
+    updateUser(input: $input) {
+      __typename
+      ... on Error { message }
+      ... on ConflictError { errcode }
+      ... on AlreadyExistsError { field errcode }
+      ... on MutationUpdateUserSuccess { data { userid } }
+    }
+  }
+`);
+
+const CREATE_DEPARTMENT = graphql(`
+  mutation ThirdWaveCreateDepartment($input: CreateDepartmentInput!) {
+    createDepartment(input: $input) {
+      __typename
+      ... on Error { message }
+      ... on ConflictError { errcode }
+      ... on AlreadyExistsError { field errcode }
+      ... on MutationCreateDepartmentSuccess { data { departmentId name } }
+    }
+  }
+`);
+
+const UPDATE_DEPARTMENT = graphql(`
+  mutation ThirdWaveUpdateDepartment($input: UpdateDepartmentInput!) {
+    updateDepartment(input: $input) {
+      __typename
+      ... on Error { message }
+      ... on ConflictError { errcode }
+      ... on AlreadyExistsError { field errcode }
+      ... on MutationUpdateDepartmentSuccess { data { departmentId } }
+    }
+  }
+`);
+
+describe('item 6: a refused write does not tell who holds a userid, mobile, email or department name', () => {
+  it('a subtree writer gets one and the same answer whether the value is taken outside, inside, or which one', async ({
+    service,
+    execute,
+  }) => {
+    const { insideDepartment, insideMember, outsideMember } = await directory(service);
+    const probe = { userid: 'probe.member', name: '探测', departmentIds: [insideDepartment.id], email: 'probe.member@example.com' };
+    const answers = [];
+    for (const taken of [
+      { userid: outsideMember.userid },
+      { mobile: outsideMember.mobile },
+      { email: outsideMember.email },
+      { userid: insideMember.userid },
+    ]) {
+      answers.push((await execute(CREATE_USER, { input: { ...probe, ...taken } }, withKey(rdWriter))).data!.createUser);
+    }
+    expect(answers[0]).toEqual({ __typename: 'ConflictError', errcode: null, message: expect.stringContaining('/cgi-bin/user/create') });
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    const said = JSON.stringify(answers[0]);
+    for (const secret of [
+      outsideMember.userid,
+      outsideMember.mobile,
+      outsideMember.email,
+      insideMember.userid,
+      'mobile',
+      'email',
+      'userid',
+      'exists',
+    ])
+      expect(said).not.toContain(secret);
+    expect((await wecomUser(service, 'probe.member')).errcode).toBe(60111);
+
+    const update = await execute(UPDATE_USER, { input: { userid: insideMember.userid, email: outsideMember.email } }, withKey(rdWriter));
+    const concealed = answers[0] as { message: string };
+    expect(update.data!.updateUser).toEqual({ ...answers[0], message: concealed.message.replace('user/create', 'user/update') });
+    expect((await wecomUser(service, insideMember.userid)).email).toBe(insideMember.email);
+  });
+
+  it('a whole-corp writer without directory:pii gets the same answer; one with it keeps the precise error', async ({
+    service,
+    execute,
+  }) => {
+    const { insideDepartment, outsideMember } = await directory(service);
+    const input = { userid: 'probe.corp', name: '探测', departmentIds: [insideDepartment.id], mobile: outsideMember.mobile };
+    const withoutPii = await execute(CREATE_USER, { input }, withKey(corpWriter));
+    expect(withoutPii.data!.createUser).toMatchObject({ __typename: 'ConflictError', errcode: null });
+    expect(JSON.stringify(withoutPii.data)).not.toContain(outsideMember.mobile);
+    const withPii = await execute(CREATE_USER, { input }, withKey(admin));
+    expect(withPii.data!.createUser).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.mobile', errcode: 60104 });
+  });
+
+  it('a subtree writer learns neither the ids nor the names of departments outside', async ({ service, execute }) => {
+    const { departments, insideDepartment } = await directory(service);
+    const top = departments.find((d) => d.id === RD)!;
+    const outsideSibling = departments.find((d) => d.parentid === top.parentid && d.id !== RD)!;
+    await service.wecom.resetStats();
+    const takenId = await execute(
+      CREATE_DEPARTMENT,
+      { input: { name: '探测部门', parentId: RD, departmentId: outsideSibling.id } },
+      withKey(rdWriter),
+    );
+    const takenInside = await execute(CREATE_DEPARTMENT, { input: { name: insideDepartment.name, parentId: RD } }, withKey(rdWriter));
+    const renamed = await execute(UPDATE_DEPARTMENT, { input: { departmentId: RD, name: outsideSibling.name } }, withKey(rdWriter));
+    expect(takenId.data!.createDepartment).toEqual({
+      __typename: 'ConflictError',
+      errcode: null,
+      message: expect.stringContaining('/cgi-bin/department/create'),
+    });
+    expect(takenInside.data!.createDepartment).toEqual(takenId.data!.createDepartment);
+    expect(renamed.data!.updateDepartment).toMatchObject({ __typename: 'ConflictError', errcode: null });
+    for (const answer of [takenId, renamed]) {
+      expect(JSON.stringify(answer)).not.toContain(outsideSibling.name);
+      expect(JSON.stringify(answer)).not.toContain(String(outsideSibling.id));
+    }
+    expect((await service.wecom.console('department/get', { id: RD })).json.department.name).toBe(top.name);
+
+    const precise = await execute(UPDATE_DEPARTMENT, { input: { departmentId: RD, name: outsideSibling.name } }, withKey(admin));
+    expect(precise.data!.updateDepartment).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.name', errcode: 60008 });
+  });
+});
