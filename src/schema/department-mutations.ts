@@ -28,7 +28,11 @@ const DEPARTMENT_FIELDS: ErrcodeFields = {
 const CreateDepartmentInput = builder.inputType('CreateDepartmentInput', {
   description: 'A new department (department/create): name and parentId are required. The tree allows 15 levels and 30,000 departments.',
   fields: (t) => ({
-    name: t.string({ required: true, description: '1–32 characters, none of \\ : * ? " < > |; unique among its siblings.' }),
+    name: t.string({
+      required: true,
+      description:
+        '1–32 characters, none of \\ : * ? " < > |; unique among its siblings. One starting with = + - @ (a spreadsheet formula) is stored with a leading \'.',
+    }),
     nameEn: t.string({ description: 'English name (effective when multi-language is enabled).' }),
     parentId: t.int({
       required: true,
@@ -43,7 +47,10 @@ const UpdateDepartmentInput = builder.inputType('UpdateDepartmentInput', {
   description: 'The department and what to change: rename (name, nameEn), move (parentId), reorder (order).',
   fields: (t) => ({
     departmentId: t.int({ required: true, description: 'WeCom id of the department to change.' }),
-    name: t.string({ description: 'New name: 1–32 characters, none of \\ : * ? " < > |; unique among its siblings.' }),
+    name: t.string({
+      description:
+        'New name: 1–32 characters, none of \\ : * ? " < > |; unique among its siblings. One starting with = + - @ (a spreadsheet formula) is stored with a leading \'.',
+    }),
     nameEn: t.string({ description: 'New English name (effective when multi-language is enabled).' }),
     parentId: t.int({ description: 'Moves the department under this parent; not under itself or one of its sub-departments.' }),
     order: t.field({ type: 'WeComOrder', description: 'New sort order among siblings; larger first.' }),

@@ -1,9 +1,10 @@
 import { describe, expect } from 'vitest';
 import { graphql } from '../generated/index.ts';
 import type { ServiceHarness } from '../helpers/service.ts';
+import { csv, upload } from '../helpers/upload.ts';
 import { serviceTest } from '../testkit/service.ts';
 import type { Wire } from '../testkit/wire.ts';
-import { ALL, keysOnly, testKey, withKey } from './helpers.ts';
+import { ALL, keysOnly, testKey, withKey, writeCalls } from './helpers.ts';
 
 /** Issue 14, items 6, 10 (per-view change feed) and 14: each test failed before its fix. */
 
@@ -176,5 +177,96 @@ describe('item 6: a refused write does not tell who holds a userid, mobile, emai
 
     const precise = await execute(UPDATE_DEPARTMENT, { input: { departmentId: RD, name: outsideSibling.name } }, withKey(admin));
     expect(precise.data!.updateDepartment).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.name', errcode: 60008 });
+  });
+});
+
+const IMPORT_JOB = graphql(`query ThirdWaveImportJob($id: ID!) { importJob(id: $id) { status succeeded } }`);
+
+describe('item 14: text that a spreadsheet would run reaches WeCom as text, on every way in', () => {
+  it('createUser and updateUser prefix free text that starts like a formula; mobiles stay as they are', async ({ service, execute }) => {
+    const { insideDepartment } = await directory(service);
+    const created = await execute(
+      CREATE_USER,
+      {
+        input: {
+          userid: 'formula.create',
+          name: '=HYPERLINK("http://evil.example","x")',
+          departmentIds: [insideDepartment.id],
+          mobile: '+86 13911110001',
+          position: '+SUM(1,2)',
+          alias: '-1',
+          address: '@cmd',
+          externalPosition: '=1',
+          extAttrs: [{ name: '工号', text: '=2+3' }],
+        },
+      },
+      withKey(admin),
+    );
+    expect(created.data!.createUser).toEqual({ __typename: 'MutationCreateUserSuccess', data: { userid: 'formula.create' } });
+    const stored = await wecomUser(service, 'formula.create');
+    expect(stored).toMatchObject({
+      name: `'=HYPERLINK("http://evil.example","x")`,
+      mobile: '+86 13911110001',
+      position: "'+SUM(1,2)",
+      alias: "'-1",
+      address: "'@cmd",
+      external_position: "'=1",
+    });
+    expect(stored.extattr.attrs).toContainEqual({ type: 0, name: '工号', text: { value: "'=2+3" } });
+
+    await execute(UPDATE_USER, { input: { userid: 'formula.create', position: '\t=1+1', name: '张三' } }, withKey(admin));
+    expect(await wecomUser(service, 'formula.create')).toMatchObject({ position: "'\t=1+1", name: '张三' });
+  });
+
+  it('an email that starts like a formula is refused before anything is written', async ({ service, execute }) => {
+    const { insideDepartment } = await directory(service);
+    const res = await execute(
+      CREATE_USER,
+      { input: { userid: 'formula.email', name: '邮箱', departmentIds: [insideDepartment.id], email: '=cmd@example.com' } },
+      withKey(admin),
+    );
+    expect(res.data!.createUser).toMatchObject({ __typename: 'ValidationError', field: 'input.email', errcode: null });
+    expect(await writeCalls(service)).toEqual({});
+  });
+
+  it('createDepartment and updateDepartment prefix department names', async ({ service, execute }) => {
+    const created = await execute(CREATE_DEPARTMENT, { input: { name: '=1+1', parentId: RD } }, withKey(admin));
+    expect(created.data!.createDepartment).toMatchObject({ __typename: 'MutationCreateDepartmentSuccess', data: { name: "'=1+1" } });
+    const id = (created.data!.createDepartment as { data: { departmentId: number } }).data.departmentId;
+    await execute(UPDATE_DEPARTMENT, { input: { departmentId: id, name: '@SUM(A1)' } }, withKey(admin));
+    expect((await service.wecom.console('department/get', { id })).json.department.name).toBe("'@SUM(A1)");
+  });
+
+  it('an uploaded member file has its text cells neutralised before it reaches WeCom; mobiles, ids and departments not', async ({
+    service,
+    execute,
+  }) => {
+    const file = csv(
+      '姓名,帐号,手机号,邮箱,所在部门,职位,别名,地址\r\n' +
+        `"=HYPERLINK(""http://evil.example"",""x"")",formula.file,+86 13911110002,,${RD},@SUM(A1),-1,"=1,2"\r\n` +
+        `文件二,formula.plain,13911110003,,${RD},工程师,,\r\n`,
+    );
+    const res = await upload(
+      service,
+      'mutation($file: File) { importUsers(mode: SYNC, file: $file, toInvite: false) { __typename ... on MutationImportUsersSuccess { data { id } } } }',
+      {},
+      file,
+      'members.csv',
+      withKey(admin),
+    );
+    expect(res.data!.importUsers.__typename).toBe('MutationImportUsersSuccess');
+    const id: string = res.data!.importUsers.data.id;
+    await expect
+      .poll(async () => (await execute(IMPORT_JOB, { id }, withKey(admin))).data!.importJob, { timeout: 10_000, interval: 50 })
+      .toMatchObject({ status: 'FINISHED', succeeded: 2 });
+    expect(await wecomUser(service, 'formula.file')).toMatchObject({
+      name: `'=HYPERLINK("http://evil.example","x")`,
+      mobile: '+86 13911110002',
+      department: [RD],
+      position: "'@SUM(A1)",
+      alias: "'-1",
+      address: "'=1,2",
+    });
+    expect(await wecomUser(service, 'formula.plain')).toMatchObject({ name: '文件二', position: '工程师' });
   });
 });
