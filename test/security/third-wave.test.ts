@@ -1,10 +1,12 @@
 import { describe, expect } from 'vitest';
 import { graphql } from '../generated/index.ts';
 import type { ServiceHarness } from '../helpers/service.ts';
+import { SseSubscription } from '../helpers/sse.ts';
 import { csv, upload } from '../helpers/upload.ts';
+import type { Execute } from '../testkit/execute.ts';
 import { serviceTest } from '../testkit/service.ts';
 import type { Wire } from '../testkit/wire.ts';
-import { ALL, keysOnly, testKey, withKey, writeCalls } from './helpers.ts';
+import { ALL, keysOnly, testKey, withKey, writeCalls, type TestKey } from './helpers.ts';
 
 /** Issue 14, items 6, 10 (per-view change feed) and 14: each test failed before its fix. */
 
@@ -179,6 +181,98 @@ describe('item 6: a refused write does not tell who holds a userid, mobile, emai
     expect(precise.data!.updateDepartment).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.name', errcode: 60008 });
   });
 });
+
+const LATEST_CHANGE = graphql(`query ThirdWaveLatestChange { directoryChanges { latestCursor } }`);
+const CHANGES_SINCE = graphql(`
+  query ThirdWaveChangesSince($since: String, $first: Int) {
+    directoryChanges(since: $since, first: $first) {
+      changes { sequence cursor kind userid }
+      endCursor
+      hasMore
+      latestCursor
+    }
+  }
+`);
+
+/** A change the admin makes to a member (one USER_UPDATED on the feed). */
+async function touch(execute: Execute, userid: string, position: string) {
+  const res = await execute(UPDATE_USER, { input: { userid, position } }, withKey(admin));
+  expect(res.data!.updateUser!.__typename).toBe('MutationUpdateUserSuccess');
+}
+
+describe('item 10: a subtree reader’s change feed counts only what it sees', () => {
+  it('its sequences have no gaps for hidden changes, and hidden changes move none of its cursors', async ({ service, execute }) => {
+    const { insideMember, outsideMember } = await directory(service);
+    const start = (await execute(LATEST_CHANGE, {}, withKey(rdReader))).data!.directoryChanges.latestCursor;
+    const wholeStart = (await execute(LATEST_CHANGE, {}, withKey(admin))).data!.directoryChanges.latestCursor;
+    for (const [userid, position] of [
+      [outsideMember.userid, '外一'],
+      [outsideMember.userid, '外二'],
+      [outsideMember.userid, '外三'],
+      [insideMember.userid, '内一'],
+      [outsideMember.userid, '外四'],
+      [insideMember.userid, '内二'],
+    ] as const)
+      await touch(execute, userid, position);
+
+    const seen = (await execute(CHANGES_SINCE, { since: start }, withKey(rdReader))).data!.directoryChanges;
+    expect(seen.changes.map((c) => c.userid)).toEqual([insideMember.userid, insideMember.userid]);
+    const [first, second] = seen.changes;
+    expect(second!.sequence).toBe(first!.sequence + 1);
+    expect(seen).toMatchObject({ endCursor: second!.cursor, latestCursor: second!.cursor, hasMore: false });
+
+    // More changes it cannot see: its view does not move at all.
+    await touch(execute, outsideMember.userid, '外五');
+    await touch(execute, outsideMember.userid, '外六');
+    const after = (await execute(CHANGES_SINCE, { since: second!.cursor }, withKey(rdReader))).data!.directoryChanges;
+    expect(after).toEqual({ changes: [], endCursor: second!.cursor, hasMore: false, latestCursor: second!.cursor });
+
+    // The whole corp's feed still numbers every change.
+    const whole = (await execute(CHANGES_SINCE, { since: wholeStart }, withKey(admin))).data!.directoryChanges.changes;
+    expect(whole).toHaveLength(8);
+    expect(whole.map((c) => c.sequence - whole[0]!.sequence)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('resuming with its cursors loses and repeats nothing, in pages and in a subscription', async ({ service, execute }) => {
+    const { insideMember, outsideMember } = await directory(service);
+    const start = (await execute(LATEST_CHANGE, {}, withKey(rdReader))).data!.directoryChanges.latestCursor;
+    for (let i = 1; i <= 3; i++) {
+      await touch(execute, outsideMember.userid, `外${i}`);
+      await touch(execute, insideMember.userid, `内${i}`);
+    }
+    const paged: { sequence: number; cursor: string }[] = [];
+    let since = start;
+    for (let more = true; more; ) {
+      const page = (await execute(CHANGES_SINCE, { since, first: 1 }, withKey(rdReader))).data!.directoryChanges;
+      paged.push(...page.changes.map(({ sequence, cursor }) => ({ sequence, cursor })));
+      since = page.endCursor;
+      more = page.hasMore;
+    }
+    expect(paged.map((c) => c.sequence - paged[0]!.sequence)).toEqual([0, 1, 2]);
+
+    const sub = await subscribeAs(service, rdReader, `subscription { contactChanged(since: "${start}") { sequence cursor userid } }`);
+    try {
+      for (const expected of paged) expect((await sub.next())!.data!.contactChanged).toMatchObject(expected);
+      await touch(execute, outsideMember.userid, '外四');
+      await touch(execute, insideMember.userid, '内四');
+      const live = (await sub.next())!.data!.contactChanged;
+      expect(live).toMatchObject({ sequence: paged[2]!.sequence + 1, userid: insideMember.userid });
+      // The live event's cursor continues the pages.
+      const next = (await execute(CHANGES_SINCE, { since: paged[2]!.cursor }, withKey(rdReader))).data!.directoryChanges;
+      expect(next.changes.map((c) => c.cursor)).toEqual([live.cursor]);
+    } finally {
+      sub.close();
+    }
+  });
+});
+
+async function subscribeAs(service: ServiceHarness, key: TestKey, query: string): Promise<SseSubscription> {
+  return SseSubscription.open(
+    (url, init) => service.app.yoga.fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...withKey(key) } }),
+    'http://yoga/graphql',
+    query,
+  );
+}
 
 const IMPORT_JOB = graphql(`query ThirdWaveImportJob($id: ID!) { importJob(id: $id) { status succeeded } }`);
 
