@@ -6,7 +6,8 @@ import type { ChangeBus, ChangeKind, DirectoryChange } from './changes.ts';
  * like Microsoft Graph's delta) and for live subscribers (`contactChanged`). Every change on the
  * ChangeBus gets the next sequence number; a bounded window of them is kept (by count and by
  * age). Cursors name a sequence number of this process's feed: a cursor from before a restart, or
- * older than the window, cannot be continued and the client must resync.
+ * older than the window, cannot be continued and the client must resync. Callers limited to
+ * department subtrees read it through a view of their own (change-view.ts), numbered apart.
  */
 
 export interface RecordedChange {
@@ -57,6 +58,45 @@ export interface ChangePage {
   hasMore: boolean;
 }
 
+/**
+ * One numbering of changes (the feed's, or a view's) and its cursors: `<id>:<sequence>`, base64url.
+ * The random id names this numbering in this run of the service, so a cursor of another run or
+ * of another numbering is recognised and refused instead of being read as a position here.
+ */
+export class Numbering {
+  private readonly id = randomBytes(6).toString('hex');
+
+  constructor(
+    /** How far back a numbering reaches, for the error of a cursor beyond it. */
+    private readonly window: string,
+  ) {}
+
+  cursorOf(sequence: number): string {
+    return Buffer.from(`${this.id}:${sequence}`, 'utf8').toString('base64url');
+  }
+
+  /** The sequence a cursor names; errors when it is not ours, of another numbering or run, or beyond the window. */
+  sequenceOf(cursor: string, bounds: { last: number; droppedThrough: number }): number {
+    const match = /^([0-9a-f]{12}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!match) throw new ChangeFeedError('BAD_CURSOR', 'not a change feed cursor');
+    const sequence = Number(match[2]);
+    if (match[1] !== this.id) {
+      throw new ChangeFeedError(
+        'CHANGE_FEED_EXPIRED',
+        'the cursor is from an earlier run of the service (or another credential’s view); reload the directory and continue from latestCursor',
+      );
+    }
+    if (sequence > bounds.last) throw new ChangeFeedError('BAD_CURSOR', 'the cursor is ahead of the feed');
+    if (sequence < bounds.droppedThrough) {
+      throw new ChangeFeedError(
+        'CHANGE_FEED_EXPIRED',
+        `the cursor is older than the retained changes (${this.window}); reload the directory and continue from latestCursor`,
+      );
+    }
+    return sequence;
+  }
+}
+
 const feeds = new WeakMap<ChangeBus, ChangeFeed>();
 
 /** The feed of a bus: one per bus, listening from its creation (the service creates it at start). */
@@ -67,8 +107,8 @@ export function changeFeedOf(bus: ChangeBus, options: ChangeFeedOptions = DEFAUL
 }
 
 export class ChangeFeed {
-  /** Names this run of the service in cursors, so a cursor from another run is recognised. */
-  private readonly runId = randomBytes(6).toString('hex');
+  /** This run's numbering: a cursor from another run is recognised. */
+  private readonly numbering: Numbering;
   private readonly now: () => number;
   /** Retained changes, oldest first, from `start` on (the prefix is compacted away in bulk). */
   private items: RecordedChange[] = [];
@@ -85,6 +125,7 @@ export class ChangeFeed {
     private readonly options: ChangeFeedOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.numbering = new Numbering(`the last ${options.maxEntries} within ${Math.round(options.retentionMs / 1000)} s`);
     bus.subscribe((change) => this.record(change));
   }
 
@@ -145,6 +186,26 @@ export class ChangeFeed {
     for (const stream of [...this.streams]) stream.end();
   }
 
+  /** For views (change-view.ts): the retained changes after `sequence`, and the highest one no longer kept. */
+  retainedAfter(sequence: number): { changes: RecordedChange[]; droppedThrough: number } {
+    this.prune();
+    const retained = this.retained();
+    const from = Math.max(0, sequence - this.firstSequence() + 1);
+    return { changes: from === 0 ? retained : retained.slice(from), droppedThrough: this.droppedThrough };
+  }
+
+  /** For views: called after each change is recorded; returns the unsubscribe. */
+  onRecord(listener: (change: RecordedChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** For views: a stream of theirs that closeStreams ends too; returns the forget. */
+  track(stream: ChangeStream): () => void {
+    this.streams.add(stream);
+    return () => this.streams.delete(stream);
+  }
+
   private record(change: DirectoryChange): void {
     const recorded: RecordedChange = { sequence: ++this.lastSequence, cursor: '', occurredAt: this.now(), change };
     recorded.cursor = this.cursorOf(recorded.sequence);
@@ -178,28 +239,11 @@ export class ChangeFeed {
   }
 
   private cursorOf(sequence: number): string {
-    return Buffer.from(`${this.runId}:${sequence}`, 'utf8').toString('base64url');
+    return this.numbering.cursorOf(sequence);
   }
 
-  /** The sequence a cursor names; errors when it is not ours, from another run, or beyond the window. */
   private sequenceOf(cursor: string): number {
-    const match = /^([0-9a-f]{12}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (!match) throw new ChangeFeedError('BAD_CURSOR', 'not a change feed cursor');
-    const sequence = Number(match[2]);
-    if (match[1] !== this.runId) {
-      throw new ChangeFeedError(
-        'CHANGE_FEED_EXPIRED',
-        'the cursor is from an earlier run of the service; reload the directory and continue from latestCursor',
-      );
-    }
-    if (sequence > this.lastSequence) throw new ChangeFeedError('BAD_CURSOR', 'the cursor is ahead of the feed');
-    if (sequence < this.droppedThrough) {
-      throw new ChangeFeedError(
-        'CHANGE_FEED_EXPIRED',
-        `the cursor is older than the retained changes (the last ${this.options.maxEntries} within ${Math.round(this.options.retentionMs / 1000)} s); reload the directory and continue from latestCursor`,
-      );
-    }
-    return sequence;
+    return this.numbering.sequenceOf(cursor, { last: this.lastSequence, droppedThrough: this.droppedThrough });
   }
 }
 
@@ -209,8 +253,10 @@ export class ChangeFeed {
  */
 export class ChangeStream implements AsyncIterableIterator<RecordedChange> {
   private readonly queue: RecordedChange[] = [];
-  private waiting: ((result: IteratorResult<RecordedChange>) => void) | null = null;
-  private failure: ChangeFeedError | null = null;
+  /** A reader waiting for the next change (nothing is queued while one waits). */
+  private waiting: { resolve: (result: IteratorResult<RecordedChange>) => void; reject: (error: unknown) => void } | null = null;
+  /** Why the stream ends in an error (an overflow, or a view that could not read a change). */
+  private failure: { error: unknown } | null = null;
   private done = false;
   /** end() was called: deliver what is queued, then finish. */
   private ending = false;
@@ -227,17 +273,18 @@ export class ChangeStream implements AsyncIterableIterator<RecordedChange> {
   push(change: RecordedChange): void {
     if (this.done || this.ending || this.failure || !this.options.accept(change)) return;
     if (this.waiting) {
-      const resolve = this.waiting;
+      const { resolve } = this.waiting;
       this.waiting = null;
       resolve({ value: change, done: false });
       return;
     }
     if (this.queue.length >= this.options.maxPending) {
-      this.failure = new ChangeFeedError(
-        'CHANGE_STREAM_OVERFLOW',
-        `more than ${this.options.maxPending} changes waiting; resume from the last cursor received`,
+      this.fail(
+        new ChangeFeedError(
+          'CHANGE_STREAM_OVERFLOW',
+          `more than ${this.options.maxPending} changes waiting; resume from the last cursor received`,
+        ),
       );
-      this.options.unsubscribe();
       return;
     }
     this.queue.push(change);
@@ -247,16 +294,33 @@ export class ChangeStream implements AsyncIterableIterator<RecordedChange> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve({ value: queued, done: false });
     if (this.failure) {
-      const failure = this.failure;
+      const { error } = this.failure;
       this.finish();
-      return Promise.reject(this.options.mapError(failure));
+      return Promise.reject(this.mapped(error));
     }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     if (this.ending) {
       this.finish();
       return Promise.resolve({ value: undefined, done: true });
     }
-    return new Promise((resolve) => (this.waiting = resolve));
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  /**
+   * Ends the stream with `error` after the changes already queued, and stops taking more: the
+   * consumer resumes from the last cursor it received.
+   */
+  fail(error: unknown): void {
+    if (this.done || this.failure) return;
+    this.failure = { error };
+    this.options.unsubscribe();
+    // A waiting reader means nothing is queued: it gets the error now.
+    const waiting = this.waiting;
+    if (waiting) {
+      this.waiting = null;
+      this.finish();
+      waiting.reject(this.mapped(error));
+    }
   }
 
   /** Ends the stream after the changes already queued (the service is shutting down). */
@@ -288,6 +352,10 @@ export class ChangeStream implements AsyncIterableIterator<RecordedChange> {
     this.options.unsubscribe();
     const waiting = this.waiting;
     this.waiting = null;
-    waiting?.({ value: undefined, done: true });
+    waiting?.resolve({ value: undefined, done: true });
+  }
+
+  private mapped(error: unknown): unknown {
+    return error instanceof ChangeFeedError ? this.options.mapError(error) : error;
   }
 }

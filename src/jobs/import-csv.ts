@@ -1,4 +1,4 @@
-import { CsvSyntaxError, csvRecords, decodeUtf8 } from 'wecom-protocol/csv';
+import { CsvSyntaxError, csvRecords, decodeUtf8, neutraliseRecords, parseCsv, writeCsv } from 'wecom-protocol/csv';
 import { MEDIA_MAX_BYTES, MEDIA_MIN_EXCLUSIVE_BYTES } from 'wecom-protocol/limits';
 
 /**
@@ -60,55 +60,43 @@ export interface DepartmentCsvRow {
 }
 
 /**
- * Characters that make a spreadsheet treat a cell as a formula (=, +, -, @), and the tab and
- * carriage return that some spreadsheets strip before looking (OWASP "CSV injection").
+ * The columns whose cells WeCom validates to characters no spreadsheet can turn into a function
+ * call: userids (a letter or digit first), mobiles ("+86 138…"), department ids, flags, orders and
+ * telephones (digits and + - , ; and spaces). They are written as they are: an apostrophe would
+ * corrupt the phone numbers WeCom matches on, and a formula there is refused by WeCom's own
+ * checks. Every other cell (names, positions, aliases, addresses, emails, custom fields) is free
+ * text, and one that starts like a formula is neutralised (wecom-protocol/csv): in the files the
+ * service writes from rows and in uploaded files alike.
  */
-const FORMULA_START = /^[=+\-@\t\r]/;
+const FORMULA_FREE_COLUMNS: Record<ImportFileKind, ReadonlySet<string>> = {
+  members: new Set(['帐号', '账号', '手机号', '手机', '所在部门', '性别', '是否部门内领导', '排序', '座机', '禁用']),
+  departments: new Set(['部门ID', '父部门ID', '排序']),
+};
 
-/**
- * A free-text cell (name, position, alias, address, email) that starts like a formula gets a
- * leading apostrophe, the spreadsheet convention for "this is text". WeCom's import stores cell
- * text as it is (the emulator's parser keeps the apostrophe), so such a value arrives in WeCom as
- * "'=…": deliberately, since it then stays inert in every later export a spreadsheet may open.
- * Cells whose values are validated to a formula-free character set are written as they are:
- * userids start with a letter or digit, and mobiles ("+86 138…"), telephones, department ids,
- * flags and orders hold only digits and + - , ; and spaces, which no spreadsheet can turn into a
- * function call; quoting them would corrupt the phone numbers WeCom matches on.
- */
-export function neutraliseFormula(text: string): string {
-  return FORMULA_START.test(text) ? `'${text}` : text;
-}
-
-/** RFC 4180 quoting: fields holding a comma, a quote or a line break are quoted, quotes doubled. */
-function quote(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-const freeText = (value: string | undefined) => quote(neutraliseFormula(value ?? ''));
-const plain = (value: string | number | undefined) => quote(value === undefined ? '' : String(value));
+const plain = (value: string | number | undefined) => (value === undefined ? '' : String(value));
 const list = (values: readonly (string | number)[] | undefined) => plain(values?.join(';'));
 
-function toCsv(header: readonly string[], records: string[][]): Buffer {
-  const lines = [header.join(','), ...records.map((cells) => cells.join(','))];
-  return Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8');
+function toCsv(kind: ImportFileKind, header: readonly string[], records: string[][]): Buffer {
+  return writeCsv(neutraliseRecords([header, ...records], FORMULA_FREE_COLUMNS[kind]).records);
 }
 
 /** A member file (for batch/syncuser and batch/replaceuser). */
 export function memberCsv(rows: readonly MemberCsvRow[]): Buffer {
   return toCsv(
+    'members',
     MEMBER_CSV_HEADER,
     rows.map((r) => [
-      freeText(r.name),
+      plain(r.name),
       plain(r.userid),
       plain(r.mobile),
-      freeText(r.email),
+      plain(r.email),
       list(r.departmentIds),
-      freeText(r.position),
+      plain(r.position),
       plain(r.gender === '1' ? '男' : r.gender === '2' ? '女' : undefined),
       list(r.isLeaderInDept?.map((b) => (b ? 1 : 0))),
       list(r.order),
-      freeText(r.alias),
-      freeText(r.address),
+      plain(r.alias),
+      plain(r.address),
       plain(r.telephone),
       plain(r.enable === undefined ? undefined : r.enable ? 0 : 1),
     ]),
@@ -118,8 +106,9 @@ export function memberCsv(rows: readonly MemberCsvRow[]): Buffer {
 /** A department file (for batch/replaceparty). */
 export function departmentCsv(rows: readonly DepartmentCsvRow[]): Buffer {
   return toCsv(
+    'departments',
     DEPARTMENT_CSV_HEADER,
-    rows.map((r) => [freeText(r.name), plain(r.departmentId), plain(r.parentId), plain(r.order || undefined)]),
+    rows.map((r) => [plain(r.name), plain(r.departmentId), plain(r.parentId), plain(r.order || undefined)]),
   );
 }
 
@@ -158,6 +147,20 @@ export function checkImportFile(bytes: Uint8Array, kind: ImportFileKind): void {
     }
   }
   if (firstRow.done) throw new ImportFileError('the file has a header row but no records');
+}
+
+/**
+ * An uploaded file (checked by checkImportFile) with its free-text cells neutralised like the
+ * files written from rows; the bytes as they were when no cell starts like a formula.
+ */
+export function neutraliseImportFile(bytes: Buffer, kind: ImportFileKind): Buffer {
+  const text = decodeUtf8(bytes);
+  if (text === null) throw new ImportFileError('the file is not UTF-8 encoded (save it as "CSV UTF-8")');
+  const { records, changed } = neutraliseRecords(
+    readingCsv(() => parseCsv(text)),
+    FORMULA_FREE_COLUMNS[kind],
+  );
+  return changed ? writeCsv(records) : bytes;
 }
 
 /** Runs `read`, reporting text that is not CSV as an ImportFileError (WeCom would answer 40092). */

@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
-import type { CHANGE_KINDS, ChangeKind } from '../directory/changes.ts';
+import type { CHANGE_KINDS } from '../directory/changes.ts';
 import { ChangeFeedError, type ChangePage, type RecordedChange } from '../directory/change-feed.ts';
-import { scopedPage, scopedStream } from './scoped-changes.ts';
+import { changesPage, changesStream } from './scoped-changes.ts';
 
 /**
  * Directory changes as the graph shows them: `contactChanged(types)` live over Server-Sent Events
@@ -50,7 +50,10 @@ const ContactChangeRef = builder.objectRef<RecordedChange>('ContactChange').impl
     cursor: t.exposeString('cursor', {
       description: 'Pass to directoryChanges(since:) or contactChanged(since:) to continue after this change.',
     }),
-    sequence: t.exposeInt('sequence', { description: 'Position in the change feed: 1, 2, 3 … since the service started.' }),
+    sequence: t.exposeInt('sequence', {
+      description:
+        'Position in the change feed: 1, 2, 3 … since the service started. A credential limited to department subtrees has a numbering of its own that counts only the changes it is shown.',
+    }),
     occurredAt: t.string({
       description: 'When the service learned of the change (ISO 8601).',
       resolve: (r) => new Date(r.occurredAt).toISOString(),
@@ -149,7 +152,7 @@ builder.queryFields((t) => ({
     description:
       'The changes since a cursor, oldest first (like Microsoft Graph’s delta). Without `since`, from the oldest change kept. ' +
       'A cursor older than what is kept (or from before a restart) gives CHANGE_FEED_EXPIRED: reload, then continue from latestCursor. ' +
-      'A credential limited to department subtrees sees only the changes about them (endCursor still moves past the others).',
+      'A credential limited to department subtrees reads a view of its own: only the changes about them, numbered and with cursors of its own, so nothing in it moves for the others.',
     args: {
       since: t.arg.string({
         required: false,
@@ -161,14 +164,14 @@ builder.queryFields((t) => ({
         description: `At most this many (default ${DIRECTORY_CHANGES_DEFAULT_PAGE}, up to ${DIRECTORY_CHANGES_MAX_PAGE}).`,
       }),
     },
-    resolve: (_root, { since, first }, ctx) => {
+    resolve: async (_root, { since, first }, ctx) => {
       const size = first ?? DIRECTORY_CHANGES_DEFAULT_PAGE;
       if (!Number.isInteger(size) || size < 1 || size > DIRECTORY_CHANGES_MAX_PAGE) {
         throw new GraphQLError(`first must be 1 to ${DIRECTORY_CHANGES_MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
       }
       try {
-        // A caller limited to departments sees only their changes (scoped-changes.ts).
-        return scopedPage(ctx, { ...ctx.feed.page(since ?? null, size), latestCursor: ctx.feed.latestCursor() });
+        // A caller limited to departments reads its own view of the feed (scoped-changes.ts).
+        return await changesPage(ctx, since ?? null, size);
       } catch (err) {
         throw feedError(err);
       }
@@ -195,9 +198,9 @@ builder.subscriptionFields((t) => ({
           'Replay the changes after this cursor first (ContactChange.cursor or a directoryChanges cursor); only new changes when omitted.',
       }),
     },
-    subscribe: (_root, { types, since }, ctx) => {
+    subscribe: async (_root, { types, since }, ctx) => {
       try {
-        return scopedStream(ctx, ctx.feed.stream({ kinds: types ?? [], since: since ?? null, mapError: feedError }));
+        return await changesStream(ctx, { kinds: types ?? [], since: since ?? null, mapError: feedError });
       } catch (err) {
         throw feedError(err);
       }

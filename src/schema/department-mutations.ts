@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { DepartmentRef } from './refs.ts';
-import { mutating, mutationErrors, type ErrcodeFields } from './mutation-errors.ts';
+import { mutating, mutationErrors, refusalDetailFor, type ErrcodeFields } from './mutation-errors.ts';
 import { checkDepartmentCreate, checkDepartmentToDelete, checkDepartmentUpdate } from './validate.ts';
 import { publishWrite, readBack } from './after-write.ts';
 import type { GraphQLContext } from './context.ts';
@@ -28,7 +28,11 @@ const DEPARTMENT_FIELDS: ErrcodeFields = {
 const CreateDepartmentInput = builder.inputType('CreateDepartmentInput', {
   description: 'A new department (department/create): name and parentId are required. The tree allows 15 levels and 30,000 departments.',
   fields: (t) => ({
-    name: t.string({ required: true, description: '1–32 characters, none of \\ : * ? " < > |; unique among its siblings.' }),
+    name: t.string({
+      required: true,
+      description:
+        '1–32 characters, none of \\ : * ? " < > |; unique among its siblings. One starting with = + - @ (a spreadsheet formula) is stored with a leading \'.',
+    }),
     nameEn: t.string({ description: 'English name (effective when multi-language is enabled).' }),
     parentId: t.int({
       required: true,
@@ -43,7 +47,10 @@ const UpdateDepartmentInput = builder.inputType('UpdateDepartmentInput', {
   description: 'The department and what to change: rename (name, nameEn), move (parentId), reorder (order).',
   fields: (t) => ({
     departmentId: t.int({ required: true, description: 'WeCom id of the department to change.' }),
-    name: t.string({ description: 'New name: 1–32 characters, none of \\ : * ? " < > |; unique among its siblings.' }),
+    name: t.string({
+      description:
+        'New name: 1–32 characters, none of \\ : * ? " < > |; unique among its siblings. One starting with = + - @ (a spreadsheet formula) is stored with a leading \'.',
+    }),
     nameEn: t.string({ description: 'New English name (effective when multi-language is enabled).' }),
     parentId: t.int({ description: 'Moves the department under this parent; not under itself or one of its sub-departments.' }),
     order: t.field({ type: 'WeComOrder', description: 'New sort order among siblings; larger first.' }),
@@ -80,7 +87,12 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const create = checkDepartmentCreate('input', input);
       await guardDepartments(ctx, 'input.parentId', [create.parentid]);
-      const { id } = await mutating({ ...DEPARTMENT_FIELDS, 60123: 'input.departmentId' }, () => ctx.client.departments.create(create));
+      // Department ids are corp-wide and sibling names may be outside the caller's subtrees (60008).
+      const { id } = await mutating(
+        { ...DEPARTMENT_FIELDS, 60123: 'input.departmentId' },
+        () => ctx.client.departments.create(create),
+        refusalDetailFor(ctx.scopes),
+      );
       publishWrite(ctx, { kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: create.parentid, source: 'mutation' });
       return departmentNow(ctx, id);
     },
@@ -100,7 +112,7 @@ builder.mutationFields((t) => ({
         guardNotSubtreeTop(ctx, 'input.parentId', update.id, 'moved');
         await guardDepartments(ctx, 'input.parentId', [update.parentid]);
       }
-      await mutating(DEPARTMENT_FIELDS, () => ctx.client.departments.update(update));
+      await mutating(DEPARTMENT_FIELDS, () => ctx.client.departments.update(update), refusalDetailFor(ctx.scopes));
       publishWrite(ctx, {
         kind: 'DEPARTMENT_UPDATED',
         departmentId: update.id,

@@ -11,6 +11,7 @@ import {
   checkImportFileSize,
   departmentCsv,
   memberCsv,
+  neutraliseImportFile,
   type ImportFileKind,
 } from '../jobs/import-csv.ts';
 import type { ImportJobState } from '../jobs/tracker.ts';
@@ -175,7 +176,10 @@ async function importBytes(
     checkImportFileSize(file!.size);
     const bytes = Buffer.from(await file!.arrayBuffer());
     checkImportFile(bytes, kind);
-    return { bytes, field, filename: /\.csv$/i.test(file!.name) ? file!.name : `${kind}.csv` };
+    // Text cells that start like a formula reach WeCom as text, as they do from rows.
+    const neutralised = neutraliseImportFile(bytes, kind);
+    checkImportFileSize(neutralised.length);
+    return { bytes: neutralised, field, filename: /\.csv$/i.test(file!.name) ? file!.name : `${kind}.csv` };
   } catch (err) {
     if (err instanceof ImportFileError) throw new ValidationError(field, `${field}: ${err.message}`);
     throw err;

@@ -1,5 +1,6 @@
 import { builder } from './builder.ts';
 import { WeComApiError, WeComOutcomeUnknownError, meaningOf } from '../wecom/errors.ts';
+import type { Scopes } from '../auth/scopes.ts';
 
 /**
  * Typed mutation failures (Pothos errors plugin): every mutation's result is a union of its
@@ -51,11 +52,15 @@ export class AlreadyExistsError extends MutationError {
   }
 }
 
-/** The directory's state forbids it: a department still has members, a limit is reached, an import is running. */
+/**
+ * The directory's state forbids it: a department still has members, a limit is reached, an import
+ * is running; or, for a caller who may not learn which, a value is taken (errcode null: see
+ * RefusalDetail).
+ */
 export class ConflictError extends MutationError {
   constructor(
     message: string,
-    readonly errcode: number,
+    readonly errcode: number | null,
   ) {
     super(message);
   }
@@ -153,7 +158,9 @@ builder.objectType(AlreadyExistsError, {
 
 builder.objectType(ConflictError, {
   name: 'ConflictError',
-  description: 'The directory is in a state that forbids this (a department still has members, a limit is reached, an import is running).',
+  description:
+    'The directory is in a state that forbids this (a department still has members, a limit is reached, an import is running). ' +
+    'A caller without directory:read, directory:pii and the whole corp gets this, with errcode null, for any conflict of createUser, updateUser, createDepartment and updateDepartment, a taken userid, mobile, email or department name included: it does not say which.',
   interfaces: [ErrorInterface],
   fields: (t) => ({ errcode: t.exposeInt('errcode', errcodeField) }),
 });
@@ -250,14 +257,46 @@ const ALREADY_EXISTS_ERRCODES: ReadonlySet<number> = new Set([60102, 60104, 6010
 /** Which argument an errcode is about, per mutation group (`input.` paths of that group's inputs). */
 export type ErrcodeFields = Readonly<Record<number, string>>;
 
-/** What WeCom said, in our words: its meaning from the errcode table, else its errmsg without the IP-bearing suffix. */
-function describe(error: WeComApiError): string {
-  const meaning = meaningOf(error.errcode)?.meaning ?? (error.errmsg.split(/, hint:|, from ip:/)[0] || 'request refused');
+/**
+ * How much a refusal of a member or department write may say. WeCom checks a userid, mobile,
+ * email or department id across the whole corp, and a department name among siblings that may be
+ * outside a caller's subtrees, so "mobile already exists" answers "does someone have this
+ * number?" and "department already exists" names a department the caller cannot see.
+ * - `precise`: the typed error, the argument and WeCom's errcode (today's answers).
+ * - `concealed`: every conflict becomes the same ConflictError (errcode null, no argument, no
+ *   value), whether a value is taken, inside or outside the caller's view, or a limit is reached;
+ *   and no refusal quotes WeCom's errmsg (it may name the member or department in the way).
+ */
+export type RefusalDetail = 'precise' | 'concealed';
+
+/**
+ * Precise only for a caller who could read everything a precise refusal tells: the whole corp's
+ * members with their personal data (directory:read and directory:pii, no department limits).
+ */
+export function refusalDetailFor(scopes: Scopes): RefusalDetail {
+  return scopes.read && scopes.pii && scopes.wholeCorp ? 'precise' : 'concealed';
+}
+
+/**
+ * What WeCom said, in our words: its meaning from the errcode table, else (precise only) its errmsg
+ * without the IP-bearing suffix.
+ */
+function describe(error: WeComApiError, detail: RefusalDetail): string {
+  const said = detail === 'precise' ? error.errmsg.split(/, hint:|, from ip:/)[0] : '';
+  const meaning = meaningOf(error.errcode)?.meaning ?? (said || 'request refused');
   return `WeCom refused ${error.endpoint}: ${meaning} (errcode ${error.errcode})`;
 }
 
+/** The one answer a concealed caller gets for every conflict of a write: it names no argument, value or errcode. */
+function concealedConflict(endpoint: string | undefined): ConflictError {
+  return new ConflictError(
+    `WeCom refused ${endpoint ?? 'the write'}: the write conflicts with the directory (a value already in use, or a limit reached); this credential may not learn which (that needs directory:read and directory:pii without department limits)`,
+    null,
+  );
+}
+
 /** A WeCom failure as a typed mutation error; anything else is returned as it is (and thrown by the caller). */
-export function asMutationError(err: unknown, fields: ErrcodeFields = {}): unknown {
+export function asMutationError(err: unknown, fields: ErrcodeFields = {}, detail: RefusalDetail = 'precise'): unknown {
   if (err instanceof MutationError) return err;
   if (err instanceof WeComOutcomeUnknownError) {
     return new OutcomeUnknownError(
@@ -266,13 +305,14 @@ export function asMutationError(err: unknown, fields: ErrcodeFields = {}): unkno
     );
   }
   if (!(err instanceof WeComApiError)) return err;
-  const message = describe(err);
+  const message = describe(err, detail);
   switch (err.category) {
     case 'invalid-input':
       return new ValidationError(fields[err.errcode] ?? 'input', message, err.errcode);
     case 'not-found':
       return new NotFoundError(message, err.errcode);
     case 'conflict':
+      if (detail === 'concealed') return concealedConflict(err.endpoint);
       return ALREADY_EXISTS_ERRCODES.has(err.errcode)
         ? new AlreadyExistsError(fields[err.errcode] ?? 'input', message, err.errcode)
         : new ConflictError(message, err.errcode);
@@ -286,11 +326,14 @@ export function asMutationError(err: unknown, fields: ErrcodeFields = {}): unkno
   }
 }
 
-/** Runs a mutation's work, turning WeCom's refusals into typed errors (`fields` names the argument per errcode). */
-export async function mutating<T>(fields: ErrcodeFields, work: () => Promise<T>): Promise<T> {
+/**
+ * Runs a mutation's work, turning WeCom's refusals into typed errors (`fields` names the argument
+ * per errcode; `detail` says how much the caller may learn from them, see RefusalDetail).
+ */
+export async function mutating<T>(fields: ErrcodeFields, work: () => Promise<T>, detail: RefusalDetail = 'precise'): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    throw asMutationError(err, fields);
+    throw asMutationError(err, fields, detail);
   }
 }

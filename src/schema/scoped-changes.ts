@@ -1,13 +1,15 @@
 import { userKey } from 'wecom-protocol/userid';
 import type { GraphQLContext } from './context.ts';
-import type { DirectoryChange } from '../directory/changes.ts';
-import type { ChangePage, RecordedChange } from '../directory/change-feed.ts';
+import type { ChangeKind, DirectoryChange } from '../directory/changes.ts';
+import type { ChangeFeedError, ChangePage, RecordedChange } from '../directory/change-feed.ts';
+import { changeViewOf, type Classify } from '../directory/change-view.ts';
 
 /**
  * The change feed (directoryChanges, contactChanged) for a caller limited to department
  * subtrees: only changes about what that caller can see, with the departments and members they
- * name cut to the visible ones. What is visible is read fresh for each page and each live event
- * (a subscription lives long; the tree it started with may be out of date).
+ * name cut to the visible ones, numbered in a view of their own (src/directory/change-view.ts) so
+ * that sequences and cursors tell nothing of the changes left out. Each change is judged once per
+ * view, against the directory as it is when the view first reads past it.
  *
  * A change is shown when:
  * - a department change names a visible department (or, for one created or moved, a visible parent);
@@ -59,39 +61,32 @@ async function visibleChange(ctx: GraphQLContext, change: DirectoryChange): Prom
   }
 }
 
-async function visibleRecord(ctx: GraphQLContext, recorded: RecordedChange): Promise<RecordedChange | null> {
-  const change = await visibleChange(ctx, recorded.change);
-  return change ? (change === recorded.change ? recorded : { ...recorded, change }) : null;
-}
-
-/** A page with only the visible changes; endCursor and hasMore stay those of the whole page, so paging moves on past hidden changes. */
-export async function scopedPage<P extends ChangePage>(ctx: GraphQLContext, page: P): Promise<P> {
-  if (!ctx.departmentScope) return page;
-  ctx.refreshLoaders();
-  const visible = await Promise.all(page.changes.map((c) => visibleRecord(ctx, c)));
-  return { ...page, changes: visible.filter((c) => c !== null) };
-}
-
-/**
- * A live stream with only the visible changes. `return()` goes straight to the source stream, so
- * a client that leaves unsubscribes at once, even while no visible change has come.
- */
-export function scopedStream(ctx: GraphQLContext, stream: AsyncIterableIterator<RecordedChange>): AsyncIterableIterator<RecordedChange> {
-  if (!ctx.departmentScope) return stream;
-  return {
-    async next() {
-      for (;;) {
-        const result = await stream.next();
-        if (result.done) return result;
-        ctx.refreshLoaders();
-        const visible = await visibleRecord(ctx, result.value);
-        if (visible) return { value: visible, done: false };
-      }
-    },
-    return: (value?: unknown) => (stream.return ? stream.return(value) : Promise.resolve({ value: undefined, done: true as const })),
-    throw: (err?: unknown) => (stream.throw ? stream.throw(err) : Promise.reject(err)),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
+/** Judges changes for the caller's view, against the directory as it is now (the caller's loaders, refreshed). */
+function classifierOf(ctx: GraphQLContext): Classify {
+  return async (changes) => {
+    // A subscription's context lives long: what it read before may be out of date.
+    ctx.refreshLoaders();
+    return Promise.all(changes.map((c) => visibleChange(ctx, c.change)));
   };
+}
+
+/** A page of the feed as the caller may see it: the whole feed, or its view's. */
+export async function changesPage(
+  ctx: GraphQLContext,
+  since: string | null,
+  first: number,
+): Promise<ChangePage & { latestCursor: string }> {
+  const scope = ctx.departmentScope;
+  if (!scope) return { ...ctx.feed.page(since, first), latestCursor: ctx.feed.latestCursor() };
+  return changeViewOf(ctx.feed, scope.key).page(since, first, classifierOf(ctx));
+}
+
+/** A live stream of the feed as the caller may see it (see ChangeFeed.stream). */
+export async function changesStream(
+  ctx: GraphQLContext,
+  options: { kinds: readonly ChangeKind[]; since: string | null; mapError: (err: ChangeFeedError) => unknown },
+): Promise<AsyncIterableIterator<RecordedChange>> {
+  const scope = ctx.departmentScope;
+  if (!scope) return ctx.feed.stream(options);
+  return changeViewOf(ctx.feed, scope.key).stream(options, classifierOf(ctx));
 }

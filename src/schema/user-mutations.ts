@@ -2,7 +2,7 @@ import { userKey } from 'wecom-protocol/userid';
 import { builder } from './builder.ts';
 import { UserRef } from './refs.ts';
 import { Gender } from './user.ts';
-import { mutating, mutationErrors, type ErrcodeFields } from './mutation-errors.ts';
+import { mutating, mutationErrors, refusalDetailFor, type ErrcodeFields } from './mutation-errors.ts';
 import { checkUserCreate, checkUserUpdate, checkUserid, checkUseridsToDelete } from './validate.ts';
 import { publishWrite, readBack } from './after-write.ts';
 import type { GraphQLContext } from './context.ts';
@@ -61,7 +61,7 @@ const memberFields = (t: PothosSchemaTypes.InputFieldBuilder<typeof builder.$inf
     description:
       'Digits, +, - and spaces, at most 32 (e.g. "+86 13800000000"). Unique in the corp. Ignored by WeCom on update once the member has activated.',
   }),
-  email: t.string({ description: '6–64 bytes, unique in the corp.' }),
+  email: t.string({ description: '6–64 bytes, unique in the corp; not starting with = + - @ (a spreadsheet would run it).' }),
   bizMail: t.string({ description: 'Enterprise mailbox (corps with enterprise mail).' }),
   order: t.field({ type: ['WeComOrder'], description: 'Sort order in each department of departmentIds, aligned with it; larger first.' }),
   isLeaderInDept: t.booleanList({ description: 'Head of each department of departmentIds (部门负责人), aligned with it.' }),
@@ -77,8 +77,12 @@ const memberFields = (t: PothosSchemaTypes.InputFieldBuilder<typeof builder.$inf
   extAttrs: t.field({ type: [UserAttributeInput], description: 'Custom attributes to set or clear; others keep their value.' }),
 });
 
+/** Said on both inputs: the free-text rule of src/schema/validate.ts. */
+const FORMULA_NOTE =
+  "Free text (name, alias, position, address, externalPosition, extAttrs' text and title) that starts with = + - @, a tab or a carriage return is stored with a leading ' so that spreadsheets opening an export show it as text.";
+
 const CreateUserInput = builder.inputType('CreateUserInput', {
-  description: 'A new member: userid, name, departmentIds, and a mobile or an email are required.',
+  description: `A new member: userid, name, departmentIds, and a mobile or an email are required. ${FORMULA_NOTE}`,
   fields: (t) => ({
     userid: t.string({
       required: true,
@@ -92,7 +96,7 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
 });
 
 const UpdateUserInput = builder.inputType('UpdateUserInput', {
-  description: 'The member to change and the fields to change; omitted fields stay as they are.',
+  description: `The member to change and the fields to change; omitted fields stay as they are. ${FORMULA_NOTE}`,
   fields: (t) => ({
     userid: t.string({ required: true, description: 'The member to change (current userid, any case).' }),
     newUserid: t.string({ description: 'A new userid: allowed once, and only when WeCom generated the current one (301036 otherwise).' }),
@@ -143,7 +147,8 @@ builder.mutationFields((t) => ({
       const create = checkUserCreate('input', input);
       await guardDepartments(ctx, 'input.departmentIds', create.department);
       await guardVisibleMembers(ctx, 'input.directLeaderUserids', create.directLeader ?? []);
-      await mutating(USER_FIELDS, () => ctx.client.users.create(create));
+      // WeCom checks userids, mobiles and emails corp-wide: not every caller may learn which one is taken.
+      await mutating(USER_FIELDS, () => ctx.client.users.create(create), refusalDetailFor(ctx.scopes));
       publishWrite(ctx, { kind: 'USER_CREATED', userid: create.userid, departmentIds: create.department, source: 'mutation' });
       return memberNow(ctx, create.userid);
     },
@@ -161,7 +166,7 @@ builder.mutationFields((t) => ({
       await guardMembers(ctx, 'input.userid', [update.userid]);
       await guardDepartments(ctx, 'input.departmentIds', update.department ?? []);
       await guardVisibleMembers(ctx, 'input.directLeaderUserids', update.directLeader ?? []);
-      await mutating(USER_FIELDS, () => ctx.client.users.update(update));
+      await mutating(USER_FIELDS, () => ctx.client.users.update(update), refusalDetailFor(ctx.scopes));
       const renamed = update.newUserid !== undefined && userKey(update.newUserid) !== userKey(update.userid);
       publishWrite(ctx, {
         kind: 'USER_UPDATED',

@@ -1,6 +1,7 @@
 // Long on purpose: the input rules of every mutation, checked before any quota is spent, one function per
 // input; the limits themselves live once in wecom-protocol/limits.
 import { userKey } from 'wecom-protocol/userid';
+import { neutraliseFormula, startsLikeFormula } from 'wecom-protocol/csv';
 import { ValidationError } from './mutation-errors.ts';
 import type { ExtAttr, UserCreateInput, UserUpdateInput } from '../wecom/users.ts';
 import type { DepartmentCreateInput, DepartmentUpdateInput } from '../wecom/departments.ts';
@@ -60,8 +61,31 @@ export function checkUserid(field: string, userid: string): string {
   return userid;
 }
 
-function checkMaxChars(field: string, value: Maybe<string>, max: number): void {
-  if (given(value) && charLength(value) > max) reject(field, `must be at most ${max} characters`);
+/**
+ * Free text WeCom keeps and shows in its exports (names, positions, addresses …): a value that
+ * starts like a spreadsheet formula is stored with the apostrophe that keeps it text
+ * (wecom-protocol/csv), the same rule as for import files. Measured as it will be stored.
+ */
+function freeText(field: string, value: string, max: number): string {
+  const stored = neutraliseFormula(value);
+  if (charLength(stored) > max)
+    reject(
+      field,
+      `must be at most ${max} characters${stored === value ? '' : " (counting the ' put before a value that starts like a formula)"}`,
+    );
+  return stored;
+}
+
+const optionalFreeText = (field: string, value: Maybe<string>, max: number) => (given(value) ? freeText(field, value, max) : undefined);
+
+/**
+ * An address: an apostrophe would change where mail goes, so one that starts like a formula is
+ * refused rather than neutralised (no real address starts with = + - @).
+ */
+function checkEmail(field: string, email: Maybe<string>): void {
+  if (!email) return;
+  if (!isValidEmail(email)) reject(field, 'must be a valid address of 6–64 bytes');
+  if (startsLikeFormula(email)) reject(field, 'must not start with =, +, - or @ (a spreadsheet would run it as a formula)');
 }
 
 /** A positive 32-bit department id (the root is 1). */
@@ -118,8 +142,8 @@ export interface UserFields {
 }
 
 function checkName(field: string, name: string): string {
-  if (name.trim() === '' || charLength(name) > USER_NAME_MAX_CHARS) reject(field, `must be 1–${USER_NAME_MAX_CHARS} characters`);
-  return name;
+  if (name.trim() === '') reject(field, `must be 1–${USER_NAME_MAX_CHARS} characters`);
+  return freeText(field, name, USER_NAME_MAX_CHARS);
 }
 
 function checkDepartments(field: string, ids: readonly number[]): number[] {
@@ -139,11 +163,9 @@ function checkExtAttrs(path: string, attrs: readonly ExtAttrFields[]): ExtAttr[]
       const url = a.url ?? '';
       const title = a.title ?? '';
       if (url !== '' && !/^https?:\/\//i.test(url)) reject(`${field}.url`, 'must start with http:// or https://');
-      checkMaxChars(`${field}.title`, title, EXTATTR_WEB_TITLE_MAX_CHARS);
-      return { type: 1, name: a.name, web: { url, title } };
+      return { type: 1, name: a.name, web: { url, title: freeText(`${field}.title`, title, EXTATTR_WEB_TITLE_MAX_CHARS) } };
     }
-    checkMaxChars(`${field}.text`, a.text, EXTATTR_TEXT_MAX_CHARS);
-    return { type: 0, name: a.name, text: { value: a.text ?? '' } };
+    return { type: 0, name: a.name, text: { value: freeText(`${field}.text`, a.text ?? '', EXTATTR_TEXT_MAX_CHARS) } };
   });
 }
 
@@ -153,7 +175,7 @@ function checkExtAttrs(path: string, attrs: readonly ExtAttrFields[]): ExtAttr[]
  */
 function checkUserFields(path: string, input: UserFields): Omit<UserUpdateInput, 'userid'> {
   const at = (f: string) => `${path}.${f}`;
-  if (given(input.name)) checkName(at('name'), input.name);
+  const name = given(input.name) ? checkName(at('name'), input.name) : undefined;
   const departments = given(input.departmentIds) ? checkDepartments(at('departmentIds'), input.departmentIds) : undefined;
   if (given(input.order)) {
     // WeCom honours `order` only together with `department` (§3.2), and item by item.
@@ -165,12 +187,12 @@ function checkUserFields(path: string, input: UserFields): Omit<UserUpdateInput,
   }
   if (input.mobile && (!MOBILE_PATTERN.test(input.mobile) || !/\d/.test(input.mobile)))
     reject(at('mobile'), 'at most 32 digits, +, - and spaces');
-  if (input.email && !isValidEmail(input.email)) reject(at('email'), 'must be a valid address of 6–64 bytes');
-  if (input.bizMail && !isValidEmail(input.bizMail)) reject(at('bizMail'), 'must be a valid address of 6–64 bytes');
-  checkMaxChars(at('alias'), input.alias, ALIAS_MAX_CHARS);
-  checkMaxChars(at('position'), input.position, POSITION_MAX_CHARS);
-  checkMaxChars(at('address'), input.address, ADDRESS_MAX_CHARS);
-  checkMaxChars(at('externalPosition'), input.externalPosition, EXTERNAL_POSITION_MAX_CHARS);
+  checkEmail(at('email'), input.email);
+  checkEmail(at('bizMail'), input.bizMail);
+  const alias = optionalFreeText(at('alias'), input.alias, ALIAS_MAX_CHARS);
+  const position = optionalFreeText(at('position'), input.position, POSITION_MAX_CHARS);
+  const address = optionalFreeText(at('address'), input.address, ADDRESS_MAX_CHARS);
+  const externalPosition = optionalFreeText(at('externalPosition'), input.externalPosition, EXTERNAL_POSITION_MAX_CHARS);
   if (input.telephone && !TELEPHONE_PATTERN.test(input.telephone)) reject(at('telephone'), 'at most 32 digits, -, + and ,');
   if (given(input.directLeaderUserids)) {
     checkIdList(at('directLeaderUserids'), input.directLeaderUserids, DIRECT_LEADERS_MAX, 'direct leaders', checkUserid);
@@ -180,20 +202,20 @@ function checkUserFields(path: string, input: UserFields): Omit<UserUpdateInput,
     if (departments && !departments.includes(input.mainDepartmentId)) reject(at('mainDepartmentId'), 'must be one of departmentIds');
   }
   return {
-    name: optional(input.name),
+    name,
     department: departments,
     order: given(input.order) ? [...input.order] : undefined,
     isLeaderInDept: given(input.isLeaderInDept) ? input.isLeaderInDept.map((b) => (b ? 1 : 0)) : undefined,
     mobile: optional(input.mobile),
     email: optional(input.email),
     bizMail: optional(input.bizMail),
-    alias: optional(input.alias),
-    position: optional(input.position),
+    alias,
+    position,
     // UNSPECIFIED ("0") is WeCom's "not set": nothing to send, the member's gender stays as it is.
     gender: input.gender === '1' || input.gender === '2' ? input.gender : undefined,
     telephone: optional(input.telephone),
-    address: optional(input.address),
-    externalPosition: optional(input.externalPosition),
+    address,
+    externalPosition,
     directLeader: given(input.directLeaderUserids) ? [...input.directLeaderUserids] : undefined,
     mainDepartment: optional(input.mainDepartmentId),
     enable: given(input.enable) ? (input.enable ? 1 : 0) : undefined,
@@ -254,12 +276,11 @@ export function checkInvite(args: {
 
 // ── departments ─────────────────────────────────────────────────────────────
 
-/** 1–32 characters, none of \ : * ? " < > | (60001, 60009). */
+/** 1–32 characters, none of \ : * ? " < > | (60001, 60009); neutralised like a member's free text. */
 export function checkDepartmentName(field: string, name: string): string {
-  if (name.trim() === '' || charLength(name) > DEPARTMENT_NAME_MAX_CHARS)
-    reject(field, `must be 1–${DEPARTMENT_NAME_MAX_CHARS} characters`);
+  if (name.trim() === '') reject(field, `must be 1–${DEPARTMENT_NAME_MAX_CHARS} characters`);
   if (DEPARTMENT_NAME_FORBIDDEN.test(name)) reject(field, 'must not contain \\ : * ? " < > |');
-  return name;
+  return freeText(field, name, DEPARTMENT_NAME_MAX_CHARS);
 }
 
 export function checkDepartmentId(field: string, id: number): number {
@@ -312,10 +333,10 @@ export function checkDepartmentToDelete(field: string, id: number): number {
 
 // ── tags ────────────────────────────────────────────────────────────────────
 
-/** 1–32 characters (40072). */
+/** 1–32 characters (40072); neutralised like a member's free text. */
 export function checkTagName(field: string, name: string): string {
-  if (name.trim() === '' || charLength(name) > TAG_NAME_MAX_CHARS) reject(field, `must be 1–${TAG_NAME_MAX_CHARS} characters`);
-  return name;
+  if (name.trim() === '') reject(field, `must be 1–${TAG_NAME_MAX_CHARS} characters`);
+  return freeText(field, name, TAG_NAME_MAX_CHARS);
 }
 
 /** Tag ids are non-negative 32-bit integers (§5). */
@@ -379,13 +400,13 @@ export function checkImportDepartmentRows(
   const out = rows.map((row, i): DepartmentCsvRow => {
     const path = `${field}[${i}]`;
     const id = checkDepartmentIdValue(`${path}.departmentId`, row.departmentId);
-    checkDepartmentName(`${path}.name`, row.name);
+    const name = checkDepartmentName(`${path}.name`, row.name);
     const isRoot = id === ROOT_DEPARTMENT_ID;
     const parentId = row.parentId ?? (isRoot ? 0 : undefined);
     if (parentId === undefined) reject(`${path}.parentId`, 'is required (0 only for the root department)');
     if (isRoot && parentId !== 0) reject(`${path}.parentId`, 'the root department has no parent (0)');
     if (!isRoot) checkDepartmentIdValue(`${path}.parentId`, parentId);
-    return { departmentId: id, name: row.name, parentId, ...(given(row.order) ? { order: row.order } : {}) };
+    return { departmentId: id, name, parentId, ...(given(row.order) ? { order: row.order } : {}) };
   });
   const byId = new Map<number, number>();
   out.forEach((row, i) => {

@@ -3,6 +3,7 @@ import { serviceTest } from '../testkit/service.ts';
 import { SseSubscription } from '../helpers/sse.ts';
 import { ChangeBus, type DirectoryChange } from '../../src/directory/changes.ts';
 import { ChangeFeed, ChangeFeedError } from '../../src/directory/change-feed.ts';
+import { ChangeView, type Classify } from '../../src/directory/change-view.ts';
 
 /**
  * The change feed behind `directoryChanges(since)` and `contactChanged(types)`: ordered, bounded,
@@ -97,6 +98,98 @@ describe('ChangeFeed', () => {
     await stream.next();
     await stream.next();
     await expect(stream.next()).rejects.toMatchObject({ code: 'CHANGE_STREAM_OVERFLOW' });
+  });
+});
+
+/** A view's verdicts: members whose userid starts with "in." are shown; every verdict is counted. */
+function insideOnly(): Classify & { judged: string[] } {
+  const judged: string[] = [];
+  const classify = async (changes: readonly { change: DirectoryChange }[]) =>
+    changes.map(({ change }) => {
+      const userid = (change as { userid: string }).userid;
+      judged.push(userid);
+      return userid.startsWith('in.') ? change : null;
+    });
+  return Object.assign(classify, { judged });
+}
+
+/** A view of a new feed that keeps `maxEntries` changes. */
+function viewOfNewFeed(maxEntries = 100) {
+  const bus = new ChangeBus();
+  const feed = new ChangeFeed(bus, { maxEntries, retentionMs: 60_000 });
+  return { bus, feed, view: new ChangeView(feed) };
+}
+
+const useridsOf = (changes: readonly { change: DirectoryChange }[]) => changes.map((c) => (c.change as { userid: string }).userid);
+
+describe('ChangeView', () => {
+  it('numbers only the changes it shows, and judges each change once', async () => {
+    const { bus, feed, view } = viewOfNewFeed();
+    const classify = insideOnly();
+    for (const u of ['out.1', 'in.1', 'out.2', 'out.3', 'in.2']) bus.publish(rename(u));
+    const all = await view.page(null, 10, classify);
+    expect(all.changes.map((c) => [c.sequence, (c.change as { userid: string }).userid])).toEqual([
+      [1, 'in.1'],
+      [2, 'in.2'],
+    ]);
+    expect(all.latestCursor).toBe(all.changes[1]!.cursor);
+    const first = await view.page(null, 1, classify);
+    expect(useridsOf((await view.page(first.endCursor, 10, classify)).changes)).toEqual(['in.2']);
+    bus.publish(rename('out.4'));
+    expect(await view.page(all.endCursor, 10, classify)).toEqual({
+      changes: [],
+      endCursor: all.endCursor,
+      hasMore: false,
+      latestCursor: all.endCursor,
+    });
+    expect(classify.judged).toEqual(['out.1', 'in.1', 'out.2', 'out.3', 'in.2', 'out.4']);
+    // The whole feed's cursors are another numbering.
+    await expect(view.page(feed.latestCursor(), 10, classify)).rejects.toMatchObject({ code: 'CHANGE_FEED_EXPIRED' });
+  });
+
+  it('streams what it shows after a cursor, then live, numbered like its pages', async () => {
+    const { bus, view } = viewOfNewFeed();
+    const classify = insideOnly();
+    bus.publish(rename('in.1'));
+    const since = (await view.page(null, 10, classify)).latestCursor;
+    bus.publish(rename('out.1'));
+    bus.publish(rename('in.2'));
+    const stream = await view.stream({ since }, classify);
+    bus.publish(rename('out.2'));
+    bus.publish(rename('in.3'));
+    const got = [(await stream.next()).value!, (await stream.next()).value!];
+    expect(got.map((c) => [c.sequence, (c.change as { userid: string }).userid])).toEqual([
+      [2, 'in.2'],
+      [3, 'in.3'],
+    ]);
+    expect((await view.page(since, 10, classify)).changes).toEqual(got);
+    await stream.return();
+  });
+
+  it('starts over, expiring its cursors and subscriptions, when the feed dropped changes it had not judged', async () => {
+    const { bus, view } = viewOfNewFeed(2);
+    const classify = insideOnly();
+    bus.publish(rename('in.1'));
+    const cursor = (await view.page(null, 10, classify)).latestCursor;
+    for (const u of ['out.1', 'out.2', 'in.2']) bus.publish(rename(u));
+    await expect(view.page(cursor, 10, classify)).rejects.toMatchObject({ code: 'CHANGE_FEED_EXPIRED' });
+    const fresh = await view.page(null, 10, classify);
+    expect(fresh.changes.map((c) => [c.sequence, (c.change as { userid: string }).userid])).toEqual([[1, 'in.2']]);
+  });
+
+  it('ends its subscriptions with the error when a change cannot be judged; a resume judges it again', async () => {
+    const { bus, view } = viewOfNewFeed();
+    let failing = true;
+    const flaky: Classify = async (changes) => {
+      if (failing && changes.length) throw new Error('WeCom unavailable');
+      return changes.map((c) => c.change);
+    };
+    const since = (await view.page(null, 10, flaky)).latestCursor;
+    const stream = await view.stream({}, flaky);
+    bus.publish(rename('in.1'));
+    await expect(stream.next()).rejects.toThrow('WeCom unavailable');
+    failing = false;
+    expect(useridsOf((await view.page(since, 10, flaky)).changes)).toEqual(['in.1']);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ImportFileError, checkImportFile, departmentCsv, memberCsv, neutraliseFormula } from '../../src/jobs/import-csv.ts';
+import { ImportFileError, checkImportFile, departmentCsv, memberCsv } from '../../src/jobs/import-csv.ts';
+import { neutraliseFormula } from 'wecom-protocol/csv';
 import { readMemberFile } from 'wecom-emulator';
 import { readPartyFile } from 'wecom-emulator';
 import { EXPORT_KEY_LENGTH, newExportKey } from '../../src/jobs/export-records.ts';

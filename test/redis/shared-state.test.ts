@@ -8,6 +8,8 @@ import { ChangeBridge } from '../../src/redis/change-bridge.ts';
 import { RedisFallbacks } from '../../src/redis/fallbacks.ts';
 import { createCommandConnection, createSubscriberConnection, whenReady } from '../../src/redis/connection.ts';
 import { ChangeBus, type DirectoryChange } from '../../src/directory/changes.ts';
+import { ChangeFeed, DEFAULT_CHANGE_FEED_OPTIONS } from '../../src/directory/change-feed.ts';
+import { ChangeView } from '../../src/directory/change-view.ts';
 import { createWeComClient } from '../../src/wecom/client.ts';
 import type { StoredToken } from '../../src/wecom/token.ts';
 import type { SharedRateBudget } from '../../src/wecom/scheduler.ts';
@@ -199,6 +201,41 @@ describeWithRedis('state shared through Redis', () => {
       { published: 0, received: 1, malformed: 1 },
     ]);
     for (const bridge of bridges) bridge.detach();
+  });
+
+  it('change broadcast: a department view on another instance numbers the changes it hears like its own', async () => {
+    const [here, there] = [new ChangeBus(), new ChangeBus()];
+    const bridges = [here, there].map((bus) => {
+      const sub = createSubscriberConnection(REDIS_URL!, silent);
+      connections.push(sub);
+      const bridge = new ChangeBridge(connect(), sub, {
+        prefix: `${prefix}view:`,
+        corpId: 'wwtest',
+        logger: silent,
+        fallbacks: fallbacks(),
+      });
+      return { bus, bridge };
+    });
+    await Promise.all(bridges.map(({ bus, bridge }) => bridge.attach(bus)));
+    // The other instance's feed, read through a view that shows members of department 2 only.
+    const view = new ChangeView(new ChangeFeed(there, DEFAULT_CHANGE_FEED_OPTIONS));
+    const inside = async (changes: readonly { change: DirectoryChange }[]) =>
+      changes.map(({ change }) => ('departmentIds' in change && change.departmentIds?.includes(2) ? change : null));
+    const stream = await view.stream({}, inside);
+    const move = (userid: string, department: number): DirectoryChange => ({
+      kind: 'USER_UPDATED',
+      userid,
+      departmentIds: [department],
+      source: 'mutation',
+    });
+    for (const change of [move('a', 9), move('b', 2), move('c', 9), move('d', 2)]) here.publish(change);
+    const heard = [(await stream.next()).value!, (await stream.next()).value!];
+    expect(heard.map((c) => [c.sequence, (c.change as { userid: string }).userid])).toEqual([
+      [1, 'b'],
+      [2, 'd'],
+    ]);
+    await stream.return();
+    for (const { bridge } of bridges) bridge.detach();
   });
 
   it('without Redis, each piece falls back to this process alone and says so', async () => {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
-import { ServiceHarness, type GraphQLResult } from '../helpers/service.ts';
+import { ServiceHarness } from '../helpers/service.ts';
+import { csv, upload } from '../helpers/upload.ts';
 import { serviceTest } from '../testkit/service.ts';
 import type { Wire } from '../testkit/wire.ts';
 import { ERROR_FIELDS, subscribeOverSse } from '../helpers/mutations.ts';
@@ -38,24 +39,6 @@ async function finished(service: ServiceHarness, id: string): Promise<Wire> {
   }
   throw new Error(`job ${id} did not finish`);
 }
-
-/** A GraphQL multipart request (the upload spec): operations, map, and the file as part "0". */
-async function upload(
-  service: ServiceHarness,
-  query: string,
-  variables: Record<string, unknown>,
-  file: Blob,
-  filename = 'import.csv',
-): Promise<GraphQLResult> {
-  const form = new FormData();
-  form.append('operations', JSON.stringify({ query, variables: { ...variables, file: null } }));
-  form.append('map', JSON.stringify({ 0: ['variables.file'] }));
-  form.append('0', file, filename);
-  const res = await service.app.yoga.fetch('http://yoga/graphql', { method: 'POST', body: form });
-  return (await res.json()) as GraphQLResult;
-}
-
-const csv = (text: string) => new Blob([Buffer.from(text, 'utf8')], { type: 'text/csv' });
 
 describe('importUsers from rows', () => {
   it('writes WeCom’s member CSV, runs the job, and reports per-record failures with errcodes', async ({ service, published }) => {
