@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { graphql } from '../generated/index.ts';
 import { ServiceHarness } from '../helpers/service.ts';
 import { executor, type Execute } from '../testkit/execute.ts';
-import { ALL, keysOnly, testKey, withKey } from '../security/helpers.ts';
+import { ALL, keysOnly, subtreeOf, testKey, withKey } from '../security/helpers.ts';
 import { TicketsSubgraph, type Ticket } from './tickets-subgraph.ts';
 import { TestGateway, composeSupergraph, type SubgraphRequest } from './gateway.ts';
 
@@ -121,11 +121,7 @@ interface View {
 const WHOLE_CORP: View = { visible: () => true, main: (u) => u.main_department };
 
 function subtreeView(departments: WireDept[], root: number): View {
-  const inside = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const d of departments) if (!inside.has(d.id) && inside.has(d.parentid)) inside.add(d.id), (grew = true);
-  }
+  const inside = subtreeOf(departments, root);
   return {
     visible: (u) => u.department.some((d) => inside.has(d)),
     main: (u) =>
