@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { graphql } from '../generated/index.ts';
 import { ServiceHarness } from '../helpers/service.ts';
-import { ALL, keysOnly, testKey, withKey } from '../security/helpers.ts';
+import { executor, type Execute } from '../testkit/execute.ts';
+import { ALL, keysOnly, subtreeOf, testKey, withKey } from '../security/helpers.ts';
 import { TicketsSubgraph, type Ticket } from './tickets-subgraph.ts';
 import { TestGateway, composeSupergraph, type SubgraphRequest } from './gateway.ts';
 
@@ -12,7 +14,19 @@ import { TestGateway, composeSupergraph, type SubgraphRequest } from './gateway.
  */
 
 const TICKETS_QUERY = '{ tickets { id title assignee { userid name position department: mainDepartment { name } } } }';
-const DIRECT_QUERY = 'query($ids: [String!]!) { users(userids: $ids) { userid name position department: mainDepartment { name } } }';
+const DIRECT_QUERY = graphql(
+  `query GatewayDirectUsers($ids: [String!]!) { users(userids: $ids) { userid name position department: mainDepartment { name } } }`,
+);
+
+/** Tickets as the gateway answers the queries below: the fields each asks for (the supergraph's types, see GatewayAnswer). */
+interface Tickets {
+  tickets: {
+    id: string;
+    title: string;
+    department: { name: string } | null;
+    assignee: { userid: string; name: string; position: string | null; mobile: string | null; department: { name: string } | null } | null;
+  }[];
+}
 
 /** The subtree of the limited key: 研发中心 (department 2) and everything below it. */
 const RD = 2;
@@ -41,6 +55,8 @@ const withoutTokens = (calls: Record<string, number>) =>
 /** Each part of the stack, started for one describe block. */
 interface Stack {
   service: ServiceHarness;
+  /** Typed documents to the service directly (not through the gateway). */
+  execute: Execute;
   tickets: TicketsSubgraph;
   gateway: TestGateway;
   users: WireUser[];
@@ -81,6 +97,7 @@ async function startStack(options: { cache: boolean }): Promise<Stack> {
   const gateway = new TestGateway(composeSupergraph({ directory: `${service.url}/graphql`, tickets: tickets.url }));
   return {
     service,
+    execute: executor(service),
     tickets,
     gateway,
     users,
@@ -104,11 +121,7 @@ interface View {
 const WHOLE_CORP: View = { visible: () => true, main: (u) => u.main_department };
 
 function subtreeView(departments: WireDept[], root: number): View {
-  const inside = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const d of departments) if (!inside.has(d.id) && inside.has(d.parentid)) inside.add(d.id), (grew = true);
-  }
+  const inside = subtreeOf(departments, root);
   return {
     visible: (u) => u.department.some((d) => inside.has(d)),
     main: (u) =>
@@ -158,17 +171,25 @@ function representationsOf(request: SubgraphRequest): { __typename: string }[] {
 const directoryRequests = (stack: Stack, from: number) =>
   stack.gateway.sent.slice(from).filter((r) => r.url === `${stack.service.url}/graphql`);
 
-describe('through Hive Gateway, without the directory cache (every request cold)', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ cache: false });
+/** `stack`: one per file and options (each part costs seconds to start). */
+const stackTest = (options: { cache: boolean }) =>
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+  test.extend('stack', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const stack = await startStack(options);
+    onCleanup(() => stack.close());
+    return stack;
   });
-  afterAll(() => stack.close());
 
-  it('answers tickets with their assignees as the emulator has them, in one batched _entities request', async () => {
+/** Every request cold: the minimum of WeCom calls per query. */
+const coldIt = stackTest({ cache: false });
+/** The directory cache on: warm answers make no WeCom call. */
+const cachedIt = stackTest({ cache: true });
+
+describe('through Hive Gateway, without the directory cache (every request cold)', () => {
+  coldIt('answers tickets with their assignees as the emulator has them, in one batched _entities request', async ({ stack }) => {
     await stack.service.wecom.resetStats();
     const before = stack.gateway.sent.length;
-    const res = await stack.gateway.query(TICKETS_QUERY, withKey(full));
+    const res = await stack.gateway.query<Tickets>(TICKETS_QUERY, withKey(full));
     const expected = expectedTickets(stack);
     expect(res.data!.tickets).toEqual(expected);
     expect(errorPaths(res.errors)).toEqual(hiddenAssigneePaths(expected));
@@ -187,21 +208,21 @@ describe('through Hive Gateway, without the directory cache (every request cold)
     expect(withoutTokens(calls)).toEqual({ '/cgi-bin/user/get': 200, '/cgi-bin/department/list': 1 });
   });
 
-  it('costs exactly what the direct users(userids:) query costs', async () => {
+  coldIt('costs exactly what the direct users(userids:) query costs', async ({ stack }) => {
     const ids = [...new Set(stack.ticketList.map((t) => t.assigneeUserid))];
     expect(ids).toHaveLength(200);
     await stack.service.wecom.resetStats();
-    const direct = await stack.service.query(DIRECT_QUERY, { ids }, withKey(full));
+    const direct = await stack.execute(DIRECT_QUERY, { ids }, withKey(full));
     expect(direct.errors).toBeUndefined();
     const directCalls = withoutTokens(await stack.service.calls());
 
     await stack.service.wecom.resetStats();
-    const federated = await stack.gateway.query(TICKETS_QUERY, withKey(full));
+    const federated = await stack.gateway.query<Tickets>(TICKETS_QUERY, withKey(full));
     expect(federated.data!.tickets).toEqual(expectedTickets(stack));
     expect(withoutTokens(await stack.service.calls())).toEqual(directCalls);
   });
 
-  it('forwards the caller’s credential: a key limited to a subtree gets null assignees outside it', async () => {
+  coldIt('forwards the caller’s credential: a key limited to a subtree gets null assignees outside it', async ({ stack }) => {
     const view = subtreeView(stack.departments, RD);
     const visible = view.visible;
     // The fixture must hold members on both sides for the check to mean anything.
@@ -209,7 +230,7 @@ describe('through Hive Gateway, without the directory cache (every request cold)
     expect(stack.users.filter((u) => !visible(u)).length).toBeGreaterThan(0);
 
     const before = stack.gateway.sent.length;
-    const res = await stack.gateway.query(TICKETS_QUERY, withKey(rdReader));
+    const res = await stack.gateway.query<Tickets>(TICKETS_QUERY, withKey(rdReader));
     const expected = expectedTickets(stack, view);
     expect(res.data!.tickets).toEqual(expected);
     expect(errorPaths(res.errors)).toEqual(hiddenAssigneePaths(expected));
@@ -218,20 +239,18 @@ describe('through Hive Gateway, without the directory cache (every request cold)
     expect(sent[0]!.headers['x-api-key']).toBe(rdReader.key);
 
     // The same nulls as the direct query with the same key.
-    const direct = await stack.service.query(DIRECT_QUERY, { ids: stack.users.map((u) => u.userid) }, withKey(rdReader));
-    expect(direct.data!.users.map((u: { userid: string } | null) => u?.userid ?? null)).toEqual(
-      stack.users.map((u) => (visible(u) ? u.userid : null)),
-    );
+    const direct = await stack.execute(DIRECT_QUERY, { ids: stack.users.map((u) => u.userid) }, withKey(rdReader));
+    expect(direct.data!.users.map((u) => u?.userid ?? null)).toEqual(stack.users.map((u) => (visible(u) ? u.userid : null)));
   });
 
-  it('adds at most one round trip to this service per query plan level', async () => {
+  coldIt('adds at most one round trip to this service per query plan level', async ({ stack }) => {
     // Everything under the tickets' references lives in this subgraph (leaders, the ticket's own
     // department, the member's departments): one plan level after the tickets, so one request.
     const query = '{ tickets { id department { name } assignee { userid directLeaders { name } departments { name } } } }';
     const before = stack.gateway.sent.length;
-    const res = await stack.gateway.query(query, withKey(full));
+    const res = await stack.gateway.query<Tickets>(query, withKey(full));
     const deptName = new Map(stack.departments.map((d) => [d.id, d.name]));
-    expect(res.data!.tickets.map((t: { department: { name: string } | null }) => t.department?.name ?? null)).toEqual(
+    expect(res.data!.tickets.map((t) => t.department?.name ?? null)).toEqual(
       stack.ticketList.map((t) => deptName.get(t.departmentId) ?? null),
     );
     const sent = directoryRequests(stack, before);
@@ -241,25 +260,25 @@ describe('through Hive Gateway, without the directory cache (every request cold)
     expect(typenames).toEqual(new Set(['User', 'Department']));
   });
 
-  it('keeps PII behind directory:pii through the gateway', async () => {
+  coldIt('keeps PII behind directory:pii through the gateway', async ({ stack }) => {
     const query = '{ tickets { id assignee { userid mobile } } }';
-    const withPii = await stack.gateway.query(query, withKey(full));
-    const withoutPii = await stack.gateway.query(query, withKey(reader));
+    const withPii = await stack.gateway.query<Tickets>(query, withKey(full));
+    const withoutPii = await stack.gateway.query<Tickets>(query, withKey(reader));
     expect(withPii.errors).toBeUndefined();
     expect(withoutPii.errors).toBeUndefined();
     const mobiles = new Map(stack.users.map((u) => [u.userid, u.mobile || null]));
     const first = stack.users[0]!.userid;
     expect(mobiles.get(first)).toBeTruthy();
-    for (const t of withPii.data!.tickets) expect(t.assignee.mobile).toBe(mobiles.get(t.assignee.userid) ?? null);
-    expect(withPii.data!.tickets.filter((t: { assignee: { mobile: string | null } }) => t.assignee.mobile).length).toBeGreaterThan(100);
-    for (const t of withoutPii.data!.tickets) expect(t.assignee.mobile).toBeNull();
+    for (const t of withPii.data!.tickets) expect(t.assignee!.mobile).toBe(mobiles.get(t.assignee!.userid) ?? null);
+    expect(withPii.data!.tickets.filter((t) => t.assignee!.mobile).length).toBeGreaterThan(100);
+    for (const t of withoutPii.data!.tickets) expect(t.assignee!.mobile).toBeNull();
   });
 
-  it('without a credential the directory refuses, and the tickets still come back without assignees', async () => {
+  coldIt('without a credential the directory refuses, and the tickets still come back without assignees', async ({ stack }) => {
     await stack.service.wecom.resetStats();
-    const res = await stack.gateway.query(TICKETS_QUERY);
+    const res = await stack.gateway.query<Tickets>(TICKETS_QUERY);
     expect(res.data?.tickets).toHaveLength(stack.ticketList.length);
-    expect(res.data!.tickets.every((t: { assignee: unknown }) => t.assignee === null)).toBe(true);
+    expect(res.data!.tickets.every((t) => t.assignee === null)).toBe(true);
     // Each missing assignee is reported with the directory's own error, passed on by the gateway.
     expect(errorPaths(res.errors)).toEqual(stack.ticketList.map((_t, i) => ['tickets', i, 'assignee', 'name']));
     expect(new Set(res.errors!.map((e) => e.extensions?.code))).toEqual(new Set(['UNAUTHENTICATED']));
@@ -268,21 +287,15 @@ describe('through Hive Gateway, without the directory cache (every request cold)
 });
 
 describe('through Hive Gateway, with the directory cache', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ cache: true });
-  });
-  afterAll(() => stack.close());
-
-  it('cold: the minimum; warm: no WeCom call at all', async () => {
+  cachedIt('cold: the minimum; warm: no WeCom call at all', async ({ stack }) => {
     await stack.service.wecom.resetStats();
-    const cold = await stack.gateway.query(TICKETS_QUERY, withKey(full));
+    const cold = await stack.gateway.query<Tickets>(TICKETS_QUERY, withKey(full));
     expect(cold.data!.tickets).toEqual(expectedTickets(stack));
     expect(withoutTokens(await stack.service.calls())).toEqual({ '/cgi-bin/user/get': 200, '/cgi-bin/department/list': 1 });
 
     await stack.service.wecom.resetStats();
     const before = stack.gateway.sent.length;
-    const warm = await stack.gateway.query(TICKETS_QUERY, withKey(full));
+    const warm = await stack.gateway.query<Tickets>(TICKETS_QUERY, withKey(full));
     expect(warm.data).toEqual(cold.data);
     expect(directoryRequests(stack, before)).toHaveLength(1);
     expect((await stack.service.wecom.stats()).total).toBe(0);

@@ -1,5 +1,6 @@
 import type { EmulatorHarness } from 'wecom-emulator/testing';
 import { ServiceProcess } from './service-process.ts';
+import { graphql } from '../generated/index.ts';
 
 /**
  * A fleet for the multi-instance tests: instances of `src/main.ts` in their own processes, on one
@@ -32,9 +33,9 @@ export function startFleet(size: number, env: Record<string, string>): Promise<S
 }
 
 /** The org tree a frontend shows: levels 1–3 and the members of every level-3 department. */
-export const ORG_TREE = `query OrgTree($root: Int!) {
+export const ORG_TREE = graphql(`query OrgTree($root: Int!) {
   department(id: $root) { departmentId name children { departmentId name children { departmentId name members(first: 100) { totalCount nodes { userid name position } } } } }
-}`;
+}`);
 
 /** Department ids at depth 3 below `root` (their member lists are what the org tree reads). */
 export async function levelThree(wecom: EmulatorHarness, root = 1): Promise<number[]> {

@@ -1,7 +1,13 @@
+import { print } from 'graphql';
+import { graphql } from '../generated/index.ts';
 import type { ServiceHarness } from './service.ts';
 
-/** Every typed mutation error with its fields; spread it in a mutation's result selection. */
-export const ERROR_FIELDS = `
+/**
+ * Every typed mutation error with its fields: spread `...ErrorFields` in a mutation's result
+ * selection inside `graphql(...)` (codegen adds the fragment to the document and its fields to the
+ * result's type).
+ */
+export const ErrorFields = graphql(`
   fragment ErrorFields on Error {
     __typename
     message
@@ -13,7 +19,29 @@ export const ERROR_FIELDS = `
     ... on RateLimitedError { errcode retryAfterSeconds }
     ... on OutcomeUnknownError { readBack }
     ... on WeComError { errcode }
-  }`;
+  }
+`);
+
+/** The same fragment as text, for requests sent as strings (hostile input, uploads, other schemas' tools). */
+export const ERROR_FIELDS = print(ErrorFields);
+
+/** A mutation result: one member of its union, told apart by `__typename`. */
+type MutationResult = { __typename?: string };
+
+/**
+ * The success member of a mutation's result (the one with the `data` payload); a result that is
+ * an error throws with what it was, so the test fails naming it.
+ */
+export function success<T extends MutationResult>(result: T): Extract<T, { data: unknown }> {
+  if (!('data' in result)) throw new Error(`expected the mutation's success, got ${JSON.stringify(result)}`);
+  return result as Extract<T, { data: unknown }>;
+}
+
+/** The error member of a mutation's result (the test asserted which); a success throws with what it was. */
+export function failure<T extends MutationResult>(result: T): Extract<T, { message: string }> {
+  if (!('message' in result)) throw new Error(`expected a mutation error, got ${JSON.stringify(result)}`);
+  return result as Extract<T, { message: string }>;
+}
 
 export interface SseEvent {
   event: string;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { GraphQLResult } from './service.ts';
+import { executor, type Execute } from '../testkit/execute.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -24,6 +25,8 @@ export async function freePort(): Promise<number> {
  */
 export class ServiceProcess {
   private out = '';
+  /** Sends a typed document (test/testkit/execute.ts). */
+  readonly execute: Execute = executor(this);
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(

@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, beforeEach, expect, it, onTestFailed } from 'vitest';
-import type { Redis } from 'ioredis';
-import { EmulatorHarness } from 'wecom-emulator/testing';
+import { expect } from 'vitest';
 import { type ServiceProcess, freePort } from '../helpers/service-process.ts';
-import { REDIS_URL, deleteKeys, describeWithRedis, testPrefix, testRedis } from '../helpers/redis.ts';
-import { fleetEnvironment, startFleet } from '../helpers/fleet.ts';
+import { describeWithRedis } from '../helpers/redis.ts';
+import { FLEET_START_MS, fleetTest } from '../testkit/fleet.ts';
 import { generateApiKey, hashApiKey } from '../../src/auth/api-keys.ts';
 import { ALL_SCOPE_NAMES } from '../../src/auth/scopes.ts';
 import { fleetCallerBudgets } from '../../src/redis/caller-limits.ts';
@@ -20,42 +18,22 @@ import { RedisFallbacks } from '../../src/redis/fallbacks.ts';
 const PORTAL = generateApiKey();
 const OTHER = generateApiKey();
 
+const it = fleetTest({
+  size: 3,
+  env: {
+    API_KEYS: JSON.stringify([
+      { id: 'portal', hash: hashApiKey(PORTAL), scopes: ALL_SCOPE_NAMES },
+      { id: 'other', hash: hashApiKey(OTHER), scopes: ALL_SCOPE_NAMES },
+    ]),
+    RATE_LIMIT_PER_MINUTE: '30',
+    RATE_LIMIT_BURST: '30',
+    MUTATION_RATE_LIMIT_PER_MINUTE: '3',
+    MUTATION_RATE_LIMIT_BURST: '3',
+  },
+});
+
 describeWithRedis('caller limits across the fleet', () => {
-  let wecom: EmulatorHarness;
-  let fleet: ServiceProcess[];
-  let redis: Redis;
-  const prefix = testPrefix();
-
-  beforeAll(async () => {
-    wecom = await EmulatorHarness.start();
-    redis = testRedis();
-    const env = fleetEnvironment(wecom, REDIS_URL!, prefix, {
-      API_KEYS: JSON.stringify([
-        { id: 'portal', hash: hashApiKey(PORTAL), scopes: ALL_SCOPE_NAMES },
-        { id: 'other', hash: hashApiKey(OTHER), scopes: ALL_SCOPE_NAMES },
-      ]),
-      RATE_LIMIT_PER_MINUTE: '30',
-      RATE_LIMIT_BURST: '30',
-      MUTATION_RATE_LIMIT_PER_MINUTE: '3',
-      MUTATION_RATE_LIMIT_BURST: '3',
-    });
-    fleet = await startFleet(3, env);
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all((fleet ?? []).map((s) => s.stop()));
-    await wecom?.close();
-    if (redis) {
-      await deleteKeys(redis, prefix);
-      redis.disconnect();
-    }
-  });
-
-  beforeEach(() => {
-    onTestFailed(() => {
-      for (const [i, s] of fleet.entries()) console.log(`instance ${i}:\n${s.output}`);
-    });
-  });
+  it.beforeAll(async ({ fleet: _started }) => {}, FLEET_START_MS);
 
   const post = (service: ServiceProcess, key: string, query: string) =>
     fetch(`${service.url}/graphql`, {
@@ -64,7 +42,9 @@ describeWithRedis('caller limits across the fleet', () => {
       body: JSON.stringify({ query }),
     });
 
-  it('a caller limited to 30 a minute gets 30 of 60 requests sent across three instances; another caller is not affected', async () => {
+  it('a caller limited to 30 a minute gets 30 of 60 requests sent across three instances; another caller is not affected', async ({
+    fleet,
+  }) => {
     const responses = await Promise.all(Array.from({ length: 60 }, (_, i) => post(fleet[i % 3]!, PORTAL, '{ __typename }')));
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(30);
@@ -81,7 +61,7 @@ describeWithRedis('caller limits across the fleet', () => {
     expect(other.map((r) => r.status)).toEqual([200, 200, 200]);
   });
 
-  it('the mutation budget (3 a minute) is the fleet’s too', async () => {
+  it('the mutation budget (3 a minute) is the fleet’s too', async ({ fleet, wecom }) => {
     // Refused by validation after the budget is charged: no member is touched, WeCom is not called.
     const mutation = 'mutation { deleteUser(userid: "no such member!") { __typename } }';
     await wecom.resetStats();
@@ -98,7 +78,7 @@ describeWithRedis('caller limits across the fleet', () => {
     expect((await wecom.stats()).calls['/cgi-bin/user/delete']).toBeUndefined();
   });
 
-  it('without Redis, each instance keeps to its own budget and says so', async () => {
+  it('without Redis, each instance keeps to its own budget and says so', async ({ prefix }) => {
     const logs: string[] = [];
     const fallbacks = new RedisFallbacks({ warn: (_o, msg) => logs.push(msg), info: () => undefined });
     const unreachable = createCommandConnection(`redis://127.0.0.1:${await freePort()}`, { warn: () => undefined });

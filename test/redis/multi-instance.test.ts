@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, expect, it, onTestFailed } from 'vitest';
-import type { Redis } from 'ioredis';
-import { EmulatorHarness } from 'wecom-emulator/testing';
-import { ServiceProcess, metricValue } from '../helpers/service-process.ts';
+import { expect } from 'vitest';
+import { graphql } from '../generated/index.ts';
+import { type ServiceProcess, metricValue } from '../helpers/service-process.ts';
 import { SseSubscription } from '../helpers/sse.ts';
 import { CallbackSender } from '../helpers/callback-sender.ts';
-import { REDIS_URL, deleteKeys, describeWithRedis, testPrefix, testRedis } from '../helpers/redis.ts';
+import { describeWithRedis } from '../helpers/redis.ts';
+import { FLEET_START_MS, fleetTest } from '../testkit/fleet.ts';
 
 /**
  * Two instances of the service, each `src/main.ts` in its own process configured only through
@@ -16,53 +16,29 @@ import { REDIS_URL, deleteKeys, describeWithRedis, testPrefix, testRedis } from 
 /** tag/get's budget for these tests: calls per minute for both instances together. */
 const TAG_GET_BUDGET = 4;
 
-describeWithRedis('several instances on one Redis', () => {
-  let wecom: EmulatorHarness;
-  let a: ServiceProcess;
-  let b: ServiceProcess;
-  let redis: Redis;
-  const prefix = testPrefix();
-
-  beforeAll(async () => {
-    wecom = await EmulatorHarness.start();
-    redis = testRedis();
-    const creds = wecom.creds;
-    // Only the contacts-sync secret: every call uses one token, so gettokens count exactly.
-    const env = {
-      WECOM_BASE_URL: wecom.url,
-      WECOM_CORP_ID: creds.corpId,
-      WECOM_CONTACT_SECRET: creds.contactSecret,
-      WECOM_CALLBACK_TOKEN: creds.callback.token,
-      WECOM_CALLBACK_AES_KEY: creds.callback.encodingAESKey,
-      ALLOW_ANONYMOUS: 'true',
-      REDIS_URL: REDIS_URL!,
-      REDIS_KEY_PREFIX: prefix,
-      WECOM_RATE_BUDGET: `/cgi-bin/tag/get=${TAG_GET_BUDGET}`,
-    };
-    [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await wecom?.close();
-    if (redis) {
-      await deleteKeys(redis, prefix);
-      redis.disconnect();
-    }
-  });
-
-  beforeEach(async () => {
-    // A failure is easier to read with what the instances logged.
-    onTestFailed(() => console.log(`instance A:\n${a.output}\ninstance B:\n${b.output}`));
+// Two instances, on the contacts-sync secret only: every call uses one token, so gettokens count exactly.
+const it = fleetTest({ size: 2, env: { WECOM_RATE_BUDGET: `/cgi-bin/tag/get=${TAG_GET_BUDGET}` } })
+  .extend('a', { scope: 'file' }, async ({ fleet }) => fleet[0]!)
+  .extend('b', { scope: 'file' }, async ({ fleet }) => fleet[1]!)
+  .extend('freshEmulator', { auto: true }, async ({ wecom }) => {
     await wecom.clearFaults();
     await wecom.resetStats();
   });
 
-  it('makes one gettoken between them, and one more when WeCom expires the token', async () => {
+const USER_IDS = graphql(`query FleetUserIds($first: Int!) { userIds(first: $first) { nodes { userid } } }`);
+const TAG = graphql(`query FleetTag($id: Int!) { tag(id: $id) { tagId users { userid } } }`);
+const READ = graphql(`query FleetUserName($u: String!) { user(userid: $u) { userid name } }`);
+const RENAME = graphql(
+  `mutation FleetRenameAcross($input: UpdateUserInput!) { updateUser(input: $input) { __typename ... on MutationUpdateUserSuccess { data { name } } } }`,
+);
+
+describeWithRedis('several instances on one Redis', () => {
+  it.beforeAll(async ({ fleet: _started }) => {}, FLEET_START_MS);
+
+  it('makes one gettoken between them, and one more when WeCom expires the token', async ({ a, b, wecom }) => {
     // user/list_id with page sizes never asked before (a repeat would come from the response
     // cache): every one of these reaches WeCom with a token.
-    const query = (first: number) => `{ userIds(first: ${first}) { nodes { userid } } }`;
-    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).query(query(i + 1))));
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).execute(USER_IDS, { first: i + 1 })));
     for (const r of results) expect(r.errors).toBeUndefined();
     let stats = await wecom.stats();
     expect(stats.calls['/cgi-bin/user/list_id']).toBe(16);
@@ -75,7 +51,7 @@ describeWithRedis('several instances on one Redis', () => {
     // WeCom invalidates the token: both instances hear 42001, and one of them fetches the next.
     await wecom.faults({ expireTokens: true });
     await wecom.resetStats();
-    const after = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).query(query(100 + i))));
+    const after = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).execute(USER_IDS, { first: 100 + i })));
     for (const r of after) expect(r.errors).toBeUndefined();
     stats = await wecom.stats();
     expect(stats.calls['/cgi-bin/gettoken']).toBe(1);
@@ -84,14 +60,13 @@ describeWithRedis('several instances on one Redis', () => {
     expect(await refreshes()).toBe(2);
   });
 
-  it('keeps to one rate budget together: no more calls reach WeCom than the budget allows', async () => {
+  it('keeps to one rate budget together: no more calls reach WeCom than the budget allows', async ({ a, b, wecom, redis, prefix }) => {
     // The emulator enforces the same limit: a call beyond it would be answered 45009.
     await wecom.faults({ rateLimitPerMinute: { '/cgi-bin/tag/get': TAG_GET_BUDGET } });
     const tagIds = (await wecom.asContact('tag/list')).json.taglist.map((t: { tagid: number }) => t.tagid) as number[];
     expect(tagIds.length).toBeGreaterThanOrEqual(6);
-    const query = 'query($id: Int!) { tag(id: $id) { tagId users { userid } } }';
     // Every tag asked of both instances: 2 × tags tag/get calls wanted, 4 allowed a minute.
-    const results = await Promise.all(tagIds.flatMap((id) => [a.query(query, { id }), b.query(query, { id })]));
+    const results = await Promise.all(tagIds.flatMap((id) => [a.execute(TAG, { id }), b.execute(TAG, { id })]));
     const served = results.filter((r) => r.data?.tag?.users);
     const refused = results.filter((r) => r.errors?.length);
     // Each tag/get within the budget answers both instances (the shared directory cache: one
@@ -107,19 +82,18 @@ describeWithRedis('several instances on one Redis', () => {
     expect(await redis.zcard(`${prefix}rate:${wecom.creds.corpId}:/cgi-bin/tag/get`)).toBe(TAG_GET_BUDGET);
   });
 
-  it('a mutation on one instance invalidates the other’s cache and reaches a subscriber on the other', async () => {
+  it('a mutation on one instance invalidates the other’s cache and reaches a subscriber on the other', async ({ a, b, wecom }) => {
     // Picked from WeCom itself, so B has read nothing about this member yet.
     const ids = await wecom.asContact('user/list_id', { body: { limit: 10 } });
     const userid = ids.json.dept_user[5].userid as string;
-    const read = 'query($u: String!) { user(userid: $u) { userid name } }';
 
     await wecom.resetStats();
-    const cold = await b.query(read, { u: userid });
+    const cold = await b.execute(READ, { u: userid });
     expect(cold.errors).toBeUndefined();
     const coldCalls = (await wecom.stats()).calls;
     expect(Object.keys(coldCalls).length).toBeGreaterThan(0);
     await wecom.resetStats();
-    expect((await b.query(read, { u: userid })).data!.user.name).toBe(cold.data!.user.name);
+    expect((await b.execute(READ, { u: userid })).data!.user!.name).toBe(cold.data!.user!.name);
     expect((await wecom.stats()).total).toBe(0); // served from B's cache
 
     const sub = await SseSubscription.open(
@@ -129,10 +103,7 @@ describeWithRedis('several instances on one Redis', () => {
     );
     try {
       const renamed = `改名-${Date.now() % 100000}`;
-      const mutation = await a.query(
-        'mutation($input: UpdateUserInput!) { updateUser(input: $input) { __typename ... on MutationUpdateUserSuccess { data { name } } } }',
-        { input: { userid, name: renamed } },
-      );
+      const mutation = await a.execute(RENAME, { input: { userid, name: renamed } });
       expect(mutation.data!.updateUser).toEqual({ __typename: 'MutationUpdateUserSuccess', data: { name: renamed } });
 
       const event = await sub.next(5_000);
@@ -140,7 +111,7 @@ describeWithRedis('several instances on one Redis', () => {
 
       // B's cache dropped the member: its next read goes to WeCom again, as a cold read does.
       await wecom.resetStats();
-      const fresh = await b.query(read, { u: userid });
+      const fresh = await b.execute(READ, { u: userid });
       expect(fresh.data!.user).toEqual({ userid, name: renamed });
       expect((await wecom.stats()).calls).toEqual(coldCalls);
       expect(metricValue(await b.metrics(), 'redis_change_messages_total', { direction: 'received' })).toBeGreaterThanOrEqual(1);
@@ -149,7 +120,7 @@ describeWithRedis('several instances on one Redis', () => {
     }
   });
 
-  it('processes a callback once when its retry reaches the other instance', async () => {
+  it('processes a callback once when its retry reaches the other instance', async ({ a, b, wecom }) => {
     const creds = wecom.creds;
     const sender = new CallbackSender({ token: creds.callback.token, encodingAESKey: creds.callback.encodingAESKey, corpId: creds.corpId });
     const listener = await SseSubscription.open(

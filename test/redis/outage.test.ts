@@ -1,9 +1,11 @@
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { print } from 'graphql';
+import { expect } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EmulatorHarness } from 'wecom-emulator/testing';
+import { graphql } from '../generated/index.ts';
 import { type ServiceProcess, metricValue } from '../helpers/service-process.ts';
-import { RedisServerProcess, describeWithRedis, testPrefix } from '../helpers/redis.ts';
-import { ORG_TREE, fleetEnvironment, levelThree, startFleet } from '../helpers/fleet.ts';
+import { describeWithRedis } from '../helpers/redis.ts';
+import { ORG_TREE, levelThree } from '../helpers/fleet.ts';
+import { FLEET_START_MS, fleetTest } from '../testkit/fleet.ts';
 
 /**
  * Redis stopped under load and started again: three instances keep answering every query from
@@ -24,46 +26,40 @@ interface LoadStats {
   failed: { status: number; body: string }[];
 }
 
+const it = fleetTest({
+  size: 3,
+  ownRedis: true,
+  env: {
+    CACHE_TTL_SECONDS: String(TTL_SECONDS),
+    CACHE_STALE_SECONDS: '1',
+    // Limits the load stays under, still counted in Redis (and per instance meanwhile).
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_BURST: '100000',
+  },
+}).extend('members', { scope: 'file' }, async ({ wecom }) => {
+  const level3 = await levelThree(wecom);
+  return (await wecom.console('user/list', { department_id: level3[0] })).json.userlist as { userid: string; name: string }[];
+});
+
+const MEMBER_CARD = graphql(`query OutageMemberCard($u: String!) { user(userid: $u) { userid name departments { name } } }`);
+const SEARCH = graphql(`query OutageSearch($q: String!) { searchUsers(query: $q, first: 5) { totalCount nodes { userid } } }`);
+const RENAME = graphql(
+  `mutation OutageRename($input: UpdateUserInput!) { updateUser(input: $input) { __typename ... on MutationUpdateUserSuccess { data { name } } } }`,
+);
+const NAME = graphql(`query OutageName($u: String!) { user(userid: $u) { name } }`);
+
 describeWithRedis('a Redis outage under load', () => {
-  let wecom: EmulatorHarness;
-  let redisServer: RedisServerProcess;
-  let fleet: ServiceProcess[];
-  let members: { userid: string; name: string }[];
-
-  beforeAll(async () => {
-    wecom = await EmulatorHarness.start();
-    redisServer = await RedisServerProcess.start();
-    fleet = await startFleet(
-      3,
-      fleetEnvironment(wecom, redisServer.url, testPrefix(), {
-        CACHE_TTL_SECONDS: String(TTL_SECONDS),
-        CACHE_STALE_SECONDS: '1',
-        // Limits the load stays under, still counted in Redis (and per instance meanwhile).
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        RATE_LIMIT_BURST: '100000',
-      }),
-    );
-    const level3 = await levelThree(wecom);
-    members = (await wecom.console('user/list', { department_id: level3[0] })).json.userlist as { userid: string; name: string }[];
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all((fleet ?? []).map((s) => s.stop()));
-    await redisServer?.stop();
-    await wecom?.close();
-  });
+  it.beforeAll(async ({ fleet: _started, members: _read }) => {}, FLEET_START_MS);
 
   /** Queries a frontend sends (org tree, member cards, search), round-robin over the instances, until stopped. */
-  function startLoad(): { stop: () => Promise<LoadStats> } {
+  function startLoad(fleet: ServiceProcess[], members: { userid: string }[]): { stop: () => Promise<LoadStats> } {
     const stats: LoadStats = { sent: 0, failed: [] };
     let running = true;
+    // Sent as text over fetch: the load counts HTTP statuses and error bodies, not typed answers.
     const queries: [string, (i: number) => Record<string, unknown>][] = [
-      [ORG_TREE, () => ({ root: 1 })],
-      ['query($u: String!) { user(userid: $u) { userid name departments { name } } }', (i) => ({ u: members[i % members.length]!.userid })],
-      [
-        'query($q: String!) { searchUsers(query: $q, first: 5) { totalCount nodes { userid } } }',
-        (i) => ({ q: String.fromCharCode(97 + (i % 26)) }),
-      ],
+      [print(ORG_TREE), () => ({ root: 1 })],
+      [print(MEMBER_CARD), (i) => ({ u: members[i % members.length]!.userid })],
+      [print(SEARCH), (i) => ({ q: String.fromCharCode(97 + (i % 26)) })],
     ];
     const worker = async (w: number) => {
       for (let i = w; running; i += CONCURRENCY) {
@@ -94,7 +90,7 @@ describeWithRedis('a Redis outage under load', () => {
   }
 
   const redisUp = async (s: ServiceProcess) => metricValue(await s.metrics(), 'redis_up');
-  const sharedReads = async () => {
+  const sharedReads = async (fleet: ServiceProcess[]) => {
     let n = 0;
     for (const s of fleet) {
       const m = await s.metrics();
@@ -105,12 +101,13 @@ describeWithRedis('a Redis outage under load', () => {
     return n;
   };
 
-  it('serves every query while Redis is away, stays ready, logs it once, and shares again within 5 s of its return', async () => {
-    onTestFailed(() => {
-      for (const [i, s] of fleet.entries()) console.log(`instance ${i}:\n${s.output}`);
-    });
+  it('serves every query while Redis is away, stays ready, logs it once, and shares again within 5 s of its return', async ({
+    fleet,
+    members,
+    redisServer,
+  }) => {
     for (const s of fleet) expect(await redisUp(s)).toBe(1);
-    const load = startLoad();
+    const load = startLoad(fleet, members);
     await sleep(1_000);
 
     await redisServer.stop();
@@ -119,10 +116,7 @@ describeWithRedis('a Redis outage under load', () => {
     // A change made through one instance meanwhile: the others do not hear of it (no broadcast).
     const target = members[1]!;
     const renamed = `停机改名-${Date.now() % 100000}`;
-    const mutation = await fleet[0]!.query(
-      'mutation($input: UpdateUserInput!) { updateUser(input: $input) { __typename ... on MutationUpdateUserSuccess { data { name } } } }',
-      { input: { userid: target.userid, name: renamed } },
-    );
+    const mutation = await fleet[0]!.execute(RENAME, { input: { userid: target.userid, name: renamed } });
     expect(mutation.data!.updateUser).toEqual({ __typename: 'MutationUpdateUserSuccess', data: { name: renamed } });
 
     // Ready, and /metrics says Redis is down.
@@ -142,18 +136,18 @@ describeWithRedis('a Redis outage under load', () => {
     // Past one TTL (and the stale window), every instance shows the change: it reloaded from WeCom itself.
     await sleep((TTL_SECONDS + 1) * 1000 + 200);
     for (const s of fleet) {
-      const card = await s.query('query($u: String!) { user(userid: $u) { name } }', { u: target.userid });
+      const card = await s.execute(NAME, { u: target.userid });
       expect(card).toEqual({ data: { user: { name: renamed } } });
     }
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)));
 
-    const sharedBefore = await sharedReads();
+    const sharedBefore = await sharedReads(fleet);
     await redisServer.restart();
     const restartedAt = Date.now();
     let sharedAfterMs: number | undefined;
     while (Date.now() - restartedAt < 15_000) {
       const ups = await Promise.all(fleet.map(redisUp));
-      if (ups.every((u) => u === 1) && (await sharedReads()) > sharedBefore) {
+      if (ups.every((u) => u === 1) && (await sharedReads(fleet)) > sharedBefore) {
         sharedAfterMs = Date.now() - restartedAt;
         break;
       }
@@ -179,7 +173,7 @@ describeWithRedis('a Redis outage under load', () => {
         `instance ${i}`,
       ).toHaveLength(1);
       // Everyone still shows the change made during the outage.
-      const card = await s.query('query($u: String!) { user(userid: $u) { name } }', { u: target.userid });
+      const card = await s.execute(NAME, { u: target.userid });
       expect(card.data).toEqual({ user: { name: renamed } });
     }
   }, 90_000);

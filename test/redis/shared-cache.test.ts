@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, expect, it, onTestFailed } from 'vitest';
-import type { Redis } from 'ioredis';
-import { EmulatorHarness } from 'wecom-emulator/testing';
+import { expect } from 'vitest';
+import { graphql } from '../generated/index.ts';
 import { ServiceProcess, metricValue } from '../helpers/service-process.ts';
-import { REDIS_URL, deleteKeys, describeWithRedis, testPrefix, testRedis } from '../helpers/redis.ts';
-import { ORG_TREE, fleetEnvironment, levelThree, startFleet } from '../helpers/fleet.ts';
+import { describeWithRedis } from '../helpers/redis.ts';
+import { ORG_TREE, fleetEnvironment, levelThree } from '../helpers/fleet.ts';
+import { FLEET_START_MS, fleetTest } from '../testkit/fleet.ts';
 
 /**
  * The directory cache the fleet shares through Redis: three instances asked the same cold org
@@ -12,40 +12,32 @@ import { ORG_TREE, fleetEnvironment, levelThree, startFleet } from '../helpers/f
  * entries it touches, which the fleet then reloads once.
  */
 
+const it = fleetTest({ size: 3 })
+  // The level-3 departments of the seed, whose member lists the org tree reads.
+  .extend('level3', { scope: 'file' }, async ({ wecom }) => levelThree(wecom))
+  // An instance joining the fleet: started by the first test that asks for it, when the fleet is warm.
+  .extend('joiner', { scope: 'file' }, async ({ wecom, redisUrl, prefix }, { onCleanup }) => {
+    const joiner = await ServiceProcess.start(fleetEnvironment(wecom, redisUrl, prefix));
+    onCleanup(() => joiner.stop());
+    return joiner;
+  });
+
+const MEMBER_CARD = graphql(`query FleetMemberCard($u: String!) { user(userid: $u) { userid name } }`);
+const RENAME = graphql(
+  `mutation FleetRename($input: UpdateUserInput!) { updateUser(input: $input) { __typename ... on MutationUpdateUserSuccess { data { name } } } }`,
+);
+
 describeWithRedis('the fleet’s shared directory cache', () => {
-  let wecom: EmulatorHarness;
-  let fleet: ServiceProcess[];
-  let joiner: ServiceProcess | undefined;
-  let redis: Redis;
-  let level3: number[];
-  const prefix = testPrefix();
+  it.beforeAll(async ({ fleet: _started, level3: _read }) => {}, FLEET_START_MS);
 
-  beforeAll(async () => {
-    wecom = await EmulatorHarness.start();
-    redis = testRedis();
-    fleet = await startFleet(3, fleetEnvironment(wecom, REDIS_URL!, prefix));
-    level3 = await levelThree(wecom);
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all([...(fleet ?? []), ...(joiner ? [joiner] : [])].map((s) => s.stop()));
-    await wecom?.close();
-    if (redis) {
-      await deleteKeys(redis, prefix);
-      redis.disconnect();
-    }
-  });
-
-  beforeEach(() => {
-    onTestFailed(() => {
-      for (const [i, s] of fleet.entries()) console.log(`instance ${i}:\n${s.output}`);
-    });
-  });
-
-  it('three cold instances asked the org tree at once make one instance’s calls: one gettoken, one department/list, one user/list per level-3 department', async () => {
+  it('three cold instances asked the org tree at once make one instance’s calls: one gettoken, one department/list, one user/list per level-3 department', async ({
+    fleet,
+    wecom,
+    level3,
+  }) => {
     expect(level3.length).toBeGreaterThan(5);
     await wecom.resetStats();
-    const answers = await Promise.all(fleet.map((s) => s.query(ORG_TREE, { root: 1 })));
+    const answers = await Promise.all(fleet.map((s) => s.execute(ORG_TREE, { root: 1 })));
     for (const a of answers) expect(a.errors).toBeUndefined();
     expect(answers[1]!.data).toEqual(answers[0]!.data);
     expect(answers[2]!.data).toEqual(answers[0]!.data);
@@ -60,33 +52,42 @@ describeWithRedis('the fleet’s shared directory cache', () => {
     expect(sum('degraded')).toBe(0);
   });
 
-  it('search on every instance reads each remaining member list once for the fleet', async () => {
+  it('search on every instance reads each remaining member list once for the fleet', async ({ fleet, wecom, level3 }) => {
     const all = ((await wecom.console('department/list')).json.department as { id: number }[]).map((d) => d.id);
-    const search = '{ searchUsers(query: "a", first: 5) { totalCount nodes { userid } } }';
+    const search = graphql(`query FleetSearch { searchUsers(query: "a", first: 5) { totalCount nodes { userid } } }`);
     await wecom.resetStats();
-    const answers = await Promise.all(fleet.map((s) => s.query(search)));
+    const answers = await Promise.all(fleet.map((s) => s.execute(search)));
     for (const a of answers) expect(a.errors).toBeUndefined();
     expect(new Set(answers.map((a) => JSON.stringify(a.data))).size).toBe(1);
     // Everyone is read from every department's list; the level-3 lists are shared already.
     expect((await wecom.stats()).calls).toEqual({ '/cgi-bin/user/list': all.length - level3.length });
   });
 
-  it('an instance joining the warm fleet answers its first org tree and a member card with no upstream call', async () => {
-    joiner = await ServiceProcess.start(fleetEnvironment(wecom, REDIS_URL!, prefix));
+  it('an instance joining the warm fleet answers its first org tree and a member card with no upstream call', async ({
+    fleet,
+    wecom,
+    level3,
+    joiner,
+  }) => {
     const member = (
       (await wecom.console('user/list', { department_id: level3[0] })).json.userlist as { userid: string; name: string }[]
     )[0]!;
     await wecom.resetStats();
-    const tree = await joiner.query(ORG_TREE, { root: 1 });
+    const tree = await joiner.execute(ORG_TREE, { root: 1 });
     expect(tree.errors).toBeUndefined();
-    expect(tree.data).toEqual((await fleet[0]!.query(ORG_TREE, { root: 1 })).data);
+    expect(tree.data).toEqual((await fleet[0]!.execute(ORG_TREE, { root: 1 })).data);
     // A single member: found in the member lists the fleet holds (no user/get).
-    const card = await joiner.query('query($u: String!) { user(userid: $u) { userid name } }', { u: member.userid });
+    const card = await joiner.execute(MEMBER_CARD, { u: member.userid });
     expect(card.data).toEqual({ user: { userid: member.userid, name: member.name } });
     expect((await wecom.stats()).total).toBe(0);
   }, 60_000);
 
-  it('a change made through one instance reaches every instance, and the fleet reloads only the lists it touched, once', async () => {
+  it('a change made through one instance reaches every instance, and the fleet reloads only the lists it touched, once', async ({
+    fleet,
+    wecom,
+    level3,
+    joiner,
+  }) => {
     // A member of one level-3 department only, so exactly one list holds them.
     let target: { userid: string; department: number[] } | undefined;
     for (const d of level3) {
@@ -96,16 +97,13 @@ describeWithRedis('the fleet’s shared directory cache', () => {
     }
     expect(target).toBeDefined();
     const renamed = `改名-${Date.now() % 100000}`;
-    const mutation = await fleet[0]!.query(
-      'mutation($input: UpdateUserInput!) { updateUser(input: $input) { __typename ... on MutationUpdateUserSuccess { data { name } } } }',
-      { input: { userid: target!.userid, name: renamed } },
-    );
+    const mutation = await fleet[0]!.execute(RENAME, { input: { userid: target!.userid, name: renamed } });
     expect(mutation.data!.updateUser).toEqual({ __typename: 'MutationUpdateUserSuccess', data: { name: renamed } });
     await new Promise((r) => setTimeout(r, 300)); // the broadcast reaches the others
 
     await wecom.resetStats();
-    const others = [fleet[1]!, fleet[2]!, joiner!];
-    const answers = await Promise.all(others.map((s) => s.query(ORG_TREE, { root: 1 })));
+    const others = [fleet[1]!, fleet[2]!, joiner];
+    const answers = await Promise.all(others.map((s) => s.execute(ORG_TREE, { root: 1 })));
     for (const a of answers) {
       expect(a.errors).toBeUndefined();
       expect(JSON.stringify(a.data)).toContain(renamed);
@@ -114,7 +112,7 @@ describeWithRedis('the fleet’s shared directory cache', () => {
     expect((await wecom.stats()).calls).toEqual({ '/cgi-bin/user/list': 1 });
   });
 
-  it('holds member lists compactly: bytes per member in Redis', async () => {
+  it('holds member lists compactly: bytes per member in Redis', async ({ wecom, redis, prefix }) => {
     let bytes = 0;
     let cursor = '0';
     do {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { RedisTokenStore } from '../../src/redis/token-store.ts';
@@ -15,7 +15,8 @@ import type { StoredToken } from '../../src/wecom/token.ts';
 import type { SharedRateBudget } from '../../src/wecom/scheduler.ts';
 import { EmulatorHarness } from 'wecom-emulator/testing';
 import { freePort } from '../helpers/service-process.ts';
-import { REDIS_URL, deleteKeys, describeWithRedis, testPrefix, testRedis } from '../helpers/redis.ts';
+import { REDIS_URL, describeWithRedis } from '../helpers/redis.ts';
+import { redisTest } from '../testkit/fleet.ts';
 
 /**
  * The pieces several instances share through Redis, each against a real redis-server: the token
@@ -26,16 +27,19 @@ import { REDIS_URL, deleteKeys, describeWithRedis, testPrefix, testRedis } from 
 const silent = { warn: () => undefined, info: () => undefined };
 const fallbacks = () => new RedisFallbacks(silent);
 
-describeWithRedis('state shared through Redis', () => {
-  let redis: Redis;
-  const connections: Redis[] = [];
-  const prefix = testPrefix();
-  /** A connection ready to use (the command connection does not queue while connecting). */
-  let connect: () => Redis;
-  const ready: Redis[] = [];
-
-  beforeAll(async () => {
-    redis = testRedis();
+const it = redisTest
+  // Every connection a test opens, closed when the file ends.
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+  .extend('connections', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const connections: Redis[] = [];
+    onCleanup(() => {
+      for (const c of connections) c.disconnect();
+    });
+    return connections;
+  })
+  /** A connection ready to use (the command connection does not queue while connecting); through `redis`, whose clean-up deletes the keys. */
+  .extend('connect', { scope: 'file' }, async ({ connections, redis: _cleansUp }) => {
+    const ready: Redis[] = [];
     for (let i = 0; i < 8; i++) {
       const c = createCommandConnection(REDIS_URL!, silent);
       connections.push(c);
@@ -43,15 +47,15 @@ describeWithRedis('state shared through Redis', () => {
       ready.push(c);
     }
     let next = 0;
-    connect = () => ready[next++ % ready.length]!;
-  });
-  afterAll(async () => {
-    await deleteKeys(redis, prefix);
-    for (const c of connections) c.disconnect();
-    redis.disconnect();
+    return () => ready[next++ % ready.length]!;
   });
 
-  it('token store: of several instances refreshing at once, one calls gettoken and all get its token', async () => {
+describeWithRedis('state shared through Redis', () => {
+  it('token store: of several instances refreshing at once, one calls gettoken and all get its token', async ({
+    redis,
+    prefix,
+    connect,
+  }) => {
     const stores = Array.from(
       { length: 5 },
       () => new RedisTokenStore(connect(), { prefix, logger: silent, fallbacks: fallbacks(), pollMs: 10 }),
@@ -69,7 +73,7 @@ describeWithRedis('state shared through Redis', () => {
     expect(await redis.exists(`${prefix}k1:lock`)).toBe(0); // released
   });
 
-  it('token store: when the lock holder’s gettoken fails, the next instance tries its own', async () => {
+  it('token store: when the lock holder’s gettoken fails, the next instance tries its own', async ({ redis, prefix, connect }) => {
     const [first, second] = [0, 1].map(
       () => new RedisTokenStore(connect(), { prefix, logger: silent, fallbacks: fallbacks(), pollMs: 10 }),
     );
@@ -91,7 +95,7 @@ describeWithRedis('state shared through Redis', () => {
     expect(calls).toBe(2);
   });
 
-  it('token store: deleteIf drops the refused token but keeps a fresher one', async () => {
+  it('token store: deleteIf drops the refused token but keeps a fresher one', async ({ prefix, connect }) => {
     const store = new RedisTokenStore(connect(), { prefix, logger: silent, fallbacks: fallbacks() });
     await store.set('k3', { accessToken: 'fresh', expiresAtMs: Date.now() + 60_000 });
     await store.deleteIf('k3', 'old');
@@ -100,7 +104,7 @@ describeWithRedis('state shared through Redis', () => {
     expect(await store.get('k3')).toBeUndefined();
   });
 
-  it('rate budget: a sliding window shared by instances, with the wait until the oldest call leaves it', async () => {
+  it('rate budget: a sliding window shared by instances, with the wait until the oldest call leaves it', async ({ prefix, connect }) => {
     const [one, two] = [0, 1].map(() => new RedisRateBudget(connect(), { prefix, corpId: 'wwtest', fallbacks: fallbacks() }));
     const windowMs = 400;
     const takes = [
@@ -118,7 +122,7 @@ describeWithRedis('state shared through Redis', () => {
     expect(await two!.take('/cgi-bin/user/get', 3, windowMs)).toBe(0);
   });
 
-  it('rate budget: two clients together start no more calls per window than the budget', async () => {
+  it('rate budget: two clients together start no more calls per window than the budget', async ({ prefix, connect }) => {
     const wecom = await EmulatorHarness.start();
     try {
       const windowMs = 400;
@@ -166,7 +170,7 @@ describeWithRedis('state shared through Redis', () => {
     }
   });
 
-  it('callback de-duplication: the second instance to see a signed request knows it is a repeat', async () => {
+  it('callback de-duplication: the second instance to see a signed request knows it is a repeat', async ({ redis, prefix, connect }) => {
     const guards = [0, 1].map(
       () => new RedisReplayGuard(connect(), { prefix, corpId: 'wwtest', windowSeconds: 600, fallbacks: fallbacks() }),
     );
@@ -177,7 +181,7 @@ describeWithRedis('state shared through Redis', () => {
     expect(await redis.ttl(`${prefix}callback:wwtest:${signature}`)).toBeGreaterThan(590);
   });
 
-  it('change broadcast: every other bus hears a change once, and nothing echoes back', async () => {
+  it('change broadcast: every other bus hears a change once, and nothing echoes back', async ({ redis, prefix, connect, connections }) => {
     const buses = [new ChangeBus(), new ChangeBus(), new ChangeBus()];
     const heard: DirectoryChange[][] = buses.map(() => []);
     const bridges = buses.map((bus, i) => {
@@ -203,7 +207,7 @@ describeWithRedis('state shared through Redis', () => {
     for (const bridge of bridges) bridge.detach();
   });
 
-  it('change broadcast: a department view on another instance numbers the changes it hears like its own', async () => {
+  it('change broadcast: a department view on another instance numbers the changes it hears like its own', async ({ prefix, connect, connections }) => {
     const [here, there] = [new ChangeBus(), new ChangeBus()];
     const bridges = [here, there].map((bus) => {
       const sub = createSubscriberConnection(REDIS_URL!, silent);
@@ -238,7 +242,7 @@ describeWithRedis('state shared through Redis', () => {
     for (const { bridge } of bridges) bridge.detach();
   });
 
-  it('without Redis, each piece falls back to this process alone and says so', async () => {
+  it('without Redis, each piece falls back to this process alone and says so', async ({ prefix, connections }) => {
     const port = await freePort(); // nothing listens there
     const unreachable = createCommandConnection(`redis://127.0.0.1:${port}`, silent);
     connections.push(unreachable);

@@ -1,7 +1,8 @@
 import { describe, expect } from 'vitest';
 import type { ServiceHarness } from '../helpers/service.ts';
 import { serviceTest } from '../testkit/service.ts';
-import { ERROR_FIELDS } from '../helpers/mutations.ts';
+import { graphql } from '../generated/index.ts';
+import { success } from '../helpers/mutations.ts';
 
 const it = serviceTest();
 
@@ -22,16 +23,20 @@ async function wecomDept(service: ServiceHarness, id: number): Promise<WireDept 
   return (await tree(service)).find((d) => d.id === id);
 }
 
-const DEPT_FIELDS = 'departmentId name nameEn parentId order parent { departmentId }';
-const CREATE = `mutation($input: CreateDepartmentInput!) {
-  createDepartment(input: $input) { __typename ...ErrorFields ... on MutationCreateDepartmentSuccess { data { ${DEPT_FIELDS} } } }
-} ${ERROR_FIELDS}`;
-const UPDATE = `mutation($input: UpdateDepartmentInput!) {
-  updateDepartment(input: $input) { __typename ...ErrorFields ... on MutationUpdateDepartmentSuccess { data { ${DEPT_FIELDS} } } }
-} ${ERROR_FIELDS}`;
-const DELETE = `mutation($id: Int!) {
+// The departments' fields every payload below asks for (codegen reads the fragment from this call).
+graphql(`fragment MutatedDepartment on Department { departmentId name nameEn parentId order parent { departmentId } }`);
+const CREATE = graphql(`mutation CreateDepartment($input: CreateDepartmentInput!) {
+  createDepartment(input: $input) { __typename ...ErrorFields ... on MutationCreateDepartmentSuccess { data { ...MutatedDepartment } } }
+}`);
+const UPDATE = graphql(`mutation UpdateDepartment($input: UpdateDepartmentInput!) {
+  updateDepartment(input: $input) { __typename ...ErrorFields ... on MutationUpdateDepartmentSuccess { data { ...MutatedDepartment } } }
+}`);
+const DELETE = graphql(`mutation DeleteDepartment($id: Int!) {
   deleteDepartment(departmentId: $id) { __typename ...ErrorFields ... on MutationDeleteDepartmentSuccess { data { departmentId } } }
-} ${ERROR_FIELDS}`;
+}`);
+const CHILDREN = graphql(`query CreatedDepartment($id: Int!) { department(id: $id) { name children { departmentId } } }`);
+const CHILD_NAMES = graphql(`query DepartmentChildNames($id: Int!) { department(id: $id) { children { departmentId name } } }`);
+const NAME = graphql(`query DepartmentName($id: Int!) { department(id: $id) { name } }`);
 
 const expected = (d: WireDept) => ({
   departmentId: d.id,
@@ -43,23 +48,23 @@ const expected = (d: WireDept) => ({
 });
 
 describe('createDepartment', () => {
-  it('creates a department with an id WeCom picks, and with one of ours; later reads see both', async ({ service, published }) => {
-    const picked = await service.query(CREATE, { input: { name: '新部门', parentId: 2, order: 4294967295 } });
-    const id = picked.data!.createDepartment.data.departmentId as number;
+  it('creates a department with an id WeCom picks, and with one of ours; later reads see both', async ({ service, execute, published }) => {
+    const picked = await execute(CREATE, { input: { name: '新部门', parentId: 2, order: 4294967295 } });
+    const id = success(picked.data!.createDepartment).data.departmentId;
     const stored = await wecomDept(service, id);
     expect(stored).toMatchObject({ name: '新部门', parentid: 2, order: 4294967295 });
     expect(picked.data!.createDepartment).toEqual({ __typename: 'MutationCreateDepartmentSuccess', data: expected(stored!) });
     expect(published).toEqual([{ kind: 'DEPARTMENT_CREATED', departmentId: id, parentId: 2, source: 'mutation' }]);
 
-    const chosen = await service.query(CREATE, { input: { name: 'Chosen', nameEn: 'Chosen EN', parentId: id, departmentId: 90001 } });
+    const chosen = await execute(CREATE, { input: { name: 'Chosen', nameEn: 'Chosen EN', parentId: id, departmentId: 90001 } });
     expect(chosen.data!.createDepartment).toEqual({
       __typename: 'MutationCreateDepartmentSuccess',
       data: expected((await wecomDept(service, 90001))!),
     });
-    expect(chosen.data!.createDepartment.data).toMatchObject({ departmentId: 90001, nameEn: 'Chosen EN', parentId: id });
+    expect(success(chosen.data!.createDepartment).data).toMatchObject({ departmentId: 90001, nameEn: 'Chosen EN', parentId: id });
     expect((await service.calls())['/cgi-bin/department/create']).toBe(2);
 
-    const later = await service.query(`{ department(id: ${id}) { name children { departmentId } } }`);
+    const later = await execute(CHILDREN, { id });
     expect(later.data!.department).toEqual({ name: '新部门', children: [{ departmentId: 90001 }] });
   });
 
@@ -71,9 +76,9 @@ describe('createDepartment', () => {
     ['an English name with a quote', { nameEn: 'say "hi"' }, 'input.nameEn'],
     ['parent 0', { parentId: 0 }, 'input.parentId'],
     ['id 1 (the root)', { departmentId: 1 }, 'input.departmentId'],
-  ] as const)('refuses %s before calling WeCom', async ([_what, change, field], { service }) => {
+  ] as const)('refuses %s before calling WeCom', async ([_what, change, field], { service, execute }) => {
     const before = await tree(service);
-    const res = await service.query(CREATE, { input: { name: 'Valid', parentId: 2, ...change } });
+    const res = await execute(CREATE, { input: { name: 'Valid', parentId: 2, ...change } });
     expect(res.data!.createDepartment).toMatchObject({ __typename: 'ValidationError', field, errcode: null });
     expect((await service.wecom.stats()).total).toBe(0);
     expect(await tree(service)).toEqual(before);
@@ -90,9 +95,9 @@ describe('createDepartment', () => {
     ['a parent that does not exist', () => ({ name: 'Orphan', parentId: 987654 }), 'ValidationError', 60004, 'input.parentId'],
   ] as const)(
     'maps WeCom refusing %s to a typed error and changes nothing',
-    async ([_what, input, typename, errcode, field], { service, published }) => {
+    async ([_what, input, typename, errcode, field], { service, execute, published }) => {
       const before = await tree(service);
-      const res = await service.query(CREATE, { input: input(before) });
+      const res = await execute(CREATE, { input: input(before) });
       expect(res.data!.createDepartment).toMatchObject({ __typename: typename, errcode, field });
       expect(await tree(service)).toEqual(before);
       expect(published).toEqual([]);
@@ -101,12 +106,12 @@ describe('createDepartment', () => {
 });
 
 describe('updateDepartment', () => {
-  it('renames, moves and reorders', async ({ service, published }) => {
-    const created = await service.query(CREATE, { input: { name: 'Movable', parentId: 2 } });
-    const id = created.data!.createDepartment.data.departmentId as number;
+  it('renames, moves and reorders', async ({ service, execute, published }) => {
+    const created = await execute(CREATE, { input: { name: 'Movable', parentId: 2 } });
+    const id = success(created.data!.createDepartment).data.departmentId;
     published.length = 0;
 
-    const res = await service.query(UPDATE, { input: { departmentId: id, name: 'Moved', parentId: 3, order: 77 } });
+    const res = await execute(UPDATE, { input: { departmentId: id, name: 'Moved', parentId: 3, order: 77 } });
     const stored = await wecomDept(service, id);
     expect(stored).toMatchObject({ name: 'Moved', parentid: 3, order: 77 });
     expect(res.data!.updateDepartment).toEqual({ __typename: 'MutationUpdateDepartmentSuccess', data: expected(stored!) });
@@ -114,40 +119,41 @@ describe('updateDepartment', () => {
       { kind: 'DEPARTMENT_UPDATED', departmentId: id, parentId: 3, changedFields: ['name', 'parentid', 'order'], source: 'mutation' },
     ]);
 
-    const later = await service.query(`{ department(id: 3) { children { departmentId name } } }`);
-    expect(later.data!.department.children).toContainEqual({ departmentId: id, name: 'Moved' });
+    const later = await execute(CHILD_NAMES, { id: 3 });
+    expect(later.data!.department!.children).toContainEqual({ departmentId: id, name: 'Moved' });
   });
 
   it.for([
     ['nothing to change', {}, 'input'],
     ['its own id as parent', { parentId: 5 }, 'input.parentId'],
     ['a forbidden character', { name: 'a*b' }, 'input.name'],
-  ] as const)('refuses %s before calling WeCom', async ([_what, change, field], { service }) => {
+  ] as const)('refuses %s before calling WeCom', async ([_what, change, field], { service, execute }) => {
     const before = await tree(service);
-    const res = await service.query(UPDATE, { input: { departmentId: 5, ...change } });
+    const res = await execute(UPDATE, { input: { departmentId: 5, ...change } });
     expect(res.data!.updateDepartment).toMatchObject({ __typename: 'ValidationError', field });
     expect((await service.wecom.stats()).total).toBe(0);
     expect(await tree(service)).toEqual(before);
   });
 
-  it('refuses moving the root before calling WeCom', async ({ service }) => {
-    const res = await service.query(UPDATE, { input: { departmentId: 1, parentId: 2 } });
+  it('refuses moving the root before calling WeCom', async ({ service, execute }) => {
+    const res = await execute(UPDATE, { input: { departmentId: 1, parentId: 2 } });
     expect(res.data!.updateDepartment).toMatchObject({ __typename: 'ValidationError', field: 'input.parentId' });
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
   it('maps a move under its own descendant (60010), an unknown id (60003) and a sibling’s name (60008), changing nothing', async ({
     service,
+    execute,
     published,
   }) => {
     const before = await tree(service);
     const child = before.find((d) => d.parentid === 2)!;
-    const cycle = await service.query(UPDATE, { input: { departmentId: 2, parentId: child.id } });
+    const cycle = await execute(UPDATE, { input: { departmentId: 2, parentId: child.id } });
     expect(cycle.data!.updateDepartment).toMatchObject({ __typename: 'ValidationError', field: 'input.parentId', errcode: 60010 });
-    const unknown = await service.query(UPDATE, { input: { departmentId: 987654, name: 'x' } });
+    const unknown = await execute(UPDATE, { input: { departmentId: 987654, name: 'x' } });
     expect(unknown.data!.updateDepartment).toMatchObject({ __typename: 'NotFoundError', errcode: 60003 });
     const [first, second] = before.filter((d) => d.parentid === 1);
-    const taken = await service.query(UPDATE, { input: { departmentId: first!.id, name: second!.name } });
+    const taken = await execute(UPDATE, { input: { departmentId: first!.id, name: second!.name } });
     expect(taken.data!.updateDepartment).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.name', errcode: 60008 });
     expect(await tree(service)).toEqual(before);
     expect(published).toEqual([]);
@@ -155,25 +161,26 @@ describe('updateDepartment', () => {
 });
 
 describe('deleteDepartment', () => {
-  it('deletes an empty department; later reads give null', async ({ service, published }) => {
-    const created = await service.query(CREATE, { input: { name: 'Doomed', parentId: 2 } });
-    const id = created.data!.createDepartment.data.departmentId as number;
+  it('deletes an empty department; later reads give null', async ({ service, execute, published }) => {
+    const created = await execute(CREATE, { input: { name: 'Doomed', parentId: 2 } });
+    const id = success(created.data!.createDepartment).data.departmentId;
     published.length = 0;
-    const res = await service.query(DELETE, { id });
+    const res = await execute(DELETE, { id });
     expect(res.data!.deleteDepartment).toEqual({ __typename: 'MutationDeleteDepartmentSuccess', data: { departmentId: id } });
     expect(await wecomDept(service, id)).toBeUndefined();
     expect(published).toEqual([{ kind: 'DEPARTMENT_DELETED', departmentId: id, source: 'mutation' }]);
-    expect((await service.query(`{ department(id: ${id}) { name } }`)).data).toEqual({ department: null });
+    expect((await execute(NAME, { id })).data).toEqual({ department: null });
   });
 
-  it('refuses the root before calling WeCom', async ({ service }) => {
-    const res = await service.query(DELETE, { id: 1 });
+  it('refuses the root before calling WeCom', async ({ service, execute }) => {
+    const res = await execute(DELETE, { id: 1 });
     expect(res.data!.deleteDepartment).toMatchObject({ __typename: 'ValidationError', field: 'departmentId', errcode: null });
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
   it('gives ConflictError for a department with members (60005) or sub-departments (60006), NotFoundError for an unknown one', async ({
     service,
+    execute,
     published,
   }) => {
     const before = await tree(service);
@@ -181,11 +188,11 @@ describe('deleteDepartment', () => {
     const leaf = before.find(
       (d) => !before.some((c) => c.parentid === d.id) && members.some((u: { department: number[] }) => u.department.includes(d.id)),
     )!;
-    const withMembers = await service.query(DELETE, { id: leaf.id });
+    const withMembers = await execute(DELETE, { id: leaf.id });
     expect(withMembers.data!.deleteDepartment).toMatchObject({ __typename: 'ConflictError', errcode: 60005 });
-    const withChildren = await service.query(DELETE, { id: 2 });
+    const withChildren = await execute(DELETE, { id: 2 });
     expect(withChildren.data!.deleteDepartment).toMatchObject({ __typename: 'ConflictError', errcode: 60006 });
-    const unknown = await service.query(DELETE, { id: 987654 });
+    const unknown = await execute(DELETE, { id: 987654 });
     expect(unknown.data!.deleteDepartment).toMatchObject({ __typename: 'NotFoundError', errcode: 60003 });
     expect(await tree(service)).toEqual(before);
     expect(published).toEqual([]);

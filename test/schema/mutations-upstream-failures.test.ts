@@ -1,11 +1,14 @@
+import { print } from 'graphql';
 import { describe, expect } from 'vitest';
 import { pino } from 'pino';
+import { graphql } from '../generated/index.ts';
 import type { ServiceHarness } from '../helpers/service.ts';
 import { ownServiceTest, type ServiceOptions, type StartService } from '../testkit/service.ts';
 import { createWeComClient } from '../../src/wecom/client.ts';
 import { createApp } from '../../src/server.ts';
 import { ChangeBus } from '../../src/directory/changes.ts';
-import { ERROR_FIELDS } from '../helpers/mutations.ts';
+import { failure } from '../helpers/mutations.ts';
+import { executor, type Execute } from '../testkit/execute.ts';
 import type { DirectoryChange } from '../../src/directory/changes.ts';
 
 /**
@@ -20,7 +23,7 @@ const it = ownServiceTest;
 async function start(
   startService: StartService,
   options: ServiceOptions = {},
-): Promise<{ service: ServiceHarness; published: DirectoryChange[] }> {
+): Promise<{ service: ServiceHarness; execute: Execute; published: DirectoryChange[] }> {
   const service = await startService(options);
   const published: DirectoryChange[] = [];
   service.changes.subscribe((c) => published.push(c));
@@ -28,21 +31,21 @@ async function start(
   await service.client.tags.list();
   await service.client.users.listIds({ limit: 1 });
   await service.wecom.resetStats();
-  return { service, published };
+  return { service, execute: executor(service), published };
 }
 
-const CREATE = `mutation($input: CreateUserInput!) {
+const CREATE = graphql(`mutation LostAnswerCreateUser($input: CreateUserInput!) {
   createUser(input: $input) { __typename ...ErrorFields ... on MutationCreateUserSuccess { data { userid name departments { departmentId } } } }
-} ${ERROR_FIELDS}`;
+}`);
 
 describe('a write whose answer is lost after WeCom applied it', () => {
   it('reports createUser as applied, exactly once: one user in WeCom, one user/create call', async ({ startService }) => {
     // Short header timeout: the dropped answer is noticed quickly, then the client reads back.
-    const { service, published } = await start(startService, { client: { headersTimeoutMs: 300 } });
+    const { service, execute, published } = await start(startService, { client: { headersTimeoutMs: 300 } });
     await service.wecom.faults({ dropResponseAfterApply: { '/cgi-bin/user/create': 1 } });
     const input = { userid: 'lost.answer', name: '超时成员', departmentIds: [2], email: 'lost.answer@example.com' };
 
-    const res = await service.query(CREATE, { input });
+    const res = await execute(CREATE, { input });
     expect(res.errors).toBeUndefined();
     expect(res.data!.createUser).toEqual({
       __typename: 'MutationCreateUserSuccess',
@@ -57,16 +60,18 @@ describe('a write whose answer is lost after WeCom applied it', () => {
 
     // A client retrying anyway meets the member it already has, not a duplicate.
     await service.wecom.clearFaults();
-    const retry = await service.query(CREATE, { input });
+    const retry = await execute(CREATE, { input });
     expect(retry.data!.createUser).toMatchObject({ __typename: 'AlreadyExistsError', errcode: 60102 });
   });
 
   it('reports deleteUser as applied when reading back shows the member gone', async ({ startService }) => {
-    const { service } = await start(startService, { client: { headersTimeoutMs: 300 } });
+    const { service, execute } = await start(startService, { client: { headersTimeoutMs: 300 } });
     const [victim] = (await service.wecom.console('user/list', { department_id: 3 })).json.userlist as { userid: string }[];
     await service.wecom.faults({ dropResponseAfterApply: { '/cgi-bin/user/delete': 1 } });
-    const res = await service.query(
-      `mutation($u: String!) { deleteUser(userid: $u) { __typename ...ErrorFields ... on MutationDeleteUserSuccess { data { userids } } } } ${ERROR_FIELDS}`,
+    const res = await execute(
+      graphql(
+        `mutation LostAnswerDeleteUser($u: String!) { deleteUser(userid: $u) { __typename ...ErrorFields ... on MutationDeleteUserSuccess { data { userids } } } }`,
+      ),
       { u: victim!.userid },
     );
     expect(res.data!.deleteUser).toEqual({ __typename: 'MutationDeleteUserSuccess', data: { userids: [victim!.userid] } });
@@ -75,14 +80,15 @@ describe('a write whose answer is lost after WeCom applied it', () => {
   });
 
   it('gives OutcomeUnknownError for a write WeCom cannot read back (batch/invite), without resending it', async ({ startService }) => {
-    const { service, published } = await start(startService, { client: { headersTimeoutMs: 300 } });
+    const { service, execute, published } = await start(startService, { client: { headersTimeoutMs: 300 } });
     const [user] = (await service.wecom.console('user/list', { department_id: 2 })).json.userlist as { userid: string }[];
     await service.wecom.faults({ dropResponseAfterApply: { '/cgi-bin/batch/invite': 1 } });
-    const res = await service.query(`mutation($u: [String!]) { inviteUsers(userids: $u) { __typename ...ErrorFields } } ${ERROR_FIELDS}`, {
-      u: [user!.userid],
-    });
+    const res = await execute(
+      graphql(`mutation LostAnswerInvite($u: [String!]) { inviteUsers(userids: $u) { __typename ...ErrorFields } }`),
+      { u: [user!.userid] },
+    );
     expect(res.data!.inviteUsers).toMatchObject({ __typename: 'OutcomeUnknownError', readBack: 'UNVERIFIABLE' });
-    expect(res.data!.inviteUsers.message).toMatch(/It was not resent/);
+    expect(failure(res.data!.inviteUsers).message).toMatch(/It was not resent/);
     expect((await service.wecom.stats()).calls['/cgi-bin/batch/invite']).toBe(1);
     // WeCom did apply it, once.
     expect((await service.wecom.admin('invitations')).json.invitations).toEqual([expect.objectContaining({ user: [user!.userid] })]);
@@ -92,19 +98,19 @@ describe('a write whose answer is lost after WeCom applied it', () => {
 
 describe('limits and refusals outside the input', () => {
   it('gives RateLimitedError when WeCom answers 45009 for longer than the call may wait, creating nothing', async ({ startService }) => {
-    const { service, published } = await start(startService);
+    const { service, execute, published } = await start(startService);
     await service.wecom.faults({ rateLimitPerMinute: { '/cgi-bin/user/create': 0 } });
-    const res = await service.query(CREATE, { input: { userid: 'limited', name: 'L', departmentIds: [2], email: 'limited@example.com' } });
+    const res = await execute(CREATE, { input: { userid: 'limited', name: 'L', departmentIds: [2], email: 'limited@example.com' } });
     expect(res.data!.createUser).toMatchObject({ __typename: 'RateLimitedError', errcode: 45009, retryAfterSeconds: 60 });
-    expect(res.data!.createUser.message).not.toMatch(/from ip|hint:/);
+    expect(failure(res.data!.createUser).message).not.toMatch(/from ip|hint:/);
     expect((await service.wecom.console('user/get', { userid: 'limited' })).json.errcode).toBe(60111);
     expect(published).toEqual([]);
   });
 
   it('gives WeComError with the errcode for other refusals (-1 "system busy" on an export submission)', async ({ startService }) => {
-    const { service } = await start(startService);
+    const { service, execute } = await start(startService);
     await service.wecom.faults({ errorRate: { '-1': 1 } });
-    const res = await service.query(`mutation { startExport(kind: DEPARTMENTS) { __typename ...ErrorFields } } ${ERROR_FIELDS}`);
+    const res = await execute(graphql(`mutation BusyExport { startExport(kind: DEPARTMENTS) { __typename ...ErrorFields } }`));
     expect(res.data!.startExport).toMatchObject({ __typename: 'WeComError', errcode: -1 });
     // An export submission is repeatable (it changes nothing), so the client tried three times.
     expect((await service.wecom.stats()).calls['/cgi-bin/export/department']).toBe(3);
@@ -121,7 +127,7 @@ describe('limits and refusals outside the input', () => {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          query: CREATE,
+          query: print(CREATE),
           variables: { input: { userid: 'app.only', name: 'A', departmentIds: [2], email: 'app.only@example.com' } },
         }),
       });

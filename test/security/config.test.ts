@@ -3,12 +3,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { configErrorOf } from '../testkit/config.ts';
 import { loadSecurityConfig } from '../../src/config/security.ts';
 import { anonymousAccessWarning } from '../../src/security/from-config.ts';
-import { ServiceProcess, freePort } from '../helpers/service-process.ts';
+import { freePort } from '../helpers/service-process.ts';
+import { graphql } from '../generated/index.ts';
+import { processTest } from '../testkit/ops.ts';
 import { testKey } from './helpers.ts';
 
 /**
@@ -170,10 +172,7 @@ describe('limits and switches', () => {
 
 describe('start-up (src/main.ts in a child process)', () => {
   const REPO = fileURLToPath(new URL('../..', import.meta.url));
-  const running: ServiceProcess[] = [];
-  afterAll(async () => {
-    await Promise.all(running.map((s) => s.stop()));
-  });
+  const ROOT_NAME = graphql(`query StartUpRootName { department(id: 1) { name } }`);
 
   it('refuses to start against real WeCom without a caller credential, naming what to set', async () => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
@@ -199,26 +198,23 @@ describe('start-up (src/main.ts in a child process)', () => {
     expect(output).not.toContain('topsecret');
   });
 
-  it('starts against real WeCom with ALLOW_ANONYMOUS=true, saying so loudly', async () => {
-    const service = await ServiceProcess.start({ ...REMOTE, WECOM_BASE_URL: 'http://127.0.0.1:9', ALLOW_ANONYMOUS: 'true' });
-    running.push(service);
+  processTest('starts against real WeCom with ALLOW_ANONYMOUS=true, saying so loudly', async ({ startProcess }) => {
+    const service = await startProcess({ ...REMOTE, WECOM_BASE_URL: 'http://127.0.0.1:9', ALLOW_ANONYMOUS: 'true' });
     expect(service.output).toContain('!! ANONYMOUS ACCESS');
     expect(service.output).toContain('because ALLOW_ANONYMOUS=true');
   });
 
-  it('on the embedded emulator without keys, starts with anonymous full access and a loud warning', async () => {
-    const service = await ServiceProcess.start({ WECOM_EMULATOR_PORT: String(await freePort()) });
-    running.push(service);
+  processTest('on the embedded emulator without keys, starts with anonymous full access and a loud warning', async ({ startProcess }) => {
+    const service = await startProcess({ WECOM_EMULATOR_PORT: String(await freePort()) });
     expect(service.output).toContain(
       '!! ANONYMOUS ACCESS: requests without a credential are served with directory:read, directory:write, directory:pii, directory:admin',
     );
-    const res = await service.query('{ department(id: 1) { name } }');
+    const res = await service.execute(ROOT_NAME);
     expect(res.data?.department).toBeTruthy();
   });
 
-  it('on the embedded emulator with keys, answers 401 without one and serves a key', async () => {
-    const service = await ServiceProcess.start({ WECOM_EMULATOR_PORT: String(await freePort()), API_KEYS: JSON.stringify([key.entry]) });
-    running.push(service);
+  processTest('on the embedded emulator with keys, answers 401 without one and serves a key', async ({ startProcess }) => {
+    const service = await startProcess({ WECOM_EMULATOR_PORT: String(await freePort()), API_KEYS: JSON.stringify([key.entry]) });
     expect(service.output).not.toContain('ANONYMOUS ACCESS');
     const refused = await fetch(`${service.url}/graphql`, {
       method: 'POST',
@@ -226,7 +222,7 @@ describe('start-up (src/main.ts in a child process)', () => {
       body: '{"query":"{ __typename }"}',
     });
     expect(refused.status).toBe(401);
-    const served = await service.query('{ department(id: 1) { name } }', undefined, { 'x-api-key': key.key });
+    const served = await service.execute(ROOT_NAME, {}, { 'x-api-key': key.key });
     expect(served.data?.department).toBeTruthy();
   });
 });

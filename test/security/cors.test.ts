@@ -1,7 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { CORS_ALLOWED_HEADERS } from '../../src/security/cors.ts';
-import { ServiceHarness } from '../helpers/service.ts';
+import { graphql } from '../generated/index.ts';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { serviceTest } from '../testkit/service.ts';
 
 /**
  * Issue 14 item 1: cross-origin writes on the default start. The service used to echo any Origin
@@ -15,10 +17,11 @@ const EVIL = 'http://evil.example';
 const FRIEND = 'https://app.example.com';
 const WRITE = 'mutation { updateUser(input: { userid: "xiegang", position: "pwned" }) { __typename } }';
 
-async function service(origins: string[]): Promise<ServiceHarness> {
-  // The default start: anonymous callers have every scope (the embedded emulator without keys).
-  return ServiceHarness.start({ listen: true, security: { cors: { origins } } });
-}
+/** The default start (anonymous callers have every scope: the embedded emulator without keys), with CORS_ORIGINS. */
+const withOrigins = (origins: string[]) => serviceTest({ listen: true, security: { cors: { origins } } }, { resetStats: false });
+const sameOriginIt = withOrigins([]);
+const friendIt = withOrigins([FRIEND]);
+const anyOriginIt = withOrigins(['*']);
 
 const preflight = (s: ServiceHarness, origin: string) =>
   fetch(`${s.url}/graphql`, {
@@ -29,18 +32,14 @@ const postFrom = (s: ServiceHarness, origin: string, query = WRITE) =>
   fetch(`${s.url}/graphql`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
 
 describe('CORS on the default start (same-origin only)', () => {
-  let s: ServiceHarness;
-  beforeAll(async () => (s = await service([])));
-  afterAll(() => s.close());
-
-  it('a preflight from another origin gets no CORS headers', async () => {
+  sameOriginIt('a preflight from another origin gets no CORS headers', async ({ service: s }) => {
     const res = await preflight(s, EVIL);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
     expect(res.headers.get('access-control-allow-headers')).toBeNull();
   });
 
-  it('a write from another origin is refused before it runs, and never reaches WeCom', async () => {
+  sameOriginIt('a write from another origin is refused before it runs, and never reaches WeCom', async ({ service: s, execute }) => {
     await s.wecom.resetStats();
     const res = await postFrom(s, EVIL);
     expect(res.status).toBe(403);
@@ -48,11 +47,11 @@ describe('CORS on the default start (same-origin only)', () => {
     const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0]?.extensions.code).toBe('ORIGIN_NOT_ALLOWED');
     expect((await s.wecom.stats()).total).toBe(0);
-    const user = await s.query('{ user(userid: "xiegang") { position } }');
-    expect((user.data as { user: { position: string } }).user.position).not.toBe('pwned');
+    const user = await execute(graphql(`query CorsPosition { user(userid: "xiegang") { position } }`));
+    expect(user.data!.user!.position).not.toBe('pwned');
   });
 
-  it("a page of the service's own origin is served", async () => {
+  sameOriginIt("a page of the service's own origin is served", async ({ service: s }) => {
     const res = await postFrom(s, s.url, '{ department(id: 1) { name } }');
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: { department: { name: string } } };
@@ -61,11 +60,7 @@ describe('CORS on the default start (same-origin only)', () => {
 });
 
 describe('CORS_ORIGINS lists an origin', () => {
-  let s: ServiceHarness;
-  beforeAll(async () => (s = await service([FRIEND])));
-  afterAll(() => s.close());
-
-  it('that origin gets its own origin back, no credentials, and only the headers the service reads', async () => {
+  friendIt('that origin gets its own origin back, no credentials, and only the headers the service reads', async ({ service: s }) => {
     const res = await preflight(s, FRIEND);
     expect(res.headers.get('access-control-allow-origin')).toBe(FRIEND);
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
@@ -77,18 +72,14 @@ describe('CORS_ORIGINS lists an origin', () => {
     expect(post.headers.get('access-control-allow-origin')).toBe(FRIEND);
   });
 
-  it('other origins are still refused', async () => {
+  friendIt('other origins are still refused', async ({ service: s }) => {
     expect((await preflight(s, EVIL)).headers.get('access-control-allow-origin')).toBeNull();
     expect((await postFrom(s, EVIL)).status).toBe(403);
   });
 });
 
 describe('CORS_ORIGINS=*', () => {
-  let s: ServiceHarness;
-  beforeAll(async () => (s = await service(['*'])));
-  afterAll(() => s.close());
-
-  it('any origin, but never with credentials', async () => {
+  anyOriginIt('any origin, but never with credentials', async ({ service: s }) => {
     const res = await preflight(s, EVIL);
     expect(res.headers.get('access-control-allow-origin')).toBe(EVIL);
     expect(res.headers.get('vary')).toContain('Origin');

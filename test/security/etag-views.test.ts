@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceHarness } from '../helpers/service.ts';
-import { ALL, keysOnly, post, testKey, withKey } from './helpers.ts';
+import { describe, expect } from 'vitest';
+import { graphql } from '../generated/index.ts';
+import { serviceTest } from '../testkit/service.ts';
+import { ALL, keysOnly, send, testKey, withKey } from './helpers.ts';
 
 /**
  * Issue 14 item 9: `If-None-Match` answered 304 for an ETag cached under another view, revealing
@@ -11,39 +12,35 @@ const admin = testKey('admin', ALL);
 const subtree = testKey('subtree', ['directory:read'], [2]);
 const otherReader = testKey('reader', ['directory:read']);
 
-let service: ServiceHarness;
-beforeAll(async () => {
-  service = await ServiceHarness.start({ cache: {}, security: keysOnly([admin, subtree, otherReader]) });
-});
-afterAll(() => service.close());
+const it = serviceTest({ cache: {}, security: keysOnly([admin, subtree, otherReader]) }, { resetStats: false });
 
-const QUERY = { query: '{ department(id: 2) { name } }' };
+const QUERY = graphql(`query EtagDepartment { department(id: 2) { name } }`);
 
 describe('ETag and If-None-Match', () => {
-  it('answers 304 to the view that cached the answer', async () => {
-    const first = await post(service, QUERY, withKey(admin));
+  it('answers 304 to the view that cached the answer', async ({ service }) => {
+    const first = await send(service, QUERY, {}, withKey(admin));
     const etag = first.headers.get('etag');
     expect(etag).toMatch(/^[0-9a-f]{40}$/);
-    const again = await post(service, QUERY, { ...withKey(admin), 'if-none-match': etag! });
+    const again = await send(service, QUERY, {}, { ...withKey(admin), 'if-none-match': etag! });
     expect(again.status).toBe(304);
   });
 
-  it('never answers 304 with another view’s ETag', async () => {
-    const adminEtag = (await post(service, QUERY, withKey(admin))).headers.get('etag')!;
+  it('never answers 304 with another view’s ETag', async ({ service }) => {
+    const adminEtag = (await send(service, QUERY, {}, withKey(admin))).headers.get('etag')!;
     for (const key of [subtree, otherReader]) {
-      const res = await post(service, QUERY, { ...withKey(key), 'if-none-match': adminEtag });
+      const res = await send(service, QUERY, {}, { ...withKey(key), 'if-none-match': adminEtag });
       expect(res.status).toBe(200);
       expect(res.headers.get('etag')).not.toBe(adminEtag);
-      expect(res.body.data.department).toEqual({ name: expect.any(String) });
+      expect(res.body.data!.department).toEqual({ name: expect.any(String) });
     }
   });
 
-  it('gives mutations no ETag and always runs them', async () => {
-    const create = { query: 'mutation { createTag(input: { tagName: "ETag 标签" }) { __typename } }' };
-    const first = await post(service, create, withKey(admin));
-    const second = await post(service, create, withKey(admin));
+  it('gives mutations no ETag and always runs them', async ({ service }) => {
+    const create = graphql(`mutation EtagCreateTag { createTag(input: { tagName: "ETag 标签" }) { __typename } }`);
+    const first = await send(service, create, {}, withKey(admin));
+    const second = await send(service, create, {}, withKey(admin));
     expect(first.headers.get('etag')).toBeNull();
-    expect(first.body.data.createTag.__typename).toBe('MutationCreateTagSuccess');
-    expect(second.body.data.createTag.__typename).toBe('AlreadyExistsError');
+    expect(first.body.data!.createTag.__typename).toBe('MutationCreateTagSuccess');
+    expect(second.body.data!.createTag.__typename).toBe('AlreadyExistsError');
   });
 });

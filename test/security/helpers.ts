@@ -1,7 +1,15 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { print } from 'graphql';
+import { pino, type Level, type Logger } from 'pino';
 import { hashApiKey, type ApiKeyEntry } from '../../src/auth/api-keys.ts';
 import { createAuthenticator, type AuthSettings } from '../../src/auth/authenticate.ts';
 import type { ScopeName } from '../../src/auth/scopes.ts';
-import type { ServiceHarness } from '../helpers/service.ts';
+import type { EmulatorHarness } from 'wecom-emulator/testing';
+import { CallbackSender } from '../helpers/callback-sender.ts';
+import type { GraphQLResult, ServiceHarness } from '../helpers/service.ts';
+import type { TypedResult } from '../testkit/execute.ts';
 
 /** WeCom endpoints that change something (or spend an upload): none may be called by a refused request. */
 const WRITE_PATH =
@@ -33,12 +41,46 @@ export function keysOnly(keys: TestKey[], extra: Omit<AuthSettings, 'apiKeys'> =
 
 export const withKey = (k: TestKey) => ({ 'x-api-key': k.key });
 
-/** A response body as parsed JSON. */
-// biome-ignore lint/suspicious/noExplicitAny: each test asserts the shape of the response it expects, field by field.
-export type Body = any;
+/** Ids of department `root` and of everything below it, from WeCom's department list: what a key limited to `root` sees. */
+export function subtreeOf(departments: { id: number; parentid: number }[], root: number): Set<number> {
+  const ids = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const d of departments) {
+      if (!ids.has(d.id) && ids.has(d.parentid)) {
+        ids.add(d.id);
+        grew = true;
+      }
+    }
+  }
+  return ids;
+}
 
-export async function jsonOf(res: Response): Promise<Body> {
-  return res.json();
+/**
+ * A GraphQL answer to a request whose text is under test (hostile input, limits), parsed from
+ * JSON: its data by field name, its errors. (A batch is answered with an array, a body that is not
+ * JSON with its text; the tests of those compare the whole body.)
+ */
+export interface Answer {
+  data?: Record<string, unknown> | null;
+  errors?: GraphQLResult['errors'];
+}
+
+/** An error as the service answers it, with its extensions (code, limit, cost …). */
+export interface AnswerError {
+  message: string;
+  extensions: Record<string, unknown>;
+}
+
+/** The first error of an answer; the test fails naming the answer when it has none. */
+export function firstError(answer: Pick<Answer, 'errors'>): AnswerError {
+  const error = answer.errors?.[0];
+  if (!error) throw new Error(`expected an error, got ${JSON.stringify(answer)}`);
+  return { ...error, extensions: error.extensions ?? {} };
+}
+
+export async function jsonOf(res: Response): Promise<Answer> {
+  return (await res.json()) as Answer;
 }
 
 /** POSTs a GraphQL request in-process and gives the status, headers and parsed body. */
@@ -46,7 +88,7 @@ export async function post(
   service: ServiceHarness,
   body: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; body: Body }> {
+): Promise<{ status: number; headers: Headers; body: Answer }> {
   const res = await service.app.yoga.fetch('http://yoga/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -59,5 +101,53 @@ export async function post(
   } catch {
     parsed = text;
   }
-  return { status: res.status, headers: res.headers, body: parsed };
+  return { status: res.status, headers: res.headers, body: parsed as Answer };
+}
+
+/**
+ * POSTs a typed document (a `graphql(...)` call) like `post`, for tests that assert the HTTP
+ * status or headers too: the body is typed by the document.
+ */
+export async function send<TData, TVariables>(
+  service: ServiceHarness,
+  document: TypedDocumentNode<TData, TVariables>,
+  variables?: TVariables,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: TypedResult<TData> }> {
+  const res = await post(service, { query: print(document), variables }, headers);
+  // The service answers the shape of the document it was sent, which is what the document's type says.
+  return { ...res, body: res.body as TypedResult<TData> };
+}
+
+/** A logger at `level` whose JSON lines are kept in `lines`, for tests that search what the service logged. */
+export function loggerInto(lines: string[], level: Level): Logger {
+  return pino(
+    { level },
+    new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    }),
+  );
+}
+
+/** Signs change_contact callbacks as WeCom would for this emulator's corp (its callback Token and EncodingAESKey). */
+export function senderFor(wecom: EmulatorHarness): CallbackSender {
+  const { corpId, callback } = wecom.creds;
+  return new CallbackSender({ token: callback.token, encodingAESKey: callback.encodingAESKey, corpId });
+}
+
+/**
+ * Writes `text` to the listener at `url` over a raw socket and never finishes the request (a slow
+ * or stalled client); resolves with everything the server sent before it closed the connection.
+ */
+export function answerToUnfinished(url: string, text: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1', () => socket.write(text));
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk.toString()));
+    socket.on('close', () => resolve(data));
+    socket.on('error', reject);
+  });
 }

@@ -1,12 +1,11 @@
-import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createAuthenticator } from '../../src/auth/authenticate.ts';
-import { ServiceHarness } from '../helpers/service.ts';
-import { CallbackSender, send } from '../helpers/callback-sender.ts';
+import type { ServiceHarness } from '../helpers/service.ts';
+import { send } from '../helpers/callback-sender.ts';
 import { ERROR_FIELDS } from '../helpers/mutations.ts';
-import { ALL, post, testKey, withKey } from './helpers.ts';
+import { serviceTest } from '../testkit/service.ts';
+import { ALL, loggerInto, post, senderFor, testKey, withKey } from './helpers.ts';
 
 /**
  * No secret reaches a response or a log line: not the WeCom secrets, not an access token WeCom
@@ -19,20 +18,13 @@ import { ALL, post, testKey, withKey } from './helpers.ts';
 
 const JWT_SECRET = 'jwt-shared-secret-for-the-log-scan-test-0001';
 const admin = testKey('admin', ALL);
+/** Everything the service logged, and everything it answered. */
 const lines: string[] = [];
 const responses: string[] = [];
-let service: ServiceHarness;
-let sender: CallbackSender;
+const logger = loggerInto(lines, 'trace');
 
-beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = pino({ level: 'trace' }, sink);
-  service = await ServiceHarness.start({
+const it = serviceTest(
+  {
     listen: true,
     callback: true,
     logger,
@@ -44,22 +36,27 @@ beforeAll(async () => {
       }),
       rateLimit: { requestsPerMinute: 600, requestBurst: 30, mutationsPerMinute: 60, mutationBurst: 5 },
     },
-  });
-  const { corpId, callback } = service.wecom.creds;
-  sender = new CallbackSender({ token: callback.token, encodingAESKey: callback.encodingAESKey, corpId });
-});
-afterAll(() => service.close());
+  },
+  { resetStats: false },
+);
 
-async function record(res: Promise<{ status: number; headers: Headers; body: unknown }>): Promise<void> {
-  const r = await res;
+/**
+ * Sends a request as text (the run includes hostile and failing ones; only what comes back
+ * matters) and keeps its answer's body and headers for the scan.
+ */
+async function gql(
+  service: ServiceHarness,
+  query: string,
+  headers: Record<string, string> = withKey(admin),
+  variables?: Record<string, unknown>,
+): Promise<void> {
+  const r = await post(service, { query, variables }, headers);
   responses.push(JSON.stringify(r.body), JSON.stringify([...r.headers]));
 }
 
-const gql = (query: string, headers: Record<string, string> = withKey(admin), variables?: Record<string, unknown>) =>
-  record(post(service, { query, variables }, headers));
-
 describe('secrets in responses and logs', () => {
-  it('appear nowhere after a run of failing, hostile and successful requests', async () => {
+  it('appear nowhere after a run of failing, hostile and successful requests', async ({ service }) => {
+    const sender = senderFor(service.wecom);
     const creds = service.wecom.creds;
     const presentedJwt = await new SignJWT({ scope: 'directory:read' })
       .setProtectedHeader({ alg: 'HS256' })
@@ -70,12 +67,13 @@ describe('secrets in responses and logs', () => {
       .sign(new TextEncoder().encode(JWT_SECRET));
 
     // Credentials that fail: a wrong key, a key-like string, a JWT with the wrong issuer.
-    await gql('{ department(id: 1) { name } }', { 'x-api-key': 'wdk_not-a-real-key-but-looks-like-one' });
-    await gql('{ department(id: 1) { name } }', { authorization: `Bearer ${presentedJwt}` });
-    await gql('{ department(id: 1) { name } }', { authorization: `Bearer ${admin.key}x` });
+    await gql(service, '{ department(id: 1) { name } }', { 'x-api-key': 'wdk_not-a-real-key-but-looks-like-one' });
+    await gql(service, '{ department(id: 1) { name } }', { authorization: `Bearer ${presentedJwt}` });
+    await gql(service, '{ department(id: 1) { name } }', { authorization: `Bearer ${admin.key}x` });
     // Successful reads and a write (the client fetches and uses tokens).
-    await gql('{ department(id: 1) { name children { name members(first: 5) { nodes { userid mobile } } } } }');
+    await gql(service, '{ department(id: 1) { name children { name members(first: 5) { nodes { userid mobile } } } } }');
     await gql(
+      service,
       `mutation { createUser(input: { userid: "log.scan", name: "日志", departmentIds: [2], mobile: "13955556666" }) { __typename ...ErrorFields } } ${ERROR_FIELDS}`,
     );
     // The tokens WeCom issued the service (within their validity, gettoken gives the same one back).
@@ -91,20 +89,23 @@ describe('secrets in responses and logs', () => {
     const tokensBefore = await issued();
     // Upstream failures: every token expired, then WeCom errors and refusals.
     await service.wecom.faults({ expireTokens: true });
-    await gql('{ user(userid: "xiegang") { name } }');
+    await gql(service, '{ user(userid: "xiegang") { name } }');
     await service.wecom.faults({ errorRate: { '-1': 1 } });
-    await gql('{ user(userid: "liangfang") { name } }');
-    await gql(`mutation { updateUser(input: { userid: "xiegang", position: "x" }) { __typename ...ErrorFields } } ${ERROR_FIELDS}`);
+    await gql(service, '{ user(userid: "liangfang") { name } }');
+    await gql(
+      service,
+      `mutation { updateUser(input: { userid: "xiegang", position: "x" }) { __typename ...ErrorFields } } ${ERROR_FIELDS}`,
+    );
     await service.wecom.clearFaults();
     await service.wecom.faults({ errorRate: { '502': 1 } });
-    await gql('{ tags { name } }');
+    await gql(service, '{ tags { name } }');
     await service.wecom.clearFaults();
-    await gql(`mutation { deleteUser(userid: "no.such.member") { __typename ...ErrorFields } } ${ERROR_FIELDS}`);
-    await gql('{ userByOpenId(openId: "oNotAnOpenId") { userid } }');
+    await gql(service, `mutation { deleteUser(userid: "no.such.member") { __typename ...ErrorFields } } ${ERROR_FIELDS}`);
+    await gql(service, '{ userByOpenId(openId: "oNotAnOpenId") { userid } }');
     // Hostile input.
-    await gql('query($u: String!) { user(userid: $u) { name } }', withKey(admin), { u: 'a&access_token=x' });
-    await gql(`{ department(id: 1) { ${'parent { '.repeat(30)}name${' }'.repeat(30)} } }`);
-    await gql('{ department(id: 1) { nmae } }');
+    await gql(service, 'query($u: String!) { user(userid: $u) { name } }', withKey(admin), { u: 'a&access_token=x' });
+    await gql(service, `{ department(id: 1) { ${'parent { '.repeat(30)}name${' }'.repeat(30)} } }`);
+    await gql(service, '{ department(id: 1) { nmae } }');
     // Forged and genuine callbacks.
     responses.push(
       JSON.stringify(
@@ -116,7 +117,7 @@ describe('secrets in responses and logs', () => {
     );
     await service.app.callback!.idle();
     // Over the budget.
-    for (let i = 0; i < 35; i++) await gql('{ __typename }');
+    for (let i = 0; i < 35; i++) await gql(service, '{ __typename }');
 
     const tokens = [...tokensBefore, ...(await issued())];
     const secrets: Record<string, string> = {

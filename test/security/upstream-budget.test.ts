@@ -1,10 +1,9 @@
 import { userKey } from 'wecom-protocol/userid';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { DEFAULT_QUERY_LIMITS } from '../../src/security/settings.ts';
-import { ServiceHarness } from '../helpers/service.ts';
-import { keysOnly, post, testKey, withKey, type Body } from './helpers.ts';
+import { graphql } from '../generated/index.ts';
+import { serviceTest } from '../testkit/service.ts';
+import { firstError, keysOnly, loggerInto, post, testKey, withKey } from './helpers.ts';
 
 /**
  * Issue 14 item 2: one request could spend the corp's WeCom quota (20 aliases × 200 unknown ids
@@ -18,84 +17,72 @@ import { keysOnly, post, testKey, withKey, type Body } from './helpers.ts';
 const reader = testKey('reader', ['directory:read']);
 const piiReader = testKey('pii', ['directory:read', 'directory:pii']);
 const other = testKey('other', ['directory:read']);
+/** What the service logged (the log's JSON lines). */
 const lines: string[] = [];
-let service: ServiceHarness;
 
 const unknownIds = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 const aliases = (n: number, field: (i: number) => string) =>
   `query(${Array.from({ length: n }, (_, i) => `$v${i}: [String!]!`).join(', ')}) { ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
 
-beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = pino({ level: 'info' }, sink);
-  service = await ServiceHarness.start({
-    cache: {},
-    responseCache: false,
-    logger,
-    client: { logger },
-    security: keysOnly([reader, piiReader, other]),
-  });
-});
-afterAll(() => service.close());
+const logger = loggerInto(lines, 'info');
 
-async function calls(): Promise<Record<string, number>> {
-  return service.calls();
-}
+const it = serviceTest(
+  { cache: {}, responseCache: false, logger, client: { logger }, security: keysOnly([reader, piiReader, other]) },
+  { resetStats: false },
+);
 
 describe('upstream calls per request', () => {
-  it('20 aliases × 200 unknown userids is refused before it runs, with the estimate in the error', async () => {
+  it('20 aliases × 200 unknown userids is refused before it runs, with the estimate in the error', async ({ service }) => {
     const variables = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`v${i}`, unknownIds(`ghost${i}.`, 200)]));
     await service.wecom.resetStats();
     const res = await post(service, { query: aliases(20, (i) => `users(userids: $v${i}) { userid name }`), variables }, withKey(reader));
     expect(res.body.data).toBeUndefined();
-    expect(res.body.errors[0].extensions).toMatchObject({
+    expect(firstError(res.body).extensions).toMatchObject({
       code: 'TOO_MANY_UPSTREAM_CALLS',
       upstreamCalls: 4000,
       calls: { '/cgi-bin/user/get': 4000 },
       limit: DEFAULT_QUERY_LIMITS.maxUpstreamCalls,
     });
-    expect(res.body.errors[0].message).toBe(
+    expect(firstError(res.body).message).toBe(
       `The query may make 4000 WeCom calls (4000 × /cgi-bin/user/get); at most ${DEFAULT_QUERY_LIMITS.maxUpstreamCalls} are accepted per request (ask for fewer members by id, or fewer openId fields)`,
     );
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('the same ids under 20 aliases are one lookup each, and the next request asks WeCom nothing', async () => {
+  it('the same ids under 20 aliases are one lookup each, and the next request asks WeCom nothing', async ({ service }) => {
     const ids = unknownIds('nobody.', 200);
     const variables = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`v${i}`, ids]));
     const query = aliases(20, (i) => `users(userids: $v${i}) { userid }`);
     await service.wecom.resetStats();
     const first = await post(service, { query, variables }, withKey(reader));
     expect(first.body.errors).toBeUndefined();
-    expect(first.body.data.a0).toEqual(ids.map(() => null));
-    expect((await calls())['/cgi-bin/user/get']).toBe(200);
+    expect(first.body.data!.a0).toEqual(ids.map(() => null));
+    expect((await service.calls())['/cgi-bin/user/get']).toBe(200);
     await service.wecom.resetStats();
     const again = await post(service, { query, variables }, withKey(other));
     expect(again.body.errors).toBeUndefined();
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('nodes(ids:) counts its User ids the same way', async () => {
+  it('nodes(ids:) counts its User ids the same way', async ({ service }) => {
     const ids = Array.from({ length: 20 }, (_, a) => unknownIds(`n${a}.`, 200).map((u) => Buffer.from(`User:${u}`).toString('base64')));
     const variables = Object.fromEntries(ids.map((list, i) => [`v${i}`, list]));
     const query = `query(${ids.map((_, i) => `$v${i}: [ID!]!`).join(', ')}) { ${ids.map((_, i) => `a${i}: nodes(ids: $v${i}) { id }`).join(' ')} }`;
     await service.wecom.resetStats();
     const res = await post(service, { query, variables }, withKey(reader));
-    expect(res.body.errors[0].extensions).toMatchObject({ code: 'TOO_MANY_UPSTREAM_CALLS', upstreamCalls: 4000 });
+    expect(firstError(res.body).extensions).toMatchObject({ code: 'TOO_MANY_UPSTREAM_CALLS', upstreamCalls: 4000 });
     expect((await service.wecom.stats()).total).toBe(0);
   });
 
-  it('openId: refused beyond the bound, and remembered across requests (one convert_to_openid per member)', async () => {
+  it('openId: refused beyond the bound, and remembered across requests (one convert_to_openid per member)', async ({
+    service,
+    execute,
+  }) => {
     // Every member of the demo corp, named by id: more openIds than one request may look up.
     // The member lists are read first, so user/get is never needed (the directory cache has them).
-    await post(service, { query: '{ departments { members { totalCount } } }' }, withKey(reader));
-    const all: Body = await post(service, { query: '{ userIds(first: 1000) { nodes { userid } } }' }, withKey(reader));
-    const userids: string[] = all.body.data.userIds.nodes.map((n: { userid: string }) => n.userid);
+    await execute(graphql(`query BudgetMemberLists { departments { members { totalCount } } }`), {}, withKey(reader));
+    const all = await execute(graphql(`query BudgetUserIds { userIds(first: 1000) { nodes { userid } } }`), {}, withKey(reader));
+    const userids: string[] = all.data!.userIds.nodes.map((n) => n.userid);
     expect(userids.length).toBeGreaterThan(DEFAULT_QUERY_LIMITS.maxUpstreamCalls);
     // WeCom userids are case-insensitive: one lookup per member, whatever the case asked for.
     const listed = [...new Map(userids.map((u) => [userKey(u), u])).values()].slice(0, 400);
@@ -107,38 +94,38 @@ describe('upstream calls per request', () => {
       { query: tooMany, variables: { v0: listed.slice(0, 200), v1: listed.slice(200) } },
       withKey(piiReader),
     );
-    expect(refused.body.errors[0].extensions).toMatchObject({
+    expect(firstError(refused.body).extensions).toMatchObject({
       code: 'TOO_MANY_UPSTREAM_CALLS',
       calls: { '/cgi-bin/user/convert_to_openid': listed.length },
     });
     expect((await service.wecom.stats()).total).toBe(0);
     // 200 are within the bound: one call each.
-    const many = await post(
-      service,
-      { query: 'query($ids: [String!]!) { users(userids: $ids) { openId } }', variables: { ids: listed.slice(0, 200) } },
+    const many = await execute(
+      graphql(`query BudgetOpenIds($ids: [String!]!) { users(userids: $ids) { openId } }`),
+      { ids: listed.slice(0, 200) },
       withKey(piiReader),
     );
-    expect(many.body.errors).toBeUndefined();
+    expect(many.errors).toBeUndefined();
     expect((await service.wecom.stats()).calls['/cgi-bin/user/convert_to_openid']).toBe(200);
     await service.wecom.resetStats();
     // 20 aliases over the 200 remembered members: no call at all.
     const variables = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`v${i}`, listed.slice(0, 200)]));
     const again = await post(service, { query: aliases(20, (i) => `users(userids: $v${i}) { openId }`), variables }, withKey(piiReader));
     expect(again.body.errors).toBeUndefined();
-    expect(again.body.data.a19).toEqual(many.body.data.users);
+    expect(again.body.data!.a19).toEqual(many.data!.users);
     expect((await service.wecom.stats()).calls['/cgi-bin/user/convert_to_openid']).toBeUndefined();
   });
 
-  it('a request whose lookups fail logs one summary line, not one line per failed call', async () => {
+  it('a request whose lookups fail logs one summary line, not one line per failed call', async ({ service, execute }) => {
     await service.wecom.faults({ errorRate: { '-1': 1 } });
     try {
       lines.length = 0;
-      const res = await post(
-        service,
-        { query: 'query($ids: [String!]!) { users(userids: $ids) { userid } }', variables: { ids: unknownIds('flaky.', 50) } },
+      const res = await execute(
+        graphql(`query BudgetFlaky($ids: [String!]!) { users(userids: $ids) { userid } }`),
+        { ids: unknownIds('flaky.', 50) },
         withKey(reader),
       );
-      expect(res.body.errors?.length).toBeGreaterThan(0);
+      expect(res.errors?.length).toBeGreaterThan(0);
     } finally {
       await service.wecom.admin('/__emulator/faults', 'DELETE');
     }

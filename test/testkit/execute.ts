@@ -21,12 +21,13 @@ export type Execute = <TData, TVariables>(
 
 /**
  * Sends a typed document (a `graphql(...)` call, generated into test/generated/ by
- * `npm run codegen`) to the service as `service.query` sends a string: over Yoga's fetch for a
- * ServiceHarness, over HTTP for the real process (ServiceProcess).
+ * `npm run codegen`) to the service as `service.query` sends a string: over Yoga's fetch
+ * (ServiceHarness) or over HTTP (a ServiceProcess). `headers` go with every request (a caller's
+ * credential), beside those of the call.
  */
-export function executor(service: Pick<ServiceHarness, 'query'>): Execute {
-  return async (document, ...[variables, headers]) => {
-    const result = await service.query(print(document), variables as Record<string, unknown> | undefined, headers);
+export function executor(service: Pick<ServiceHarness, 'query'>, headers: Record<string, string> = {}): Execute {
+  return async (document, ...[variables, more]) => {
+    const result = await service.query(print(document), variables as Record<string, unknown> | undefined, { ...headers, ...more });
     // The service answers the shape of the document it was sent, which is what the document's type says.
     return result as TypedResult<never>;
   };

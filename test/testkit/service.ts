@@ -18,35 +18,6 @@ export interface ServiceTestOptions {
   prepare?: (service: ServiceHarness) => Promise<void>;
 }
 
-/**
- * Fixtures for the service's tests: one `service` per file (ServiceHarness: the app in-process
- * over a real emulator) started with `options`, its typed `execute`, and per test the changes it
- * `published` during that test. Files whose tests need a service of their own (other settings, a
- * fresh client) still start one in the test, with `ServiceHarness.start` and `try/finally`.
- */
-export function serviceTest(options: ServiceOptions = {}, perFile: ServiceTestOptions = {}) {
-  return (
-    test
-      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
-      .extend('service', { scope: 'file' }, async ({}, { onCleanup }) => {
-        const service = await ServiceHarness.start(options);
-        onCleanup(() => service.close());
-        await perFile.prepare?.(service);
-        return service;
-      })
-      .extend('execute', { scope: 'file' }, async ({ service }) => executor(service))
-      .extend('published', async ({ service }, { onCleanup }) => {
-        const published: DirectoryChange[] = [];
-        onCleanup(service.changes.subscribe((change) => published.push(change)));
-        return published;
-      })
-      .extend('freshStats', { auto: true }, async ({ service }) => {
-        await perFile.beforeEach?.(service);
-        if (perFile.resetStats !== false) await service.wecom.resetStats();
-      })
-  );
-}
-
 export type StartService = (options?: ServiceOptions) => Promise<ServiceHarness>;
 
 /**
@@ -71,3 +42,32 @@ export const startServiceFixture = async ({}, { onCleanup }: FixtureScope): Prom
  * tests cannot share one (the client remembers rate-limit windows and per-endpoint state).
  */
 export const ownServiceTest = test.extend('startService', startServiceFixture);
+
+/**
+ * Fixtures for the service's tests: one `service` per file (ServiceHarness: the app in-process
+ * over a real emulator) started with `options`, its typed `execute`, and per test the changes it
+ * `published` during that test; and `startService` (ownServiceTest) for a test that needs a service
+ * of its own beside the file's (other settings, a fresh client).
+ */
+export function serviceTest(options: ServiceOptions = {}, perFile: ServiceTestOptions = {}) {
+  return (
+    ownServiceTest
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern
+      .extend('service', { scope: 'file' }, async ({}, { onCleanup }) => {
+        const service = await ServiceHarness.start(options);
+        onCleanup(() => service.close());
+        await perFile.prepare?.(service);
+        return service;
+      })
+      .extend('execute', { scope: 'file' }, async ({ service }) => executor(service))
+      .extend('published', async ({ service }, { onCleanup }) => {
+        const published: DirectoryChange[] = [];
+        onCleanup(service.changes.subscribe((change) => published.push(change)));
+        return published;
+      })
+      .extend('freshStats', { auto: true }, async ({ service }) => {
+        await perFile.beforeEach?.(service);
+        if (perFile.resetStats !== false) await service.wecom.resetStats();
+      })
+  );
+}
