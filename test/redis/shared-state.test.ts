@@ -207,7 +207,11 @@ describeWithRedis('state shared through Redis', () => {
     for (const bridge of bridges) bridge.detach();
   });
 
-  it('change broadcast: a department view on another instance numbers the changes it hears like its own', async ({ prefix, connect, connections }) => {
+  it('change broadcast: a department view on another instance numbers the changes it hears like its own', async ({
+    prefix,
+    connect,
+    connections,
+  }) => {
     const [here, there] = [new ChangeBus(), new ChangeBus()];
     const bridges = [here, there].map((bus) => {
       const sub = createSubscriberConnection(REDIS_URL!, silent);
