@@ -1,5 +1,6 @@
 import { GraphQLError, getOperationAST, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { stringifySliced } from '../ops/sliced-json.ts';
 import type { Logger } from 'pino';
 import { newUpstreamRequest, upstreamRequests, type UpstreamRequest } from '../wecom/request-context.ts';
 import { estimateOf } from './query-limits.ts';
@@ -44,12 +45,13 @@ export function useExecutionLimits(limits: QueryLimits, options: { logger: Logge
         }),
       );
       return {
-        onExecuteDone({ result, setResult }) {
+        async onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return;
           const single = result as ExecutionResult;
           const estimate = estimateOf(context);
           if (!estimate || estimate.cost * BYTES_PER_FIELD_BOUND > limits.maxResponseBytes) {
-            const json = JSON.stringify(single);
+            // Possibly big: serialized in slices, so other requests are served meanwhile.
+            const json = await stringifySliced(single);
             const bytes = Buffer.byteLength(json);
             // Serialized once: Yoga (and the response cache, which asks this stringify) send this text.
             const stringify = (sent: ExecutionResult) =>
