@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import { Gender } from './user.ts';
-import { ValidationError, mutating, mutationErrors } from './mutation-errors.ts';
+import { ValidationError, mutating, mutationErrors, refusalDetailFor } from './mutation-errors.ts';
 import { checkImportDepartmentRows, checkImportUserRows } from './validate.ts';
 import type { UploadedFile } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
@@ -16,7 +16,7 @@ import {
 } from '../jobs/import-csv.ts';
 import type { ImportJobState } from '../jobs/tracker.ts';
 import type { ImportJobType, ImportRecordResult } from '../wecom/batch.ts';
-import { meaningOf } from '../wecom/errors.ts';
+import { categoryOf, meaningOf } from '../wecom/errors.ts';
 import './upload.ts';
 
 /**
@@ -71,17 +71,32 @@ const ImportRecordResultRef = builder.objectRef<ImportRecordResult>('ImportRecor
       resolve: (r) => ACTION_BITS.filter((bit) => ((r.action ?? 0) & bit) !== 0),
     }),
     ok: t.boolean({ description: 'True when the record was applied (errcode 0).', resolve: (r) => r.errcode === 0 }),
-    errcode: t.exposeInt('errcode', {
-      description: '0 when the record was applied; otherwise the errcode the single-record API would give.',
+    errcode: t.int({
+      nullable: true,
+      description:
+        '0 when the record was applied; otherwise the errcode the single-record API would give. Null for a conflict (a userid, mobile or email already in use, a limit reached) when the credential may not learn which: that needs directory:read and directory:pii without department limits, as for ConflictError.',
+      resolve: (r, _args, ctx) => (concealedConflict(r, ctx) ? null : r.errcode),
     }),
     message: t.string({
       description: 'What the errcode means.',
       // WeCom's own errmsg may carry a diagnostic suffix with its server's IP: only its first part is shown.
-      resolve: (r) =>
-        r.errcode === 0 ? 'ok' : (meaningOf(r.errcode)?.meaning ?? (r.errmsg.split(/, hint:|, from ip:/)[0] || `errcode ${r.errcode}`)),
+      resolve: (r, _args, ctx) => {
+        if (r.errcode === 0) return 'ok';
+        if (concealedConflict(r, ctx)) return CONCEALED_RECORD_CONFLICT;
+        return meaningOf(r.errcode)?.meaning ?? (r.errmsg.split(/, hint:|, from ip:/)[0] || `errcode ${r.errcode}`);
+      },
     }),
   }),
 });
+
+/** What a record refused for a conflict says to a credential that may not learn which (see RefusalDetail). */
+const CONCEALED_RECORD_CONFLICT =
+  'the record conflicts with the directory (a value already in use, or a limit reached); this credential may not learn which';
+
+/** A record's conflict (60102 userid, 60104 mobile, 60106 email taken …) told to a caller who may not learn it. */
+function concealedConflict(r: ImportRecordResult, ctx: GraphQLContext): boolean {
+  return r.errcode !== 0 && categoryOf(r.errcode) === 'conflict' && refusalDetailFor(ctx.scopes) === 'concealed';
+}
 
 export const ImportJobRef = builder.objectRef<ImportJobState>('ImportJob').implement({
   description: 'An asynchronous import job of WeCom and its progress.',

@@ -17,9 +17,11 @@ const rdReader = testKey('rd-reader-3w', ['directory:read'], [RD]);
 /** The whole corp, without personal data. */
 const corpWriter = testKey('corp-writer-3w', ['directory:read', 'directory:write']);
 const admin = testKey('admin-3w', ALL);
+/** Administrative over the whole corp, without personal data. */
+const adminWithoutPii = testKey('admin-no-pii-3w', ['directory:read', 'directory:write', 'directory:admin']);
 
 const it = serviceTest({
-  security: keysOnly([rdWriter, rdReader, corpWriter, admin]),
+  security: keysOnly([rdWriter, rdReader, corpWriter, admin, adminWithoutPii]),
   jobs: { initialPollMs: 20, maxPollMs: 100 },
 });
 
@@ -152,6 +154,33 @@ describe('item 6: a refused write does not tell who holds a userid, mobile, emai
     expect(withPii.data!.createUser).toMatchObject({ __typename: 'AlreadyExistsError', field: 'input.mobile', errcode: 60104 });
   });
 
+  it('an import’s per-record results tell an admin without directory:pii no more than a refused write', async ({ service, execute }) => {
+    const { insideDepartment, outsideMember } = await directory(service);
+    const importWith = async (key: TestKey, userid: string) => {
+      const file = csv(`姓名,帐号,手机号,所在部门\r\n探测,${userid},${outsideMember.mobile},${insideDepartment.id}\r\n`);
+      const res = await upload(
+        service,
+        'mutation($file: File) { importUsers(mode: SYNC, file: $file, toInvite: false) { __typename ... on MutationImportUsersSuccess { data { id } } } }',
+        {},
+        file,
+        'members.csv',
+        withKey(key),
+      );
+      const id: string = res.data!.importUsers.data.id;
+      await expect
+        .poll(async () => (await execute(IMPORT_RESULTS, { id }, withKey(key))).data!.importJob?.status, { timeout: 10_000, interval: 50 })
+        .toBe('FINISHED');
+      return (await execute(IMPORT_RESULTS, { id }, withKey(key))).data!.importJob!.results;
+    };
+    const concealed = await importWith(adminWithoutPii, 'probe.import.a');
+    expect(concealed).toEqual([
+      { userid: 'probe.import.a', ok: false, errcode: null, message: expect.stringContaining('may not learn which') },
+    ]);
+    expect(JSON.stringify(concealed)).not.toMatch(/mobile|60104/);
+    const precise = await importWith(admin, 'probe.import.b');
+    expect(precise).toEqual([{ userid: 'probe.import.b', ok: false, errcode: 60104, message: expect.stringContaining('mobile') }]);
+  });
+
   it('a subtree writer learns neither the ids nor the names of departments outside', async ({ service, execute }) => {
     const { departments, insideDepartment } = await directory(service);
     const top = departments.find((d) => d.id === RD)!;
@@ -274,6 +303,9 @@ async function subscribeAs(service: ServiceHarness, key: TestKey, query: string)
   );
 }
 
+const IMPORT_RESULTS = graphql(
+  `query ThirdWaveImportResults($id: ID!) { importJob(id: $id) { status results { userid ok errcode message } } }`,
+);
 const IMPORT_JOB = graphql(`query ThirdWaveImportJob($id: ID!) { importJob(id: $id) { status succeeded } }`);
 
 describe('item 14: text that a spreadsheet would run reaches WeCom as text, on every way in', () => {
