@@ -426,7 +426,9 @@ export function sideBySide(all: BenchResults[]): string {
     ),
     row(
       'big tree p50 / worst, ms',
-      sc((s) => `${fmt(s.treeP50Ms, 0)} / ${fmt(s.treeMaxMs, 0)}${s.treeVerified ? '' : ' WRONG'}`),
+      sc((s) =>
+        s.treeRefused ? 'refused up front (cost)' : `${fmt(s.treeP50Ms, 0)} / ${fmt(s.treeMaxMs, 0)}${s.treeVerified ? '' : ' WRONG'}`,
+      ),
     ),
     row(
       'small query p99: idle → during the tree, ms',
