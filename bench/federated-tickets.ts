@@ -158,50 +158,30 @@ export async function benchFederatedTickets(ctx: FederatedTicketsContext): Promi
   };
 
   // With the directory cache: 0 calls a query once warm, through the gateway as directly.
+  const warm = async (target: Target, request: GraphQLRequest, names: (a: GraphQLAnswer) => (string | undefined)[], name: string) => {
+    const m = await measureCalls(target, request, names, name);
+    return {
+      upstreamCallsPerQuery: m.calls,
+      upstreamCallsByPath: m.byPath,
+      minimumCallsPerQuery: 0,
+      queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
+      verified: !m.problems.length,
+      ...(m.problems.length ? { problems: m.problems } : {}),
+      ...(await underLoad(target, request)),
+    };
+  };
   const gateway = await startGateway(ctx.cached);
   try {
-    await attempt(
-      emptyRow('federated-tickets', 'cached', description('through Hive Gateway (one batched _entities request)')),
-      async () => {
-        const m = await measureCalls(gateway, TICKETS, namesOfTickets, 'federated-tickets');
-        return {
-          upstreamCallsPerQuery: m.calls,
-          upstreamCallsByPath: m.byPath,
-          minimumCallsPerQuery: 0,
-          queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
-          verified: !m.problems.length,
-          ...(m.problems.length ? { problems: m.problems } : {}),
-          ...(await underLoad(gateway, TICKETS)),
-        };
-      },
+    await attempt(emptyRow('federated-tickets', 'cached', description('through Hive Gateway (one batched _entities request)')), () =>
+      warm(gateway, TICKETS, namesOfTickets, 'federated-tickets'),
     );
     await attempt(
       emptyRow('federated-tickets-entities', 'cached', description("as the gateway's _entities request, sent to the service directly")),
-      async () => {
-        const m = await measureCalls(ctx.cached, entities, namesOfEntities, 'federated-tickets-entities');
-        return {
-          upstreamCallsPerQuery: m.calls,
-          upstreamCallsByPath: m.byPath,
-          minimumCallsPerQuery: 0,
-          queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
-          verified: !m.problems.length,
-          ...(m.problems.length ? { problems: m.problems } : {}),
-          ...(await underLoad(ctx.cached, entities)),
-        };
-      },
+      () => warm(ctx.cached, entities, namesOfEntities, 'federated-tickets-entities'),
     );
-    await attempt(emptyRow('federated-tickets-direct', 'cached', description('asked directly with users(userids:)')), async () => {
-      const m = await measureCalls(ctx.cached, direct, namesOfUsers, 'federated-tickets-direct');
-      return {
-        upstreamCallsPerQuery: m.calls,
-        upstreamCallsByPath: m.byPath,
-        minimumCallsPerQuery: 0,
-        queriesPerMinuteUnderWeComLimit: queriesPerMinute(m.byPath),
-        verified: !m.problems.length,
-        ...(m.problems.length ? { problems: m.problems } : {}),
-        ...(await underLoad(ctx.cached, direct)),
-      };
-    });
+    await attempt(emptyRow('federated-tickets-direct', 'cached', description('asked directly with users(userids:)')), () =>
+      warm(ctx.cached, direct, namesOfUsers, 'federated-tickets-direct'),
+    );
   } finally {
     await gateway.stop();
   }

@@ -102,7 +102,8 @@ export class RequestLoaders {
    */
   readonly subtreeMemberCount = new DataLoader<number, number>(async (ids) => {
     const tree = await this.tree();
-    const departments = [...new Set(ids.flatMap((id) => tree.subtreeIds(id)))];
+    const subtrees = ids.map((id) => tree.subtreeIds(id));
+    const departments = [...new Set(subtrees.flat())];
     const lists = await this.members.loadMany(departments);
     // Where each member is listed, so a member of two departments counts once in a common ancestor.
     // Most members are listed in one department: counted per department, with no key or array.
@@ -126,11 +127,11 @@ export class RequestLoaders {
       await yieldIfBusy();
     }
     const counts = new Map<number, number>();
-    for (const id of ids) {
+    ids.forEach((id, i) => {
       let count = 0;
-      for (const d of tree.subtreeIds(id)) count += singles.get(d) ?? 0;
+      for (const d of subtrees[i]!) count += singles.get(d) ?? 0;
       counts.set(id, count);
-    }
+    });
     // The last member that counted in each department: an ancestor already reached is not walked again.
     const countedFor = new Map<number, number>();
     let member = 0;
@@ -145,9 +146,8 @@ export class RequestLoaders {
       }
     }
     // A list that failed fails the counts of the subtrees holding it, not the others.
-    const failure = (id: number) => (failed.size ? tree.subtreeIds(id).find((d) => failed.has(d)) : undefined);
-    return ids.map((id) => {
-      const at = failure(id);
+    return ids.map((id, i) => {
+      const at = failed.size ? subtrees[i]!.find((d) => failed.has(d)) : undefined;
       return at === undefined ? counts.get(id)! : failed.get(at)!;
     });
   });

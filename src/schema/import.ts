@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import { Gender } from './user.ts';
-import { ValidationError, mutating, mutationErrors, refusalDetailFor } from './mutation-errors.ts';
+import { CONCEALED_CONFLICT, ValidationError, concealsConflict, mutating, mutationErrors } from './mutation-errors.ts';
 import { checkImportDepartmentRows, checkImportUserRows } from './validate.ts';
 import type { UploadedFile } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
@@ -16,7 +16,7 @@ import {
 } from '../jobs/import-csv.ts';
 import type { ImportJobState } from '../jobs/tracker.ts';
 import type { ImportJobType, ImportRecordResult } from '../wecom/batch.ts';
-import { categoryOf, meaningOf } from '../wecom/errors.ts';
+import { meaningOf } from '../wecom/errors.ts';
 import './upload.ts';
 
 /**
@@ -82,20 +82,16 @@ const ImportRecordResultRef = builder.objectRef<ImportRecordResult>('ImportRecor
       // WeCom's own errmsg may carry a diagnostic suffix with its server's IP: only its first part is shown.
       resolve: (r, _args, ctx) => {
         if (r.errcode === 0) return 'ok';
-        if (concealedConflict(r, ctx)) return CONCEALED_RECORD_CONFLICT;
+        if (concealedConflict(r, ctx)) return `the record ${CONCEALED_CONFLICT}`;
         return meaningOf(r.errcode)?.meaning ?? (r.errmsg.split(/, hint:|, from ip:/)[0] || `errcode ${r.errcode}`);
       },
     }),
   }),
 });
 
-/** What a record refused for a conflict says to a credential that may not learn which (see RefusalDetail). */
-const CONCEALED_RECORD_CONFLICT =
-  'the record conflicts with the directory (a value already in use, or a limit reached); this credential may not learn which';
-
 /** A record's conflict (60102 userid, 60104 mobile, 60106 email taken …) told to a caller who may not learn it. */
 function concealedConflict(r: ImportRecordResult, ctx: GraphQLContext): boolean {
-  return r.errcode !== 0 && categoryOf(r.errcode) === 'conflict' && refusalDetailFor(ctx.scopes) === 'concealed';
+  return r.errcode !== 0 && concealsConflict(r.errcode, ctx.scopes);
 }
 
 export const ImportJobRef = builder.objectRef<ImportJobState>('ImportJob').implement({

@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { WeComApiError, WeComOutcomeUnknownError, meaningOf } from '../wecom/errors.ts';
+import { WeComApiError, WeComOutcomeUnknownError, categoryOf, meaningOf } from '../wecom/errors.ts';
 import type { Scopes } from '../auth/scopes.ts';
 
 /**
@@ -287,12 +287,18 @@ function describe(error: WeComApiError, detail: RefusalDetail): string {
   return `WeCom refused ${error.endpoint}: ${meaning} (errcode ${error.errcode})`;
 }
 
-/** The one answer a concealed caller gets for every conflict of a write: it names no argument, value or errcode. */
+/** What a concealed caller is told of any conflict (of a write, or of an import's record): no argument, value or errcode. */
+export const CONCEALED_CONFLICT =
+  'conflicts with the directory (a value already in use, or a limit reached); this credential may not learn which (that needs directory:read and directory:pii without department limits)';
+
+/** The one answer a concealed caller gets for every conflict of a write. */
 function concealedConflict(endpoint: string | undefined): ConflictError {
-  return new ConflictError(
-    `WeCom refused ${endpoint ?? 'the write'}: the write conflicts with the directory (a value already in use, or a limit reached); this credential may not learn which (that needs directory:read and directory:pii without department limits)`,
-    null,
-  );
+  return new ConflictError(`WeCom refused ${endpoint ?? 'the write'}: the write ${CONCEALED_CONFLICT}`, null);
+}
+
+/** Whether a WeCom errcode is a conflict this caller may not learn the cause of (see RefusalDetail). */
+export function concealsConflict(errcode: number, scopes: Scopes): boolean {
+  return categoryOf(errcode) === 'conflict' && refusalDetailFor(scopes) === 'concealed';
 }
 
 /** A WeCom failure as a typed mutation error; anything else is returned as it is (and thrown by the caller). */
