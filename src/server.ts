@@ -16,6 +16,7 @@ import { CallbackSourceCheck, type AllowedCallbackIps } from './callback/source-
 import { changeFeedOf, type ChangeFeed, type ChangeFeedOptions } from './directory/change-feed.ts';
 import { OPEN_SECURITY, type SecuritySettings } from './security/settings.ts';
 import { useSecurity } from './security/plugins.ts';
+import { useCompiledQueries } from './ops/compiled-queries.ts';
 import { requestIdentity } from './security/request-guard.ts';
 import { refuseUnmeasuredBody } from './security/http-server.ts';
 import { createWebFront } from './web/index.ts';
@@ -158,6 +159,8 @@ export function createApp(options: AppOptions): App {
     batching: security.batching === false ? false : { limit: security.batching },
     // After the security plugins: a cached answer is still authenticated, rate-limited and checked.
     plugins: [
+      // First: the execution limits and the response cache wrap the compiled executor.
+      ...useCompiledQueries(),
       ...useSecurity(security, { logger, graphiql, estimate }),
       ...(cache && responseCache ? [useResponseCache({ directory: cache, ...DEFAULT_RESPONSE_CACHE_LIMITS })] : []),
       ...extraPlugins,

@@ -40,11 +40,17 @@ function computePinyinKey(name: string): string {
   return `${SEP}${full}${SEP}${initials}${SEP}`;
 }
 
-/** The lower-cased texts a query may match, in one string: userid, name, alias, English name, position. */
-function textKey(user: WeComUser): string {
+/**
+ * A member's search key: its lower-cased texts (userid, name, alias, English name, position), then
+ * its name's pinyin. Lower-casing the whole concatenation leaves one flat string: a concatenated
+ * (cons) string would be flattened by the first search that reads it, a copy per member made while
+ * someone waits for an answer.
+ */
+function searchKey(user: WeComUser): string {
   let key = SEP;
   for (const text of [user.userid, user.name, user.alias, user.englishName, user.position]) if (text) key += text + SEP;
-  return key.toLowerCase();
+  const py = pinyinKey(user.name);
+  return (py ? key + py.slice(SEP.length) : key).toLowerCase();
 }
 
 /** How well a member matched: lower is better; the order the schema promises. */
@@ -127,8 +133,7 @@ export class UserSearchIndex {
       if (i % BUILD_CHUNK === 0) await yieldIfBusy();
       const { user } = keyed[i]!;
       sorted.push(user);
-      const py = pinyinKey(user.name);
-      const key = py ? textKey(user) + py.slice(SEP.length) : textKey(user);
+      const key = searchKey(user);
       keys.push(key);
       eachGram(key, (gram) => {
         const slot = slots.get(gram);

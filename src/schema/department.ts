@@ -76,9 +76,12 @@ builder.node(DepartmentRef, {
           'Members of the department, in WeCom order; with `recursive`, of its whole subtree, each once. Pages of 50 by default; a larger `first` than 500 gives 500.',
         args: { recursive: t.arg.boolean({ defaultValue: false, description: 'Include members of all sub-departments.' }) },
         resolve: async (d, args, ctx) => {
-          // One of thousands in a big tree: let other requests in between (src/ops/yield.ts).
+          // One of thousands in a big tree: let other requests in between (src/ops/yield.ts), before
+          // the load and after it: the loads of a whole tree resolve in one batch, and each page
+          // completed in that turn would otherwise hold the loop until the last one.
           await yieldIfBusy();
           const users = args.recursive ? await ctx.loaders.subtreeMembers(d.id) : await ctx.loaders.members.load(d.id);
+          await yieldIfBusy();
           return pageOf(users, args);
         },
       },
