@@ -30,7 +30,10 @@ export class SmallQueryLoops {
 
   /** Starts `loops` loops, each sending `request` then pausing `pauseMs`, until `stop()`. */
   static async start(input: LoopsInput): Promise<SmallQueryLoops> {
-    const worker = new Worker(new URL(import.meta.url), { workerData: input });
+    // A worker thread does not run the parent's --import hooks (Node 20): it registers tsx itself
+    // before it loads this module.
+    const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+    const worker = new Worker(bootstrap, { eval: true, workerData: input });
     const started = new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.once('error', reject);
