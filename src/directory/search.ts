@@ -122,11 +122,23 @@ export class UserSearchIndex {
     // size. Growing plain arrays instead left ~150 MB of garbage behind on the huge seed (12 million
     // postings), which the process kept as RSS.
     const slots = new Map<string, GramSlot>();
+    // Per character and pair anywhere in a text; per character and pair a text starts with
+    // ("\u0001z", "\u0001zh"); per text of one or two characters ("\u0001zs\u0001"). The last two
+    // rank the matches of short queries without reading keys (broadMatches).
     const eachGram = (key: string, visit: (gram: string) => void) => {
       for (let c = 0; c < key.length; c++) {
         if (key[c] === SEP) continue;
+        const starts = key[c - 1] === SEP;
         visit(key[c]!);
-        if (c + 1 < key.length && key[c + 1] !== SEP) visit(key.slice(c, c + 2));
+        if (starts) visit(key.slice(c - 1, c + 1));
+        if (key[c + 1] === SEP) {
+          if (starts) visit(key.slice(c - 1, c + 2));
+          continue;
+        }
+        if (c + 1 >= key.length) continue;
+        visit(key.slice(c, c + 2));
+        if (starts) visit(key.slice(c - 1, c + 2));
+        if (starts && key[c + 2] === SEP) visit(key.slice(c - 1, c + 3));
       }
     };
     for (let i = 0; i < keyed.length; i++) {
@@ -179,10 +191,11 @@ export class UserSearchIndex {
   }
 
   /** Matching users, best first; `accept` narrows the candidates (e.g. to a department subtree). */
-  search(query: string, accept?: (user: WeComUser) => boolean): WeComUser[] {
+  search(query: string, accept?: (user: WeComUser) => boolean): SearchHits {
     const q = query.trim().toLowerCase();
     if (!q || q.includes(SEP)) return [];
     const compact = q.replace(/\s+/g, '');
+    if (!accept && compact === q && q.length <= 2) return this.broadMatches(q);
     const patterns = patternsOf(q);
     // "zhang san" finds the pinyin "zhangsan": with spaces, the query is also tried without them.
     const spaceless = compact && compact !== q ? patternsOf(compact) : undefined;
@@ -209,5 +222,55 @@ export class UserSearchIndex {
       visit(next);
     }
     return buckets[EXACT]!.concat(buckets[PREFIX]!, buckets[SUBSTRING]!);
+  }
+
+  /**
+   * The first keystrokes ("z", "zh", "张") match a fifth of a corp or more: read from the posting
+   * lists alone. Every member holding a one- or two-character query matches it; those with a text
+   * that is the query rank first, then those with a text starting with it, then the rest.
+   */
+  private broadMatches(q: string): SearchHits {
+    const all = this.grams.get(q) ?? EMPTY;
+    const starts = this.grams.get(SEP + q) ?? EMPTY;
+    const whole = this.grams.get(SEP + q + SEP) ?? EMPTY;
+    return new RankedHits(this.users, [whole, starts, all]);
+  }
+}
+
+/** Search results in rank order: an array, or ranked posting lists cut only where a page asks. */
+export interface SearchHits {
+  readonly length: number;
+  slice(start: number, end: number): WeComUser[];
+}
+
+/**
+ * Hits as tiers of posting lists, each holding the one before it (whole ⊆ starts ⊆ all): the
+ * members of `all` in rank order are those of the first tier, then each tier's others.
+ */
+class RankedHits implements SearchHits {
+  constructor(
+    private readonly users: readonly WeComUser[],
+    private readonly tiers: readonly Int32Array[],
+  ) {}
+
+  get length(): number {
+    return this.tiers.at(-1)!.length;
+  }
+
+  slice(start: number, end: number): WeComUser[] {
+    const out: WeComUser[] = [];
+    let rank = 0;
+    for (let t = 0; t < this.tiers.length && rank < end; t++) {
+      const list = this.tiers[t]!;
+      const earlier = t ? this.tiers[t - 1]! : EMPTY;
+      let e = 0;
+      for (let i = 0; i < list.length && rank < end; i++) {
+        const member = list[i]!;
+        while (e < earlier.length && earlier[e]! < member) e++;
+        if (e < earlier.length && earlier[e] === member) continue;
+        if (rank++ >= start) out.push(this.users[member]!);
+      }
+    }
+    return out;
   }
 }

@@ -1,12 +1,8 @@
-import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { builder } from './builder.ts';
 import { DepartmentRef, UserConnectionRef, UserRef } from './refs.ts';
-import type { WeComUser } from '../wecom/users.ts';
 import { badInput } from './graphql-errors.ts';
 import { yieldIfBusy } from '../ops/yield.ts';
-
-/** Relay arguments are bounded: a page holds at most this many users. */
-export const MAX_PAGE_SIZE = 500;
+import { UserPage } from './user-page.ts';
 
 builder.node(DepartmentRef, {
   description: 'A department (部门) of the corp. Its place in the tree comes from one department/list per request.',
@@ -82,7 +78,7 @@ builder.node(DepartmentRef, {
           await yieldIfBusy();
           const users = args.recursive ? await ctx.loaders.subtreeMembers(d.id) : await ctx.loaders.members.load(d.id);
           await yieldIfBusy();
-          return pageOf(users, args);
+          return new UserPage(users, args);
         },
       },
       UserConnectionRef,
@@ -96,15 +92,6 @@ builder.node(DepartmentRef, {
     }),
   }),
 });
-
-/** A Relay page of users with the total, with page sizes bounded. */
-export function pageOf(
-  users: readonly WeComUser[],
-  args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null },
-) {
-  const page = resolveArrayConnection({ args, defaultSize: 50, maxSize: MAX_PAGE_SIZE }, users as WeComUser[]);
-  return { ...page, totalCount: users.length };
-}
 
 /** The loaded values, without misses; a failed load fails the field. */
 export function present<T>(values: readonly (T | null | Error)[]): T[] {

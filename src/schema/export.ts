@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import { Gender, UserStatus } from './user.ts';
 import { totalCountOptions } from './refs.ts';
-import { MAX_PAGE_SIZE } from './department.ts';
+import { MAX_PAGE_SIZE } from './user-page.ts';
 import { ValidationError, mutating, mutationErrors } from './mutation-errors.ts';
 import { checkBlockSize, checkTagId } from './validate.ts';
 import type { ExportJobState } from '../jobs/tracker.ts';

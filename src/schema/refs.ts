@@ -1,4 +1,6 @@
 import { builder } from './builder.ts';
+import { RELAY_DOCS } from './plugin-docs.ts';
+import { UserPage } from './user-page.ts';
 import type { WeComDepartment } from '../wecom/departments.ts';
 import type { WeComUser } from '../wecom/users.ts';
 import type { WeComTagSummary } from '../wecom/tags.ts';
@@ -29,6 +31,16 @@ export const UserConnectionRef = builder.connectionObject(
     edgesField: { description: 'The members of this page with their cursors, in list order.' },
     fields: (t) => ({
       totalCount: t.int(totalCountOptions('How many users there are across all pages.')),
+      // Replaces the relay plugin's `nodes` (same type and text), which maps every edge: a
+      // UserPage holds its nodes and makes edges only when asked (user-page.ts).
+      nodes: t.field({
+        type: [UserRef],
+        description: RELAY_DOCS.nodesOnConnection.description,
+        resolve: (page) => {
+          if (!(page instanceof UserPage)) throw new Error('a UserConnection is resolved to a UserPage');
+          return page.nodes;
+        },
+      }),
     }),
   },
   {

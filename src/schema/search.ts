@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { UserConnectionRef, UserRef } from './refs.ts';
-import { pageOf } from './department.ts';
+import { UserPage } from './user-page.ts';
 import { badInput } from './graphql-errors.ts';
 
 /** Longest search text accepted: names are at most 64 characters. */
@@ -26,7 +26,7 @@ builder.queryFields((t) => ({
         const [index, tree] = await Promise.all([ctx.loaders.searchIndex(), ctx.loaders.tree()]);
         const within = args.departmentId;
         const hits = index.search(query, within == null ? undefined : (u) => u.department.some((d) => tree.isWithin(d, within)));
-        return pageOf(hits, args);
+        return new UserPage(hits, args);
       },
     },
     UserConnectionRef,

@@ -13,7 +13,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { DEPARTMENTS_PER_CORP_MAX, INVITE_USERS_MAX, LIST_ID_LIMIT_MAX, TAG_USERS_PER_CALL_MAX } from 'wecom-protocol/limits';
-import { MAX_PAGE_SIZE } from '../schema/department.ts';
+import { MAX_PAGE_SIZE } from '../schema/user-page.ts';
 
 /**
  * Every list argument is bounded before the operation runs: a list longer than its bound fails

@@ -12,7 +12,7 @@ describe('compiled queries: variables', () => {
   it('use the default of a non-null variable left out', async ({ service }) => {
     const res = await service.query('query Dept($id: Int! = 2) { department(id: $id) { departmentId } }');
     expect(res.errors).toBeUndefined();
-    expect(res.data.department.departmentId).toBe(2);
+    expect(res.data?.department.departmentId).toBe(2);
   });
 
   it('use the value sent over the default, and defaults of list and nullable variables', async ({ service }) => {
@@ -21,9 +21,9 @@ describe('compiled queries: variables', () => {
       { id: 1 },
     );
     expect(res.errors).toBeUndefined();
-    expect(res.data.department.departmentId).toBe(1);
-    expect(res.data.department.members.nodes).toHaveLength(1);
-    expect(res.data.users).toEqual([null]);
+    expect(res.data?.department.departmentId).toBe(1);
+    expect(res.data?.department.members.nodes).toHaveLength(1);
+    expect(res.data?.users).toEqual([null]);
   });
 
   it('refuse null for a non-null variable even when it has a default, naming the variable, and run nothing', async ({ service }) => {
