@@ -3,7 +3,7 @@ import type { ChildService } from './processes.ts';
 import type { DirectorySnapshot } from './emulator-state.ts';
 import type { EmulatorClient } from './emulator-state.ts';
 import { SnapshotTree } from './scenarios.ts';
-import { SmallQueryLoops } from './small-query-loops.ts';
+import { ProbeThread } from './probe-thread.ts';
 import { percentile, post, type GraphQLAnswer, type GraphQLRequest } from './measure.ts';
 
 /**
@@ -16,7 +16,7 @@ import { percentile, post, type GraphQLAnswer, type GraphQLRequest } from './mea
  *   keystrokes (1–5 characters: pinyin, initials, Han), each a response-cache miss;
  * - the org tree three levels below the root with 20 members per bottom department (2,000
  *   departments on the large seed) on response-cache misses, while small queries run beside it
- *   from a thread of their own (bench/small-query-loops.ts): their p99 and the event-loop delay
+ *   from a thread of their own (bench/probe-thread.ts): their p99 and the event-loop delay
  *   (from /metrics) say whether the big answer held the loop;
  * - the service's RSS with the corp fully cached.
  */
@@ -100,23 +100,22 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
   // 200: a p99 over fewer samples is just the slowest one (the report gives that too, as max).
   const keystrokes = keystrokeQueries(snapshot, quick ? 10 : 201);
   await wecom.resetStats();
-  const first = await post(service, searchRequest(keystrokes[0]!), REQUEST_TIMEOUT_MS);
-  expectOk(first, 'first search');
+  // Timed from a thread of its own (bench/probe-thread.ts), like the small queries below.
+  const probe = await ProbeThread.start({ url: service.url, headers: service.headers });
+  const firstSearch = await probe.sequence([searchRequest(keystrokes[0]!)]);
+  if (firstSearch.failures.length) throw new Error(`first search: ${firstSearch.failures[0]}`);
+  const first = firstSearch.times[0]!;
   const firstCalls = (await wecom.stats()).total;
-  const searchTimes: number[] = [];
-  for (const text of keystrokes.slice(1)) {
-    const answer = await post(service, searchRequest(text), REQUEST_TIMEOUT_MS);
-    expectOk(answer, `search "${text}"`);
-    searchTimes.push(answer.ms);
-  }
+  const searches = await probe.sequence(keystrokes.slice(1).map(searchRequest));
+  if (searches.failures.length) throw new Error(`search: ${searches.failures[0]}`);
+  const searchTimes = searches.times;
   const searchCalls = (await wecom.stats()).total - firstCalls;
   log(
-    `scale: first search ${fmt(first.ms)} ms; ${searchTimes.length} keystrokes p50 ${fmt(percentile(searchTimes, 0.5))} ms, p99 ${fmt(percentile(searchTimes, 0.99))} ms`,
+    `scale: first search ${fmt(first)} ms; ${searchTimes.length} keystrokes p50 ${fmt(percentile(searchTimes, 0.5))} ms, p99 ${fmt(percentile(searchTimes, 0.99))} ms`,
   );
 
-  // Small queries alone, for the idle figure.
-  const idle: number[] = [];
-  for (let i = 0; i < (quick ? 20 : 100); i++) idle.push((await post(service, SMALL_QUERY)).ms);
+  // Small queries alone, for the idle figure (from the same kind of thread as during the tree).
+  const idle = (await probe.sequence(Array.from({ length: quick ? 20 : 100 }, () => SMALL_QUERY))).times;
 
   // The big tree on response-cache misses (a new operation name each time), small queries beside it.
   const root = tree.roots[0]!;
@@ -125,8 +124,8 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
     .flatMap((a) => tree.childrenOf(a.id))
     .flatMap((b) => tree.childrenOf(b.id));
   // A corp whose three levels cost more than MAX_QUERY_COST gets a refusal up front: reported as such.
-  const probe = await post(service, treeRequest(root.id, 'Probe'), REQUEST_TIMEOUT_MS);
-  const refusal = probe.errors?.find((e) => e.extensions?.code === 'QUERY_TOO_COSTLY')?.message;
+  const trial = await post(service, treeRequest(root.id, 'Probe'), REQUEST_TIMEOUT_MS);
+  const refusal = trial.errors?.find((e) => e.extensions?.code === 'QUERY_TOO_COSTLY')?.message;
   if (refusal) log(`scale: the tree was refused up front: ${refusal}`);
   const unmeasured = quick || refusal ? 0 : 2;
   const samples = refusal ? 0 : quick ? 1 : 5;
@@ -134,9 +133,7 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
     expectOk(await post(service, treeRequest(root.id, `Warm${i}`), REQUEST_TIMEOUT_MS), 'tree (JIT warm-up)');
   await scrapeLoop(service);
   await wecom.resetStats();
-  const loops = refusal
-    ? undefined
-    : await SmallQueryLoops.start({ target: { url: service.url, headers: service.headers }, request: SMALL_QUERY, loops: 2, pauseMs: 5 });
+  const stopLoops = refusal ? undefined : await probe.loops({ request: SMALL_QUERY, loops: 2, pauseMs: 5 });
   const treeTimes: number[] = [];
   let last: GraphQLAnswer | undefined;
   let bytes = 0;
@@ -155,7 +152,8 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
     last = { status: res.status, data: body.data, errors: body.errors, ms: treeTimes.at(-1)! };
     expectOk(last, 'tree');
   }
-  const { times: during, errors: smallErrors } = (await loops?.stop()) ?? { times: [], errors: 0 };
+  const { times: during, errors: smallErrors } = (await stopLoops?.()) ?? { times: [], errors: 0 };
+  await probe.stop();
   const loop = await scrapeLoop(service);
   const treeCalls = (await wecom.stats()).total;
   const problems = refusal
@@ -181,7 +179,7 @@ export async function benchScale(options: ScaleOptions): Promise<{ report: Scale
       // department/list + user/list per department + tag/list + tag/get per tag, and the one
       // agent/get of /readyz (the app's visible range: the benchmark configures an app secret)
       warmUpMinimumCalls: 1 + snapshot.departments.length + 1 + snapshot.tags.length + 1,
-      firstSearchAfterWarmMs: first.ms,
+      firstSearchAfterWarmMs: first,
       firstSearchAfterWarmCalls: firstCalls,
       searchQueries: searchTimes.length,
       searchP50Ms: percentile(searchTimes, 0.5),
