@@ -5,7 +5,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { ChildService, answers, freePort } from './processes.ts';
+import { ChildService, answers, freePort, imageNodeOptions } from './processes.ts';
 import { EmulatorClient, type Credentials } from './emulator-state.ts';
 import { buildScenarios, type ReadScenario } from './scenarios.ts';
 import { countUpstream, load, post, settle, type Target } from './measure.ts';
@@ -205,6 +205,7 @@ function startService(name: string, emulatorUrl: string, creds: Credentials, ext
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         NODE_ENV: 'production',
+        NODE_OPTIONS: imageNodeOptions(),
         WECOM_BASE_URL: emulatorUrl,
         WECOM_CORP_ID: creds.corpId,
         WECOM_CONTACT_SECRET: creds.contactSecret,

@@ -148,6 +148,16 @@ function baseEnvironment(): Record<string, string> {
   return kept;
 }
 
+/**
+ * The NODE_OPTIONS the Docker image runs the service with (its heap cap): the benchmark's
+ * services run the same way, read from the Dockerfile so the two cannot drift apart.
+ */
+export function imageNodeOptions(): string {
+  const line = /NODE_OPTIONS=(\S+)/.exec(readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8'));
+  if (!line) throw new Error('the Dockerfile sets no NODE_OPTIONS');
+  return line[1]!;
+}
+
 /** A free loopback port: the same helper the tests use. */
 export { freePort } from '../test/helpers/service-process.ts';
 

@@ -3,7 +3,7 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChildService, REPO_ROOT, answers, freePort } from './processes.ts';
+import { ChildService, REPO_ROOT, answers, freePort, imageNodeOptions } from './processes.ts';
 import { generateApiKey, hashApiKey } from '../src/auth/api-keys.ts';
 import { ALL_SCOPE_NAMES } from '../src/auth/scopes.ts';
 import { EmulatorClient, type Credentials, type DirectorySnapshot } from './emulator-state.ts';
@@ -358,7 +358,7 @@ class Launcher {
       name: 'bare yoga',
       script: 'bench/bare-yoga.ts',
       port,
-      env: { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' },
+      env: { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', NODE_OPTIONS: imageNodeOptions() },
       ready: async (p) => (await post({ url: `http://127.0.0.1:${p}`, headers: {} }, { query: '{ hello }' })).status === 200,
     });
   }
@@ -374,6 +374,8 @@ class Launcher {
         // Callers authenticate as in production: one API key with every scope. The per-caller
         // request rate limits are off (a benchmark measures throughput); introspection is on for
         // the check that the mutations exist.
+        // As the Docker image runs it (its heap cap: docs/operations-scale.md#memory).
+        NODE_OPTIONS: imageNodeOptions(),
         API_KEYS: JSON.stringify([{ id: 'bench', hash: hashApiKey(BENCH_API_KEY), scopes: ALL_SCOPE_NAMES }]),
         RATE_LIMIT_PER_MINUTE: '0',
         MUTATION_RATE_LIMIT_PER_MINUTE: '0',
