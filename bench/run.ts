@@ -9,7 +9,7 @@ import { ALL_SCOPE_NAMES } from '../src/auth/scopes.ts';
 import { EmulatorClient, type Credentials, type DirectorySnapshot } from './emulator-state.ts';
 import { SnapshotTree, buildScenarios, type ReadScenario, type WriteScenario } from './scenarios.ts';
 import { benchFederatedTickets } from './federated-tickets.ts';
-import { benchScale, type ScaleReport } from './scale.ts';
+import { benchScale, responseCacheMb, type ScaleReport } from './scale.ts';
 import {
   countUpstream,
   load,
@@ -246,7 +246,13 @@ async function main(): Promise<void> {
     // Large seed: the cold full-tree walk and the memory of a fully cached directory.
     const large = size !== 'demo' ? await benchLargeSeed(rt, await launcher.get('nowarm'), reads, snapshot) : undefined;
     // RSS with the corp fully cached, after every cached scenario ran on the warm service.
-    if (scale) scale = { ...scale, rssAfterMb: cached.memory().rssMb, peakRssMb: Math.max(scale.peakRssMb, cached.memory().peakRssMb) };
+    if (scale)
+      scale = {
+        ...scale,
+        rssAfterMb: cached.memory().rssMb,
+        responseCacheAfterMb: await responseCacheMb(cached),
+        peakRssMb: Math.max(scale.peakRssMb, cached.memory().peakRssMb),
+      };
 
     // The same service with the cache switched off (CACHE_ENABLED=false): the per-request plan alone.
     for (const scenario of reads) {

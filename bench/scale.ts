@@ -63,6 +63,8 @@ export interface ScaleReport {
   eventLoopMaxMs: number | null;
   rssWarmMb: number;
   rssAfterMb: number;
+  /** Of that, the response cache's answer bytes (graphql_response_cache_bytes), MB; set with rssAfterMb. */
+  responseCacheAfterMb?: number | null;
   peakRssMb: number;
 }
 
@@ -233,6 +235,13 @@ async function scrapeLoop(service: ChildService): Promise<{ p99Ms: number | null
     return m ? Number(m[1]) * 1000 : null;
   };
   return { p99Ms: read('0.99'), maxMs: read('1') };
+}
+
+/** The response cache's answer bytes now (graphql_response_cache_bytes), MB. */
+export async function responseCacheMb(service: ChildService): Promise<number | null> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const m = /^graphql_response_cache_bytes (\S+)$/m.exec(text);
+  return m ? Number(m[1]) / 1024 / 1024 : null;
 }
 
 const searchRequest = (text: string): GraphQLRequest => ({

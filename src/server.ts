@@ -9,7 +9,7 @@ import type { WeComAgent } from './wecom/agent.ts';
 import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
-import { DEFAULT_RESPONSE_CACHE_LIMITS, useResponseCache } from './cache/response-cache.ts';
+import { DEFAULT_RESPONSE_CACHE_LIMITS, useResponseCache, type ResponseCacheStats } from './cache/response-cache.ts';
 import { compactingSource } from './cache/compact-user.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
 import { CallbackSourceCheck, type AllowedCallbackIps } from './callback/source-ip.ts';
@@ -33,6 +33,8 @@ export interface App {
   jobs: JobTracker;
   /** The cross-request directory cache (absent when turned off or when a source was given). */
   cache?: DirectoryCache;
+  /** What the whole-response cache holds (absent with the directory cache off, or responseCache false). */
+  responseCache?: { stats(): ResponseCacheStats };
   /** The /wecom/callback endpoint (absent when no callback Token and EncodingAESKey are set: 404). */
   callback?: CallbackHandler;
   /** The ordered changes behind `directoryChanges` and `contactChanged`. */
@@ -144,6 +146,7 @@ export function createApp(options: AppOptions): App {
   const callbackBudget = security.rateLimit
     ? new TokenBuckets(security.rateLimit.requestsPerMinute, security.rateLimit.requestBurst)
     : undefined;
+  const responses = cache && responseCache ? useResponseCache({ directory: cache, ...DEFAULT_RESPONSE_CACHE_LIMITS }) : undefined;
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -162,7 +165,7 @@ export function createApp(options: AppOptions): App {
       // First: the execution limits and the response cache wrap the compiled executor.
       ...useCompiledQueries(),
       ...useSecurity(security, { logger, graphiql, estimate }),
-      ...(cache && responseCache ? [useResponseCache({ directory: cache, ...DEFAULT_RESPONSE_CACHE_LIMITS })] : []),
+      ...(responses ? [responses] : []),
       ...extraPlugins,
       ...web.plugins,
     ],
@@ -191,6 +194,7 @@ export function createApp(options: AppOptions): App {
     yoga,
     jobs,
     ...(cache ? { cache } : {}),
+    ...(responses ? { responseCache: responses } : {}),
     ...(callback ? { callback } : {}),
     feed,
     ...(corpSizes ? { corpSizes } : {}),

@@ -173,6 +173,7 @@ export function createService(config: Config, { security, logger, planning }: Se
       metrics.observe({
         scheduler: () => client.core.scheduler.snapshot(),
         ...(app.cache ? { cache: () => app.cache!.stats() } : {}),
+        ...(app.responseCache ? { responseCache: () => app.responseCache!.stats() } : {}),
         ...(app.callback ? { callbacks: () => app.callback!.stats() } : {}),
         ...(scale
           ? {

@@ -97,7 +97,14 @@ function cacheableOperation(document: DocumentNode, operationName: string | null
  * Unlike envelop's response-cache plugin it does no entity bookkeeping (no document rewriting to
  * add `__typename`/`id`, no walk of the result): answers are retired by generation, not by entity.
  */
-export function useResponseCache(options: ResponseCacheOptions): Plugin {
+/** What the response cache holds (graphql_response_cache_* in /metrics). */
+export interface ResponseCacheStats {
+  entries: number;
+  /** Answer bytes kept, outside the JS heap: part of the process's RSS (at most `maxBytes`). */
+  bytes: number;
+}
+
+export function useResponseCache(options: ResponseCacheOptions): Plugin & { stats(): ResponseCacheStats } {
   const { directory } = options;
   const store = new LRUCache<string, Stored>({
     maxSize: options.maxBytes,
@@ -122,6 +129,11 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin {
   };
 
   return {
+    stats: () => {
+      let bytes = 0;
+      for (const stored of store.values()) bytes += stored.bytes.length;
+      return { entries: store.size, bytes };
+    },
     // After the security plugins' onParams (persisted operations, query length): the caller is known and allowed.
     onParams({ params, request, setResult }) {
       if (typeof params.query !== 'string') return;

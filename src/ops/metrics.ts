@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { WeComClientHooks } from '../wecom/metrics.ts';
 import type { LaneSnapshot } from '../wecom/scheduler.ts';
 import type { DirectoryCacheStats } from '../cache/directory-cache.ts';
+import type { ResponseCacheStats } from '../cache/response-cache.ts';
 import type { WarmUpStatus } from '../cache/warm-up.ts';
 import { EventLoopDelay, type EventLoopDelaySample } from './event-loop.ts';
 import type { CallbackHandlerStats } from '../callback/handler.ts';
@@ -39,6 +40,7 @@ const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 export interface MetricSources {
   scheduler?: () => Record<string, LaneSnapshot>;
   cache?: () => DirectoryCacheStats;
+  responseCache?: () => ResponseCacheStats;
   callbacks?: () => CallbackHandlerStats;
   redisFallbacks?: () => Record<string, number>;
   /** Whether Redis answers now (scaled out only). */
@@ -262,6 +264,22 @@ export class ServiceMetrics {
       registers: [this.registry],
       collect() {
         this.set(sources().cache?.().entries ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'graphql_response_cache_entries',
+      help: 'Answers held by the whole-response cache.',
+      registers: [this.registry],
+      collect() {
+        this.set(sources().responseCache?.().entries ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'graphql_response_cache_bytes',
+      help: 'Answer bytes held by the whole-response cache (outside the JS heap, part of the RSS; at most 64 MB).',
+      registers: [this.registry],
+      collect() {
+        this.set(sources().responseCache?.().bytes ?? 0);
       },
     });
     new Counter({

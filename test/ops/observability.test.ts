@@ -144,6 +144,16 @@ describe('HTTP front and metrics', () => {
     expect(delta('directory_cache_invalidations_total', {})).toBe(1);
   });
 
+  opsTest('reports what the response cache holds: answers and their bytes (part of the RSS)', async ({ service }) => {
+    const before = await scrape(service);
+    const text = await (await post(service, { query: `query Gauge${Date.now()} { department(id: 1) { name } }` })).text();
+    expect(text).toContain('"data"');
+    const after = await scrape(service);
+    const delta = (name: string) => metricValue(after, name, {}) - metricValue(before, name, {});
+    expect(delta('graphql_response_cache_entries')).toBe(1);
+    expect(delta('graphql_response_cache_bytes')).toBe(Buffer.byteLength(text));
+  });
+
   opsTest('puts no secret, token or userid in /metrics', async ({ service }) => {
     await post(service, { query: '{ department(id: 1) { members(first: 3) { nodes { userid } } } }' });
     const text = await scrape(service);
