@@ -17,6 +17,9 @@ export interface ResponseCacheOptions {
 
 export const DEFAULT_RESPONSE_CACHE_LIMITS = { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 8 * 1024 * 1024 } as const;
 
+/** What an entry costs beside its bytes (key, ETag, bookkeeping), counted against maxBytes. */
+const ENTRY_OVERHEAD = 256;
+
 /** Marks an answer served from this cache (read by the metrics plugin, src/ops/metrics.ts). */
 export const SERVED_FROM_RESPONSE_CACHE = Symbol.for('servedFromResponseCache');
 
@@ -109,7 +112,7 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin & { stat
   const store = new LRUCache<string, Stored>({
     maxSize: options.maxBytes,
     maxEntrySize: options.maxEntryBytes,
-    sizeCalculation: (entry) => entry.bytes.length + 256,
+    sizeCalculation: (entry) => entry.bytes.length + ENTRY_OVERHEAD,
   });
   const cacheable = new WeakMap<DocumentNode, boolean>();
   /** A request's key while it executes (set when it missed). */
@@ -129,11 +132,7 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin & { stat
   };
 
   return {
-    stats: () => {
-      let bytes = 0;
-      for (const stored of store.values()) bytes += stored.bytes.length;
-      return { entries: store.size, bytes };
-    },
+    stats: () => ({ entries: store.size, bytes: store.calculatedSize - ENTRY_OVERHEAD * store.size }),
     // After the security plugins' onParams (persisted operations, query length): the caller is known and allowed.
     onParams({ params, request, setResult }) {
       if (typeof params.query !== 'string') return;

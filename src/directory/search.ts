@@ -191,7 +191,7 @@ export class UserSearchIndex {
   }
 
   /** Matching users, best first; `accept` narrows the candidates (e.g. to a department subtree). */
-  search(query: string, accept?: (user: WeComUser) => boolean): SearchHits {
+  search(query: string, accept?: (user: WeComUser) => boolean): UserList {
     const q = query.trim().toLowerCase();
     if (!q || q.includes(SEP)) return [];
     const compact = q.replace(/\s+/g, '');
@@ -229,7 +229,7 @@ export class UserSearchIndex {
    * lists alone. Every member holding a one- or two-character query matches it; those with a text
    * that is the query rank first, then those with a text starting with it, then the rest.
    */
-  private broadMatches(q: string): SearchHits {
+  private broadMatches(q: string): UserList {
     const all = this.grams.get(q) ?? EMPTY;
     const starts = this.grams.get(SEP + q) ?? EMPTY;
     const whole = this.grams.get(SEP + q + SEP) ?? EMPTY;
@@ -237,8 +237,12 @@ export class UserSearchIndex {
   }
 }
 
-/** Search results in rank order: an array, or ranked posting lists cut only where a page asks. */
-export interface SearchHits {
+/**
+ * Members in order, as a page is cut from them (src/schema/user-page.ts): a department's list
+ * (an array), or search hits in rank order (an array, or ranked posting lists cut only where a
+ * page asks).
+ */
+export interface UserList {
   readonly length: number;
   slice(start: number, end: number): WeComUser[];
 }
@@ -247,7 +251,7 @@ export interface SearchHits {
  * Hits as tiers of posting lists, each holding the one before it (whole ⊆ starts ⊆ all): the
  * members of `all` in rank order are those of the first tier, then each tier's others.
  */
-class RankedHits implements SearchHits {
+class RankedHits implements UserList {
   constructor(
     private readonly users: readonly WeComUser[],
     private readonly tiers: readonly Int32Array[],

@@ -1,14 +1,9 @@
 import { offsetForArgs, offsetToCursor } from '@pothos/plugin-relay';
 import type { WeComUser } from '../wecom/users.ts';
+import type { UserList } from '../directory/search.ts';
 
 /** Relay arguments are bounded: a page holds at most this many users. */
 export const MAX_PAGE_SIZE = 500;
-
-/** Members in list order, or search hits: what a page is cut from (an array is one). */
-export interface UserList {
-  readonly length: number;
-  slice(start: number, end: number): WeComUser[];
-}
 
 export interface PageArgs {
   first?: number | null;

@@ -58,10 +58,7 @@ const CREATE_USER = graphql(`
   mutation ThirdWaveCreateUser($input: CreateUserInput!) {
     createUser(input: $input) {
       __typename
-      ... on Error { message }
-      ... on ConflictError { errcode }
-      ... on AlreadyExistsError { field errcode }
-      ... on ValidationError { field errcode }
+      ...ErrorFields
       ... on MutationCreateUserSuccess { data { userid } }
     }
   }
@@ -71,9 +68,7 @@ const UPDATE_USER = graphql(`
   mutation ThirdWaveUpdateUser($input: UpdateUserInput!) {
     updateUser(input: $input) {
       __typename
-      ... on Error { message }
-      ... on ConflictError { errcode }
-      ... on AlreadyExistsError { field errcode }
+      ...ErrorFields
       ... on MutationUpdateUserSuccess { data { userid } }
     }
   }
@@ -83,9 +78,7 @@ const CREATE_DEPARTMENT = graphql(`
   mutation ThirdWaveCreateDepartment($input: CreateDepartmentInput!) {
     createDepartment(input: $input) {
       __typename
-      ... on Error { message }
-      ... on ConflictError { errcode }
-      ... on AlreadyExistsError { field errcode }
+      ...ErrorFields
       ... on MutationCreateDepartmentSuccess { data { departmentId name } }
     }
   }
@@ -95,9 +88,7 @@ const UPDATE_DEPARTMENT = graphql(`
   mutation ThirdWaveUpdateDepartment($input: UpdateDepartmentInput!) {
     updateDepartment(input: $input) {
       __typename
-      ... on Error { message }
-      ... on ConflictError { errcode }
-      ... on AlreadyExistsError { field errcode }
+      ...ErrorFields
       ... on MutationUpdateDepartmentSuccess { data { departmentId } }
     }
   }
