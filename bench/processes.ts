@@ -158,8 +158,8 @@ export function imageNodeOptions(): string {
   return line[1]!;
 }
 
-/** A free loopback port: the same helper the tests use. */
-export { freePort } from '../test/helpers/service-process.ts';
+/** A free loopback port, and a metric's value in a /metrics text: the same helpers the tests use. */
+export { freePort, metricValue } from '../test/helpers/service-process.ts';
 
 /** Readiness probe: the URL answers 2xx. */
 export const answers = (path: string) => async (port: number) => (await fetch(`http://127.0.0.1:${port}${path}`)).ok;

@@ -1,5 +1,5 @@
 import { pinyin } from 'pinyin-pro';
-import type { ChildService } from './processes.ts';
+import { metricValue, type ChildService } from './processes.ts';
 import type { DirectorySnapshot } from './emulator-state.ts';
 import type { EmulatorClient } from './emulator-state.ts';
 import { SnapshotTree } from './scenarios.ts';
@@ -227,21 +227,18 @@ async function waitWarm(service: ChildService): Promise<{ firstWarmMs: number | 
   throw new Error(`the service was not warm within ${WARM_TIMEOUT_MS} ms`);
 }
 
+const metricsOf = async (service: ChildService) => (await fetch(`${service.url}/metrics`)).text();
+
 /** The event-loop delay since the previous scrape (service_event_loop_delay_seconds), ms. */
-async function scrapeLoop(service: ChildService): Promise<{ p99Ms: number | null; maxMs: number | null }> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  const read = (q: string) => {
-    const m = new RegExp(`^service_event_loop_delay_seconds\\{quantile="${q.replace('.', '\\.')}"\\} (\\S+)$`, 'm').exec(text);
-    return m ? Number(m[1]) * 1000 : null;
-  };
-  return { p99Ms: read('0.99'), maxMs: read('1') };
+async function scrapeLoop(service: ChildService): Promise<{ p99Ms: number; maxMs: number }> {
+  const text = await metricsOf(service);
+  const ms = (quantile: string) => metricValue(text, 'service_event_loop_delay_seconds', { quantile }) * 1000;
+  return { p99Ms: ms('0.99'), maxMs: ms('1') };
 }
 
 /** The response cache's answer bytes now (graphql_response_cache_bytes), MB. */
-export async function responseCacheMb(service: ChildService): Promise<number | null> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  const m = /^graphql_response_cache_bytes (\S+)$/m.exec(text);
-  return m ? Number(m[1]) / 1024 / 1024 : null;
+export async function responseCacheMb(service: ChildService): Promise<number> {
+  return metricValue(await metricsOf(service), 'graphql_response_cache_bytes') / 1024 / 1024;
 }
 
 const searchRequest = (text: string): GraphQLRequest => ({
