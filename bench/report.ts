@@ -249,8 +249,8 @@ export function markdown(results: BenchResults): string {
   const escapeCell = (c: string) => c.replace(/\|/g, '\\|');
   const table = [
     `| ${COLUMNS.join(' | ')} |`,
-    `| ${COLUMNS.map((c, i) => (i === 0 || i === COLUMNS.length - 1 ? '---' : '---:')).join(' | ')} |`,
-    ...results.scenarios.map((r) => `| ${cells(r).map(escape).join(' | ')} |`),
+    `| ${COLUMNS.map((_, i) => (i === 0 || i === COLUMNS.length - 1 ? '---' : '---:')).join(' | ')} |`,
+    ...results.scenarios.map((r) => `| ${cells(r).map(escapeCell).join(' | ')} |`),
   ];
   const targets = results.targets.map(
     (t) => `| ${escapeCell(t.target)} | ${escapeCell(t.measured)} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`,

@@ -52,6 +52,9 @@ describe('npm run bench -- --quick', () => {
     const markdown = readFileSync(join(out, 'RESULTS.md'), 'utf8');
     expect(markdown).toContain('| scenario | calls/query | minimum | p50 ms | p99 ms | rps | × bare | peak RSS MB |');
     for (const s of results.scenarios) expect(markdown).toContain(`| ${s.name} |`);
+    // Cells are written as text, as the terminal table has them (a note, a dash, "no limit").
+    for (const s of results.scenarios) if (s.note) expect(markdown).toContain(s.note.replace(/\|/g, '\\|'));
+    expect(markdown).not.toMatch(/%20|%u[0-9A-F]{4}/);
   });
 
   it('writes results.json in the documented shape', () => {
