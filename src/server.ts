@@ -9,7 +9,7 @@ import type { WeComAgent } from './wecom/agent.ts';
 import { JobTracker } from './jobs/tracker.ts';
 import { createContext, type GraphQLContext, type ServiceDeps } from './schema/context.ts';
 import { DEFAULT_CACHE_SETTINGS, DirectoryCache, type DirectoryCacheOptions } from './cache/directory-cache.ts';
-import { DEFAULT_RESPONSE_CACHE_LIMITS, useResponseCache, type ResponseCacheStats } from './cache/response-cache.ts';
+import { DEFAULT_RESPONSE_CACHE_BYTES, responseCacheLimits, useResponseCache, type ResponseCacheStats } from './cache/response-cache.ts';
 import { compactingSource } from './cache/compact-user.ts';
 import { createCallbackHandler, type CallbackHandler, type CallbackHandlerOptions } from './callback/handler.ts';
 import { CallbackSourceCheck, type AllowedCallbackIps } from './callback/source-ip.ts';
@@ -71,8 +71,11 @@ export interface AppOptions extends ServiceDeps {
    * (tests, embedding); main.ts always passes the configured settings.
    */
   security?: Partial<SecuritySettings>;
-  /** Whole-response caching over the directory cache (on with the directory cache unless false). */
-  responseCache?: boolean;
+  /**
+   * Whole-response caching over the directory cache, on with it: its budget in answer bytes
+   * (default 64 MB); false or 0 turns it off.
+   */
+  responseCache?: number | false;
   /** More Yoga plugins, after the security ones (the metrics plugin, src/ops/metrics.ts). */
   plugins?: Plugin[];
   /** The org explorer's built folder (default web/dist, src/web/index.ts); false: no explorer at `/`. */
@@ -87,7 +90,7 @@ export function createApp(options: AppOptions): App {
   const {
     logger,
     graphiql,
-    responseCache = true,
+    responseCache = DEFAULT_RESPONSE_CACHE_BYTES,
     cache: cacheSettings,
     callback: callbackSettings,
     changeFeed,
@@ -146,7 +149,7 @@ export function createApp(options: AppOptions): App {
   const callbackBudget = security.rateLimit
     ? new TokenBuckets(security.rateLimit.requestsPerMinute, security.rateLimit.requestBurst)
     : undefined;
-  const responses = cache && responseCache ? useResponseCache({ directory: cache, ...DEFAULT_RESPONSE_CACHE_LIMITS }) : undefined;
+  const responses = cache && responseCache ? useResponseCache({ directory: cache, ...responseCacheLimits(responseCache) }) : undefined;
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',

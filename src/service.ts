@@ -133,6 +133,7 @@ export function createService(config: Config, { security, logger, planning }: Se
               ...(scale ? { secondLevel: scale.directoryStore } : {}),
             }
           : false,
+        responseCache: config.cache.responseCacheBytes,
         ...(callback ? { callback: { ...callback, ...config.callbackSources, ...(scale ? { replayGuard: scale.replayGuard } : {}) } } : {}),
         changeFeed: { maxEntries: config.changeFeed.maxEntries, retentionMs: config.changeFeed.retentionSeconds * 1000 },
       }),

@@ -15,7 +15,12 @@ export interface ResponseCacheOptions {
   maxEntryBytes: number;
 }
 
-export const DEFAULT_RESPONSE_CACHE_LIMITS = { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 8 * 1024 * 1024 } as const;
+export const DEFAULT_RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** The budget, and the largest answer kept: an eighth of it, at most 8 MB (one answer must not empty the cache). */
+export function responseCacheLimits(maxBytes: number): { maxBytes: number; maxEntryBytes: number } {
+  return { maxBytes, maxEntryBytes: Math.min(8 * 1024 * 1024, Math.floor(maxBytes / 8)) };
+}
 
 /** What an entry costs beside its bytes (key, ETag, bookkeeping), counted against maxBytes. */
 const ENTRY_OVERHEAD = 256;

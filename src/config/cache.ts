@@ -12,6 +12,8 @@ export interface CacheConfig {
   warmUp: boolean;
   /** Share of the client's per-endpoint rate budget a warm-up pass may use, percent. */
   warmUpBudgetPercent: number;
+  /** Bytes of whole answers the response cache keeps (src/cache/response-cache.ts); 0 turns it off. */
+  responseCacheBytes: number;
 }
 
 const cacheFields = z.object({
@@ -22,6 +24,8 @@ const cacheFields = z.object({
   // Warm-up and refresh-ahead of the directory cache (src/cache/warm-up.ts), within this share of the rate budget.
   CACHE_WARM_UP: flag('CACHE_WARM_UP', true),
   CACHE_WARM_UP_BUDGET_PERCENT: int('CACHE_WARM_UP_BUDGET_PERCENT', 50, 1, 100),
+  // Whole answers kept outside the JS heap, so part of the RSS: the memory to plan for beside the directory.
+  RESPONSE_CACHE_MAX_MB: int('RESPONSE_CACHE_MAX_MB', 64, 0, 4_096),
 });
 
 /** The variables read here (docs/configuration.md lists each; test/readme.test.ts checks). */
@@ -40,6 +44,7 @@ export function loadCacheConfig(env: NodeJS.ProcessEnv): { config: CacheConfig }
       maxEntries: e.CACHE_MAX_ENTRIES,
       warmUp: e.CACHE_WARM_UP,
       warmUpBudgetPercent: e.CACHE_WARM_UP_BUDGET_PERCENT,
+      responseCacheBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024,
     },
   };
 }

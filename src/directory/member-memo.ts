@@ -2,6 +2,7 @@ import { userKey } from 'wecom-protocol/userid';
 import { LRUCache } from 'lru-cache';
 import type { ChangeBus, DirectoryChange } from './changes.ts';
 import type { DirectorySource } from './source.ts';
+import { atMostEntries } from '../cache/lru-bounds.ts';
 
 /**
  * Per-member lookups remembered across requests, so that a userid asked for again (by the same
@@ -36,8 +37,8 @@ export class MemberMemo {
   private readonly openIdFlights = new Map<string, Promise<string | null>>();
 
   constructor(options: MemberMemoOptions = DEFAULT_MEMBER_MEMO) {
-    this.missing = new LRUCache({ max: options.missingMaxEntries, ttl: options.missingTtlMs });
-    this.openIds = new LRUCache({ max: options.openIdMaxEntries, ttl: options.openIdTtlMs });
+    this.missing = new LRUCache({ ...atMostEntries(options.missingMaxEntries), ttl: options.missingTtlMs });
+    this.openIds = new LRUCache({ ...atMostEntries(options.openIdMaxEntries), ttl: options.openIdTtlMs });
   }
 
   /** Forgets what a change makes wrong; returns the unsubscribe function. */

@@ -2,6 +2,7 @@ import { pinyin } from 'pinyin-pro';
 import { LRUCache } from 'lru-cache';
 import type { WeComUser } from '../wecom/users.ts';
 import { yieldIfBusy } from '../ops/yield.ts';
+import { atMostEntries } from '../cache/lru-bounds.ts';
 
 /**
  * Separates the texts of one member in its search key. A query never holds it (it is a control
@@ -19,7 +20,7 @@ const BUILD_CHUNK = 2_000;
  * rebuilt after member changes, and converting 50,000 names costs most of a second while looking
  * them up costs milliseconds.
  */
-const pinyinByName = new LRUCache<string, string>({ max: 200_000 });
+const pinyinByName = new LRUCache<string, string>(atMostEntries(200_000));
 
 function pinyinKey(name: string): string {
   let key = pinyinByName.get(name);

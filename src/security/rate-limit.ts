@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { atMostEntries } from '../cache/lru-bounds.ts';
 
 /**
  * Per-caller budgets, as token buckets: a caller may spend `burst` at once, and the budget
@@ -54,7 +55,7 @@ export class TokenBuckets implements CallerBudget {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.perMs = perMinute / 60_000;
-    this.buckets = new LRUCache({ max: MAX_CALLERS });
+    this.buckets = new LRUCache(atMostEntries(MAX_CALLERS));
   }
 
   /**

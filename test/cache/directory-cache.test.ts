@@ -137,6 +137,29 @@ describe('cache hits and misses', () => {
     expect(await upstream(service)).toEqual({});
     expect(service.app.cache!.stats().viewBuilds).toBe(built);
   });
+
+  it('keeps one object for a member listed in several departments, and one per member when they differ', async ({ service }) => {
+    const tree = await emulatorTree(service);
+    const lists = await Promise.all(tree.map(async (d) => ({ id: d.id, users: await emulatorMembers(service, d.id) })));
+    const shared = lists.flatMap((l) => l.users).find((u) => u.department.length > 1);
+    if (!shared) throw new Error('the demo seed has a member in two departments');
+    const [a, b] = shared.department as [number, number];
+    const cache = service.app.cache!;
+    const inA = (await cache.members(a)).find((u) => u.userid === shared.userid);
+    const inB = (await cache.members(b)).find((u) => u.userid === shared.userid);
+    expect(inB).toBe(inA);
+    // The member changes between the two reads: each list keeps what WeCom said when it was read.
+    cache.invalidateAll();
+    const before = (await cache.members(a)).find((u) => u.userid === shared.userid)!;
+    expect((await service.wecom.console('user/update', { userid: shared.userid, position: '两处之一' })).json.errcode).toBe(0);
+    try {
+      const after = (await cache.members(b)).find((u) => u.userid === shared.userid)!;
+      expect(after).not.toBe(before);
+      expect(after.position).toBe('两处之一');
+    } finally {
+      await service.wecom.console('user/update', { userid: shared.userid, position: before.position ?? '' });
+    }
+  });
 });
 
 describe('TTL expiry', () => {

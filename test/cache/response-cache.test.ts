@@ -77,6 +77,28 @@ describe('response cache', () => {
   });
 });
 
+/** A service whose response cache may keep 16 KB of answers, none above 2 KB (an eighth). */
+const itSmallBudget = serviceTest({ cache: {}, responseCache: 16 * 1024 });
+
+describe('response cache budget', () => {
+  /** Whether the answer to `query` was kept (the cache holds one more answer after it). */
+  const kept = async (service: Parameters<Parameters<typeof itSmallBudget>[1]>[0]['service'], query: string) => {
+    const before = service.app.responseCache!.stats().entries;
+    const answer = await service.query(query);
+    expect(answer.errors).toBeUndefined();
+    return service.app.responseCache!.stats().entries === before + 1;
+  };
+
+  itSmallBudget('keeps answers up to an eighth of its budget, executes bigger ones again', async ({ service }) => {
+    const small = '{ department(id: 2) { name } }';
+    const big = '{ departments { departmentId name parentId order } }';
+    expect(await kept(service, small)).toBe(true);
+    expect(await kept(service, big)).toBe(false);
+    expect(JSON.stringify((await service.query(big)).data).length).toBeGreaterThan(2 * 1024);
+    expect(service.app.responseCache!.stats().bytes).toBeLessThanOrEqual(16 * 1024);
+  });
+});
+
 describe('response cache over a real socket', () => {
   itOverSocket('answers a repeated query from the cache with valid HTTP headers (the key is the ETag)', async ({ service: live }) => {
     const ask = () =>

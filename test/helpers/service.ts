@@ -46,8 +46,8 @@ export class ServiceHarness {
       jobs?: Partial<Omit<JobTrackerOptions, 'client' | 'changes'>>;
       /** The directory cache's settings; off unless given (other tests count every upstream call). */
       cache?: AppOptions['cache'];
-      /** Whole-response caching (with the directory cache only); on unless false. */
-      responseCache?: boolean;
+      /** Whole-response caching (with the directory cache only): its budget in bytes; on (64 MB) unless false. */
+      responseCache?: AppOptions['responseCache'];
       /** Serve /wecom/callback with the emulator's callback Token and EncodingAESKey (and these settings). */
       callback?: true | Omit<NonNullable<AppOptions['callback']>, 'token' | 'encodingAESKey'>;
       changeFeed?: AppOptions['changeFeed'];
@@ -87,7 +87,7 @@ export class ServiceHarness {
           graphiql: options.graphiql ?? false,
           security: { csrf: false, ...options.security },
           cache: options.cache ?? false,
-          ...(options.responseCache === false ? { responseCache: false } : {}),
+          ...(options.responseCache !== undefined ? { responseCache: options.responseCache } : {}),
           ...(callback ? { callback } : {}),
           ...(options.changeFeed ? { changeFeed: options.changeFeed } : {}),
         }),
