@@ -83,8 +83,6 @@ interface Loader {
  * that it is handed to the waiting readers but stored as already expired.
  */
 const MAX_ATTEMPTS = 3;
-/** Share of the entries single members primed from lists may take; the rest stays for lists. */
-const PRIME_SHARE = 0.9;
 /** Reads retried when lru-cache aborted the fetch they joined (eviction under pressure). */
 const MAX_READS = 3;
 
@@ -107,6 +105,12 @@ const MAX_READS = 3;
 export class DirectoryCache implements DirectorySource {
   private readonly lru: LRUCache<string, CacheEntry, Loader>;
   private readonly registry = new CacheRegistry();
+  /**
+   * The members of the cached lists by userid: a member list holds the same records as user/get,
+   * so single reads are answered from it. One map entry a member, where an LRU entry each cost
+   * 200 bytes (12 MB for the large seed's 50,400 members).
+   */
+  private readonly listed = new Map<string, WeComUser>();
   private readonly flights = new Map<string, Flight>();
   private readonly epochs: Record<DerivedDependency, number> = { departments: 0, members: 0, tags: 0 };
   private readonly views = new Map<string, { promise: Promise<unknown>; epochs: Record<DerivedDependency, number>; builtAt: number }>();
@@ -148,8 +152,14 @@ export class DirectoryCache implements DirectorySource {
       // readers that waited for the answer.
       noDeleteOnFetchRejection: true,
       fetchMethod: (key, stale, { signal, options: fetchOptions, context }) => this.load(key, stale, signal, fetchOptions, context),
-      onInsert: (entry) => this.registry.add(entry),
-      dispose: (entry) => this.registry.remove(entry),
+      onInsert: (entry) => {
+        this.registry.add(entry);
+        if (entry.kind === 'members') for (const user of entry.value) this.listed.set(userKey(user.userid), user);
+      },
+      dispose: (entry) => {
+        this.registry.remove(entry);
+        if (entry.kind === 'members') this.unlist(entry.departmentId, entry.value);
+      },
     });
   }
 
@@ -177,6 +187,11 @@ export class DirectoryCache implements DirectorySource {
 
   async user(userid: string): Promise<WeComUser | null> {
     const id = userKey(userid);
+    const listed = this.listedMember(id);
+    if (listed) {
+      this.counters.hits++;
+      return listed;
+    }
     const load = async (): Promise<CacheEntry> => ({
       kind: 'user',
       userKey: id,
@@ -285,7 +300,7 @@ export class DirectoryCache implements DirectorySource {
     this.generation++;
     const cachedUser = (id: string) => {
       const entry = this.lru.peek(this.key('user', id), { allowStale: true });
-      return entry?.kind === 'user' ? entry.value : undefined;
+      return this.listed.get(id) ?? (entry?.kind === 'user' ? entry.value : undefined);
     };
     this.execute(planInvalidation(change, { registry: this.registry, cachedUser }));
   }
@@ -344,8 +359,28 @@ export class DirectoryCache implements DirectorySource {
 
   /** A cached member (null: known not to exist), undefined when a read would go upstream. */
   peekUser(userid: string): WeComUser | null | undefined {
-    const entry = this.lru.peek(this.key('user', userKey(userid)));
-    return entry?.kind === 'user' ? entry.value : undefined;
+    const id = userKey(userid);
+    const entry = this.lru.peek(this.key('user', id));
+    return this.listedMember(id) ?? (entry?.kind === 'user' ? entry.value : undefined);
+  }
+
+  /** A member as a fresh cached list holds it. */
+  private listedMember(id: string): WeComUser | undefined {
+    const user = this.listed.get(id);
+    if (!user) return undefined;
+    for (const departmentId of user.department) if (this.lru.peek(this.key('members', departmentId))) return user;
+    return undefined;
+  }
+
+  /** A list left the cache: its members stay listed only as another cached list holds them. */
+  private unlist(departmentId: number, users: readonly WeComUser[]): void {
+    for (const user of users) {
+      const id = userKey(user.userid);
+      if (this.listed.get(id) !== user) continue;
+      const other = this.cachedCopy(user, departmentId, false);
+      if (other) this.listed.set(id, other);
+      else this.listed.delete(id);
+    }
   }
 
   private key(kind: EntryKind, id?: string | number): string {
@@ -427,10 +462,7 @@ export class DirectoryCache implements DirectorySource {
             if (dependency) this.bump(dependency);
           }
         }
-        if (result.kind === 'members') {
-          if (result === fresh) this.shareMembers(result.departmentId, result.value);
-          this.primeUsers(result.value, result.fetchedAt);
-        }
+        if (result.kind === 'members' && result === fresh) this.shareMembers(result.departmentId, result.value);
         // A value shared by another instance has less than a full TTL left.
         const age = this.now() - result.fetchedAt;
         if (age > 0) fetchOptions.ttl = Math.max(1, this.options.ttlMs - age);
@@ -451,37 +483,20 @@ export class DirectoryCache implements DirectorySource {
     for (let i = 0; i < users.length; i++) {
       const user = users[i]!;
       if (user.department.length < 2) continue;
-      const known = this.cachedCopy(user, departmentId);
+      const known = this.cachedCopy(user, departmentId, true);
       if (known) users[i] = known;
     }
   }
 
-  /** The same member, equal in every field, in another department's cached list. */
-  private cachedCopy(user: WeComUser, listedIn: number): WeComUser | undefined {
+  /** The same member in another department's cached list (`equal`: only a copy equal in every field). */
+  private cachedCopy(user: WeComUser, listedIn: number, equal: boolean): WeComUser | undefined {
     for (const departmentId of user.department) {
       if (departmentId === listedIn) continue;
       const entry = this.lru.peek(this.key('members', departmentId), { allowStale: true });
       const other = entry?.kind === 'members' ? entry.value.find((u) => u.userid === user.userid) : undefined;
-      if (other && isDeepStrictEqual(other, user)) return other;
+      if (other && (!equal || isDeepStrictEqual(other, user))) return other;
     }
     return undefined;
-  }
-
-  /**
-   * A member list holds the same records as user/get, so it answers later single reads too. Only
-   * free room is used, and never the last tenth of it: priming never evicts a list, nor fills the
-   * cache so that the lists still to come would (the huge seed has 200,000 members in 8,841 lists:
-   * a warm-up that primed them all evicted its own first lists).
-   */
-  private primeUsers(users: WeComUser[], fetchedAt: number): void {
-    if (this.lru.size + users.length > this.options.maxEntries * PRIME_SHARE) return;
-    const ttl = Math.max(1, this.options.ttlMs - (this.now() - fetchedAt));
-    for (const user of users) {
-      const id = userKey(user.userid);
-      const key = this.key('user', id);
-      if (this.flights.has(key)) continue;
-      this.lru.set(key, { kind: 'user', userKey: id, value: user, fetchedAt }, ttl === this.options.ttlMs ? undefined : { ttl });
-    }
   }
 
   private execute(plan: InvalidationPlan): void {
@@ -500,7 +515,10 @@ export class DirectoryCache implements DirectorySource {
     if (plan.tagList) this.drop(this.key('tags'));
     for (const id of plan.tags) this.drop(this.key('tag', id));
     if (plan.tagList || plan.tags.size) this.bump('tags');
-    for (const id of plan.users) this.drop(this.key('user', id));
+    for (const id of plan.users) {
+      this.drop(this.key('user', id));
+      this.listed.delete(id);
+    }
 
     const lists = plan.members === 'all' ? this.registry.cachedMemberLists() : [...plan.members];
     for (const id of lists) this.drop(this.key('members', id));

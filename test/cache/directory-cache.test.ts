@@ -127,6 +127,19 @@ describe('cache hits and misses', () => {
     expect(await upstream(service)).toEqual({ '/cgi-bin/user/get': 1 });
   });
 
+  it('answers a single member from a cached list only while that list is fresh', async ({ service }) => {
+    const [dept] = await level3(service);
+    const [member] = await emulatorMembers(service, dept!.id);
+    await service.query(`{ department(id: ${dept!.id}) { members { nodes { userid } } } }`);
+    await service.wecom.resetStats();
+    const read = `{ user(userid: "${member!.userid}") { name } }`;
+    await service.query(read);
+    expect(await upstream(service)).toEqual({});
+    clock += TTL_MS + STALE_MS + 1;
+    expect((await service.query(read)).data!.user).toEqual({ name: member!.name });
+    expect(await upstream(service)).toEqual({ '/cgi-bin/user/get': 1 });
+  });
+
   it('shares derived views (the search index) across requests until a member list changes', async ({ service }) => {
     const query = `{ searchUsers(query: "zhang", first: 5) { totalCount nodes { userid } } }`;
     const first = await service.query(query);

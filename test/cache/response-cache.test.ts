@@ -1,5 +1,6 @@
 import { describe, expect } from 'vitest';
 import { serviceTest } from '../testkit/service.ts';
+import type { ServiceHarness } from '../helpers/service.ts';
 import { viewKey } from '../../src/cache/response-cache.ts';
 import { identityOf } from '../../src/auth/identity.ts';
 
@@ -82,7 +83,7 @@ const itSmallBudget = serviceTest({ cache: {}, responseCache: 16 * 1024 });
 
 describe('response cache budget', () => {
   /** Whether the answer to `query` was kept (the cache holds one more answer after it). */
-  const kept = async (service: Parameters<Parameters<typeof itSmallBudget>[1]>[0]['service'], query: string) => {
+  const kept = async (service: ServiceHarness, query: string) => {
     const before = service.app.responseCache!.stats().entries;
     const answer = await service.query(query);
     expect(answer.errors).toBeUndefined();

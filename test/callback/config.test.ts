@@ -7,7 +7,7 @@ import { configErrorOf } from '../testkit/config.ts';
 const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
 
 describe('cache settings', () => {
-  it('default to on, 300 s fresh, 60 s stale, 100,000 entries, warmed at start within half the user/list budget', () => {
+  it('default to on, 300 s fresh, 60 s stale, 100,000 entries, warmed at start within half the user/list budget, 64 MB of answers', () => {
     expect(loadConfig({}).cache).toEqual({
       enabled: true,
       ttlSeconds: 300,
@@ -15,12 +15,19 @@ describe('cache settings', () => {
       maxEntries: 100_000,
       warmUp: true,
       warmUpBudgetPercent: 50,
+      responseCacheBytes: 64 * 1024 * 1024,
     });
   });
 
-  it('read CACHE_ENABLED, CACHE_TTL_SECONDS, CACHE_STALE_SECONDS, CACHE_MAX_ENTRIES', () => {
+  it('read CACHE_ENABLED, CACHE_TTL_SECONDS, CACHE_STALE_SECONDS, CACHE_MAX_ENTRIES, RESPONSE_CACHE_MAX_MB', () => {
     expect(
-      loadConfig({ CACHE_ENABLED: 'false', CACHE_TTL_SECONDS: '30', CACHE_STALE_SECONDS: '0', CACHE_MAX_ENTRIES: '5000' }).cache,
+      loadConfig({
+        CACHE_ENABLED: 'false',
+        CACHE_TTL_SECONDS: '30',
+        CACHE_STALE_SECONDS: '0',
+        CACHE_MAX_ENTRIES: '5000',
+        RESPONSE_CACHE_MAX_MB: '16',
+      }).cache,
     ).toEqual({
       enabled: false,
       ttlSeconds: 30,
@@ -28,7 +35,9 @@ describe('cache settings', () => {
       maxEntries: 5000,
       warmUp: true,
       warmUpBudgetPercent: 50,
+      responseCacheBytes: 16 * 1024 * 1024,
     });
+    expect(loadConfig({ RESPONSE_CACHE_MAX_MB: '0' }).cache.responseCacheBytes).toBe(0);
     expect(loadConfig({ CACHE_ENABLED: '0' }).cache.enabled).toBe(false);
     expect(loadConfig({ CACHE_ENABLED: 'true' }).cache.enabled).toBe(true);
   });
@@ -37,6 +46,7 @@ describe('cache settings', () => {
     [{ CACHE_ENABLED: 'maybe' }, 'CACHE_ENABLED'],
     [{ CACHE_TTL_SECONDS: '0' }, 'CACHE_TTL_SECONDS must be an integer from 1'],
     [{ CACHE_MAX_ENTRIES: '10' }, 'CACHE_MAX_ENTRIES'],
+    [{ RESPONSE_CACHE_MAX_MB: '-1' }, 'RESPONSE_CACHE_MAX_MB'],
     [{ CHANGE_FEED_RETENTION_SECONDS: '5' }, 'CHANGE_FEED_RETENTION_SECONDS'],
   ])('refuses %j naming %s', (env, named) => {
     expect(configErrorOf(env)).toContain(named);
