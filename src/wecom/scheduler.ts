@@ -9,7 +9,7 @@
 // and 45033 share one queue per endpoint, and splitting them would split that queue's invariants.
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { CORP_API_CALLS_PER_MINUTE, RATE_LIMIT_WINDOW_MS } from 'wecom-protocol/limits';
-import { upstreamRequests } from './request-context.ts';
+import { upstreamRequests, type UpstreamRequest } from './request-context.ts';
 
 export const DEFAULT_RATE_BUDGET_FRACTION = 0.8;
 export const DEFAULT_RATE_WINDOW_MS = RATE_LIMIT_WINDOW_MS;
@@ -71,16 +71,23 @@ export interface SchedulerOptions {
 export class QueueDeadlineError extends Error {
   constructor(
     readonly endpoint: string,
-    /** `blocked`: waiting out a 45009 window; `rate`: the rate budget; `slot`: the concurrency cap. */
-    readonly waitingFor: 'blocked' | 'rate' | 'slot',
+    /**
+     * `blocked`: waiting out a 45009 window; `rate`: the rate budget; `slot`: the concurrency cap;
+     * `ended`: the request it was made for ended meanwhile (its time limit passed).
+     */
+    readonly waitingFor: 'blocked' | 'rate' | 'slot' | 'ended',
+    /** For `ended`: why the request ended. */
+    readonly reason?: string,
   ) {
-    super(`deadline reached while waiting for ${waitingFor}`);
+    super(waitingFor === 'ended' ? `the request ended while queued: ${reason}` : `deadline reached while waiting for ${waitingFor}`);
   }
 }
 
 interface Waiter {
   /** Whose share of the budget the call uses (the request's caller), if any. */
   caller: string | undefined;
+  /** The request it is made for: one that ended while the call was queued does not start it. */
+  request: UpstreamRequest | undefined;
   resolve(permit: Permit): void;
   reject(err: unknown): void;
   deadlineAt: number;
@@ -159,6 +166,40 @@ class Lane {
     this.next = (this.next + 1) % this.starts.length;
     if (this.filled < this.starts.length) this.filled++;
   }
+
+  /** The start times the ring holds, oldest first. */
+  recentStarts(): number[] {
+    const out: number[] = [];
+    const first = this.filled < this.starts.length ? 0 : this.next;
+    for (let i = 0; i < this.filled; i++) out.push(this.starts[(first + i) % this.starts.length]!);
+    return out;
+  }
+}
+
+/**
+ * When each of the next `count` calls may start under a sliding window of `budget` calls per
+ * `windowMs` (none before `from`), given the recent start times, oldest first: the n-th start
+ * waits for the one `budget` places before it to leave the window. Stops at the first after `until`.
+ */
+export function nextStarts(
+  recent: readonly number[],
+  budget: number,
+  windowMs: number,
+  from: number,
+  count: number,
+  until = Number.POSITIVE_INFINITY,
+): number[] {
+  const size = Math.max(1, Math.floor(budget));
+  const past = recent.length > size ? recent.slice(recent.length - size) : recent;
+  const times: number[] = [];
+  for (let j = 0; j < count; j++) {
+    const before = past.length + j - size;
+    const previous = before < 0 ? Number.NEGATIVE_INFINITY : before < past.length ? past[before]! : times[before - past.length]!;
+    const at = Math.max(from, previous + windowMs);
+    if (at > until) break;
+    times.push(at);
+  }
+  return times;
 }
 
 /**
@@ -264,8 +305,10 @@ export class Scheduler {
         this.options.onQueue?.({ endpoint: path, depth: lane.queue.length });
         reject(signal.reason);
       };
+      const request = upstreamRequests.getStore();
       const waiter: Waiter = {
-        caller: upstreamRequests.getStore()?.caller,
+        caller: request?.caller,
+        request,
         resolve,
         reject,
         deadlineAt,
@@ -297,6 +340,25 @@ export class Scheduler {
     const lane = this.lane(path);
     lane.cap = Math.max(1, Math.min(lane.cap, inFlight - 1));
     lane.successesSinceLowered = 0;
+  }
+
+  /** Calls `path` may start per rate window (its budget). */
+  rateBudget(path: string): number {
+    return this.lane(path).budget;
+  }
+
+  /**
+   * How many more calls `path` could start within `withinMs` from now under its rate budget,
+   * behind the calls already queued on it (counted up to `atMost`): what a request that needs
+   * that many calls can expect before its deadline. This process's view: with a budget shared by
+   * several instances, the others' calls are not seen.
+   */
+  startsPossible(path: string, withinMs: number, atMost: number): number {
+    const lane = this.lane(path);
+    const now = this.now();
+    const from = Math.max(now, lane.blockedUntil);
+    const times = nextStarts(lane.recentStarts(), lane.budget, this.windowMs, from, atMost + lane.queue.length, now + withinMs);
+    return Math.max(0, times.length - lane.queue.length);
   }
 
   /** Calls running on `path` now (the current call included while it holds its permit). */
@@ -375,6 +437,13 @@ export class Scheduler {
       if (index < 0) return;
       const waiter = lane.queue.splice(index, 1)[0]!;
       waiter.cleanup();
+      const ended = waiter.request?.ended;
+      if (ended !== undefined) {
+        // Cut off by its request's time limit while queued: it takes no slot and no share of the budget.
+        waiter.reject(new QueueDeadlineError(lane.path, 'ended', ended));
+        this.options.onQueue?.({ endpoint: lane.path, depth: lane.queue.length });
+        continue;
+      }
       lane.inFlight++;
       lane.recordStart(now);
       lane.recordCallerStart(waiter.caller, now, this.windowMs);
