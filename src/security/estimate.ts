@@ -1,7 +1,10 @@
 import { userKey } from 'wecom-protocol/userid';
 import {
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
   Kind,
   getArgumentValues,
+  getDirectiveValues,
   getNamedType,
   isAbstractType,
   isLeafType,
@@ -17,6 +20,7 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { CorpSizes } from './corp-sizes.ts';
@@ -128,6 +132,17 @@ function total(map: Map<number, number>): number {
   let n = 0;
   for (const w of map.values()) n += w;
   return n;
+}
+
+/** Whether @skip and @include keep a selection, as execution will decide (a bad variable: kept, validation fails it). */
+function included(node: SelectionNode, variables: Record<string, unknown>): boolean {
+  if (!node.directives?.length) return true;
+  try {
+    if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
+    return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+  } catch {
+    return true;
+  }
 }
 
 export function estimateOperation(inputs: EstimateInputs): Estimate {
@@ -321,6 +336,8 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
     if (population.count === 0) return 0;
     let cost = 0;
     for (const selection of selectionSet.selections) {
+      // Left out by @skip/@include: resolved not at all (the org tree's optional headcounts).
+      if (!included(selection, variables)) continue;
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const on = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;
         if (on && (isObjectType(on) || isInterfaceType(on) || isAbstractType(on)))
