@@ -16,8 +16,9 @@ import type { MemberListNeeds } from './estimate.ts';
  *
  * What a query needs comes from its estimate (estimate.ts: `members`, `memberCount`, the people
  * search and direct reports, which read every list unless their view is built); which lists the
- * directory cache holds, from the cache; how many `user/list` calls can start before the
- * deadline, from the client's own rate budget and the calls it started in the last window.
+ * directory cache holds, from the cache; how many `user/list` calls can be made before the
+ * deadline, from the client's own rate budget and the calls it started in the last window, its
+ * concurrency cap and how long recent calls took (scheduler.ts `startsPossible`).
  */
 
 /** `extensions.code` of the refusal. */
@@ -27,7 +28,7 @@ const USER_LIST = '/cgi-bin/user/list';
 
 /** The client's rate budget, as the check needs it (the WeCom client's scheduler). */
 export interface ListReadBudget {
-  /** How many more calls of `path` could start within `withinMs` from now (counted up to `atMost`). */
+  /** How many more calls of `path` could be made within `withinMs` from now (counted up to `atMost`). */
   startsPossible(path: string, withinMs: number, atMost: number): number;
 }
 
@@ -49,7 +50,7 @@ export interface ListShortfall {
   needed: number;
   /** Of those, held by the cache (fresh, or served while refreshed). */
   cached: number;
-  /** `user/list` calls that can start before the deadline. */
+  /** `user/list` calls that can be made before the deadline (rate budget, concurrency, recent call times). */
   readableInTime: number;
   retryAfterSeconds: number;
 }
@@ -114,7 +115,7 @@ export function loadingError(s: ListShortfall, deadlineMs: number): GraphQLError
   const message =
     `The directory is still loading: ${count(s.cached)} of the ${count(s.needed)} department member lists this request needs are cached; ` +
     `reading the other ${count(missing)} takes more WeCom user/list calls than its rate limit allows before the ${deadline} deadline ` +
-    `(${count(s.readableInTime)} can start by then). They are loading in the background: retry in ~${s.retryAfterSeconds} s`;
+    `(${count(s.readableInTime)} can be read by then). They are loading in the background: retry in ~${s.retryAfterSeconds} s`;
   return new GraphQLError(message, {
     extensions: {
       code: DIRECTORY_LOADING,

@@ -113,6 +113,8 @@ class Lane {
   inFlight = 0;
   cap: number;
   successesSinceLowered = 0;
+  /** How long a call holds its slot, on average over recent calls (ms; 0 before one finished). */
+  callMs = 0;
   blockedUntil = 0;
   /** When the last 45009 block began: only calls admitted after it can end probing. */
   blockedAt = -Infinity;
@@ -217,6 +219,9 @@ const SHARED_LIST_READS: ReadonlySet<string> = new Set([
   '/cgi-bin/tag/list',
   '/cgi-bin/tag/get',
 ]);
+
+/** Weight of the latest call in a lane's moving average of how long calls hold their slot. */
+const CALL_TIME_WEIGHT = 0.1;
 
 /** Callers remembered per endpoint before the idle ones are swept. */
 const MAX_TRACKED_CALLERS = 1_000;
@@ -348,17 +353,23 @@ export class Scheduler {
   }
 
   /**
-   * How many more calls `path` could start within `withinMs` from now under its rate budget,
-   * behind the calls already queued on it (counted up to `atMost`): what a request that needs
-   * that many calls can expect before its deadline. This process's view: with a budget shared by
-   * several instances, the others' calls are not seen.
+   * How many more calls of `path` could be made within `withinMs` from now, behind the calls
+   * already queued and running on it (counted up to `atMost`): what a request that needs that many
+   * calls can expect before its deadline. The rate budget decides how many may start; the
+   * concurrency cap and how long recent calls held their slot, how many of those finish in time.
+   * This process's view: with a budget shared by several instances, the others' calls are not seen.
    */
   startsPossible(path: string, withinMs: number, atMost: number): number {
     const lane = this.lane(path);
     const now = this.now();
     const from = Math.max(now, lane.blockedUntil);
     const times = nextStarts(lane.recentStarts(), lane.budget, this.windowMs, from, atMost + lane.queue.length, now + withinMs);
-    return Math.max(0, times.length - lane.queue.length);
+    const byRate = times.length - lane.queue.length;
+    const bySlots =
+      lane.callMs > 0
+        ? Math.floor((lane.cap * Math.max(0, now + withinMs - from)) / lane.callMs) - lane.queue.length - lane.inFlight
+        : byRate;
+    return Math.max(0, Math.min(byRate, bySlots));
   }
 
   /** Calls running on `path` now (the current call included while it holds its permit). */
@@ -506,6 +517,8 @@ export class Scheduler {
         if (released) return;
         released = true;
         lane.inFlight--;
+        const held = this.now() - startedAt;
+        lane.callMs = lane.callMs === 0 ? held : lane.callMs * (1 - CALL_TIME_WEIGHT) + held * CALL_TIME_WEIGHT;
         if (ok) {
           // A call that started before the block says nothing about whether the window is over.
           if (startedAt >= lane.blockedAt) lane.probing = false;

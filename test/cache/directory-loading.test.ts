@@ -74,7 +74,7 @@ describe('a query that needs more member lists than the rate limit lets through 
     expect(error.message).toBe(
       `The directory is still loading: 0 of the ${departments} department member lists this request needs are cached; ` +
         `reading the other ${departments} takes more WeCom user/list calls than its rate limit allows before the ${DEADLINE_MS / 1000} s deadline ` +
-        `(${LIST_BUDGET} can start by then). They are loading in the background: retry in ~${retryAfterSeconds} s`,
+        `(${LIST_BUDGET} can be read by then). They are loading in the background: retry in ~${retryAfterSeconds} s`,
     );
     // Answered before a call's deadline, not after waiting for the budget.
     expect(refused.ms).toBeLessThan(DEADLINE_MS);
