@@ -24,6 +24,11 @@ import { corsOptions } from './security/cors.ts';
 import { TokenBuckets } from './security/rate-limit.ts';
 import { CorpSizesCache } from './security/corp-sizes.ts';
 import { MemberMemo } from './directory/member-memo.ts';
+import { CacheWarmer, DEFAULT_WARM_UP_BUDGET_PERCENT } from './cache/warm-up.ts';
+import { DirectoryLoadingGuard } from './security/directory-loading.ts';
+import { RequestLoaders } from './loaders/index.ts';
+
+const USER_LIST = '/cgi-bin/user/list';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -41,6 +46,12 @@ export interface App {
   feed: ChangeFeed;
   /** The corp's sizes behind every cost estimate (absent without the directory cache); the warm-up computes them ahead of the first caller. */
   corpSizes?: CorpSizesCache;
+  /**
+   * Loads the directory cache in passes (src/cache/warm-up.ts), with the directory cache: on
+   * demand always (what a query refused with DIRECTORY_LOADING needs), and as a warm-up with
+   * refresh-ahead once `start` is called (CACHE_WARM_UP, src/service.ts).
+   */
+  warmer?: CacheWarmer;
   /** The app's visible range (agent/get) when reads go through an app secret; null for the contacts-sync secret (/readyz shows it). */
   visibility(): Promise<WeComAgent | null>;
 }
@@ -76,6 +87,11 @@ export interface AppOptions extends ServiceDeps {
    * (default 64 MB); false or 0 turns it off.
    */
   responseCache?: number | false;
+  /**
+   * The pace of the warmer's passes: this share (percent) of the client's `user/list` rate budget
+   * per rate window (CACHE_WARM_UP_BUDGET_PERCENT; DEFAULT_WARM_UP_BUDGET_PERCENT).
+   */
+  warmUpBudgetPercent?: number;
   /** More Yoga plugins, after the security ones (the metrics plugin, src/ops/metrics.ts). */
   plugins?: Plugin[];
   /** The org explorer's built folder (default web/dist, src/web/index.ts); false: no explorer at `/`. */
@@ -97,6 +113,7 @@ export function createApp(options: AppOptions): App {
     security: securityGiven,
     plugins: extraPlugins = [],
     explorer,
+    warmUpBudgetPercent = DEFAULT_WARM_UP_BUDGET_PERCENT,
     ...given
   } = options;
   const security: SecuritySettings = { ...OPEN_SECURITY, ...securityGiven };
@@ -107,14 +124,14 @@ export function createApp(options: AppOptions): App {
   // The cross-request cache sits under the loaders over that source, and drops what each change on
   // the bus makes wrong. It subscribes before the change feed, so a subscriber that hears of a
   // change and reads at once finds the cache already invalidated.
-  const cache =
-    !given.source && cacheSettings !== false
-      ? new DirectoryCache(compactingSource(defaultSource()), {
-          ...DEFAULT_CACHE_SETTINGS,
-          ...cacheSettings,
-          corpId: given.client.core.corpId,
-        })
-      : undefined;
+  const cachedSource = !given.source && cacheSettings !== false ? defaultSource() : undefined;
+  const cache = cachedSource
+    ? new DirectoryCache(compactingSource(cachedSource), {
+        ...DEFAULT_CACHE_SETTINGS,
+        ...cacheSettings,
+        corpId: given.client.core.corpId,
+      })
+    : undefined;
   cache?.attach(given.changes);
   // Unknown userids and openids remembered across requests (a flood of lookups costs WeCom once).
   const memo = given.memo ?? new MemberMemo();
@@ -123,7 +140,41 @@ export function createApp(options: AppOptions): App {
   const deps: ServiceDeps = { ...given, source: given.source ?? memo.source(cache ?? defaultSource()), jobs, memo };
   // What a query will cost is estimated from the corp's sizes the cache knows (src/security/estimate.ts).
   const corpSizes = cache ? new CorpSizesCache(cache) : undefined;
-  const estimate = { memo, ...(cache && corpSizes ? { peek: cache, sizes: corpSizes, loadTree: () => cache.departments() } : {}) };
+  // Passes over the cache (src/cache/warm-up.ts), within a share of the client's own user/list budget.
+  const scheduler = given.client.core.scheduler;
+  const warmer = cache
+    ? new CacheWarmer({
+        cache,
+        callsPerWindow: (scheduler.rateBudget(USER_LIST) * warmUpBudgetPercent) / 100,
+        windowMs: scheduler.windowMs,
+        logger,
+        buildViews: async () => {
+          const loaders = new RequestLoaders(cache);
+          await Promise.all([loaders.searchIndex(), loaders.directReports(''), loaders.tagIndex()]);
+          // The sizes every query's cost is estimated from, so the first caller does not compute them.
+          corpSizes?.current();
+        },
+      })
+    : undefined;
+  // A query whose member lists WeCom's rate limit cannot let through before the deadline is refused
+  // early, and they are loaded meanwhile (src/security/directory-loading.ts). Not with a cache shared
+  // by a fleet: what this instance lacks, Redis may hold, and the rate budget is shared.
+  const loading =
+    cache && warmer && cachedSource && (cacheSettings === false || cacheSettings?.secondLevel === undefined)
+      ? new DirectoryLoadingGuard({
+          cache,
+          warmer,
+          budget: scheduler,
+          deadlineMs: Math.min(given.client.core.deadlineMs, security.limits.maxExecutionMs),
+          readsListPerDepartment: () => !cachedSource.restricted,
+          logger,
+        })
+      : undefined;
+  const estimate = {
+    memo,
+    ...(cache && corpSizes ? { peek: cache, sizes: corpSizes, loadTree: () => cache.departments() } : {}),
+    ...(loading ? { loading } : {}),
+  };
   // WeCom's change_contact and batch_job_result events (§9.6, §9.7); a tracked job is polled at once.
   const callback = callbackSettings
     ? createCallbackHandler({
@@ -201,6 +252,7 @@ export function createApp(options: AppOptions): App {
     ...(callback ? { callback } : {}),
     feed,
     ...(corpSizes ? { corpSizes } : {}),
+    ...(warmer ? { warmer } : {}),
     visibility: () => (deps.source?.visibility ? deps.source.visibility() : Promise.resolve(null)),
     handle(req, res) {
       const path = (req.url ?? '/').split('?')[0];

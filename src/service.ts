@@ -15,9 +15,6 @@ import { InFlight, createHttpFront, createMetricsListener } from './ops/http.ts'
 import { gracefulShutdown, type ShutdownPlan } from './ops/shutdown.ts';
 import { createScaleOut, type ScaleOut } from './redis/index.ts';
 import { describeRedisUrl } from './redis/connection.ts';
-import { CacheWarmer } from './cache/warm-up.ts';
-import { RequestLoaders } from './loaders/index.ts';
-import { CORP_API_CALLS_PER_MINUTE } from 'wecom-protocol/limits';
 
 export interface ServiceDependencies {
   /** The security settings built from `config.security` (the persisted operations file read). */
@@ -125,6 +122,7 @@ export function createService(config: Config, { security, logger, planning }: Se
         logger,
         graphiql: config.security.graphiql,
         security: scale ? { ...security, callerBudgets: scale.callerBudgets } : security,
+        warmUpBudgetPercent: config.cache.warmUpBudgetPercent,
         cache: config.cache.enabled
           ? {
               ttlMs: config.cache.ttlSeconds * 1000,
@@ -142,24 +140,9 @@ export function createService(config: Config, { security, logger, planning }: Se
     await scale?.bridge.attach(changes);
 
     // Warm-up and refresh-ahead (src/cache/warm-up.ts): the corp is loaded in the background within a
-    // share of the client's user/list budget, so no caller waits for a whole-corp load.
-    const cache = app.cache;
-    let warmer: CacheWarmer | undefined;
-    if (cache && config.cache.warmUp) {
-      const listBudget =
-        ops.rateBudget.perEndpoint['/cgi-bin/user/list'] ?? Math.floor(ops.rateBudget.fraction * CORP_API_CALLS_PER_MINUTE);
-      warmer = new CacheWarmer({
-        cache,
-        callsPerWindow: (listBudget * config.cache.warmUpBudgetPercent) / 100,
-        logger,
-        buildViews: async () => {
-          const loaders = new RequestLoaders(cache);
-          await Promise.all([loaders.searchIndex(), loaders.directReports(''), loaders.tagIndex()]);
-          // The sizes every query's cost is estimated from, so the first caller does not compute them.
-          app.corpSizes?.current();
-        },
-      });
-    }
+    // share of the client's user/list budget, so no caller waits for a whole-corp load. Without it,
+    // the same warmer still loads on demand what a query refused with DIRECTORY_LOADING needs.
+    const warmer = config.cache.warmUp ? app.warmer : undefined;
 
     const readiness = new Readiness({
       wecom: () => client.core.probeTokens(),
@@ -185,7 +168,8 @@ export function createService(config: Config, { security, logger, planning }: Se
             }
           : {}),
         ready: () => readiness.lastReady,
-        ...(warmer ? { warmUp: () => warmer.snapshot() } : {}),
+        // Passes on demand show here even without the warm-up (readiness waits only for a warm-up).
+        ...(app.warmer ? { warmUp: () => app.warmer!.snapshot() } : {}),
       });
     }
     const inFlight = new InFlight();
@@ -243,7 +227,7 @@ Try: curl -s ${graphqlUrl} -H 'content-type: application/json' -d '{"query":"{ d
       timeoutMs: ops.shutdown.timeoutMs,
       endSubscriptions: () => app.feed.closeStreams(),
       resources: [
-        { name: 'cache warm-up', close: async () => stopWarmUp?.() },
+        { name: 'cache warm-up', close: async () => (stopWarmUp ? stopWarmUp() : app.warmer?.close()) },
         { name: 'job tracker', close: () => app.jobs.close() },
         { name: 'graphql', close: () => app.yoga.dispose() },
         { name: 'wecom client', close: () => client.close() },

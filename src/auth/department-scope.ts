@@ -5,6 +5,11 @@ import type { WeComDepartment } from '../wecom/departments.ts';
 import type { WeComTag, WeComTagSummary } from '../wecom/tags.ts';
 import type { WeComUser } from '../wecom/users.ts';
 
+/** The name a caller's department subtrees give the views it shares (derived views are named `<view>|<key>`). */
+export function scopeKey(roots: readonly number[]): string {
+  return `departments:${[...roots].sort((a, b) => a - b).join(',')}`;
+}
+
 /**
  * A caller limited to department subtrees (an API key's `departments`, a JWT's `departments`
  * claim) sees only those departments, everything below them, and their members: everywhere in
@@ -31,7 +36,7 @@ export class DepartmentScope {
     private readonly inner: DirectorySource,
     readonly roots: readonly number[],
   ) {
-    this.key = `departments:${[...roots].sort((a, b) => a - b).join(',')}`;
+    this.key = scopeKey(roots);
   }
 
   /** The whole corp's tree (what the service sees), for deciding what is inside. */

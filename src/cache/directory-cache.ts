@@ -351,6 +351,31 @@ export class DirectoryCache implements DirectorySource {
     return this.registry.memberListCount;
   }
 
+  /**
+   * Whether a read of a department's member list would be answered without waiting for WeCom:
+   * `fresh`, `stale` (served while it is refreshed), or `missing` (not cached, too old, known
+   * wrong, or being read now).
+   */
+  memberListState(departmentId: number): 'fresh' | 'stale' | 'missing' {
+    const key = this.key('members', departmentId);
+    if (this.flights.has(key)) return 'missing';
+    const entry = this.lru.peek(key, { allowStale: true });
+    if (!entry) return 'missing';
+    if (this.lru.getRemainingTTL(key) > 0) return 'fresh';
+    return this.now() - entry.fetchedAt <= this.options.ttlMs + this.options.staleMs ? 'stale' : 'missing';
+  }
+
+  /**
+   * Whether the view `name` (see `derived`, with the same `dependsOn`) is built, or being built,
+   * and still current: a request asking for it reads no list.
+   */
+  viewCurrent(name: string, dependsOn: readonly DerivedDependency[]): boolean {
+    const view = this.views.get(name);
+    return (
+      view !== undefined && this.now() - view.builtAt <= this.options.ttlMs && dependsOn.every((d) => view.epochs[d] === this.epochs[d])
+    );
+  }
+
   /** A department's cached direct members, without reading upstream. */
   peekMembers(departmentId: number): WeComUser[] | undefined {
     const entry = this.lru.peek(this.key('members', departmentId), { allowStale: true });

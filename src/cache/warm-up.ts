@@ -3,6 +3,7 @@ import type { ChangeBus } from '../directory/changes.ts';
 import type { DirectoryCache } from './directory-cache.ts';
 import { RATE_LIMIT_WINDOW_MS } from 'wecom-protocol/limits';
 import { WeComError } from '../wecom/errors.ts';
+import { nextStarts } from '../wecom/scheduler.ts';
 
 /** Warm-up state as /readyz and /metrics report it. */
 export interface WarmUpStatus {
@@ -19,6 +20,11 @@ export interface WarmUpStatus {
   firstWarmMs: number | null;
   /** How long the last finished pass took, ms. */
   lastPassMs: number | null;
+  /**
+   * The running (or last) pass was one on demand: only the member lists a refused request needs
+   * (src/security/directory-loading.ts); `departmentsLoaded`/`departmentsTotal` count those.
+   */
+  onDemand: boolean;
 }
 
 export interface WarmUpOptions {
@@ -39,7 +45,12 @@ export interface WarmUpOptions {
   windowMs?: number;
 }
 
+/** `load`: read what is not cached (warm-up, re-warm); `refresh`: read everything again; `fill`: the lists asked for on demand. */
+type PassMode = 'load' | 'refresh' | 'fill';
+
 export const DEFAULT_WARM_UP_CONCURRENCY = 8;
+/** Share (percent) of the client's `user/list` rate budget a pass may use per window (CACHE_WARM_UP_BUDGET_PERCENT). */
+export const DEFAULT_WARM_UP_BUDGET_PERCENT = 50;
 export const DEFAULT_REFRESH_AT = 0.8;
 /** A pass that could not read the tree is tried again after this long (doubling, up to the TTL). */
 const RETRY_FIRST_MS = 5_000;
@@ -60,6 +71,10 @@ const REWARM_DEBOUNCE_MS = 500;
  *
  * Single changes (a member updated) still drop just what they touch; the next reader reads that
  * one list again.
+ *
+ * Passes on demand (`demand`), with or without the warm-up: the member lists a query refused with
+ * DIRECTORY_LOADING needs (src/security/directory-loading.ts), at the same pace, and nothing else.
+ * Whole-corp passes run only once `start` is called (CACHE_WARM_UP).
  */
 export class CacheWarmer {
   private status: WarmUpStatus = {
@@ -70,8 +85,18 @@ export class CacheWarmer {
     passes: 0,
     firstWarmMs: null,
     lastPassMs: null,
+    onDemand: false,
   };
   private running: Promise<void> | undefined;
+  /** What the running pass is: a whole-corp pass covers any list asked for meanwhile. */
+  private runningMode: PassMode | undefined;
+  /** Member lists asked for on demand while a pass ran: read by the next pass. */
+  private readonly demanded = new Set<number>();
+  /** Reads the running pass has not started yet (its member-list phase; undefined before it knows). */
+  private outstanding: number | undefined;
+  /** How long a read of the pass took, on average (ms; 0 before one finished). */
+  private readMs = 0;
+
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_FIRST_MS;
@@ -114,50 +139,123 @@ export class CacheWarmer {
     clearTimeout(this.timer);
   }
 
+  /**
+   * A pass on demand: reads the member lists of `departments` that a request needs and the cache
+   * does not hold, in the background and at the same pace as a warm-up pass, whether or not the
+   * warm-up is on (a running whole-corp pass reads them anyway; another pass on demand takes them
+   * next). Returns how long from now until they should all be read, ms: the pace's schedule for
+   * the reads ahead of them and theirs.
+   */
+  demand(departments: readonly number[]): number {
+    if (this.closed || departments.length === 0) return 0;
+    // Read after the running pass (one already past them, or that failed them, leaves them missing); skipped if loaded by then.
+    for (const id of departments) this.demanded.add(id);
+    if (this.runningMode === 'load' || this.runningMode === 'refresh') {
+      // A whole-corp pass: ours are among the lists it has not started yet (all of them, before it read the tree).
+      return this.etaMs(Math.max(this.outstanding ?? departments.length, departments.length));
+    }
+    if (this.running) return this.etaMs((this.outstanding ?? 0) + this.demanded.size);
+    this.run('fill');
+    return this.etaMs(departments.length);
+  }
+
   /** Runs a pass now, or right after the one running. */
-  private run(mode: 'load' | 'refresh'): void {
+  private run(mode: PassMode): void {
     if (this.closed) return;
     if (this.running) {
-      this.again = true;
+      if (mode !== 'fill') this.again = true;
       return;
     }
     clearTimeout(this.timer);
+    this.runningMode = mode;
     this.running = this.pass(mode).finally(() => {
       this.running = undefined;
+      this.runningMode = undefined;
+      this.outstanding = undefined;
       if (this.again) {
         this.again = false;
         this.run('load');
-      }
+      } else if (this.demanded.size) this.run('fill');
     });
   }
 
-  private schedule(ms: number, mode: 'load' | 'refresh'): void {
+  /**
+   * When `reads` more reads of this warmer will have finished, ms from now: its share of the
+   * rate window, its concurrency, and how long its reads have taken.
+   */
+  private etaMs(reads: number): number {
+    if (reads <= 0) return 0;
+    const now = performance.now();
+    const windowMs = this.options.windowMs ?? RATE_LIMIT_WINDOW_MS;
+    const allowed = Math.max(1, Math.floor(this.options.callsPerWindow));
+    const recent = this.starts.filter((t) => t > now - windowMs);
+    const lastStart = nextStarts(recent, allowed, windowMs, now, reads).at(-1) ?? now;
+    const concurrency = this.options.concurrency ?? DEFAULT_WARM_UP_CONCURRENCY;
+    const paced = now + Math.ceil(reads / concurrency) * this.readMs;
+    return Math.max(lastStart, paced) - now + this.readMs;
+  }
+
+  private schedule(ms: number, mode: PassMode): void {
     if (this.closed) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.run(mode), ms);
     this.timer.unref();
   }
 
-  private async pass(mode: 'load' | 'refresh'): Promise<void> {
+  /** A pass on demand: the member lists asked for, nothing else; the cache is not "warm" after it. */
+  private async fill(): Promise<void> {
+    const { cache, logger } = this.options;
+    const ids = [...this.demanded].filter((id) => cache.memberListState(id) !== 'fresh');
+    this.demanded.clear();
+    // All read meanwhile (by the pass before, or by requests): nothing to do, nothing to report.
+    if (ids.length === 0) return;
+    this.status = { ...this.status, state: 'warming', departmentsLoaded: 0, departmentsTotal: ids.length, onDemand: true };
+    let failures = 0;
+    await this.forEach(
+      ids,
+      async (id) => {
+        try {
+          await cache.members(id);
+        } catch (err) {
+          failures++;
+          logger?.debug({ departmentId: id, reason: describeUpstreamFailure(err) }, 'loading on demand: a member list could not be read');
+        }
+        this.status.departmentsLoaded++;
+      },
+      (id) => cache.memberListState(id) === 'fresh',
+    );
+    // Warm stays what it was: whether a whole-corp pass has finished.
+    this.status = { ...this.status, state: this.status.firstWarmMs === null ? 'cold' : 'warm', failures };
+    logger?.info({ departments: ids.length, failures }, 'directory cache: member lists loaded on demand');
+  }
+
+  private async pass(mode: PassMode): Promise<void> {
+    if (mode === 'fill') return this.fill();
     const { cache, logger } = this.options;
     const began = performance.now();
-    this.status.state = 'warming';
-    this.status.departmentsLoaded = 0;
+    this.status = { ...this.status, state: 'warming', departmentsLoaded: 0, onDemand: false };
     let failures = 0;
     try {
       if (mode === 'refresh') await cache.refresh({ kind: 'departments' });
       const departments = await cache.departments();
       this.status.departmentsTotal = departments.length;
-      await this.forEach(departments, async (d) => {
-        try {
-          if (mode === 'refresh') await cache.refresh({ kind: 'members', departmentId: d.id });
-          else await cache.members(d.id);
-        } catch (err) {
-          failures++;
-          logger?.debug({ departmentId: d.id, reason: describeUpstreamFailure(err) }, 'warm-up: a member list could not be read');
-        }
-        this.status.departmentsLoaded++;
-      });
+      // This pass reads every list: none asked for until now needs a pass of its own.
+      this.demanded.clear();
+      await this.forEach(
+        departments,
+        async (d) => {
+          try {
+            if (mode === 'refresh') await cache.refresh({ kind: 'members', departmentId: d.id });
+            else await cache.members(d.id);
+          } catch (err) {
+            failures++;
+            logger?.debug({ departmentId: d.id, reason: describeUpstreamFailure(err) }, 'warm-up: a member list could not be read');
+          }
+          this.status.departmentsLoaded++;
+        },
+        // A list still fresh costs no upstream read: it does not wait for the pace (a refresh reads every one again).
+        mode === 'load' ? (d) => cache.memberListState(d.id) === 'fresh' : () => false,
+      );
       try {
         if (mode === 'refresh') await cache.refresh({ kind: 'tags' });
         const tags = await cache.tags();
@@ -212,14 +310,28 @@ export class CacheWarmer {
     return s.hits + s.misses + s.stale + s.joined + s.viewHits;
   }
 
-  /** Runs `work` over `items` with the pass's concurrency, starting no more than its share of the rate window. */
-  private async forEach<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  /**
+   * Runs `work` over `items` with the pass's concurrency, starting no more than its share of the
+   * rate window; items `cached` says cost no upstream read go without waiting for the pace.
+   */
+  private async forEach<T>(items: readonly T[], work: (item: T) => Promise<unknown>, cached?: (item: T) => boolean): Promise<void> {
     let next = 0;
+    // Member lists (the phase given `cached`): how many are still to start, for demand()'s estimate.
+    if (cached) this.outstanding = items.length;
     const worker = async () => {
       while (next < items.length && !this.closed) {
         const item = items[next++]!;
+        if (cached) this.outstanding = items.length - next;
+        if (cached?.(item)) {
+          await work(item);
+          continue;
+        }
         await this.admit();
+        const started = performance.now();
         await work(item);
+        const ms = performance.now() - started;
+        // A moving average: recent reads say more about how long the next ones take.
+        this.readMs = this.readMs === 0 ? ms : this.readMs * 0.9 + ms * 0.1;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? DEFAULT_WARM_UP_CONCURRENCY, items.length) }, worker));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { problemLines } from './config-error.ts';
 import { flag, int } from './env-fields.ts';
+import { DEFAULT_WARM_UP_BUDGET_PERCENT } from '../cache/warm-up.ts';
 
 /** The cross-request directory cache (src/cache): off only for measurements and debugging. */
 export interface CacheConfig {
@@ -10,7 +11,7 @@ export interface CacheConfig {
   maxEntries: number;
   /** Load the corp in the background at start and after a full flush; refresh before expiry while in use. */
   warmUp: boolean;
-  /** Share of the client's per-endpoint rate budget a warm-up pass may use, percent. */
+  /** Share of the client's user/list rate budget a pass (warm-up, refresh, on demand) may use per window, percent. */
   warmUpBudgetPercent: number;
   /** Bytes of whole answers the response cache keeps (src/cache/response-cache.ts); 0 turns it off. */
   responseCacheBytes: number;
@@ -23,7 +24,7 @@ const cacheFields = z.object({
   CACHE_MAX_ENTRIES: int('CACHE_MAX_ENTRIES', 100_000, 100, 10_000_000),
   // Warm-up and refresh-ahead of the directory cache (src/cache/warm-up.ts), within this share of the rate budget.
   CACHE_WARM_UP: flag('CACHE_WARM_UP', true),
-  CACHE_WARM_UP_BUDGET_PERCENT: int('CACHE_WARM_UP_BUDGET_PERCENT', 50, 1, 100),
+  CACHE_WARM_UP_BUDGET_PERCENT: int('CACHE_WARM_UP_BUDGET_PERCENT', DEFAULT_WARM_UP_BUDGET_PERCENT, 1, 100),
   // Whole answers kept outside the JS heap, so part of the RSS: the memory to plan for beside the directory.
   RESPONSE_CACHE_MAX_MB: int('RESPONSE_CACHE_MAX_MB', 64, 0, 4_096),
 });

@@ -13,6 +13,16 @@ async function settleEach<K, V>(keys: readonly K[], load: (key: K) => Promise<V>
   return settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason instanceof Error ? s.reason : new Error(String(s.reason))));
 }
 
+/**
+ * The views read from every department's member list, shared across requests by name (see
+ * `DirectorySource.derived`): a request that finds one built reads no list for it.
+ */
+export const EVERYONE_VIEWS = {
+  searchIndex: ['departments', 'members'],
+  directReports: ['departments', 'members'],
+} as const satisfies Record<string, readonly DerivedDependency[]>;
+export type EveryoneView = keyof typeof EVERYONE_VIEWS;
+
 /** How many members the subtree count walks between checks whether other requests should run. */
 const YIELD_EVERY_MEMBERS = 2_048;
 
@@ -170,7 +180,7 @@ export class RequestLoaders {
 
   /** Who reports to whom, derived from everyone's direct_leader. */
   async directReports(userid: string): Promise<WeComUser[]> {
-    this.reportsPromise ??= this.shared('directReports', ['departments', 'members'], () =>
+    this.reportsPromise ??= this.shared('directReports', EVERYONE_VIEWS.directReports, () =>
       this.allUsers().then((users) => {
         const map = new Map<string, WeComUser[]>();
         for (const u of users) {
@@ -207,7 +217,7 @@ export class RequestLoaders {
   }
 
   searchIndex(): Promise<UserSearchIndex> {
-    return (this.searchPromise ??= this.shared('searchIndex', ['departments', 'members'], () =>
+    return (this.searchPromise ??= this.shared('searchIndex', EVERYONE_VIEWS.searchIndex, () =>
       this.allUsers().then((users) => UserSearchIndex.build(users)),
     ));
   }

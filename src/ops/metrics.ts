@@ -328,13 +328,22 @@ export class ServiceMetrics {
       '1 once the first warm-up of the directory cache has finished (the whole corp loaded), 0 before.',
       (w) => (w.firstWarmMs === null ? 0 : 1),
     );
-    warmGauge('directory_cache_warming', '1 while a warm-up or refresh-ahead pass runs.', (w) => (w.state === 'warming' ? 1 : 0));
     warmGauge(
-      'directory_cache_warm_departments_loaded',
-      'Member lists read by the running (or last) warm-up pass.',
-      (w) => w.departmentsLoaded,
+      'directory_cache_warming',
+      '1 while a pass runs: warm-up, refresh-ahead, re-warm, or a pass on demand (the member lists a refused request needs).',
+      (w) => (w.state === 'warming' ? 1 : 0),
     );
-    warmGauge('directory_cache_warm_departments_total', 'Departments in the tree the warm-up walks.', (w) => w.departmentsTotal);
+    warmGauge(
+      'directory_cache_warm_on_demand',
+      '1 when the running (or last) pass is one on demand: loaded and total then count the member lists it was asked for.',
+      (w) => (w.onDemand ? 1 : 0),
+    );
+    warmGauge('directory_cache_warm_departments_loaded', 'Member lists read by the running (or last) pass.', (w) => w.departmentsLoaded);
+    warmGauge(
+      'directory_cache_warm_departments_total',
+      'Member lists the running (or last) pass reads: every department of the tree, or those a pass on demand was asked for.',
+      (w) => w.departmentsTotal,
+    );
     warmGauge(
       'directory_cache_warm_failures',
       'Member lists the last warm-up pass could not read (read on demand instead).',

@@ -1,7 +1,10 @@
 import { userKey } from 'wecom-protocol/userid';
 import {
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
   Kind,
   getArgumentValues,
+  getDirectiveValues,
   getNamedType,
   isAbstractType,
   isLeafType,
@@ -17,9 +20,11 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { CorpSizes } from './corp-sizes.ts';
+import type { EveryoneView } from '../loaders/index.ts';
 import { DEFAULT_PAGE_ITEMS, LIST_MULTIPLIER, SUBTREE_ITEMS } from './cost.ts';
 
 /**
@@ -57,6 +62,28 @@ export interface Estimate {
   upstreamCalls: number;
   /** Upstream calls by endpoint (for the error and the log line). */
   calls: Record<string, number>;
+  /** The department member lists it reads (src/security/directory-loading.ts checks they can be read in time). */
+  memberLists: MemberListNeeds;
+}
+
+/**
+ * The member lists an operation reads: one `user/list` each unless the directory cache holds it.
+ * Not part of `upstreamCalls` (the corp's size bounds them and the cache shares them).
+ */
+export interface MemberListNeeds {
+  /** Departments whose own list is read (`members`, `memberCount`). */
+  departments: Set<number>;
+  /** Departments whose subtree's lists are all read (`members`/`memberCount` with `recursive`). */
+  subtrees: Set<number>;
+  /** Views built from every department's list (people search, direct reports): no list is read while the view is built. */
+  everyone: Set<EveryoneView>;
+  /** Some field reads lists of departments the estimate cannot name (the tree is not cached, or departments reached through members). */
+  unnamed: boolean;
+}
+
+/** Whether an operation reads any member list. */
+export function readsMemberLists(needs: MemberListNeeds): boolean {
+  return needs.unnamed || needs.departments.size > 0 || needs.subtrees.size > 0 || needs.everyone.size > 0;
 }
 
 /** The objects a selection is resolved on: how many, and which departments or members when known. */
@@ -107,6 +134,17 @@ function total(map: Map<number, number>): number {
   return n;
 }
 
+/** Whether @skip and @include keep a selection, as execution will decide (a bad variable: kept, validation fails it). */
+function included(node: SelectionNode, variables: Record<string, unknown>): boolean {
+  if (!node.directives?.length) return true;
+  try {
+    if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
+    return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+  } catch {
+    return true;
+  }
+}
+
 export function estimateOperation(inputs: EstimateInputs): Estimate {
   const { schema, document, variables, sizes } = inputs;
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -119,14 +157,15 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
   const userGets = new Set<string>();
   const openIds = new Set<string>();
   let anonymousOpenIds = 0;
-  if (!operation) return { cost: 0, upstreamCalls: 0, calls };
+  const memberLists: MemberListNeeds = { departments: new Set(), subtrees: new Set(), everyone: new Set(), unnamed: false };
+  if (!operation) return { cost: 0, upstreamCalls: 0, calls, memberLists };
   const root =
     operation.operation === 'mutation'
       ? schema.getMutationType()
       : operation.operation === 'subscription'
         ? schema.getSubscriptionType()
         : schema.getQueryType();
-  if (!root) return { cost: 0, upstreamCalls: 0, calls };
+  if (!root) return { cost: 0, upstreamCalls: 0, calls, memberLists };
 
   const addCalls = (endpoint: string, n: number) => {
     if (n > 0) calls[endpoint] = (calls[endpoint] ?? 0) + n;
@@ -274,6 +313,19 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
     return { count: parent.count };
   };
 
+  /** The member lists a field reads, on every object of `population`. */
+  const recordMemberLists = (owner: string, field: string, args: Record<string, unknown>, population: Population): void => {
+    if (owner === 'Department' && (field === 'members' || field === 'memberCount')) {
+      if (!population.departments || !sizes) {
+        memberLists.unnamed = true;
+        return;
+      }
+      const into = args.recursive === true ? memberLists.subtrees : memberLists.departments;
+      for (const id of population.departments.keys()) into.add(id);
+    } else if (owner === 'Query' && field === 'searchUsers') memberLists.everyone.add('searchIndex');
+    else if (owner === 'User' && field === 'directReports') memberLists.everyone.add('directReports');
+  };
+
   const visited = new Set<string>();
   const walk = (
     selectionSet: SelectionSetNode,
@@ -284,6 +336,8 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
     if (population.count === 0) return 0;
     let cost = 0;
     for (const selection of selectionSet.selections) {
+      // Left out by @skip/@include: resolved not at all (the org tree's optional headcounts).
+      if (!included(selection, variables)) continue;
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const on = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;
         if (on && (isObjectType(on) || isInterfaceType(on) || isAbstractType(on)))
@@ -317,6 +371,7 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
     } catch {
       // Invalid arguments fail validation or execution before any cost arises.
     }
+    recordMemberLists(type.name, field.name, args, population);
     const perResolve = PER_RESOLVE_CALLS[`${type.name}.${field.name}`];
     if (perResolve) addCalls(perResolve[0], perResolve[1] * population.count);
     if (field.name === 'openId' && type.name === 'User') {
@@ -349,5 +404,5 @@ export function estimateOperation(inputs: EstimateInputs): Estimate {
   const unnamed = sizes ? Math.min(anonymousOpenIds, sizes.members) : anonymousOpenIds;
   addCalls(CONVERT_TO_OPENID, openIds.size + unnamed);
   const upstreamCalls = Object.values(calls).reduce((a, b) => a + b, 0);
-  return { cost: Math.ceil(cost), upstreamCalls, calls };
+  return { cost: Math.ceil(cost), upstreamCalls, calls, memberLists };
 }

@@ -1,11 +1,12 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, type ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { checkListArguments } from './list-bounds.ts';
 import type { QueryLimits } from './settings.ts';
 import type { CorpSizesCache, DirectoryPeek } from './corp-sizes.ts';
-import { estimateOperation, type Estimate } from './estimate.ts';
+import { estimateOperation, readsMemberLists, type Estimate } from './estimate.ts';
+import type { DirectoryLoadingGuard } from './directory-loading.ts';
 import type { MemberMemo } from '../directory/member-memo.ts';
 import type { GraphQLContext } from '../schema/context.ts';
 
@@ -145,6 +146,8 @@ export interface EstimateSources {
   loadTree?: () => Promise<unknown>;
   peek?: DirectoryPeek;
   memo?: MemberMemo;
+  /** Refuses a query whose member lists cannot be read before the deadline, and has them loaded (directory-loading.ts). */
+  loading?: DirectoryLoadingGuard;
 }
 
 /** The estimate made for a request's operation (for its summary log line). */
@@ -220,9 +223,38 @@ export function useOperationLimits(limits: QueryLimits, sources: EstimateSources
     );
     return loaded ? check(args) : error;
   };
+  /**
+   * A query whose member lists cannot all be read before the deadline is refused (and they are
+   * loaded meanwhile). Which lists it reads needs the tree: when it is not cached yet, it is read
+   * first, as the query itself would read it at once, so this costs no upstream call of its own.
+   */
+  const checkLoading = async (args: ExecutionArgs): Promise<GraphQLError | undefined> => {
+    const { loading, sizes } = sources;
+    const context = args.contextValue as Partial<GraphQLContext> | undefined;
+    const estimate = context && estimates.get(context);
+    if (!loading || !sizes || !estimate || !readsMemberLists(estimate.memberLists)) return undefined;
+    if (getOperationAST(args.document, args.operationName ?? undefined)?.operation !== 'query') return undefined;
+    let known = sizes.current();
+    let needs = estimate.memberLists;
+    if (!known) {
+      const loaded = await (sources.loadTree?.() ?? Promise.reject(new Error('no tree'))).then(
+        () => true,
+        () => false,
+      );
+      // WeCom unreachable: the query fails on its own, as it would have.
+      if (!loaded) return undefined;
+      // Estimated again from the tree: the limits above may refuse it now.
+      const refused = check(args);
+      if (refused) return refused;
+      known = sizes.current();
+      needs = estimates.get(context)?.memberLists ?? needs;
+      if (!known) return undefined;
+    }
+    return loading.check(needs, known, context.identity?.departmentRoots);
+  };
   return {
     async onExecute({ args, setResultAndStopExecution }) {
-      const error = await checkKnowingTree(args);
+      const error = (await checkKnowingTree(args)) ?? (await checkLoading(args));
       if (error) setResultAndStopExecution({ errors: [error] });
     },
     async onSubscribe({ args, setResultAndStopExecution }) {

@@ -200,6 +200,11 @@ export class WeComCore {
     });
   }
 
+  /** The overall deadline of a call that sets none (queueing, token, attempts and backoff), ms. */
+  get deadlineMs(): number {
+    return this.options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  }
+
   /** Runs `endpoint` (the resource modules call this). */
   readonly invoke: Invoke = (ep, params, options) => this.call(ep, params, options);
 
@@ -209,7 +214,7 @@ export class WeComCore {
     // A request cut off by its time limit: its resolvers may still be running, but call no more.
     if (request?.ended) throw new WeComTimeoutError(ep.path, 'deadline', request.ended);
     if (request) request.calls[ep.path] = (request.calls[ep.path] ?? 0) + 1;
-    const deadline = new Deadline(options, this.options.deadlineMs ?? DEFAULT_DEADLINE_MS, this.now());
+    const deadline = new Deadline(options, this.deadlineMs, this.now());
     try {
       return await this.run(ep, params, deadline, options?.via);
     } catch (err) {
@@ -265,7 +270,7 @@ export class WeComCore {
 
   /** A deadline-bound scope for work outside `call` (downloads). */
   async withDeadline<T>(options: CallOptions | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const deadline = new Deadline(options, this.options.deadlineMs ?? DEFAULT_DEADLINE_MS, this.now());
+    const deadline = new Deadline(options, this.deadlineMs, this.now());
     try {
       return await fn(deadline.signal);
     } finally {
@@ -286,7 +291,7 @@ export class WeComCore {
   }
 
   private async fetchToken(secret: string): Promise<FetchedToken> {
-    const deadline = new Deadline(undefined, this.options.deadlineMs ?? DEFAULT_DEADLINE_MS, this.now());
+    const deadline = new Deadline(undefined, this.deadlineMs, this.now());
     try {
       const fetched = await this.run(gettoken, { corpid: this.corpId, corpsecret: secret }, deadline);
       this.redactor.addToken(fetched.accessToken);
@@ -486,6 +491,7 @@ export class WeComCore {
         // The endpoint is waiting out a 45009 window that ends after this call's deadline.
         if (errmsg !== undefined) throw new WeComApiError(path, 45009, errmsg);
       }
+      if (err instanceof QueueDeadlineError && err.waitingFor === 'ended') throw new WeComTimeoutError(path, 'deadline', err.reason);
       if (err instanceof QueueDeadlineError) {
         throw new WeComTimeoutError(
           path,

@@ -9,7 +9,7 @@
 // and 45033 share one queue per endpoint, and splitting them would split that queue's invariants.
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { CORP_API_CALLS_PER_MINUTE, RATE_LIMIT_WINDOW_MS } from 'wecom-protocol/limits';
-import { upstreamRequests } from './request-context.ts';
+import { upstreamRequests, type UpstreamRequest } from './request-context.ts';
 
 export const DEFAULT_RATE_BUDGET_FRACTION = 0.8;
 export const DEFAULT_RATE_WINDOW_MS = RATE_LIMIT_WINDOW_MS;
@@ -71,16 +71,23 @@ export interface SchedulerOptions {
 export class QueueDeadlineError extends Error {
   constructor(
     readonly endpoint: string,
-    /** `blocked`: waiting out a 45009 window; `rate`: the rate budget; `slot`: the concurrency cap. */
-    readonly waitingFor: 'blocked' | 'rate' | 'slot',
+    /**
+     * `blocked`: waiting out a 45009 window; `rate`: the rate budget; `slot`: the concurrency cap;
+     * `ended`: the request it was made for ended meanwhile (its time limit passed).
+     */
+    readonly waitingFor: 'blocked' | 'rate' | 'slot' | 'ended',
+    /** For `ended`: why the request ended. */
+    readonly reason?: string,
   ) {
-    super(`deadline reached while waiting for ${waitingFor}`);
+    super(waitingFor === 'ended' ? `the request ended while queued: ${reason}` : `deadline reached while waiting for ${waitingFor}`);
   }
 }
 
 interface Waiter {
   /** Whose share of the budget the call uses (the request's caller), if any. */
   caller: string | undefined;
+  /** The request it is made for: one that ended while the call was queued does not start it. */
+  request: UpstreamRequest | undefined;
   resolve(permit: Permit): void;
   reject(err: unknown): void;
   deadlineAt: number;
@@ -106,6 +113,8 @@ class Lane {
   inFlight = 0;
   cap: number;
   successesSinceLowered = 0;
+  /** How long a call holds its slot, on average over recent calls (ms; 0 before one finished). */
+  callMs = 0;
   blockedUntil = 0;
   /** When the last 45009 block began: only calls admitted after it can end probing. */
   blockedAt = -Infinity;
@@ -159,6 +168,40 @@ class Lane {
     this.next = (this.next + 1) % this.starts.length;
     if (this.filled < this.starts.length) this.filled++;
   }
+
+  /** The start times the ring holds, oldest first. */
+  recentStarts(): number[] {
+    const out: number[] = [];
+    const first = this.filled < this.starts.length ? 0 : this.next;
+    for (let i = 0; i < this.filled; i++) out.push(this.starts[(first + i) % this.starts.length]!);
+    return out;
+  }
+}
+
+/**
+ * When each of the next `count` calls may start under a sliding window of `budget` calls per
+ * `windowMs` (none before `from`), given the recent start times, oldest first: the n-th start
+ * waits for the one `budget` places before it to leave the window. Stops at the first after `until`.
+ */
+export function nextStarts(
+  recent: readonly number[],
+  budget: number,
+  windowMs: number,
+  from: number,
+  count: number,
+  until = Number.POSITIVE_INFINITY,
+): number[] {
+  const size = Math.max(1, Math.floor(budget));
+  const past = recent.length > size ? recent.slice(recent.length - size) : recent;
+  const times: number[] = [];
+  for (let j = 0; j < count; j++) {
+    const before = past.length + j - size;
+    const previous = before < 0 ? Number.NEGATIVE_INFINITY : before < past.length ? past[before]! : times[before - past.length]!;
+    const at = Math.max(from, previous + windowMs);
+    if (at > until) break;
+    times.push(at);
+  }
+  return times;
 }
 
 /**
@@ -176,6 +219,9 @@ const SHARED_LIST_READS: ReadonlySet<string> = new Set([
   '/cgi-bin/tag/list',
   '/cgi-bin/tag/get',
 ]);
+
+/** Weight of the latest call in a lane's moving average of how long calls hold their slot. */
+const CALL_TIME_WEIGHT = 0.1;
 
 /** Callers remembered per endpoint before the idle ones are swept. */
 const MAX_TRACKED_CALLERS = 1_000;
@@ -264,8 +310,10 @@ export class Scheduler {
         this.options.onQueue?.({ endpoint: path, depth: lane.queue.length });
         reject(signal.reason);
       };
+      const request = upstreamRequests.getStore();
       const waiter: Waiter = {
-        caller: upstreamRequests.getStore()?.caller,
+        caller: request?.caller,
+        request,
         resolve,
         reject,
         deadlineAt,
@@ -297,6 +345,31 @@ export class Scheduler {
     const lane = this.lane(path);
     lane.cap = Math.max(1, Math.min(lane.cap, inFlight - 1));
     lane.successesSinceLowered = 0;
+  }
+
+  /** Calls `path` may start per rate window (its budget). */
+  rateBudget(path: string): number {
+    return this.lane(path).budget;
+  }
+
+  /**
+   * How many more calls of `path` could be made within `withinMs` from now, behind the calls
+   * already queued and running on it (counted up to `atMost`): what a request that needs that many
+   * calls can expect before its deadline. The rate budget decides how many may start; the
+   * concurrency cap and how long recent calls held their slot, how many of those finish in time.
+   * This process's view: with a budget shared by several instances, the others' calls are not seen.
+   */
+  startsPossible(path: string, withinMs: number, atMost: number): number {
+    const lane = this.lane(path);
+    const now = this.now();
+    const from = Math.max(now, lane.blockedUntil);
+    const times = nextStarts(lane.recentStarts(), lane.budget, this.windowMs, from, atMost + lane.queue.length, now + withinMs);
+    const byRate = times.length - lane.queue.length;
+    const bySlots =
+      lane.callMs > 0
+        ? Math.floor((lane.cap * Math.max(0, now + withinMs - from)) / lane.callMs) - lane.queue.length - lane.inFlight
+        : byRate;
+    return Math.max(0, Math.min(byRate, bySlots));
   }
 
   /** Calls running on `path` now (the current call included while it holds its permit). */
@@ -375,6 +448,13 @@ export class Scheduler {
       if (index < 0) return;
       const waiter = lane.queue.splice(index, 1)[0]!;
       waiter.cleanup();
+      const ended = waiter.request?.ended;
+      if (ended !== undefined) {
+        // Cut off by its request's time limit while queued: it takes no slot and no share of the budget.
+        waiter.reject(new QueueDeadlineError(lane.path, 'ended', ended));
+        this.options.onQueue?.({ endpoint: lane.path, depth: lane.queue.length });
+        continue;
+      }
       lane.inFlight++;
       lane.recordStart(now);
       lane.recordCallerStart(waiter.caller, now, this.windowMs);
@@ -437,6 +517,8 @@ export class Scheduler {
         if (released) return;
         released = true;
         lane.inFlight--;
+        const held = this.now() - startedAt;
+        lane.callMs = lane.callMs === 0 ? held : lane.callMs * (1 - CALL_TIME_WEIGHT) + held * CALL_TIME_WEIGHT;
         if (ok) {
           // A call that started before the block says nothing about whether the window is over.
           if (startedAt >= lane.blockedAt) lane.probing = false;

@@ -48,6 +48,8 @@ export class ServiceHarness {
       cache?: AppOptions['cache'];
       /** Whole-response caching (with the directory cache only): its budget in bytes; on (64 MB) unless false. */
       responseCache?: AppOptions['responseCache'];
+      /** The pace of the directory cache's passes (warm-up, on demand): percent of the client's user/list budget. */
+      warmUpBudgetPercent?: number;
       /** Serve /wecom/callback with the emulator's callback Token and EncodingAESKey (and these settings). */
       callback?: true | Omit<NonNullable<AppOptions['callback']>, 'token' | 'encodingAESKey'>;
       changeFeed?: AppOptions['changeFeed'];
@@ -88,6 +90,7 @@ export class ServiceHarness {
           security: { csrf: false, ...options.security },
           cache: options.cache ?? false,
           ...(options.responseCache !== undefined ? { responseCache: options.responseCache } : {}),
+          ...(options.warmUpBudgetPercent !== undefined ? { warmUpBudgetPercent: options.warmUpBudgetPercent } : {}),
           ...(callback ? { callback } : {}),
           ...(options.changeFeed ? { changeFeed: options.changeFeed } : {}),
         }),
@@ -130,6 +133,7 @@ export class ServiceHarness {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     this.app.jobs.close();
+    this.app.warmer?.close();
     await this.client.close();
     await this.wecom.close();
   }

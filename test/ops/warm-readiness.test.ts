@@ -11,6 +11,7 @@ const cold: WarmUpStatus = {
   passes: 0,
   firstWarmMs: null,
   lastPassMs: null,
+  onDemand: false,
 };
 const warm: WarmUpStatus = { ...cold, state: 'warm', departmentsLoaded: 2221, passes: 1, firstWarmMs: 9_000, lastPassMs: 9_000 };
 
@@ -49,6 +50,7 @@ describe('metrics', () => {
     expect(value('directory_cache_warm')).toBe(1);
     expect(value('directory_cache_warm_departments_total')).toBe(2221);
     expect(value('directory_cache_first_warm_seconds')).toBe(9);
+    expect(value('directory_cache_warm_on_demand')).toBe(0);
     metrics.eventLoop.close();
   });
 });
