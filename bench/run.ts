@@ -3,6 +3,7 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CORP_API_CALLS_PER_MINUTE, RATE_LIMIT_WINDOW_MS } from 'wecom-protocol/limits';
 import { ChildService, REPO_ROOT, answers, freePort, imageNodeOptions } from './processes.ts';
 import { generateApiKey, hashApiKey } from '../src/auth/api-keys.ts';
 import { ALL_SCOPE_NAMES } from '../src/auth/scopes.ts';
@@ -133,6 +134,34 @@ const RTT_SAMPLES = 20;
 const COLD_WARMUP_ROUNDS = quick ? 0 : 2;
 const COLD_WARM_REQUESTS = quick ? 2 : 20;
 const COLD_EXPIRY_WAIT_MS = 1_100;
+/**
+ * The client's own user/list budget (its default share, 80 %, of WeCom's per-minute limit). The
+ * cold rounds reload every list each time: on the huge seed (801 lists a tree, more with the warm
+ * requests between) a round would soon be refused for the budget, which is not what they measure.
+ */
+const CLIENT_LIST_BUDGET = 0.8 * CORP_API_CALLS_PER_MINUTE;
+
+/** Upstream calls made recently, to wait until the client's per-minute budget has room for a round. */
+class RateWindow {
+  private spent: { at: number; calls: number }[] = [];
+  constructor(private readonly perWindow: number) {}
+
+  add(calls: number): void {
+    this.spent.push({ at: performance.now(), calls });
+  }
+
+  /** Waits until `calls` more fit in the window; returns how long it waited, ms. */
+  async roomFor(calls: number): Promise<number> {
+    const started = performance.now();
+    for (;;) {
+      const since = performance.now() - RATE_LIMIT_WINDOW_MS;
+      this.spent = this.spent.filter((s) => s.at > since);
+      const used = this.spent.reduce((n, s) => n + s.calls, 0);
+      if (!this.spent.length || used + calls <= this.perWindow) return performance.now() - started;
+      await sleep(this.spent[0]!.at - since + 10);
+    }
+  }
+}
 /**
  * Rows left out on purpose, with the reason shown in the results. Whole-tree queries without the
  * cache cost one upstream call per department (2,222 on the large seed; the naive baseline one
@@ -452,14 +481,23 @@ async function benchCold(rt: Runtime, service: ChildService, orgTree: ReadScenar
     const problems = new Set<string>();
     const latencies: number[] = [];
     const calls: Record<string, number>[] = [];
+    const window = new RateWindow(CLIENT_LIST_BUDGET);
+    window.add(first.byPath['/cgi-bin/user/list'] ?? 0);
+    let lastRound = first.byPath['/cgi-bin/user/list'] ?? 0;
+    let waitedMs = 0;
     for (let i = 0; i < COLD_WARMUP_ROUNDS + options.coldSamples; i++) {
+      waitedMs += await window.roomFor(lastRound);
       // Warm requests between the cold ones keep the hot paths compiled, as in a running service.
-      for (let j = 0; j < COLD_WARM_REQUESTS; j++) expectOk(await post(service, orgTree.request), 'warm org tree');
+      const warm = await countUpstream(rt.wecom, async () => {
+        for (let j = 0; j < COLD_WARM_REQUESTS; j++) expectOk(await post(service, orgTree.request), 'warm org tree');
+      });
       await sleep(COLD_EXPIRY_WAIT_MS);
       let answer: GraphQLAnswer | undefined;
       const count = await countUpstream(rt.wecom, async () => {
         answer = await post(service, orgTree.request);
       });
+      lastRound = (warm.byPath['/cgi-bin/user/list'] ?? 0) + (count.byPath['/cgi-bin/user/list'] ?? 0);
+      window.add(lastRound);
       expectOk(answer!, 'cold org tree');
       if (i < COLD_WARMUP_ROUNDS) continue;
       for (const p of orgTree.verify(answer!.data)) problems.add(p);
@@ -481,7 +519,7 @@ async function benchCold(rt: Runtime, service: ChildService, orgTree: ReadScenar
       firstRequestAfterStartCalls: first.total,
       verified: problems.size === 0,
       ...(problems.size ? { problems: [...problems] } : {}),
-      note: `${options.coldSamples} cold request(s), single; first request after start ${firstMs.toFixed(0)} ms; rps does not apply`,
+      note: `${options.coldSamples} cold request(s), single; first request after start ${firstMs.toFixed(0)} ms; rps does not apply${waitedMs > 0 ? `; rounds paced to the client's user/list budget (waited ${(waitedMs / 1000).toFixed(0)} s)` : ''}`,
     };
   } catch (err) {
     return {
@@ -617,8 +655,20 @@ async function benchLargeSeed(
       answer = await post(service, walk.request, REQUEST_TIMEOUT_SECONDS * 1000);
     });
     // On the huge seed the client's rate budget (8,000 user/list a minute) cannot load 8,841 lists
-    // within a call's 30 s deadline: the failure is the finding, and the reads below finish the load.
+    // within a call's 30 s deadline: the service says so at once (DIRECTORY_LOADING) and loads them
+    // in the background; the search is asked again when its answer says to.
     const failure = answer!.status !== 200 || answer!.errors?.length ? describeFailure(answer!) : undefined;
+    let answeredAfterMs: number | undefined;
+    if (failure) {
+      const started = performance.now() - answer!.ms;
+      let retry = answer!;
+      for (let attempt = 1; attempt <= 5 && (retry.status !== 200 || retry.errors?.length); attempt++) {
+        const after = Number(retry.errors?.[0]?.extensions?.retryAfterSeconds ?? 10);
+        await sleep(after * 1000);
+        retry = await post(service, walk.request, REQUEST_TIMEOUT_SECONDS * 1000);
+      }
+      if (retry.status === 200 && !retry.errors?.length) answeredAfterMs = performance.now() - started;
+    }
     for (const scenario of reads) {
       for (let attempt = 1; ; attempt++) {
         const again = await post(service, scenario.request, REQUEST_TIMEOUT_SECONDS * 1000);
@@ -633,6 +683,7 @@ async function benchLargeSeed(
       coldFullTreeWalkCalls: count.total,
       coldFullTreeWalkMinimumCalls: walk.minimumUncached,
       ...(failure ? { coldFullTreeWalkFailure: failure } : {}),
+      ...(answeredAfterMs !== undefined ? { coldSearchAnsweredAfterMs: answeredAfterMs } : {}),
       rssAtStartMb: atStart,
       rssFullyCachedMb: memory.rssMb,
       peakRssMb: memory.peakRssMb,
