@@ -153,9 +153,9 @@ function baseEnvironment(): Record<string, string> {
  * services run the same way, read from the Dockerfile so the two cannot drift apart.
  */
 export function imageNodeOptions(): string {
-  const line = /NODE_OPTIONS=(\S+)/.exec(readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8'));
+  const line = /NODE_OPTIONS=(?:"([^"]+)"|(\S+))/.exec(readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8'));
   if (!line) throw new Error('the Dockerfile sets no NODE_OPTIONS');
-  return line[1]!;
+  return (line[1] ?? line[2])!;
 }
 
 /** A free loopback port, and a metric's value in a /metrics text: the same helpers the tests use. */
