@@ -224,9 +224,25 @@ export class CacheWarmer {
       },
       (id) => cache.memberListState(id) === 'fresh',
     );
+    // A refused search (or another whole-corp view) asked for every list: build the views now, as a
+    // warm-up pass does, so its retry does not wait for the search index (3 s on the huge seed).
+    if (this.holdsEveryList()) {
+      try {
+        await this.options.buildViews();
+      } catch (err) {
+        logger?.debug({ reason: describeUpstreamFailure(err) }, 'loading on demand: the views could not be built');
+      }
+    }
     // Warm stays what it was: whether a whole-corp pass has finished.
     this.status = { ...this.status, state: this.status.firstWarmMs === null ? 'cold' : 'warm', failures };
     logger?.info({ departments: ids.length, failures }, 'directory cache: member lists loaded on demand');
+  }
+
+  /** Whether the cache holds a fresh member list for every department of its tree. */
+  private holdsEveryList(): boolean {
+    const { cache } = this.options;
+    const tree = cache.peekDepartments();
+    return tree !== undefined && tree.every((d) => cache.memberListState(d.id) === 'fresh');
   }
 
   private async pass(mode: PassMode): Promise<void> {
